@@ -1,0 +1,82 @@
+"""The rule catalog: one YAML entry per rule, the single source of truth for every engine and report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from ddbguard.model import Severity
+
+
+class CatalogError(Exception):
+    """The packaged catalog is broken: a bug in ddbguard, not in the user's input."""
+
+
+@dataclass(frozen=True)
+class Remediation:
+    cloudformation: str
+    cdk: str
+    cli: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    guide_sections: tuple[str, ...]
+    rationale: str
+    compliant_when: str
+    remediation: Remediation
+    resource_types: tuple[str, ...]
+    engines: tuple[str, ...]
+    enabled_by_default: bool = True
+
+    @property
+    def stem(self) -> str:
+        """File stem shared by the catalog entry, the guard rule and the checkov check."""
+        return f"{self.id.lower()}_{self.name}"
+
+
+def _schema() -> dict:
+    return json.loads(resources.files("ddbguard.schemas").joinpath("catalog.schema.json").read_text())
+
+
+@cache
+def load_catalog() -> dict[str, Rule]:
+    """Load and validate every catalog entry, keyed by rule id."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_schema())
+    rules: dict[str, Rule] = {}
+    for entry in sorted(resources.files("ddbguard.catalog").iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        data = yaml.safe_load(entry.read_text())
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
+        if errors:
+            raise CatalogError(f"catalog/{entry.name}: {errors[0].message}")
+        rule = Rule(
+            id=data["id"],
+            name=data["name"],
+            title=data["title"],
+            severity=Severity(data["severity"]),
+            guide_sections=tuple(data["guide_sections"]),
+            rationale=data["rationale"],
+            compliant_when=data["compliant_when"],
+            remediation=Remediation(**data["remediation"]),
+            resource_types=tuple(data["resource_types"]),
+            engines=tuple(data["engines"]),
+            enabled_by_default=data.get("enabled_by_default", True),
+        )
+        if entry.name != f"{rule.stem}.yaml":
+            raise CatalogError(f"catalog/{entry.name}: file name must be {rule.stem}.yaml")
+        if rule.id in rules:
+            raise CatalogError(f"catalog/{entry.name}: duplicate rule id {rule.id}")
+        rules[rule.id] = rule
+    return rules

@@ -1,0 +1,95 @@
+"""`ddbguard check`: load -> resolve -> engines -> join -> report. Data flows one way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ddbguard.catalog import Rule, load_catalog
+from ddbguard.config import Config
+from ddbguard.engines.common import CheckedStack, EngineError
+from ddbguard.join import join
+from ddbguard.model import Evaluation, InputError, Report, Status
+from ddbguard.templates.load import load_inputs
+from ddbguard.templates.resolve import resolve_template
+
+ENGINES = ("guard", "checkov", "both")
+
+
+@dataclass
+class CheckOptions:
+    paths: list[str]
+    engine: str = "guard"
+    parameters: dict[str, str] | None = None
+    guard_bin: str | None = None
+    ignore_non_templates: bool = False
+    today: dt.date | None = None
+
+
+def selected_rules(config: Config) -> list[Rule]:
+    return [
+        rule for rule in load_catalog().values()
+        if rule.enabled_by_default and rule.id not in config.disabled_rules and "core" not in rule.engines
+    ]
+
+
+def run_check(options: CheckOptions, config: Config) -> Report:
+    loaded = load_inputs(options.paths, ignore_non_templates=options.ignore_non_templates)
+    report = Report(errors=list(loaded.errors), inputs=list(options.paths))
+    stacks = [
+        CheckedStack(stack, resolve_template(stack.template, options.parameters, account=stack.account,
+                                             region=stack.region, stack_name=stack.name))
+        for stack in loaded.stacks
+    ]
+    rules = selected_rules(config)
+    evaluations: dict[str, list[Evaluation]] = {}
+    engines = ("guard", "checkov") if options.engine == "both" else (options.engine,)
+    with tempfile.TemporaryDirectory(prefix="ddbguard-") as workdir:
+        for engine in engines:
+            try:
+                evaluations[engine] = _run_engine(engine, stacks, rules, options, config, Path(workdir))
+            except EngineError as exc:
+                report.errors.append(InputError(engine, str(exc)))
+    combined = combine(evaluations) if evaluations else []
+    findings, join_errors = join(combined, stacks, load_catalog(), config, today=options.today or dt.date.today())
+    report.findings = findings
+    report.errors.extend(join_errors)
+    return report
+
+
+def _run_engine(engine, stacks, rules, options, config, workdir) -> list[Evaluation]:
+    if engine == "guard":
+        from ddbguard.engines.guard import find_guard_binary, run_guard
+
+        return run_guard(stacks, rules, binary=find_guard_binary(options.guard_bin),
+                         encryption_level=config.encryption_level, workdir=workdir)
+    from ddbguard.engines.checkov import run_checkov
+
+    return run_checkov(stacks, rules, encryption_level=config.encryption_level, workdir=workdir)
+
+
+def combine(by_engine: dict[str, list[Evaluation]]) -> list[Evaluation]:
+    """One evaluation per rule and resource. Engines that disagree give the failing (or unknown) side."""
+    if len(by_engine) == 1:
+        return next(iter(by_engine.values()))
+    grouped: dict[tuple[str, str, str], list[Evaluation]] = {}
+    for evaluations in by_engine.values():
+        for evaluation in evaluations:
+            grouped.setdefault((evaluation.rule_id, evaluation.stack, evaluation.logical_id), []).append(evaluation)
+    combined = []
+    for group in grouped.values():
+        statuses = {e.status for e in group}
+        engines = "+".join(e.engine for e in group)
+        if len(statuses) == 1:
+            chosen = next((e for e in group if e.status is not Status.PASS), group[0])
+            combined.append(Evaluation(chosen.rule_id, chosen.stack, chosen.logical_id, chosen.status,
+                                       chosen.message, engines, chosen.path))
+            continue
+        worst = next((e for e in group if e.status is Status.FAIL), None) or next(
+            e for e in group if e.status is Status.UNKNOWN)
+        verdicts = ", ".join(f"{e.engine}={e.status.value}" for e in group)
+        combined.append(Evaluation(worst.rule_id, worst.stack, worst.logical_id, worst.status,
+                                   f"{worst.message} (engines disagree: {verdicts})", engines, worst.path))
+    return combined

@@ -1,0 +1,137 @@
+"""Configuration from .ddbguard.yaml or [tool.ddbguard] in pyproject.toml, validated by a JSON Schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from ddbguard.model import Severity
+
+CONFIG_FILE = ".ddbguard.yaml"
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rule: str
+    resource: str
+    reason: str
+    expires: dt.date | None = None
+    line: int = 0
+
+
+@dataclass
+class Config:
+    source: str | None = None
+    engine: str = "guard"
+    fail_on: Severity | None = None
+    encryption_level: str = "aws-managed"
+    trusted_accounts: tuple[str, ...] = ()
+    disabled_rules: frozenset[str] = frozenset()
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    suppressions: tuple[Suppression, ...] = ()
+
+
+def find_config(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        if (directory / CONFIG_FILE).is_file():
+            return directory / CONFIG_FILE
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and "[tool.ddbguard]" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return pyproject
+        if (directory / ".git").exists():
+            break
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
+    lines: dict[int, int] = {}
+    if path.name == "pyproject.toml":
+        try:
+            data = tomllib.loads(text).get("tool", {}).get("ddbguard", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    else:
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}: " if mark else ""
+            raise ConfigError(f"{path}: invalid YAML: {where}{getattr(exc, 'problem', exc)}") from None
+        lines = _suppression_lines(node)
+    return parse_config(_dates_as_text(data), source=str(path), suppression_lines=lines)
+
+
+def _suppression_lines(node: yaml.Node | None) -> dict[int, int]:
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    for key, value in node.value:
+        if key.value == "suppressions" and isinstance(value, yaml.SequenceNode):
+            return {index: item.start_mark.line + 1 for index, item in enumerate(value.value)}
+    return {}
+
+
+def _dates_as_text(value: object) -> object:
+    # YAML and TOML turn 2026-12-31 into a date; the schema (and users) speak ISO text.
+    if isinstance(value, dict):
+        return {k: _dates_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(v) for v in value]
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def parse_config(data: object, *, source: str, suppression_lines: dict[int, int] | None = None) -> Config:
+    import jsonschema
+
+    schema = json.loads(resources.files("ddbguard.schemas").joinpath("config.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        where = "/".join(str(p) for p in error.absolute_path) or "top level"
+        raise ConfigError(f"{source}: {where}: {error.message}")
+    assert isinstance(data, dict)
+    rules = data.get("rules", {})
+    from ddbguard.catalog import load_catalog
+
+    known = load_catalog()
+    named = [*rules, *(item["rule"] for item in data.get("suppressions", []) if item["rule"] != "*")]
+    for rule_id in named:
+        if rule_id not in known:
+            raise ConfigError(f"{source}: unknown rule {rule_id} (see `ddbguard rules`)")
+    suppression_lines = suppression_lines or {}
+    return Config(
+        source=source,
+        engine=data.get("engine", "guard"),
+        fail_on=Severity(data["fail_on"]) if "fail_on" in data else None,
+        encryption_level=data.get("encryption_level", "aws-managed"),
+        trusted_accounts=tuple(data.get("trusted_accounts", ())),
+        disabled_rules=frozenset(rule for rule, settings in rules.items() if settings.get("enabled") is False),
+        severity_overrides={rule: Severity(s["severity"]) for rule, s in rules.items() if "severity" in s},
+        suppressions=tuple(
+            Suppression(
+                rule=item["rule"],
+                resource=item["resource"],
+                reason=item["reason"],
+                expires=dt.date.fromisoformat(item["expires"]) if "expires" in item else None,
+                line=suppression_lines.get(index, 0),
+            )
+            for index, item in enumerate(data.get("suppressions", []))
+        ),
+    )

@@ -1,0 +1,48 @@
+"""What every engine shares: the stacks it checks and how it reports one resource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ddbguard.catalog import Rule
+from ddbguard.model import Evaluation, Status
+from ddbguard.templates.load import Stack
+
+
+class EngineError(Exception):
+    """An engine could not run at all (missing binary, crash): reported once, exit code 2."""
+
+
+@dataclass
+class CheckedStack:
+    stack: Stack
+    resolved: dict  # the template after resolve_template: what every engine reads
+
+    @property
+    def name(self) -> str:
+        return self.stack.name
+
+
+def applicable_resources(template: dict, rule: Rule) -> list[str]:
+    return [
+        logical_id
+        for logical_id, resource in (template.get("Resources") or {}).items()
+        if isinstance(resource, dict) and resource.get("Type") in rule.resource_types
+    ]
+
+
+def evaluation(
+    rule: Rule,
+    stack: CheckedStack,
+    logical_id: str,
+    engine: str,
+    *,
+    failed: str | None = None,
+    unknown: str | None = None,
+    path: tuple = (),
+) -> Evaluation:
+    if unknown is not None:
+        return Evaluation(rule.id, stack.name, logical_id, Status.UNKNOWN, unknown, engine, path)
+    if failed is not None:
+        return Evaluation(rule.id, stack.name, logical_id, Status.FAIL, failed, engine, path)
+    return Evaluation(rule.id, stack.name, logical_id, Status.PASS, "compliant", engine, path)

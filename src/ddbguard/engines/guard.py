@@ -1,0 +1,121 @@
+"""Run the cfn-guard binary over resolved templates and turn its JSON into per-resource evaluations."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+from ddbguard.catalog import Rule
+from ddbguard.engines.common import CheckedStack, EngineError, applicable_resources, evaluation
+from ddbguard.model import Evaluation
+
+GUARD_PACKAGE = Path("node_modules/@cdklabs/cdk-validator-cfnguard/bin")
+_OK_EXIT_CODES = {0, 19}  # 19: non-compliant data, which is a result, not an error
+
+
+def _bundled_binary_path() -> Path:
+    system = {"linux": "ubuntu", "darwin": "macos"}.get(sys.platform, sys.platform)
+    machine = platform.machine().lower()
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    return GUARD_PACKAGE / system / arch / "cfn-guard"
+
+
+def find_guard_binary(explicit: str | None = None) -> str:
+    """--guard-bin, then CFN_GUARD_BIN, then the pinned npm package near the project, then PATH."""
+    for source, candidate in (("--guard-bin", explicit), ("CFN_GUARD_BIN", os.environ.get("CFN_GUARD_BIN"))):
+        if candidate:
+            if Path(candidate).is_file() and os.access(candidate, os.X_OK):
+                return candidate
+            raise EngineError(f"{candidate}: cfn-guard binary given by {source} does not exist or is not executable")
+    bundled = _bundled_binary_path()
+    for base in (Path.cwd(), *Path.cwd().parents, *Path(__file__).resolve().parents):
+        if (base / bundled).is_file():
+            return str(base / bundled)
+    on_path = shutil.which("cfn-guard")
+    if on_path:
+        return on_path
+    raise EngineError(
+        "cfn-guard: binary not found (run `make setup`, set CFN_GUARD_BIN or --guard-bin, or use --engine checkov)"
+    )
+
+
+def policy_file(rule: Rule) -> Path:
+    return Path(str(resources.files("ddbguard.policies").joinpath(f"{rule.stem}.guard")))
+
+
+def run_guard(
+    stacks: list[CheckedStack], rules: list[Rule], *, binary: str, encryption_level: str, workdir: Path
+) -> list[Evaluation]:
+    rules = [rule for rule in rules if "guard" in rule.engines]
+    if not rules or not stacks:
+        return []
+    data_dir = workdir / "guard-data"
+    data_dir.mkdir()
+    for index, stack in enumerate(stacks):
+        (data_dir / f"{index}.json").write_text(json.dumps(stack.resolved))
+    params = workdir / "guard-params.json"
+    params.write_text(json.dumps({"ddbguard": {"encryption_level": encryption_level}}))
+    command = [binary, "validate", "-d", str(data_dir), "-i", str(params), "-o", "json", "-S", "none", "-z"]
+    for rule in rules:
+        command += ["-r", str(policy_file(rule))]
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise EngineError(f"{binary}: cannot run cfn-guard: {exc.strerror or exc}") from None
+    if completed.returncode not in _OK_EXIT_CODES:
+        detail = (completed.stderr or completed.stdout).strip().splitlines()
+        raise EngineError(f"{binary}: cfn-guard failed with exit code {completed.returncode}: "
+                          f"{detail[0] if detail else 'no output'}")
+    try:
+        results = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise EngineError(f"{binary}: cfn-guard printed output that is not JSON") from None
+
+    failures_by_file: dict[str, dict[tuple[str, str], tuple[str, tuple]]] = {}
+    for file_result in results:
+        failures: dict[tuple[str, str], tuple[str, tuple]] = {}
+        for item in file_result.get("not_compliant", []):
+            rule_name = item.get("Rule", {}).get("name", "")
+            for logical_id, message, path in _failing_resources(item):
+                failures.setdefault((rule_name[:6], logical_id), (message, path))
+        failures_by_file[Path(file_result["name"]).name] = failures
+
+    evaluations = []
+    for index, stack in enumerate(stacks):
+        failures = failures_by_file.get(f"{index}.json")
+        for rule in rules:
+            for logical_id in applicable_resources(stack.resolved, rule):
+                if failures is None:
+                    evaluations.append(evaluation(rule, stack, logical_id, "guard", unknown="cfn-guard returned no result for this template"))
+                elif (rule.id, logical_id) in failures:
+                    message, path = failures[(rule.id, logical_id)]
+                    evaluations.append(evaluation(rule, stack, logical_id, "guard", failed=message, path=path))
+                else:
+                    evaluations.append(evaluation(rule, stack, logical_id, "guard"))
+    return evaluations
+
+
+def _failing_resources(node: object, message: str = ""):
+    """Yield (logical id, message, path) for every failing clause below a not_compliant entry."""
+    if isinstance(node, dict):
+        messages = node.get("messages")
+        if isinstance(messages, dict):
+            message = (messages.get("custom_message") or "").strip() or message or (messages.get("error_message") or "")
+        for key in ("traversed_to", "from"):
+            target = node.get(key)
+            if isinstance(target, dict) and str(target.get("path", "")).startswith("/Resources/"):
+                parts = target["path"].split("/")[2:]
+                path = tuple(int(p) if p.isdigit() else p for p in parts[1:])
+                yield parts[0], message.strip(), path
+                return
+        for value in node.values():
+            yield from _failing_resources(value, message)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _failing_resources(value, message)

@@ -1,0 +1,158 @@
+"""Evaluations -> findings: catalog metadata, locations, unresolved values and suppressions.
+
+Engines know nothing of titles, severities, files or suppressions; this is the one place that does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+from dataclasses import dataclass
+
+from ddbguard.catalog import Rule
+from ddbguard.config import Config, Suppression
+from ddbguard.engines.common import CheckedStack
+from ddbguard.model import Evaluation, Finding, InputError, Status
+from ddbguard.templates.decode import line_of
+from ddbguard.templates.resolve import is_intrinsic
+
+SUPPRESSION_RULE = "DDB000"
+
+
+@dataclass(frozen=True)
+class MetadataSuppression:
+    rule: str
+    reason: str
+
+
+def cdk_path_of(stack: CheckedStack, logical_id: str) -> str | None:
+    resource = stack.stack.template["Resources"].get(logical_id)
+    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+    if isinstance(metadata, dict) and isinstance(metadata.get("aws:cdk:path"), str):
+        return metadata["aws:cdk:path"]
+    return stack.stack.cdk_paths.get(logical_id)
+
+
+def metadata_suppressions(stack: CheckedStack, errors: list[InputError]) -> dict[str, list[MetadataSuppression]]:
+    """Resource metadata `ddbguard: {suppress: [{id, reason}]}`; one without a reason is an input error."""
+    found: dict[str, list[MetadataSuppression]] = {}
+    for logical_id, resource in stack.stack.template["Resources"].items():
+        metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+        entries = metadata.get("ddbguard", {}).get("suppress") if isinstance(metadata, dict) and isinstance(
+            metadata.get("ddbguard"), dict) else None
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            rule_id = entry.get("id") if isinstance(entry, dict) else None
+            reason = entry.get("reason") if isinstance(entry, dict) else None
+            if not isinstance(rule_id, str) or not isinstance(reason, str) or not reason.strip():
+                line = line_of(stack.stack.template["Resources"], (logical_id, "Metadata", "ddbguard", "suppress", index))
+                errors.append(InputError(f"{stack.stack.file}:{line}",
+                                         f"suppression on {logical_id} needs both `id` and a non-empty `reason`"))
+                continue
+            found.setdefault(logical_id, []).append(MetadataSuppression(rule_id, reason.strip()))
+    return found
+
+
+def unresolved_message(resource: object, path: tuple) -> str | None:
+    """Say so when the failing value, or a value on the way to it, could not be resolved statically.
+
+    Only the path itself is inspected: an unresolved value elsewhere in the resource is not the
+    reason this rule failed.
+    """
+    node = resource
+    walked: list = []
+    for step in (*path, None):
+        candidates = node if isinstance(node, list) and step is None else [node]
+        found = next((c for c in candidates if is_intrinsic(c)), None)
+        if found is not None:
+            dotted = ".".join(str(s) for s in walked)
+            return (f"cannot be verified statically: {dotted} is {json.dumps(found, separators=(',', ':'))}, "
+                    "which has no value from --parameters or a parameter Default")
+        if step is None:
+            return None
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            node = node[step]
+        else:
+            return None
+        walked.append(step)
+    return None
+
+
+def _matches(suppression: Suppression, finding: Finding) -> bool:
+    if suppression.rule not in ("*", finding.rule_id):
+        return False
+    names = [f"{finding.stack}/{finding.logical_id}", finding.logical_id]
+    if finding.cdk_path:
+        names.append(finding.cdk_path)
+    return any(fnmatch.fnmatchcase(name, suppression.resource) for name in names)
+
+
+def join(
+    evaluations: list[Evaluation],
+    stacks: list[CheckedStack],
+    catalog: dict[str, Rule],
+    config: Config,
+    *,
+    today: dt.date,
+) -> tuple[list[Finding], list[InputError]]:
+    errors: list[InputError] = []
+    by_name = {stack.name: stack for stack in stacks}
+    in_metadata = {stack.name: metadata_suppressions(stack, errors) for stack in stacks}
+    active = [s for s in config.suppressions if s.expires is None or s.expires >= today]
+
+    findings = []
+    for evaluation in evaluations:
+        rule = catalog[evaluation.rule_id]
+        stack = by_name[evaluation.stack]
+        resources = stack.stack.template["Resources"]
+        resolved_resource = stack.resolved["Resources"].get(evaluation.logical_id)
+        message = evaluation.message
+        if evaluation.status is Status.FAIL:
+            message = unresolved_message(resolved_resource, evaluation.path) or message
+        cdk_path = cdk_path_of(stack, evaluation.logical_id)
+        finding = Finding(
+            rule_id=rule.id,
+            title=rule.title,
+            severity=config.severity_overrides.get(rule.id, rule.severity),
+            status=evaluation.status,
+            message=message,
+            stack=stack.name,
+            logical_id=evaluation.logical_id,
+            resource_type=(resolved_resource or {}).get("Type"),
+            cdk_path=cdk_path,
+            file=stack.stack.file,
+            line=line_of(resources, (evaluation.logical_id, *evaluation.path)),
+            engine=evaluation.engine,
+            remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
+        )
+        if finding.status in (Status.FAIL, Status.UNKNOWN):
+            reason = next((s.reason for s in in_metadata[stack.name].get(evaluation.logical_id, [])
+                           if s.rule == rule.id), None)
+            reason = reason or next((s.reason for s in active if _matches(s, finding)), None)
+            if reason:
+                finding.status = Status.SUPPRESSED
+                finding.suppression_reason = reason
+        findings.append(finding)
+
+    expired_rule = catalog[SUPPRESSION_RULE]
+    for suppression in config.suppressions:
+        if suppression.expires is not None and suppression.expires < today:
+            findings.append(Finding(
+                rule_id=expired_rule.id,
+                title=expired_rule.title,
+                severity=config.severity_overrides.get(expired_rule.id, expired_rule.severity),
+                status=Status.FAIL,
+                message=(f"suppression of {suppression.rule} for {suppression.resource!r} expired on "
+                         f"{suppression.expires.isoformat()} (reason given: {suppression.reason})"),
+                stack="",
+                logical_id=suppression.resource,
+                resource_type=None,
+                cdk_path=None,
+                file=config.source or "",
+                line=suppression.line,
+                engine="core",
+                remediation=expired_rule.remediation.cli,
+            ))
+    return findings, errors

@@ -1,0 +1,88 @@
+"""Plain data shared by every stage: engines produce Evaluations, the join step makes Findings."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+class Status(enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    SUPPRESSED = "suppressed"
+
+
+class ExitCode(enum.IntEnum):
+    """Documented in the README; CI gates depend on these values."""
+
+    OK = 0
+    FAILURES = 1
+    USAGE_OR_INPUT_ERROR = 2
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What an engine says about one rule on one resource, and nothing more."""
+
+    rule_id: str
+    stack: str
+    logical_id: str
+    status: Status
+    message: str
+    engine: str
+    path: tuple[str | int, ...] = ()  # where in the resource the evidence is, for the location
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    title: str
+    severity: Severity
+    status: Status
+    message: str
+    stack: str
+    logical_id: str
+    resource_type: str | None
+    cdk_path: str | None
+    file: str
+    line: int
+    engine: str
+    remediation: str = ""
+    suppression_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class InputError:
+    """An input that could not be checked: reported in `errors`, exit code 2."""
+
+    file: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}"
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for f in self.findings if f.status is status)

@@ -1,0 +1,48 @@
+"""JUnit XML (the Ant/Jenkins dialect that CI systems read): a suite per rule, a case per resource."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ddbguard.model import Report, Status
+
+
+def render_junit(report: Report, *, engine: str) -> str:
+    root = ET.Element("testsuites", name="ddbguard")
+    suites: dict[str, ET.Element] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for f in report.findings:
+        suite = suites.get(f.rule_id)
+        if suite is None:
+            suite = suites[f.rule_id] = ET.SubElement(root, "testsuite", name=f"{f.rule_id} {f.title}")
+            counts[f.rule_id] = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        count = counts[f.rule_id]
+        count["tests"] += 1
+        case = ET.SubElement(suite, "testcase", name=f"{f.stack}/{f.logical_id}" if f.stack else f.logical_id,
+                             classname=f.rule_id, file=f.file, line=str(f.line))
+        detail = f"{f.file}:{f.line}\n{f.message}\nfix: {f.remediation}"
+        if f.status is Status.FAIL:
+            count["failures"] += 1
+            ET.SubElement(case, "failure", message=f.message, type=f.severity.value).text = detail
+        elif f.status is Status.UNKNOWN:
+            count["errors"] += 1
+            ET.SubElement(case, "error", message=f.message, type="unknown").text = detail
+        elif f.status is Status.SUPPRESSED:
+            count["skipped"] += 1
+            ET.SubElement(case, "skipped", message=f"suppressed: {f.suppression_reason}")
+    if report.errors:
+        suite = ET.SubElement(root, "testsuite", name="ddbguard input errors")
+        counts["errors"] = {"tests": len(report.errors), "failures": 0, "errors": len(report.errors), "skipped": 0}
+        suites["errors"] = suite
+        for error in report.errors:
+            case = ET.SubElement(suite, "testcase", name=error.file, classname="input")
+            ET.SubElement(case, "error", message=error.message, type="input").text = str(error)
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for key, suite in suites.items():
+        for name, value in counts[key].items():
+            suite.set(name, str(value))
+            totals[name] += value
+    for name in ("tests", "failures", "errors"):
+        root.set(name, str(totals[name]))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

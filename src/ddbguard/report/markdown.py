@@ -1,0 +1,34 @@
+"""Markdown, for a pull-request comment or a job summary."""
+
+from __future__ import annotations
+
+from ddbguard import __version__
+from ddbguard.model import Report, Status
+from ddbguard.report import by_severity, summary
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report, *, engine: str) -> str:
+    counts = summary(report)
+    lines = [
+        f"## ddbguard {__version__}",
+        "",
+        f"**{counts['fail']} failed**, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
+        f"{counts['pass']} passed ({counts['resources']} resources, engine: {engine}).",
+    ]
+    shown = [f for f in report.findings if f.status is not Status.PASS]
+    for severity, findings in by_severity(shown):
+        lines += ["", f"### {severity.value.capitalize()}", "",
+                  "| Status | Rule | Resource | Location | Message |", "|---|---|---|---|---|"]
+        for f in sorted(findings, key=lambda f: (f.rule_id, f.file, f.line)):
+            resource = f"`{f.stack}/{f.logical_id}`" + (f"<br>`{f.cdk_path}`" if f.cdk_path else "")
+            message = f.message + (f" (suppressed: {f.suppression_reason})" if f.suppression_reason else "")
+            lines.append(f"| {f.status.value} | {f.rule_id} {_cell(f.title)} | {resource} | "
+                         f"`{f.file}:{f.line}` | {_cell(message)} |")
+    if report.errors:
+        lines += ["", "### Inputs that could not be checked", ""]
+        lines += [f"- `{_cell(e.file)}`: {_cell(e.message)}" for e in report.errors]
+    return "\n".join(lines) + "\n"

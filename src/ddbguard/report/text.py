@@ -1,0 +1,39 @@
+"""Plain text for a terminal or a CI log: what failed, where, and how to fix it."""
+
+from __future__ import annotations
+
+from ddbguard import __version__
+from ddbguard.model import Report, Status
+from ddbguard.report import by_severity, summary
+
+_MARK = {Status.FAIL: "FAIL", Status.UNKNOWN: "UNKNOWN", Status.SUPPRESSED: "SUPPRESSED"}
+
+
+def render_text(report: Report, *, engine: str) -> str:
+    counts = summary(report)
+    lines = [
+        f"ddbguard {__version__} ({engine}): {counts['resources']} resources, {counts['evaluations']} checks: "
+        f"{counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
+        f"{counts['pass']} passed",
+    ]
+    shown = [f for f in report.findings if f.status is not Status.PASS]
+    for severity, findings in by_severity(shown):
+        lines += ["", f"{severity.value.upper()} ({len(findings)})"]
+        for rule_id in sorted({f.rule_id for f in findings}):
+            of_rule = sorted((f for f in findings if f.rule_id == rule_id), key=lambda f: (f.file, f.line))
+            lines.append(f"  {rule_id} {of_rule[0].title}")
+            for f in of_rule:
+                where = f"{f.stack}/{f.logical_id}" if f.stack else f.logical_id
+                lines.append(f"    {_MARK[f.status]} {where}" + (f"  [{f.cdk_path}]" if f.cdk_path else ""))
+                lines.append(f"      at {f.file}:{f.line}")
+                lines.append(f"      {f.message}")
+                if f.status is Status.SUPPRESSED:
+                    lines.append(f"      suppressed: {f.suppression_reason}")
+            fixes = {f.remediation for f in of_rule if f.status is not Status.SUPPRESSED}
+            lines += [f"    fix: {fix}" for fix in sorted(fixes)]
+    if report.errors:
+        lines += ["", f"ERRORS ({len(report.errors)}): these inputs were not checked"]
+        lines += [f"  {error}" for error in report.errors]
+    if not shown and not report.errors:
+        lines.append("No failures.")
+    return "\n".join(lines) + "\n"

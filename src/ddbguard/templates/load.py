@@ -1,0 +1,195 @@
+"""Find the stacks in what the user named: cloud assemblies, template files, directories."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ddbguard.model import InputError
+from ddbguard.templates.decode import DecodeError, decode_file
+
+TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+_SKIPPED_DIRS = {"node_modules", ".git", ".venv", "venv", "__pycache__", ".tox"}
+
+
+@dataclass
+class Stack:
+    name: str
+    file: str
+    template: dict
+    cdk_paths: dict[str, str] = field(default_factory=dict)  # logical id -> construct path
+    account: str | None = None
+    region: str | None = None
+
+
+@dataclass
+class LoadResult:
+    stacks: list[Stack] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files in a directory that are not templates
+
+
+def is_template(data: object) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("Resources"), dict)
+
+
+def load_inputs(paths: list[str], *, ignore_non_templates: bool = False) -> LoadResult:
+    """Load every input; a bad input becomes an InputError and the others are still loaded."""
+    result = LoadResult()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            result.errors.append(InputError(raw, "no such file or directory"))
+        elif path.is_dir():
+            _load_directory(path, result)
+        else:
+            _load_template_file(path, result, explicit=not ignore_non_templates)
+    return result
+
+
+def _load_directory(path: Path, result: LoadResult) -> None:
+    if (path / "manifest.json").is_file():
+        load_cloud_assembly(path, result)
+        return
+    if (path / "tree.json").is_file() or (path / "cdk.out").is_file():
+        result.errors.append(InputError(str(path), "looks like a cdk.out cloud assembly but has no manifest.json"))
+        return
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
+        for directory in list(dirs):
+            if (Path(root) / directory / "manifest.json").is_file():
+                load_cloud_assembly(Path(root) / directory, result)
+                dirs.remove(directory)
+        for name in sorted(files):
+            if name.endswith(TEMPLATE_SUFFIXES):
+                _load_template_file(Path(root) / name, result, explicit=False)
+
+
+def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> None:
+    try:
+        data = decode_file(path)
+    except DecodeError as exc:
+        result.errors.append(InputError(str(path), str(exc)))
+        return
+    if not is_template(data):
+        if explicit:
+            result.errors.append(InputError(str(path), "not a CloudFormation template (no Resources mapping)"))
+        else:
+            result.skipped.append(str(path))
+        return
+    stack = Stack(name=path.stem.removesuffix(".template"), file=str(path), template=data)
+    result.stacks.append(stack)
+    _load_nested_stacks(stack, path.parent, result)
+
+
+def load_cloud_assembly(directory: Path, result: LoadResult, stage: str | None = None) -> None:
+    """Read manifest.json: every stack artifact, every stage (nested assembly), every nested stack."""
+    manifest_path = directory / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        artifacts = manifest["artifacts"]
+        if not isinstance(artifacts, dict):
+            raise TypeError
+    except (OSError, UnicodeDecodeError) as exc:
+        result.errors.append(InputError(str(manifest_path), f"cannot read manifest: {exc}"))
+        return
+    except json.JSONDecodeError as exc:
+        result.errors.append(InputError(str(manifest_path), f"invalid JSON: line {exc.lineno}: {exc.msg}"))
+        return
+    except (KeyError, TypeError):
+        result.errors.append(InputError(str(manifest_path), "not a cloud assembly manifest (no artifacts mapping)"))
+        return
+    for artifact_id, artifact in sorted(artifacts.items()):
+        kind = artifact.get("type")
+        properties = artifact.get("properties") or {}
+        if kind == "cdk:cloud-assembly" and properties.get("directoryName"):
+            load_cloud_assembly(directory / properties["directoryName"], result, stage=artifact_id)
+        elif kind == "aws:cloudformation:stack" and properties.get("templateFile"):
+            _load_assembly_stack(directory, artifact_id, artifact, result)
+
+
+def _load_assembly_stack(directory: Path, artifact_id: str, artifact: dict, result: LoadResult) -> None:
+    template_path = directory / artifact["properties"]["templateFile"]
+    try:
+        template = decode_file(template_path)
+    except DecodeError as exc:
+        result.errors.append(InputError(str(template_path), str(exc)))
+        return
+    if not is_template(template):
+        result.errors.append(InputError(str(template_path), "not a CloudFormation template (no Resources mapping)"))
+        return
+    account, region = _environment(artifact.get("environment", ""))
+    stack = Stack(
+        name=artifact.get("displayName") or artifact_id,
+        file=str(template_path),
+        template=template,
+        cdk_paths=_construct_paths(directory, artifact),
+        account=account,
+        region=region,
+    )
+    result.stacks.append(stack)
+    _load_nested_stacks(stack, directory, result)
+
+
+def _environment(env: str) -> tuple[str | None, str | None]:
+    # "aws://123456789012/us-east-1"; CDK writes unknown-account / unknown-region when unset
+    parts = env.removeprefix("aws://").split("/")
+    if len(parts) != 2:
+        return None, None
+    account, region = parts
+    return (None if account.startswith("unknown") else account, None if region.startswith("unknown") else region)
+
+
+def _construct_paths(directory: Path, artifact: dict) -> dict[str, str]:
+    """logical id -> construct path, from the manifest's metadata or the <stack>.metadata.json file."""
+    metadata = dict(artifact.get("metadata") or {})
+    extra = (artifact.get("properties") or {}).get("additionalMetadataFile") or artifact.get("additionalMetadataFile")
+    if extra:
+        try:
+            metadata.update(json.loads((directory / extra).read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass  # the aws:cdk:path resource metadata still gives the path when present
+    paths: dict[str, str] = {}
+    for construct_path, entries in metadata.items():
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId":
+                paths[str(entry.get("data"))] = construct_path.lstrip("/")
+    return paths
+
+
+def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult) -> None:
+    """Follow AWS::CloudFormation::Stack resources whose template is a local file.
+
+    CDK NestedStack records its template file in the `aws:asset:path` metadata; hand-written
+    templates may give a relative TemplateURL.
+    """
+    for logical_id, resource in parent.template["Resources"].items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
+            continue
+        metadata = resource.get("Metadata") or {}
+        candidate = metadata.get("aws:asset:path") if isinstance(metadata, dict) else None
+        if not isinstance(candidate, str):
+            url = (resource.get("Properties") or {}).get("TemplateURL")
+            candidate = url if isinstance(url, str) and "://" not in url else None
+        if not candidate or not (directory / candidate).is_file():
+            continue
+        child_path = directory / candidate
+        try:
+            template = decode_file(child_path)
+        except DecodeError as exc:
+            result.errors.append(InputError(str(child_path), str(exc)))
+            continue
+        if not is_template(template):
+            result.errors.append(InputError(str(child_path), "not a CloudFormation template (no Resources mapping)"))
+            continue
+        child = Stack(
+            name=f"{parent.name}/{logical_id}",
+            file=str(child_path),
+            template=template,
+            account=parent.account,
+            region=parent.region,
+        )
+        result.stacks.append(child)
+        _load_nested_stacks(child, child_path.parent, result)

@@ -1,0 +1,236 @@
+"""Resolve intrinsic functions so that every engine checks the values CloudFormation would deploy.
+
+A value that cannot be known statically (a parameter without a value or Default, an import, a
+condition on such a parameter) is left as its intrinsic function. Rules compare against concrete
+values, so an unresolved value fails; the join step then says it cannot be verified statically.
+
+References to resources and unknown pseudo parameters become symbolic strings such as
+`${Role.Arn}` or `${AWS::AccountId}`: they name one specific thing (never `*`), which is all that
+the rules need to know about them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ddbguard.templates.decode import MarkedDict
+
+_UNRESOLVED = object()
+_NO_VALUE = object()
+_SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
+
+
+class ParametersError(Exception):
+    pass
+
+
+def load_parameters_file(path: str) -> dict[str, str]:
+    """Read the `create-stack --parameters file://...` JSON list, or a plain {name: value} object."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ParametersError(f"{path}: cannot read parameters file: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParametersError(f"{path}: invalid JSON in parameters file: {exc}") from None
+    if isinstance(data, dict) and all(isinstance(v, (str, int, float, bool)) for v in data.values()):
+        return {str(k): str(v) for k, v in data.items()}
+    if isinstance(data, list) and all(isinstance(p, dict) and "ParameterKey" in p for p in data):
+        return {p["ParameterKey"]: str(p.get("ParameterValue", "")) for p in data if "ParameterValue" in p}
+    raise ParametersError(f"{path}: expected a list of {{ParameterKey, ParameterValue}} or a {{name: value}} object")
+
+
+def is_intrinsic(value: object) -> bool:
+    """A one-key mapping whose key is `Ref` or `Fn::...`."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return key == "Ref" or (isinstance(key, str) and key.startswith("Fn::"))
+
+
+@dataclass
+class Resolver:
+    template: dict
+    parameters: dict[str, str] = field(default_factory=dict)
+    account: str | None = None
+    region: str | None = None
+    stack_name: str | None = None
+    _conditions: dict[str, object] = field(default_factory=dict)
+
+    # -- parameters and conditions -------------------------------------------------------------
+    def parameter_value(self, name: str) -> object:
+        declared = (self.template.get("Parameters") or {}).get(name)
+        if declared is None:
+            return _UNRESOLVED
+        if name in self.parameters:
+            raw: object = self.parameters[name]
+        elif isinstance(declared, dict) and "Default" in declared:
+            raw = declared["Default"]
+        else:
+            return _UNRESOLVED
+        kind = declared.get("Type", "String") if isinstance(declared, dict) else "String"
+        if isinstance(raw, str) and (kind == "CommaDelimitedList" or kind.startswith("List<")):
+            return [item.strip() for item in raw.split(",")]
+        return raw
+
+    def condition(self, name: str) -> object:
+        """True, False or _UNRESOLVED."""
+        if name not in self._conditions:
+            self._conditions[name] = _UNRESOLVED  # guards against cycles
+            definition = (self.template.get("Conditions") or {}).get(name, _UNRESOLVED)
+            self._conditions[name] = self._evaluate_condition(definition)
+        return self._conditions[name]
+
+    def _evaluate_condition(self, expression: object) -> object:
+        if not isinstance(expression, dict) or len(expression) != 1:
+            return _UNRESOLVED
+        (function, args), = expression.items()
+        if function == "Condition" and isinstance(args, str):
+            return self.condition(args)
+        if function == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
+            left, right = (self.resolve(arg) for arg in args)
+            if any(is_intrinsic(side) or side is _UNRESOLVED or _is_symbolic(side) for side in (left, right)):
+                return _UNRESOLVED
+            return str(left) == str(right)
+        if function in ("Fn::And", "Fn::Or", "Fn::Not") and isinstance(args, list):
+            values = [self._evaluate_condition(arg) for arg in args]
+            if function == "Fn::Not":
+                return _UNRESOLVED if len(values) != 1 or values[0] is _UNRESOLVED else not values[0]
+            decisive = function == "Fn::Or"  # True decides an Or, False decides an And
+            if decisive in values:
+                return decisive
+            return _UNRESOLVED if _UNRESOLVED in values else not decisive
+        return _UNRESOLVED
+
+    # -- values --------------------------------------------------------------------------------
+    def pseudo_parameter(self, name: str) -> object:
+        known = {
+            "AWS::AccountId": self.account,
+            "AWS::Region": self.region,
+            "AWS::StackName": self.stack_name,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }.get(name)
+        return known if known else "${" + name + "}"
+
+    def resolve(self, value: object) -> object:
+        """Return the value with every resolvable intrinsic replaced; _NO_VALUE for AWS::NoValue."""
+        if isinstance(value, list):
+            items = [self.resolve(item) for item in value]
+            return [item for item in items if item is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if is_intrinsic(value):
+            (function, args), = value.items()
+            resolved = self._resolve_function(function, args)
+            return value if resolved is _UNRESOLVED else resolved
+        result = MarkedDict()
+        result.line = getattr(value, "line", 0)
+        for key, item in value.items():
+            resolved = self.resolve(item)
+            if resolved is not _NO_VALUE:
+                result[key] = resolved
+                result.key_lines[key] = getattr(value, "key_lines", {}).get(key, result.line)
+        return result
+
+    def _resolve_function(self, function: str, args: object) -> object:
+        resources = self.template.get("Resources") or {}
+        if function == "Ref" and isinstance(args, str):
+            if args == "AWS::NoValue":
+                return _NO_VALUE
+            if args.startswith("AWS::"):
+                return self.pseudo_parameter(args)
+            if args in resources:
+                return "${" + args + "}"
+            return self.parameter_value(args)
+        if function == "Fn::GetAtt":
+            parts = args.split(".", 1) if isinstance(args, str) else args
+            if isinstance(parts, list) and len(parts) == 2 and parts[0] in resources and isinstance(parts[1], str):
+                return "${" + f"{parts[0]}.{parts[1]}" + "}"
+            return _UNRESOLVED
+        if function == "Fn::If" and isinstance(args, list) and len(args) == 3 and isinstance(args[0], str):
+            chosen = self.condition(args[0])
+            if chosen is _UNRESOLVED:
+                return _UNRESOLVED
+            return self.resolve(args[1] if chosen else args[2])
+        if function == "Fn::Sub":
+            return self._resolve_sub(args)
+        if function == "Fn::Join" and isinstance(args, list) and len(args) == 2:
+            delimiter, items = args[0], self.resolve(args[1])
+            if isinstance(delimiter, str) and isinstance(items, list) and all(
+                isinstance(item, (str, int, float)) for item in items
+            ):
+                return delimiter.join(str(item) for item in items)
+            return _UNRESOLVED
+        if function == "Fn::Select" and isinstance(args, list) and len(args) == 2:
+            index, items = self.resolve(args[0]), self.resolve(args[1])
+            try:
+                return items[int(index)] if isinstance(items, list) else _UNRESOLVED
+            except (ValueError, TypeError, IndexError):
+                return _UNRESOLVED
+        if function == "Fn::FindInMap" and isinstance(args, list) and len(args) >= 3:
+            keys = [self.resolve(arg) for arg in args[:3]]
+            node: object = self.template.get("Mappings") or {}
+            for key in keys:
+                if not isinstance(key, str) or not isinstance(node, dict) or key not in node:
+                    return _UNRESOLVED
+                node = node[key]
+            return self.resolve(node)
+        return _UNRESOLVED
+
+    def _resolve_sub(self, args: object) -> object:
+        if isinstance(args, str):
+            text, variables = args, {}
+        elif isinstance(args, list) and len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], dict):
+            text, variables = args[0], {k: self.resolve(v) for k, v in args[1].items()}
+        else:
+            return _UNRESOLVED
+        unresolved = False
+
+        def substitute(match: re.Match) -> str:
+            nonlocal unresolved
+            name = match.group(1)
+            if name in variables:
+                value = variables[name]
+            elif "." in name:
+                value = self._resolve_function("Fn::GetAtt", name.split(".", 1))
+            else:
+                value = self._resolve_function("Ref", name)
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                unresolved = True
+                return match.group(0)
+            return str(value)
+
+        result = _SUB_VARIABLE.sub(substitute, text).replace("${!", "${")
+        return _UNRESOLVED if unresolved else result
+
+
+def _is_symbolic(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("${") and value.endswith("}")
+
+
+def resolve_template(
+    template: dict,
+    parameters: dict[str, str] | None = None,
+    *,
+    account: str | None = None,
+    region: str | None = None,
+    stack_name: str | None = None,
+) -> dict:
+    """A resolved copy of the template; resources whose Condition is false are left out."""
+    resolver = Resolver(template, dict(parameters or {}), account, region, stack_name)
+    resolved = copy.copy(template)
+    resources = MarkedDict()
+    source = template.get("Resources") or {}
+    resources.line = getattr(source, "line", 0)
+    for logical_id, resource in source.items():
+        if isinstance(resource, dict) and isinstance(resource.get("Condition"), str):
+            if resolver.condition(resource["Condition"]) is False:
+                continue
+        resources[logical_id] = resolver.resolve(resource)
+        resources.key_lines[logical_id] = getattr(source, "key_lines", {}).get(logical_id, 0)
+    resolved["Resources"] = resources
+    return resolved
