@@ -15,7 +15,7 @@ class Ddb002PitrEnabled(DdbguardCheck):
                  "(Replicas[*].PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled is not true)", (*path, *_PITR))
                 for path, replica in replicas(resource)
                 if dig(replica, *_PITR) not in TRUE_VALUES
-            ][:1]
+            ]
         if dig(resource, "Properties", *_PITR) not in TRUE_VALUES:
             return [("point-in-time recovery is not enabled "
                      "(PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled is not true)", ("Properties", *_PITR))]

@@ -29,7 +29,7 @@ class Ddb003Encryption(DdbguardCheck):
                  (*path, "SSESpecification", "KMSMasterKeyId"))
                 for path, replica in replicas(resource)
                 if not isinstance(dig(replica, "SSESpecification", "KMSMasterKeyId"), str)
-            ][:1]
+            ]
         if not isinstance(dig(resource, "Properties", "SSESpecification", "KMSMasterKeyId"), str):
             return [("customer-managed encryption is required but SSESpecification.KMSMasterKeyId is not set",
                      ("Properties", "SSESpecification", "KMSMasterKeyId"))]

@@ -13,7 +13,7 @@ class Ddb004DeletionProtection(DdbguardCheck):
                  (*path, "DeletionProtectionEnabled"))
                 for path, replica in replicas(resource)
                 if dig(replica, "DeletionProtectionEnabled") not in TRUE_VALUES
-            ][:1]
+            ]
         if dig(resource, "Properties", "DeletionProtectionEnabled") not in TRUE_VALUES:
             return [("deletion protection is not enabled (DeletionProtectionEnabled is not true)",
                      ("Properties", "DeletionProtectionEnabled"))]

@@ -19,8 +19,8 @@ from ddbguard.templates.decode import DecodeError, decode_file
 
 Problem = tuple[str, tuple]  # (message, path inside the resource)
 
-# (rule id, "<scanned file>:<type>:<logical id>") -> the first problem found, for the run that is in progress
-EVIDENCE: dict[tuple[str, str], Problem] = {}
+# (rule id, "<scanned file>:<type>:<logical id>") -> the problems found, for the run in progress
+EVIDENCE: dict[tuple[str, str], list[Problem]] = {}
 
 TRUE_VALUES = (True, "true")  # CloudFormation accepts the string "true" for booleans
 
@@ -43,7 +43,7 @@ class DdbguardCheck(BaseResourceCheck):
     def scan_resource_conf(self, conf: dict) -> CheckResult:
         found = self.problems(without_line_marks(conf))
         if found:
-            EVIDENCE[(self.id, self.entity_path)] = found[0]
+            EVIDENCE[(self.id, self.entity_path)] = found
             return CheckResult.FAILED
         EVIDENCE.pop((self.id, self.entity_path), None)
         return CheckResult.PASSED

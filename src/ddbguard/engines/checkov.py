@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from ddbguard.catalog import Rule
-from ddbguard.engines.common import CheckedStack, EngineError, applicable_resources, evaluation
+from ddbguard.engines.common import CheckedStack, EngineError, applicable_resources, evaluation, join_messages
 from ddbguard.model import Evaluation
 
 # checkov reaches for the network (package update check, Bridgecrew mappings) unless told not to.
@@ -65,8 +65,8 @@ def run_checkov(
                     evaluations.append(evaluation(rule, stack, logical_id, "checkov"))
                 else:
                     resource_type = stack.resolved["Resources"][logical_id]["Type"]
-                    message, path = EVIDENCE.get(
-                        (rule.id, f"/{file_name}:{resource_type}:{logical_id}"), ("the checkov check failed", ())
-                    )
-                    evaluations.append(evaluation(rule, stack, logical_id, "checkov", failed=message, path=path))
+                    problems = EVIDENCE.get((rule.id, f"/{file_name}:{resource_type}:{logical_id}")) or [
+                        ("the checkov check failed", ())]
+                    evaluations.append(evaluation(rule, stack, logical_id, "checkov", path=problems[0][1],
+                                                  failed=join_messages(message for message, _ in problems)))
     return evaluations

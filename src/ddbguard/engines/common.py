@@ -31,6 +31,11 @@ def applicable_resources(template: dict, rule: Rule) -> list[str]:
     ]
 
 
+def join_messages(messages) -> str:
+    """All distinct reasons one resource failed a rule, in the order they were found."""
+    return "; ".join(dict.fromkeys(m for m in messages if m))
+
+
 def evaluation(
     rule: Rule,
     stack: CheckedStack,

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from ddbguard.catalog import Rule
-from ddbguard.engines.common import CheckedStack, EngineError, applicable_resources, evaluation
+from ddbguard.engines.common import CheckedStack, EngineError, applicable_resources, evaluation, join_messages
 from ddbguard.model import Evaluation
 
 GUARD_PACKAGE = Path("node_modules/@cdklabs/cdk-validator-cfnguard/bin")
@@ -79,12 +79,14 @@ def run_guard(
 
     failures_by_file: dict[str, dict[tuple[str, str], tuple[str, tuple]]] = {}
     for file_result in results:
-        failures: dict[tuple[str, str], tuple[str, tuple]] = {}
+        found: dict[tuple[str, str], list[tuple[str, tuple]]] = {}
         for item in file_result.get("not_compliant", []):
-            rule_name = item.get("Rule", {}).get("name", "")
+            rule_id = item.get("Rule", {}).get("name", "")[:6]  # rule blocks are named DDB00N_...
             for logical_id, message, path in _failing_resources(item):
-                failures.setdefault((rule_name[:6], logical_id), (message, path))
-        failures_by_file[Path(file_result["name"]).name] = failures
+                found.setdefault((rule_id, logical_id), []).append((message, path))
+        failures_by_file[Path(file_result["name"]).name] = {
+            key: (join_messages(message for message, _ in problems), problems[0][1]) for key, problems in found.items()
+        }
 
     evaluations = []
     for index, stack in enumerate(stacks):

@@ -101,16 +101,37 @@ def load_cloud_assembly(directory: Path, result: LoadResult, stage: str | None =
     except (KeyError, TypeError):
         result.errors.append(InputError(str(manifest_path), "not a cloud assembly manifest (no artifacts mapping)"))
         return
+    asset_files = _asset_files(directory, artifacts)
     for artifact_id, artifact in sorted(artifacts.items()):
         kind = artifact.get("type")
         properties = artifact.get("properties") or {}
         if kind == "cdk:cloud-assembly" and properties.get("directoryName"):
             load_cloud_assembly(directory / properties["directoryName"], result, stage=artifact_id)
         elif kind == "aws:cloudformation:stack" and properties.get("templateFile"):
-            _load_assembly_stack(directory, artifact_id, artifact, result)
+            _load_assembly_stack(directory, artifact_id, artifact, result, asset_files)
 
 
-def _load_assembly_stack(directory: Path, artifact_id: str, artifact: dict, result: LoadResult) -> None:
+def _asset_files(directory: Path, artifacts: dict) -> dict[str, str]:
+    """Asset hash -> file in the assembly, from the asset manifests (nested stack templates are assets)."""
+    found: dict[str, str] = {}
+    for artifact in artifacts.values():
+        manifest_file = (artifact.get("properties") or {}).get("file")
+        if artifact.get("type") != "cdk:asset-manifest" or not manifest_file:
+            continue
+        try:
+            files = json.loads((directory / manifest_file).read_text(encoding="utf-8")).get("files", {})
+        except (OSError, ValueError, AttributeError):
+            continue  # without it nested stacks are not followed; their parent is still checked
+        for asset_hash, asset in files.items():
+            source = (asset.get("source") or {}).get("path") if isinstance(asset, dict) else None
+            if isinstance(source, str) and source.endswith(".json"):
+                found[asset_hash] = source
+    return found
+
+
+def _load_assembly_stack(
+    directory: Path, artifact_id: str, artifact: dict, result: LoadResult, asset_files: dict[str, str]
+) -> None:
     template_path = directory / artifact["properties"]["templateFile"]
     try:
         template = decode_file(template_path)
@@ -130,7 +151,7 @@ def _load_assembly_stack(directory: Path, artifact_id: str, artifact: dict, resu
         region=region,
     )
     result.stacks.append(stack)
-    _load_nested_stacks(stack, directory, result)
+    _load_nested_stacks(stack, directory, result, asset_files)
 
 
 def _environment(env: str) -> tuple[str | None, str | None]:
@@ -159,19 +180,23 @@ def _construct_paths(directory: Path, artifact: dict) -> dict[str, str]:
     return paths
 
 
-def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult) -> None:
+def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asset_files: dict | None = None) -> None:
     """Follow AWS::CloudFormation::Stack resources whose template is a local file.
 
-    CDK NestedStack records its template file in the `aws:asset:path` metadata; hand-written
-    templates may give a relative TemplateURL.
+    A CDK NestedStack's template is an asset: its TemplateURL ends in `<asset hash>.json` (and the
+    CDK CLI also writes the file name into `aws:asset:path` metadata). Hand-written templates may
+    give a relative TemplateURL.
     """
     for logical_id, resource in parent.template["Resources"].items():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
             continue
         metadata = resource.get("Metadata") or {}
         candidate = metadata.get("aws:asset:path") if isinstance(metadata, dict) else None
+        url = (resource.get("Properties") or {}).get("TemplateURL")
+        if not isinstance(candidate, str) and asset_files:
+            url_text = json.dumps(url)
+            candidate = next((path for asset_hash, path in asset_files.items() if f"{asset_hash}.json" in url_text), None)
         if not isinstance(candidate, str):
-            url = (resource.get("Properties") or {}).get("TemplateURL")
             candidate = url if isinstance(url, str) and "://" not in url else None
         if not candidate or not (directory / candidate).is_file():
             continue
@@ -185,11 +210,19 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult) -> N
             result.errors.append(InputError(str(child_path), "not a CloudFormation template (no Resources mapping)"))
             continue
         child = Stack(
-            name=f"{parent.name}/{logical_id}",
+            name=f"{parent.name}/{_nested_stack_name(logical_id, resource)}",
             file=str(child_path),
             template=template,
             account=parent.account,
             region=parent.region,
         )
         result.stacks.append(child)
-        _load_nested_stacks(child, child_path.parent, result)
+        _load_nested_stacks(child, child_path.parent, result, asset_files)
+
+
+def _nested_stack_name(logical_id: str, resource: dict) -> str:
+    """CDK nested stacks carry their construct id in the path (`Stack/Audit.NestedStack/...`)."""
+    cdk_path = (resource.get("Metadata") or {}).get("aws:cdk:path")
+    if isinstance(cdk_path, str) and ".NestedStack/" in cdk_path:
+        return cdk_path.split(".NestedStack/")[0].rsplit("/", 1)[-1]
+    return logical_id
