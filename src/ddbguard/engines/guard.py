@@ -104,20 +104,25 @@ def run_guard(
 
 
 def _failing_resources(node: object, message: str = ""):
-    """Yield (logical id, message, path) for every failing clause below a not_compliant entry."""
+    """Yield (logical id, message, path) for every failing clause below a not_compliant entry.
+
+    A clause names the value it judged as {"path": "/Resources/<id>/...", ...} under "from",
+    "traversed_to" or "value" depending on its kind; the first such path in a clause is the evidence.
+    """
     if isinstance(node, dict):
         messages = node.get("messages")
         if isinstance(messages, dict):
-            message = (messages.get("custom_message") or "").strip() or message or (messages.get("error_message") or "")
-        for key in ("traversed_to", "from"):
-            target = node.get(key)
-            if isinstance(target, dict) and str(target.get("path", "")).startswith("/Resources/"):
-                parts = target["path"].split("/")[2:]
-                path = tuple(int(p) if p.isdigit() else p for p in parts[1:])
-                yield parts[0], message.strip(), path
-                return
+            message = (messages.get("custom_message") or "").strip() or (messages.get("error_message") or "")
+        path = node.get("path")
+        if isinstance(path, str) and path.startswith("/Resources/"):
+            parts = path.split("/")[2:]
+            yield parts[0], message.strip(), tuple(int(p) if p.isdigit() else p for p in parts[1:])
+            return
         for value in node.values():
-            yield from _failing_resources(value, message)
+            found = list(_failing_resources(value, message))
+            yield from found
+            if found and "check" in node:
+                return  # one piece of evidence per clause
     elif isinstance(node, list):
         for value in node:
             yield from _failing_resources(value, message)
