@@ -1,0 +1,67 @@
+"""Shared test fixtures: the real cfn-guard binary, a real CDK synthesis, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+FIXTURES = ROOT / "fixtures"
+TEMPLATE_FIXTURES = sorted(p for p in (FIXTURES / "templates").glob("ddb*/*") if p.suffix in (".yaml", ".json"))
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def run_ddbguard(*args: str, cwd: Path | None = None, env: dict | None = None) -> CliResult:
+    """Run the real command line in a child process, as a user or a CI job would."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "ddbguard", *args],
+        capture_output=True, text=True, cwd=cwd or ROOT, env={**os.environ, **(env or {})}, check=False,
+    )
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture(scope="session")
+def guard_bin() -> str:
+    from ddbguard.engines.guard import find_guard_binary
+
+    return find_guard_binary()
+
+
+@pytest.fixture(scope="session")
+def cdk_assembly(tmp_path_factory) -> Path:
+    """Synthesize fixtures/cdk_app with the real aws-cdk-lib (needs Node; ~10 s)."""
+    out = tmp_path_factory.mktemp("cdk") / "cdk.out"
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(out),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache"),
+    }
+    completed = subprocess.run([sys.executable, str(FIXTURES / "cdk_app" / "app.py")], env=env,
+                               capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return out
+
+
+def expectations(path: Path) -> tuple[dict, dict]:
+    """(config, {rule id: {"pass": set, "fail": set}}) declared in a fixture's top-level Metadata."""
+    from ddbguard.templates.decode import decode_file
+
+    declared = decode_file(path)["Metadata"]["ddbguard-test"]
+    expected = {rule: {status: set(ids) for status, ids in sets.items()} for rule, sets in declared["expect"].items()}
+    return declared.get("config", {}), expected

@@ -1,0 +1,5 @@
+import sys
+
+from ddbguard.cli import main
+
+sys.exit(main())

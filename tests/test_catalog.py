@@ -1,0 +1,62 @@
+"""The catalog is the single source of truth: schema-valid, and every implementation it declares exists."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from conftest import ROOT, run_ddbguard
+from ddbguard.catalog import load_catalog
+from ddbguard.catalog.render import render_catalog
+
+CATALOG = load_catalog()
+RULES = sorted(CATALOG.values(), key=lambda r: r.id)
+
+
+def test_catalog_ids_and_stems():
+    assert sorted(CATALOG) == ["DDB000", "DDB001", "DDB002", "DDB003", "DDB004", "DDB005"]
+    assert [r.stem for r in RULES] == ["ddb000_suppressions", "ddb001_retain", "ddb002_pitr_enabled",
+                                       "ddb003_encryption", "ddb004_deletion_protection", "ddb005_resource_policy"]
+
+
+def test_schema_rejects_house_style_violations():
+    schema = json.loads(resources.files("ddbguard.schemas").joinpath("catalog.schema.json").read_text())
+    entry = json.loads(render_catalog("json"))[1]
+    entry["guide_sections"] = list(entry["guide_sections"])
+    jsonschema.validate(entry, schema)
+    for broken in ({"title": "Ensure tables are retained"}, {"id": "X1"}, {"severity": "urgent"}, {"extra": 1}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**entry, **broken}, schema)
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if "guard" in r.engines], ids=lambda r: r.id)
+def test_guard_rule_file_and_tests_exist(rule):
+    policy = ROOT / "policies" / f"{rule.stem}.guard"
+    text = policy.read_text()
+    assert f"rule {rule.id}_" in text
+    assert (ROOT / "policies" / "tests" / f"{rule.stem}_tests.yaml").is_file()
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if "checkov" in r.engines], ids=lambda r: r.id)
+def test_checkov_check_exists_with_catalog_id_title_and_types(rule):
+    spec = importlib.util.spec_from_file_location(f"catalog_test_{rule.stem}", ROOT / "checks" / f"{rule.stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (module.check.id, module.check.name) == (rule.id, rule.title)
+    assert tuple(module.check.supported_resources) == rule.resource_types
+
+
+def test_docs_rules_md_is_generated_from_the_catalog():
+    assert (ROOT / "docs" / "rules.md").read_text() == render_catalog("markdown"), \
+        "docs/rules.md is stale: run `ddbguard rules --format markdown > docs/rules.md`"
+
+
+def test_rules_command_lists_every_rule_with_catalog_titles():
+    result = run_ddbguard("rules")
+    assert result.code == 0
+    for rule in RULES:
+        assert f"{rule.id}  {rule.severity.value:<8}  {rule.title}" in result.stdout

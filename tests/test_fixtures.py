@@ -1,0 +1,57 @@
+"""Every rule on every fixture: the exact pass and fail sets the fixture declares, for each engine,
+and the two engines agree on every resource of every fixture."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from conftest import TEMPLATE_FIXTURES, expectations
+from ddbguard.check import CheckOptions, run_check
+from ddbguard.config import parse_config
+from ddbguard.model import Status
+
+FIXTURE_IDS = [f"{p.parent.name}/{p.name}" for p in TEMPLATE_FIXTURES]
+
+
+def statuses(path: Path, engine: str) -> dict[tuple[str, str], Status]:
+    config_data, _ = expectations(path)
+    config = parse_config(config_data, source=str(path))
+    report = run_check(CheckOptions(paths=[str(path)], engine=engine, today=dt.date(2026, 1, 1)), config)
+    assert report.errors == []
+    return {(f.rule_id, f.logical_id): f.status for f in report.findings}
+
+
+@pytest.fixture(scope="module")
+def results(guard_bin) -> dict[tuple[Path, str], dict]:
+    return {(path, engine): statuses(path, engine) for path in TEMPLATE_FIXTURES for engine in ("guard", "checkov")}
+
+
+@pytest.mark.parametrize("engine", ["guard", "checkov"])
+@pytest.mark.parametrize("path", TEMPLATE_FIXTURES, ids=FIXTURE_IDS)
+def test_fixture_expectations(results, path, engine):
+    _, expected = expectations(path)
+    got = results[(path, engine)]
+    for rule_id, sets in expected.items():
+        assert {lid for (rid, lid), s in got.items() if rid == rule_id and s is Status.PASS} == sets["pass"]
+        assert {lid for (rid, lid), s in got.items() if rid == rule_id and s is Status.FAIL} == sets["fail"]
+        assert {lid for (rid, lid), s in got.items() if rid == rule_id and s is Status.UNKNOWN} == set()
+
+
+@pytest.mark.parametrize("path", TEMPLATE_FIXTURES, ids=FIXTURE_IDS)
+def test_engines_agree_on_every_rule_and_resource(results, path):
+    assert results[(path, "guard")] == results[(path, "checkov")]
+
+
+def test_every_rule_has_good_and_bad_fixtures():
+    from ddbguard.catalog import load_catalog
+
+    for rule in load_catalog().values():
+        if "core" in rule.engines:
+            continue
+        folder = TEMPLATE_FIXTURES[0].parent.parent / rule.stem
+        declared = [expectations(p)[1].get(rule.id) for p in folder.iterdir()]
+        assert any(d and d["pass"] and not d["fail"] for d in declared), f"{rule.id} has no good fixture"
+        assert any(d and d["fail"] and not d["pass"] for d in declared), f"{rule.id} has no bad fixture"
