@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both set everything up first
+# (a .venv with the Python packages, and the cfn-guard binary from its pinned npm package) and are
+# quick when that is already done.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+GUARD_PACKAGE := node_modules/@cdklabs/cdk-validator-cfnguard/package.json
+DEMO_ASSEMBLY := build/demo/cdk.out
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/build/jsii-cache
+
+.PHONY: setup demo test bench docs clean
+
+setup: $(VENV)/.installed $(GUARD_PACKAGE)
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "ddbguard needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# npm ci installs exactly what package-lock.json pins and checks each package's integrity hash.
+$(GUARD_PACKAGE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(DEMO_ASSEMBLY)/manifest.json: fixtures/cdk_app/app.py $(VENV)/.installed
+	rm -rf $(DEMO_ASSEMBLY)
+	CDK_OUTDIR=$(DEMO_ASSEMBLY) $(BIN)/python fixtures/cdk_app/app.py
+
+# Exit code 1 means "findings", which is what the demo is for; 2 (an input error) still fails it.
+demo: setup $(DEMO_ASSEMBLY)/manifest.json
+	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) || [ $$? -eq 1 ]
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/bench_check.py
+
+docs: setup
+	$(BIN)/ddbguard rules --format markdown > docs/rules.md
+
+clean:
+	rm -rf $(VENV) node_modules build .pytest_cache
