@@ -1,0 +1,127 @@
+"""Every report format, validated against its schema: JSON (ours), SARIF 2.1.0 (OASIS), JUnit (XSD)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from importlib import resources
+
+import jsonschema
+import pytest
+import xmlschema
+
+from conftest import ROOT, run_ddbguard
+from ddbguard.model import Finding, InputError, Report, Severity, Status
+from ddbguard.report import exit_code, render
+
+SARIF_SCHEMA = ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
+
+
+def finding(status: Status, logical_id: str, rule_id="DDB002", severity=Severity.HIGH, **extra) -> Finding:
+    return Finding(rule_id=rule_id, title="DynamoDB tables have point-in-time recovery enabled on every replica",
+                   severity=severity, status=status, message=f"{logical_id} message | with pipe", stack="app",
+                   logical_id=logical_id, resource_type="AWS::DynamoDB::Table", cdk_path=f"app/{logical_id}/Resource",
+                   file="cdk.out/app.template.json", line=7, engine="guard", remediation="turn it on", **extra)
+
+
+@pytest.fixture
+def report() -> Report:
+    return Report(
+        findings=[
+            finding(Status.PASS, "Good"),
+            finding(Status.FAIL, "Bad"),
+            finding(Status.UNKNOWN, "Unsure"),
+            finding(Status.SUPPRESSED, "Waived", rule_id="DDB004", severity=Severity.MEDIUM,
+                    suppression_reason="scratch data"),
+        ],
+        errors=[InputError("broken.yaml", "invalid YAML: line 3: mapping values are not allowed here")],
+    )
+
+
+def json_schema() -> dict:
+    return json.loads(resources.files("ddbguard.schemas").joinpath("report.schema.json").read_text())
+
+
+def test_json_report_contract(report):
+    data = json.loads(render(report, "json", engine="guard"))
+    jsonschema.validate(data, json_schema())
+    assert data["schema_version"] == 1
+    assert data["tool"] == {"name": "ddbguard", "version": "0.1.0", "engine": "guard"}
+    assert data["summary"] == {"resources": 4, "evaluations": 4, "pass": 1, "fail": 1, "unknown": 1, "suppressed": 1,
+                               "errors": 1, "failed_by_severity": {"critical": 0, "high": 1, "medium": 0, "low": 0,
+                                                                   "info": 0}}
+    assert [(f["logical_id"], f["status"], f["cdk_path"]) for f in data["findings"]] == [
+        ("Good", "pass", "app/Good/Resource"), ("Bad", "fail", "app/Bad/Resource"),
+        ("Unsure", "unknown", "app/Unsure/Resource"), ("Waived", "suppressed", "app/Waived/Resource")]
+    assert data["findings"][3]["suppression_reason"] == "scratch data"
+    assert data["errors"] == [{"file": "broken.yaml", "message": "invalid YAML: line 3: mapping values are not allowed here"}]
+
+
+def test_sarif_report_is_valid_sarif_2_1_0(report):
+    data = json.loads(render(report, "sarif", engine="guard"))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(data)
+    run = data["runs"][0]
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert rule_ids == ["DDB000", "DDB001", "DDB002", "DDB003", "DDB004", "DDB005"]
+    results = [(r["ruleId"], r["kind"], r["level"], r["locations"][0]["logicalLocations"][0]["name"],
+                "suppressions" in r) for r in run["results"]]
+    assert results == [("DDB002", "fail", "error", "Bad", False), ("DDB002", "review", "warning", "Unsure", False),
+                       ("DDB004", "fail", "warning", "Waived", True)]
+    assert run["results"][2]["suppressions"] == [{"kind": "external", "justification": "scratch data"}]
+    assert run["results"][0]["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "cdk.out/app.template.json"}, "region": {"startLine": 7}}
+    assert run["invocations"][0]["executionSuccessful"] is False
+
+
+def test_junit_report_is_valid_against_xsd(report):
+    xml = render(report, "junit", engine="guard")
+    xmlschema.XMLSchema(str(resources.files("ddbguard.schemas").joinpath("junit.xsd"))).validate(xml)
+    root = ET.fromstring(xml)
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("5", "1", "2")
+    cases = {(case.get("classname"), case.get("name")): [child.tag for child in case] for case in root.iter("testcase")}
+    assert cases == {("DDB002", "app/Good"): [], ("DDB002", "app/Bad"): ["failure"], ("DDB002", "app/Unsure"): ["error"],
+                     ("DDB004", "app/Waived"): ["skipped"], ("input", "broken.yaml"): ["error"]}
+
+
+def test_markdown_report(report):
+    text = render(report, "markdown", engine="guard")
+    assert "**1 failed**, 1 unknown, 1 suppressed, 1 passed (4 resources, engine: guard)." in text
+    assert ("| fail | DDB002 DynamoDB tables have point-in-time recovery enabled on every replica | `app/Bad`<br>"
+            "`app/Bad/Resource` | `cdk.out/app.template.json:7` | Bad message \\| with pipe |") in text
+    assert "(suppressed: scratch data)" in text
+    assert "- `broken.yaml`: invalid YAML: line 3: mapping values are not allowed here" in text
+    assert "Good" not in text
+
+
+def test_text_report_groups_by_severity(report):
+    text = render(report, "text", engine="guard")
+    assert text.index("HIGH (2)") < text.index("MEDIUM (1)") < text.index("ERRORS (1)")
+    assert "    UNKNOWN app/Unsure  [app/Unsure/Resource]\n      at cdk.out/app.template.json:7\n" in text
+    assert "      suppressed: scratch data\n" in text
+
+
+def test_exit_codes(report):
+    assert exit_code(report, None) == 2  # an input could not be checked
+    report.errors.clear()
+    assert exit_code(report, None) == 1
+    assert exit_code(report, Severity.CRITICAL) == 0
+    report.findings = [f for f in report.findings if f.status is not Status.FAIL]
+    assert exit_code(report, None) == 1  # unknown is never a pass
+    report.findings = [f for f in report.findings if f.status is not Status.UNKNOWN]
+    assert exit_code(report, None) == 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "markdown", "text"])
+def test_every_format_from_the_command_line(fmt, tmp_path):
+    template = ROOT / "fixtures" / "templates" / "ddb005_resource_policy" / "bad.yaml"
+    out = tmp_path / f"report.{fmt}"
+    result = run_ddbguard("check", str(template), "--format", fmt, "--output", str(out))
+    assert result.code == 1
+    text = out.read_text()
+    if fmt == "json":
+        jsonschema.validate(json.loads(text), json_schema())
+    elif fmt == "sarif":
+        jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(json.loads(text))
+    elif fmt == "junit":
+        xmlschema.XMLSchema(str(resources.files("ddbguard.schemas").joinpath("junit.xsd"))).validate(text)
+    assert "StarPrincipal" in text
