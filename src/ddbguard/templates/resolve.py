@@ -230,6 +230,8 @@ def resolve_template(
         if isinstance(resource, dict) and isinstance(resource.get("Condition"), str):
             if resolver.condition(resource["Condition"]) is False:
                 continue
+            # Decided here (or unknown, which is checked as if created): no engine decides again.
+            resource = {key: value for key, value in resource.items() if key != "Condition"}
         resources[logical_id] = resolver.resolve(resource)
         resources.key_lines[logical_id] = getattr(source, "key_lines", {}).get(logical_id, 0)
     resolved["Resources"] = resources

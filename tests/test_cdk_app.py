@@ -1,0 +1,89 @@
+"""End to end: the example CDK app synthesized with the real aws-cdk-lib, checked through the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_ddbguard
+
+# Every finding that is not a pass, by (rule, stack, construct path). fixtures/cdk_app/app.py says why.
+NOT_PASSING = {
+    ("DDB001", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
+    ("DDB002", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
+    ("DDB002", "ddbguard-legacy", "ddbguard-legacy/Scratch/Resource", "fail"),
+    ("DDB002", "ddbguard-create-new", "ddbguard-create-new/ProtectionGroupsTable/Resource", "fail"),
+    ("DDB002", "ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource", "fail"),
+    ("DDB002", "ddbguard-data/Audit", "ddbguard-data/Audit/AuditLog/Resource", "fail"),
+    ("DDB002", "Prod/data/Audit", "Prod/data/Audit/AuditLog/Resource", "fail"),
+    ("DDB003", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
+    ("DDB004", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
+    ("DDB004", "ddbguard-legacy", "ddbguard-legacy/Scratch/Resource", "suppressed"),
+    ("DDB004", "ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource", "fail"),
+    ("DDB004", "ddbguard-data", "ddbguard-data/TargetAccounts/Resource", "fail"),
+    ("DDB004", "Prod/data", "Prod/data/TargetAccounts/Resource", "fail"),
+    ("DDB005", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
+}
+TABLES = {
+    ("ddbguard-data", "ddbguard-data/ProtectionGroups/Resource"),
+    ("ddbguard-data", "ddbguard-data/Executions/Resource"),
+    ("ddbguard-data", "ddbguard-data/TargetAccounts/Resource"),
+    ("ddbguard-data/Audit", "ddbguard-data/Audit/AuditLog/Resource"),
+    ("Prod/data", "Prod/data/ProtectionGroups/Resource"),
+    ("Prod/data", "Prod/data/Executions/Resource"),
+    ("Prod/data", "Prod/data/TargetAccounts/Resource"),
+    ("Prod/data/Audit", "Prod/data/Audit/AuditLog/Resource"),
+    ("ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource"),
+    ("ddbguard-legacy", "ddbguard-legacy/Scratch/Resource"),
+    ("ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource"),
+    ("ddbguard-create-new", "ddbguard-create-new/ProtectionGroupsTable/Resource"),
+}
+
+
+def outcomes(report: dict) -> set:
+    return {(f["rule_id"], f["stack"], f["cdk_path"], f["status"]) for f in report["findings"] if f["status"] != "pass"}
+
+
+@pytest.mark.parametrize("engine", ["guard", "checkov", "both"])
+def test_exact_findings_for_the_cdk_app(cdk_assembly, engine):
+    result = run_ddbguard("check", str(cdk_assembly), "--format", "json", "--engine", engine)
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert report["errors"] == []
+    assert outcomes(report) == NOT_PASSING
+    # every table of every stack, stage and nested stack is checked by every rule, nothing else is
+    assert {(f["stack"], f["cdk_path"]) for f in report["findings"]} == TABLES
+    assert len(report["findings"]) == len(TABLES) * 5
+    assert all(f["line"] > 1 and f["file"].startswith(str(cdk_assembly)) for f in report["findings"])
+
+
+def test_locations_point_into_the_synthesized_templates(cdk_assembly):
+    report = run_ddbguard("check", str(cdk_assembly), "--format", "json").json()
+    finding = next(f for f in report["findings"] if f["rule_id"] == "DDB001" and f["status"] == "fail")
+    lines = open(finding["file"]).read().splitlines()
+    assert lines[finding["line"] - 1].strip() == '"DeletionPolicy": "Delete",'
+    nested = next(f for f in report["findings"] if f["stack"] == "Prod/data/Audit")
+    assert nested["file"].endswith(".nested.template.json") and "/assembly-Prod/" in nested["file"]
+    unresolved = next(f for f in report["findings"] if f["rule_id"] == "DDB004" and f["stack"] == "ddbguard-parameterised")
+    assert unresolved["message"].startswith("cannot be verified statically: Properties.DeletionProtectionEnabled is "
+                                            '{"Ref":"ProtectTables"}')
+
+
+def test_parameters_resolve_the_conditional_stack(cdk_assembly, tmp_path):
+    params = tmp_path / "prod.json"
+    params.write_text(json.dumps({"Environment": "prod", "ProtectTables": "true"}))
+    report = run_ddbguard("check", str(cdk_assembly), "--format", "json", "--parameters", str(params)).json()
+    assert outcomes(report) == NOT_PASSING - {
+        ("DDB002", "ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource", "fail"),
+        ("DDB004", "ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource", "fail"),
+    }
+
+
+def test_text_report_shows_stack_construct_path_and_fix(cdk_assembly):
+    result = run_ddbguard("check", str(cdk_assembly))
+    assert result.code == 1
+    assert "    SUPPRESSED ddbguard-legacy/ScratchF72D2ED6  [ddbguard-legacy/Scratch/Resource]\n" in result.stdout
+    assert "      suppressed: scratch data, recreated nightly\n" in result.stdout
+    assert ("    fix: Pass `removalPolicy: RemovalPolicy.RETAIN` to the Table/TableV2 (or call "
+            "`table.applyRemovalPolicy(RemovalPolicy.RETAIN)`).") in result.stdout
