@@ -13,6 +13,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 FIXTURES = ROOT / "fixtures"
+# A template that passes every rule.
+COMPLIANT = """\
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Properties:
+      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
+      SSESpecification: {SSEEnabled: true}
+      DeletionProtectionEnabled: true
+"""
 TEMPLATE_FIXTURES = sorted(p for p in (FIXTURES / "templates").glob("ddb*/*") if p.suffix in (".yaml", ".json"))
 
 

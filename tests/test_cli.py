@@ -8,21 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT, run_ddbguard
+from conftest import COMPLIANT, FIXTURES, ROOT, run_ddbguard
 
 GOOD = FIXTURES / "templates" / "ddb001_retain" / "good.yaml"
 BAD = FIXTURES / "templates" / "ddb001_retain" / "bad.json"
-COMPLIANT = """\
-Resources:
-  Table:
-    Type: AWS::DynamoDB::Table
-    DeletionPolicy: Retain
-    UpdateReplacePolicy: Retain
-    Properties:
-      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
-      SSESpecification: {SSEEnabled: true}
-      DeletionProtectionEnabled: true
-"""
 
 
 @pytest.fixture

@@ -55,27 +55,27 @@ def run_guard(
     rules = [rule for rule in rules if "guard" in rule.engines]
     if not rules or not stacks:
         return []
-    data_dir = workdir / "guard-data"
-    data_dir.mkdir()
-    for index, stack in enumerate(stacks):
-        (data_dir / f"{index}.json").write_text(json.dumps(stack.resolved))
     params = workdir / "guard-params.json"
     params.write_text(json.dumps({"ddbguard": {"encryption_level": encryption_level}}))
-    command = [binary, "validate", "-d", str(data_dir), "-i", str(params), "-o", "json", "-S", "none", "-z"]
-    for rule in rules:
-        command += ["-r", str(policy_file(rule))]
+    # cfn-guard is single-threaded: give each core its own share of the templates.
+    batches = min(len(stacks), os.cpu_count() or 1)
+    processes = []
+    for batch in range(batches):
+        data_dir = workdir / f"guard-data-{batch}"
+        data_dir.mkdir()
+        for index in range(batch, len(stacks), batches):
+            (data_dir / f"{index}.json").write_text(json.dumps(stacks[index].resolved))
+        command = [binary, "validate", "-d", str(data_dir), "-i", str(params), "-o", "json", "-S", "none", "-z"]
+        for rule in rules:
+            command += ["-r", str(policy_file(rule))]
+        output = workdir / f"guard-output-{batch}"
+        processes.append((_start(command, binary, output), output))
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise EngineError(f"{binary}: cannot run cfn-guard: {exc.strerror or exc}") from None
-    if completed.returncode not in _OK_EXIT_CODES:
-        detail = (completed.stderr or completed.stdout).strip().splitlines()
-        raise EngineError(f"{binary}: cfn-guard failed with exit code {completed.returncode}: "
-                          f"{detail[0] if detail else 'no output'}")
-    try:
-        results = json.loads(completed.stdout)
-    except json.JSONDecodeError:
-        raise EngineError(f"{binary}: cfn-guard printed output that is not JSON") from None
+        results = [item for process, output in processes for item in _finish(process, output, binary)]
+    finally:
+        for process, _ in processes:
+            if process.poll() is None:
+                process.kill()
 
     failures_by_file: dict[str, dict[tuple[str, str], tuple[str, tuple]]] = {}
     for file_result in results:
@@ -101,6 +101,28 @@ def run_guard(
                 else:
                     evaluations.append(evaluation(rule, stack, logical_id, "guard"))
     return evaluations
+
+
+def _start(command: list[str], binary: str, output: Path) -> subprocess.Popen:
+    # Output goes to files, not pipes: a full pipe would stall one process while we read another.
+    try:
+        with open(output.with_suffix(".out"), "w") as stdout, open(output.with_suffix(".err"), "w") as stderr:
+            return subprocess.Popen(command, stdout=stdout, stderr=stderr)
+    except OSError as exc:
+        raise EngineError(f"{binary}: cannot run cfn-guard: {exc.strerror or exc}") from None
+
+
+def _finish(process: subprocess.Popen, output: Path, binary: str) -> list:
+    process.wait()
+    stdout = output.with_suffix(".out").read_text()
+    if process.returncode not in _OK_EXIT_CODES:
+        detail = (output.with_suffix(".err").read_text() or stdout).strip().splitlines()
+        raise EngineError(f"{binary}: cfn-guard failed with exit code {process.returncode}: "
+                          f"{detail[0] if detail else 'no output'}")
+    try:
+        return json.loads(stdout)
+    except json.JSONDecodeError:
+        raise EngineError(f"{binary}: cfn-guard printed output that is not JSON") from None
 
 
 def _failing_resources(node: object, message: str = ""):

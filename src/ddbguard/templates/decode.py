@@ -28,7 +28,7 @@ class DecodeError(Exception):
     pass
 
 
-class _TemplateLoader(yaml.SafeLoader):
+class _TemplateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~10x faster
     pass
 
 

@@ -1,0 +1,119 @@
+"""Benchmark: `ddbguard check` against `checkov -d` on one synthetic cloud assembly.
+
+    python bench/bench_check.py [--stacks 50] [--resources 100] [--keep DIR]
+
+Writes a cdk.out-shaped assembly (manifest.json + one template per stack, a third of the resources
+DynamoDB tables), times each command once on it, and prints wall times and ratios. It measures; it
+asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def table(index: int) -> dict:
+    compliant = index % 2 == 0
+    resource: dict = {
+        "Type": "AWS::DynamoDB::GlobalTable" if index % 5 == 0 else "AWS::DynamoDB::Table",
+        "Properties": {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "SSESpecification": {"SSEEnabled": compliant},
+        },
+    }
+    replica = {"Region": "us-east-1", "DeletionProtectionEnabled": compliant,
+               "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": compliant}}
+    if resource["Type"] == "AWS::DynamoDB::GlobalTable":
+        resource["Properties"]["Replicas"] = [replica, {**replica, "Region": "eu-west-1"}]
+    else:
+        resource["Properties"]["DeletionProtectionEnabled"] = compliant
+        resource["Properties"]["PointInTimeRecoverySpecification"] = replica["PointInTimeRecoverySpecification"]
+    if compliant:
+        resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Retain"
+    return resource
+
+
+def other(index: int) -> dict:
+    kind = index % 3
+    if kind == 0:
+        return {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 30}}
+    if kind == 1:
+        return {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}}
+    return {"Type": "AWS::Lambda::Function", "Properties": {
+        "Runtime": "python3.11", "Handler": "index.handler", "Role": {"Fn::GetAtt": [f"R{index - 1}", "Arn"]},
+        "Code": {"ZipFile": "def handler(e, c): return {}"}, "Environment": {"Variables": {"TABLE_NAME": "t"}}}}
+
+
+def write_assembly(directory: Path, stacks: int, resources: int) -> int:
+    artifacts = {}
+    tables = 0
+    for s in range(stacks):
+        body = {}
+        for r in range(resources):
+            if r % 3 == 0:
+                body[f"Table{r}"] = table(r)
+                tables += 1
+            else:
+                body[f"R{r}"] = other(r)
+        name = f"Stack{s:03d}"
+        (directory / f"{name}.template.json").write_text(json.dumps({"Resources": body}, indent=1))
+        artifacts[name] = {"type": "aws:cloudformation:stack", "environment": "aws://111111111111/us-east-1",
+                           "properties": {"templateFile": f"{name}.template.json"}, "displayName": name}
+    (directory / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": artifacts}))
+    return tables
+
+
+def timed(command: list[str], env: dict | None = None) -> tuple[float, int]:
+    start = time.perf_counter()
+    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, **(env or {})}, check=False)
+    return time.perf_counter() - start, completed.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stacks", type=int, default=50)
+    parser.add_argument("--resources", type=int, default=100)
+    parser.add_argument("--keep", type=Path, help="write the assembly here and keep it")
+    args = parser.parse_args()
+
+    directory = args.keep or Path(tempfile.mkdtemp(prefix="ddbguard-bench-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    tables = write_assembly(directory, args.stacks, args.resources)
+    print(f"assembly: {args.stacks} stacks x {args.resources} resources = {args.stacks * args.resources} "
+          f"resources, {tables} tables ({directory})")
+
+    offline = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
+    version = [timed([str(BIN / "ddbguard"), "--version"])[0] for _ in range(5)]
+    guard, guard_code = timed([str(BIN / "ddbguard"), "check", str(directory), "--format", "json"])
+    ours_checkov, ours_checkov_code = timed(
+        [str(BIN / "ddbguard"), "check", str(directory), "--format", "json", "--engine", "checkov"])
+    checkov, checkov_code = timed([str(BIN / "checkov"), "-d", str(directory), "--framework", "cloudformation",
+                                   "--skip-download", "--quiet", "--compact"], offline)
+
+    print(f"ddbguard --version (median of 5)        {statistics.median(version):7.2f} s")
+    print(f"ddbguard check (engine guard)           {guard:7.2f} s  exit {guard_code}")
+    print(f"ddbguard check --engine checkov         {ours_checkov:7.2f} s  exit {ours_checkov_code}")
+    print(f"checkov -d --framework cloudformation   {checkov:7.2f} s  exit {checkov_code}")
+    print(f"ratio ddbguard (guard) / checkov        {guard / checkov:7.3f}x  (target <= 0.25x)")
+    print(f"ratio ddbguard (checkov) / checkov      {ours_checkov / checkov:7.3f}x")
+    if not args.keep:
+        shutil.rmtree(directory)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The pre-commit hooks, through real `pre-commit try-repo` against a throwaway git repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import COMPLIANT, ROOT
+
+BAD = (ROOT / "fixtures" / "templates" / "ddb001_retain" / "bad.json").read_text()
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args], cwd=repo, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def pre_commit(tmp_path_factory, guard_bin):
+    home = tmp_path_factory.mktemp("pre-commit-home")  # the hook's own virtualenv is built once, here
+
+    def run(repo: Path, hook: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PRE_COMMIT_HOME": str(home), "CFN_GUARD_BIN": guard_bin}
+        return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files"],
+                              cwd=repo, env=env, capture_output=True, text=True, check=False)
+
+    return run
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")  # YAML that is not a template
+    return tmp_path
+
+
+def test_hook_fails_on_a_bad_template_and_passes_on_a_good_one(pre_commit, repo):
+    (repo / "table.json").write_text(BAD)
+    git(repo, "add", ".")
+    bad = pre_commit(repo, "ddbguard")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "ddbguard" in bad.stdout and "Failed" in bad.stdout
+    assert "FAIL table/NoPolicies\n      at table.json:12" in bad.stdout
+
+    (repo / "table.json").unlink()
+    (repo / "table.yaml").write_text(COMPLIANT)
+    git(repo, "add", "-A")
+    good = pre_commit(repo, "ddbguard")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "Passed" in good.stdout
+
+
+def test_checkov_hook_needs_no_guard_binary(pre_commit, repo):
+    (repo / "table.yaml").write_text(COMPLIANT.replace("      DeletionProtectionEnabled: true\n", ""))
+    git(repo, "add", ".")
+    result = pre_commit(repo, "ddbguard-checkov")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL table/Table" in result.stdout and "deletion protection is not enabled" in result.stdout
