@@ -85,7 +85,7 @@ def test_bad_input_in_json_report_errors(tmp_path, compliant):
     result = run_ddbguard("check", str(bad), str(compliant), "--format", "json")
     assert result.code == 2
     report = result.json()
-    assert report["errors"] == [{"file": str(bad), "message": "invalid YAML: line 4: expected ',' or ']', but got '<stream end>'"}]
+    assert report["errors"] == [{"file": str(bad), "message": "invalid YAML: line 4: did not find expected ',' or ']'"}]
     assert {f["status"] for f in report["findings"]} == {"pass"}
     assert f"ddbguard: {bad}: invalid YAML" in result.stderr
 
