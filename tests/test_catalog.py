@@ -60,3 +60,9 @@ def test_rules_command_lists_every_rule_with_catalog_titles():
     assert result.code == 0
     for rule in RULES:
         assert f"{rule.id}  {rule.severity.value:<8}  {rule.title}" in result.stdout
+
+
+def test_readme_rule_table_matches_the_catalog():
+    readme = (ROOT / "README.md").read_text()
+    for rule in RULES:
+        assert f"| {rule.id} | {rule.severity.value} | {rule.title} |" in readme
