@@ -157,3 +157,13 @@ def test_no_traceback_when_debug_is_off():
     assert result.code == 2
     assert result.stderr.startswith("ddbguard: /proc/version/x: cannot write report")
     assert os.environ.get("DDBGUARD_DEBUG") is None
+
+
+def test_stacks_of_the_same_name_are_told_apart_by_file(tmp_path):
+    for folder, template in (("dev", COMPLIANT), ("prod", COMPLIANT.replace("      DeletionProtectionEnabled: true\n", ""))):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "template.yaml").write_text(template)
+    result = run_ddbguard("check", str(tmp_path / "dev"), str(tmp_path / "prod"), "--format", "json")
+    assert result.code == 1
+    failed = {(f["stack"], f["rule_id"]) for f in result.json()["findings"] if f["status"] == "fail"}
+    assert failed == {(f"template ({tmp_path / 'prod' / 'template.yaml'})", "DDB004")}

@@ -15,9 +15,6 @@ from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.templates.load import load_inputs
 from ddbguard.templates.resolve import resolve_template
 
-ENGINES = ("guard", "checkov", "both")
-
-
 @dataclass
 class CheckOptions:
     paths: list[str]
@@ -37,7 +34,7 @@ def selected_rules(config: Config) -> list[Rule]:
 
 def run_check(options: CheckOptions, config: Config) -> Report:
     loaded = load_inputs(options.paths, ignore_non_templates=options.ignore_non_templates)
-    report = Report(errors=list(loaded.errors), inputs=list(options.paths))
+    report = Report(errors=list(loaded.errors))
     stacks = [
         CheckedStack(stack, resolve_template(stack.template, options.parameters, account=stack.account,
                                              region=stack.region, stack_name=stack.name))
@@ -59,7 +56,9 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     return report
 
 
-def _run_engine(engine, stacks, rules, options, config, workdir) -> list[Evaluation]:
+def _run_engine(
+    engine: str, stacks: list[CheckedStack], rules: list[Rule], options: CheckOptions, config: Config, workdir: Path
+) -> list[Evaluation]:
     if engine == "guard":
         from ddbguard.engines.guard import find_guard_binary, run_guard
 

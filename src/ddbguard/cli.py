@@ -7,8 +7,9 @@ import os
 import sys
 
 from ddbguard import __version__
+from ddbguard.model import Severity
+from ddbguard.report import FORMATS
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,12 +23,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Check synthesized templates against the rule catalog. Exit codes: 0 no failure at or above "
                     "--fail-on, 1 failures (or unknowns), 2 usage error or an input that could not be checked.")
     check.add_argument("paths", nargs="+", metavar="PATH", help="cdk.out directory, template file or directory")
-    check.add_argument("--format", choices=("text", "json", "sarif", "junit", "markdown"), default="text")
+    check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     check.add_argument("--engine", choices=("guard", "checkov", "both"), help="default: guard (or the config's engine)")
     check.add_argument("--parameters", metavar="FILE",
                        help="CloudFormation parameters JSON (as for create-stack --parameters file://FILE)")
-    check.add_argument("--fail-on", choices=SEVERITIES, help="lowest severity that fails the run (default: any)")
+    check.add_argument("--fail-on", choices=[s.value for s in Severity], help="lowest severity that fails the run (default: any)")
     check.add_argument("--config", metavar="FILE", help="configuration file (default: .ddbguard.yaml or "
                                                         "[tool.ddbguard] in pyproject.toml, searched upwards)")
     check.add_argument("--guard-bin", metavar="PATH", help="cfn-guard binary (default: $CFN_GUARD_BIN, the pinned "
@@ -67,7 +68,6 @@ def _check(args: argparse.Namespace) -> int:
 
     from ddbguard.check import CheckOptions, run_check
     from ddbguard.config import ConfigError, find_config, load_config
-    from ddbguard.model import Severity
     from ddbguard.report import exit_code, render, summary
     from ddbguard.templates.resolve import ParametersError, load_parameters_file
 

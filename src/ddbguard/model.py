@@ -82,7 +82,6 @@ class InputError:
 class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
-    inputs: list[str] = field(default_factory=list)
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status is status)

@@ -46,7 +46,18 @@ def load_inputs(paths: list[str], *, ignore_non_templates: bool = False) -> Load
             _load_directory(path, result)
         else:
             _load_template_file(path, result, explicit=not ignore_non_templates)
+    _make_names_unique(result.stacks)
     return result
+
+
+def _make_names_unique(stacks: list[Stack]) -> None:
+    """Two inputs may hold stacks of one name (two `template.yaml`s): name those by their file."""
+    counts: dict[str, int] = {}
+    for stack in stacks:
+        counts[stack.name] = counts.get(stack.name, 0) + 1
+    for stack in stacks:
+        if counts[stack.name] > 1:
+            stack.name = f"{stack.name} ({stack.file})"
 
 
 def _load_directory(path: Path, result: LoadResult) -> None:
