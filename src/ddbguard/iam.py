@@ -1,0 +1,96 @@
+"""IAM policy statements and IAM's own matching rules, shared by the template and the live rules.
+
+- Actions match case-insensitively; resources (ARNs) case-sensitively.
+- `*` matches any run of characters (in an ARN it also crosses `/` and `:`), `?` one character.
+- NotAction / NotResource match everything except what they list.
+- An explicit Deny wins over any Allow; without an Allow, the answer is no.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str  # "Allow" or "Deny"
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] | None = None  # set when the statement uses NotAction
+    resources: tuple[str, ...] = ()
+    not_resources: tuple[str, ...] | None = None
+    has_condition: bool = False
+    source: str = ""  # logical id of the policy (or role) that holds it
+    path: tuple = ()  # where in that resource, for the finding's location
+
+    def covers_action(self, action: str) -> bool:
+        if self.not_actions is not None:
+            return not any(action_matches(p, action) for p in self.not_actions)
+        return any(action_matches(p, action) for p in self.actions)
+
+    def covers_resource(self, arn: str) -> bool:
+        if self.not_resources is not None:
+            return not any(resource_matches(p, arn) for p in self.not_resources)
+        return any(resource_matches(p, arn) for p in self.resources)
+
+    def applies(self, action: str, arn: str) -> bool:
+        return self.covers_action(action) and self.covers_resource(arn)
+
+
+@lru_cache(maxsize=8192)
+def _glob(pattern: str, ignore_case: bool) -> re.Pattern:
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    return _glob(pattern, True).fullmatch(action) is not None
+
+
+def resource_matches(pattern: str, arn: str) -> bool:
+    return _glob(pattern, False).fullmatch(arn) is not None
+
+
+def is_allowed(statements: list[Statement], action: str, arn: str) -> bool:
+    """IAM's decision for one action on one resource (conditions are assumed to hold)."""
+    applicable = [s for s in statements if s.applies(action, arn)]
+    if any(s.effect == "Deny" and not s.has_condition for s in applicable):
+        return False
+    return any(s.effect == "Allow" for s in applicable)
+
+
+def _strings(value: object) -> tuple[str, ...] | None:
+    """A policy field as a tuple of strings; None when any item is not a literal."""
+    items = value if isinstance(value, list) else [value]
+    return tuple(items) if all(isinstance(i, str) for i in items) else None
+
+
+def parse_statements(document: object, *, source: str, path: tuple = ()) -> tuple[list[Statement], list[tuple]]:
+    """Statements of a policy document, and the paths of statements that could not be read literally."""
+    if not isinstance(document, dict):
+        return [], [path]
+    raw = document.get("Statement")
+    indexed = [((*path, "Statement"), raw)] if isinstance(raw, dict) else [
+        ((*path, "Statement", i), s) for i, s in enumerate(raw if isinstance(raw, list) else [])]
+    statements, unreadable = [], []
+    for where, item in indexed:
+        if not isinstance(item, dict) or item.get("Effect") not in ("Allow", "Deny"):
+            unreadable.append(where)
+            continue
+        fields = {}
+        for key, plain, negated in (("Action", "actions", "not_actions"), ("Resource", "resources", "not_resources")):
+            if f"Not{key}" in item:
+                values = _strings(item[f"Not{key}"])
+                fields[negated] = values
+            else:
+                values = _strings(item.get(key, []))
+                fields[plain] = values
+            if values is None:
+                break
+        else:
+            statements.append(Statement(effect=item["Effect"], has_condition="Condition" in item, source=source,
+                                        path=where, **fields))
+            continue
+        unreadable.append(where)
+    return statements, unreadable
