@@ -74,8 +74,9 @@ def test_resolution_with_defaults_only():
     assert props["Joined"] == "arn:aws:iam::${AWS::AccountId}:root"
     assert props["Selected"] == "b"
     assert props["Mapped"] == "false"
-    assert props["Attribute"] == "${T.Arn}"
-    assert props["Reference"] == "${T}"
+    # a table's Ref is its name and its Arn is built from it, so that grants and names can be compared
+    assert props["Attribute"] == "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/app-dev-${AWS::Region}"
+    assert props["Reference"] == "app-dev-${AWS::Region}"
     assert props["Imported"] == {"Fn::ImportValue": "other-stack-TableName"}
     assert "Dropped" not in props
     assert "ProdOnly" not in resolved["Resources"]

@@ -13,7 +13,7 @@ from ddbguard.engines.common import CheckedStack, EngineError
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.templates.load import load_inputs
-from ddbguard.templates.resolve import resolve_template
+from ddbguard.templates.model import InputModel
 
 @dataclass
 class CheckOptions:
@@ -22,6 +22,7 @@ class CheckOptions:
     parameters: dict[str, str] | None = None
     guard_bin: str | None = None
     ignore_non_templates: bool = False
+    template_roots: tuple[str, ...] = ()
     today: dt.date | None = None
 
 
@@ -33,13 +34,11 @@ def selected_rules(config: Config) -> list[Rule]:
 
 
 def run_check(options: CheckOptions, config: Config) -> Report:
-    loaded = load_inputs(options.paths, ignore_non_templates=options.ignore_non_templates)
+    loaded = load_inputs(options.paths, ignore_non_templates=options.ignore_non_templates,
+                         template_roots=tuple(Path(root) for root in options.template_roots))
     report = Report(errors=list(loaded.errors))
-    stacks = [
-        CheckedStack(stack, resolve_template(stack.template, options.parameters, account=stack.account,
-                                             region=stack.region, stack_name=stack.name))
-        for stack in loaded.stacks
-    ]
+    model = InputModel(loaded.stacks, options.parameters, config.external_exports)
+    stacks = [CheckedStack(stack, model.resolved(stack)) for stack in loaded.stacks]
     rules = selected_rules(config)
     evaluations: dict[str, list[Evaluation]] = {}
     engines = ("guard", "checkov") if options.engine == "both" else (options.engine,)

@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
                                                         "[tool.ddbguard] in pyproject.toml, searched upwards)")
     check.add_argument("--guard-bin", metavar="PATH", help="cfn-guard binary (default: $CFN_GUARD_BIN, the pinned "
                                                           "npm package, then PATH)")
+    check.add_argument("--template-root", action="append", default=[], metavar="DIR",
+                       help="where to look for nested stack templates whose TemplateURL is an S3 URL "
+                            "(matched by path suffix; repeatable)")
     check.add_argument("--ignore-non-templates", action="store_true",
                        help="skip files that are not CloudFormation templates instead of reporting them "
                             "(for pre-commit, which passes every YAML/JSON file)")
@@ -78,7 +81,7 @@ def _check(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     engine = args.engine or config.engine
     options = CheckOptions(paths=args.paths, engine=engine, parameters=parameters, guard_bin=args.guard_bin,
-                           ignore_non_templates=args.ignore_non_templates)
+                           ignore_non_templates=args.ignore_non_templates, template_roots=tuple(args.template_root))
     report = run_check(options, config)
     rendered = render(report, args.format, engine=engine)
     if args.output:

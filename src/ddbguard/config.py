@@ -39,6 +39,7 @@ class Config:
     disabled_rules: frozenset[str] = frozenset()
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
+    external_exports: dict[str, str] = field(default_factory=dict)  # exports of stacks not in the input
 
 
 def find_config(start: Path) -> Path | None:
@@ -124,6 +125,7 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
         trusted_accounts=tuple(data.get("trusted_accounts", ())),
         disabled_rules=frozenset(rule for rule, settings in rules.items() if settings.get("enabled") is False),
         severity_overrides={rule: Severity(s["severity"]) for rule, s in rules.items() if "severity" in s},
+        external_exports=dict(data.get("external_exports", {})),
         suppressions=tuple(
             Suppression(
                 rule=item["rule"],

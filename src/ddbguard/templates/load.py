@@ -22,6 +22,12 @@ class Stack:
     cdk_paths: dict[str, str] = field(default_factory=dict)  # logical id -> construct path
     account: str | None = None
     region: str | None = None
+    stack_name: str = ""  # the CloudFormation stack name (AWS::StackName); defaults to name
+    parent: Stack | None = None  # for a nested stack: the stack that creates it
+    parent_logical_id: str | None = None  # ... and its AWS::CloudFormation::Stack resource
+
+    def __post_init__(self) -> None:
+        self.stack_name = self.stack_name or self.name
 
 
 @dataclass
@@ -29,15 +35,18 @@ class LoadResult:
     stacks: list[Stack] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files in a directory that are not templates
+    template_roots: tuple[Path, ...] = ()  # where S3 TemplateURLs of nested stacks are looked up
 
 
 def is_template(data: object) -> bool:
     return isinstance(data, dict) and isinstance(data.get("Resources"), dict)
 
 
-def load_inputs(paths: list[str], *, ignore_non_templates: bool = False) -> LoadResult:
+def load_inputs(
+    paths: list[str], *, ignore_non_templates: bool = False, template_roots: tuple[Path, ...] = ()
+) -> LoadResult:
     """Load every input; a bad input becomes an InputError and the others are still loaded."""
-    result = LoadResult()
+    result = LoadResult(template_roots=template_roots)
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -46,6 +55,9 @@ def load_inputs(paths: list[str], *, ignore_non_templates: bool = False) -> Load
             _load_directory(path, result)
         else:
             _load_template_file(path, result, explicit=not ignore_non_templates)
+    # A template reached as a nested stack is checked there, with the parameters its parent passes.
+    nested_files = {Path(s.file).resolve() for s in result.stacks if s.parent is not None}
+    result.stacks = [s for s in result.stacks if s.parent is not None or Path(s.file).resolve() not in nested_files]
     _make_names_unique(result.stacks)
     return result
 
@@ -155,6 +167,7 @@ def _load_assembly_stack(
     account, region = _environment(artifact.get("environment", ""))
     stack = Stack(
         name=artifact.get("displayName") or artifact_id,
+        stack_name=(artifact.get("properties") or {}).get("stackName") or artifact_id,
         file=str(template_path),
         template=template,
         cdk_paths=_construct_paths(directory, artifact),
@@ -209,9 +222,10 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
             candidate = next((path for asset_hash, path in asset_files.items() if f"{asset_hash}.json" in url_text), None)
         if not isinstance(candidate, str):
             candidate = url if isinstance(url, str) and "://" not in url else None
-        if not candidate or not (directory / candidate).is_file():
+        child_path = directory / candidate if candidate and (directory / candidate).is_file() else None
+        child_path = child_path or _find_by_url_suffix(url, (directory, *result.template_roots))
+        if child_path is None:
             continue
-        child_path = directory / candidate
         try:
             template = decode_file(child_path)
         except DecodeError as exc:
@@ -226,6 +240,8 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
             template=template,
             account=parent.account,
             region=parent.region,
+            parent=parent,
+            parent_logical_id=logical_id,
         )
         result.stacks.append(child)
         _load_nested_stacks(child, child_path.parent, result, asset_files)
@@ -237,3 +253,22 @@ def _nested_stack_name(logical_id: str, resource: dict) -> str:
     if isinstance(cdk_path, str) and ".NestedStack/" in cdk_path:
         return cdk_path.split(".NestedStack/")[0].rsplit("/", 1)[-1]
     return logical_id
+
+
+def _find_by_url_suffix(url: object, roots: tuple[Path, ...]) -> Path | None:
+    """Map an S3 TemplateURL to a local file by its path suffix.
+
+    `https://s3.amazonaws.com/${SourceBucket}/cfn/database-stack.yaml` is found as
+    `ROOT/cfn/database-stack.yaml` or `ROOT/database-stack.yaml` under each root, longest suffix first.
+    """
+    if isinstance(url, dict) and len(url) == 1 and "Fn::Sub" in url:
+        url = url["Fn::Sub"] if isinstance(url["Fn::Sub"], str) else url["Fn::Sub"][0]
+    if not isinstance(url, str) or "://" not in url:
+        return None
+    parts = [p for p in url.split("://", 1)[1].split("?")[0].split("/")[1:] if p and "${" not in p]
+    for start in range(len(parts)):
+        for root in roots:
+            candidate = root.joinpath(*parts[start:])
+            if candidate.is_file():
+                return candidate
+    return None

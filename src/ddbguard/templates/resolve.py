@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,13 +52,19 @@ def is_intrinsic(value: object) -> bool:
     return key == "Ref" or (isinstance(key, str) and key.startswith("Fn::"))
 
 
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+
+
 @dataclass
 class Resolver:
     template: dict
-    parameters: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, object] = field(default_factory=dict)
     account: str | None = None
     region: str | None = None
     stack_name: str | None = None
+    # Cross-stack lookups, provided by the input model: Fn::ImportValue, and GetAtt Nested.Outputs.X
+    import_value: Callable[[str], object] | None = None
+    nested_output: Callable[[str, str], object] | None = None
     _conditions: dict[str, object] = field(default_factory=dict)
 
     # -- parameters and conditions -------------------------------------------------------------
@@ -72,7 +79,7 @@ class Resolver:
         else:
             return _UNRESOLVED
         kind = declared.get("Type", "String") if isinstance(declared, dict) else "String"
-        if isinstance(raw, str) and (kind == "CommaDelimitedList" or kind.startswith("List<")):
+        if isinstance(raw, str) and isinstance(kind, str) and (kind == "CommaDelimitedList" or kind.startswith("List<")):
             return [item.strip() for item in raw.split(",")]
         return raw
 
@@ -116,6 +123,16 @@ class Resolver:
         }.get(name)
         return known if known else "${" + name + "}"
 
+    def table_name(self, logical_id: str) -> str:
+        """A table's name: its TableName when known, else `${LogicalId}` (CloudFormation generates one)."""
+        properties = self.template["Resources"][logical_id].get("Properties") or {}
+        name = self.resolve(properties.get("TableName")) if isinstance(properties, dict) else None
+        return name if isinstance(name, str) and name else "${" + logical_id + "}"
+
+    def table_arn(self, logical_id: str) -> str:
+        return (f"arn:{self.pseudo_parameter('AWS::Partition')}:dynamodb:{self.pseudo_parameter('AWS::Region')}:"
+                f"{self.pseudo_parameter('AWS::AccountId')}:table/{self.table_name(logical_id)}")
+
     def resolve(self, value: object) -> object:
         """Return the value with every resolvable intrinsic replaced; _NO_VALUE for AWS::NoValue."""
         if isinstance(value, list):
@@ -144,13 +161,23 @@ class Resolver:
             if args.startswith("AWS::"):
                 return self.pseudo_parameter(args)
             if args in resources:
+                if _resource_type(resources[args]) in TABLE_TYPES:
+                    return self.table_name(args)
                 return "${" + args + "}"
             return self.parameter_value(args)
         if function == "Fn::GetAtt":
             parts = args.split(".", 1) if isinstance(args, str) else args
             if isinstance(parts, list) and len(parts) == 2 and parts[0] in resources and isinstance(parts[1], str):
+                kind = _resource_type(resources[parts[0]])
+                if kind in TABLE_TYPES and parts[1] == "Arn":
+                    return self.table_arn(parts[0])
+                if kind == "AWS::CloudFormation::Stack" and parts[1].startswith("Outputs.") and self.nested_output:
+                    return self.nested_output(parts[0], parts[1].removeprefix("Outputs."))
                 return "${" + f"{parts[0]}.{parts[1]}" + "}"
             return _UNRESOLVED
+        if function == "Fn::ImportValue" and self.import_value is not None:
+            name = self.resolve(args)
+            return self.import_value(name) if isinstance(name, str) else _UNRESOLVED
         if function == "Fn::If" and isinstance(args, list) and len(args) == 3 and isinstance(args[0], str):
             chosen = self.condition(args[0])
             if chosen is _UNRESOLVED:
@@ -208,6 +235,10 @@ class Resolver:
         return _UNRESOLVED if unresolved else result
 
 
+def _resource_type(resource: object) -> object:
+    return resource.get("Type") if isinstance(resource, dict) else None
+
+
 def _is_symbolic(value: object) -> bool:
     return isinstance(value, str) and value.startswith("${") and value.endswith("}")
 
@@ -220,8 +251,12 @@ def resolve_template(
     region: str | None = None,
     stack_name: str | None = None,
 ) -> dict:
-    """A resolved copy of the template; resources whose Condition is false are left out."""
-    resolver = Resolver(template, dict(parameters or {}), account, region, stack_name)
+    """A resolved copy of one template on its own; resources whose Condition is false are left out."""
+    return resolve_with(Resolver(template, dict(parameters or {}), account, region, stack_name))
+
+
+def resolve_with(resolver: Resolver) -> dict:
+    template = resolver.template
     resolved = copy.copy(template)
     resources = MarkedDict()
     source = template.get("Resources") or {}

@@ -1,0 +1,101 @@
+"""The input model: every stack of one run resolved together, so references cross stacks.
+
+`Fn::ImportValue` finds the `Outputs.Export` of any stack in the run (or `external_exports` from the
+configuration); a nested stack receives the `Parameters` its parent passes, and the parent's
+`GetAtt Nested.Outputs.X` reads the child's output.
+"""
+
+from __future__ import annotations
+
+from ddbguard.templates.load import Stack
+from ddbguard.templates.resolve import _UNRESOLVED, Resolver, is_intrinsic, resolve_with
+
+_IN_PROGRESS = object()
+
+
+class InputModel:
+    def __init__(self, stacks: list[Stack], parameters: dict[str, str] | None = None,
+                 external_exports: dict[str, str] | None = None) -> None:
+        self.stacks = stacks
+        self._parameters = dict(parameters or {})
+        self._external_exports = dict(external_exports or {})
+        self._resolvers: dict[int, Resolver] = {}
+        self._resolved: dict[int, dict] = {}
+        self._exports: dict[str, tuple[Stack, object]] | None = None
+        self._import_cache: dict[str, object] = {}
+        self._children = {(id(s.parent), s.parent_logical_id): s for s in stacks if s.parent is not None}
+
+    # -- resolution ----------------------------------------------------------------------------
+    def resolver(self, stack: Stack) -> Resolver:
+        key = id(stack)
+        if key not in self._resolvers:
+            resolver = Resolver(
+                stack.template, {}, stack.account, stack.region, stack.stack_name,
+                import_value=self.import_value,
+                nested_output=lambda logical_id, output, parent=stack: self.nested_output(parent, logical_id, output),
+            )
+            self._resolvers[key] = resolver  # registered first: parameters may refer back (cycles end unresolved)
+            resolver.parameters = self._parameters_for(stack)
+        return self._resolvers[key]
+
+    def resolved(self, stack: Stack) -> dict:
+        key = id(stack)
+        if key not in self._resolved:
+            self._resolved[key] = resolve_with(self.resolver(stack))
+        return self._resolved[key]
+
+    def _parameters_for(self, stack: Stack) -> dict[str, object]:
+        if stack.parent is None:
+            return dict(self._parameters)
+        resource = stack.parent.template["Resources"].get(stack.parent_logical_id) or {}
+        passed = (resource.get("Properties") or {}).get("Parameters") or {}
+        parent = self.resolver(stack.parent)
+        values = {}
+        for name, value in passed.items() if isinstance(passed, dict) else []:
+            resolved = parent.resolve(value)
+            if not is_intrinsic(resolved):
+                values[name] = ",".join(map(str, resolved)) if isinstance(resolved, list) else resolved
+        return values
+
+    # -- cross-stack lookups -------------------------------------------------------------------
+    def exports(self) -> dict[str, tuple[Stack, object]]:
+        """Export name -> (stack, the output's unresolved value), for every stack in the run."""
+        if self._exports is None:
+            self._exports = {}
+            for stack in self.stacks:
+                outputs = stack.template.get("Outputs") or {}
+                for output in outputs.values() if isinstance(outputs, dict) else []:
+                    export = output.get("Export") if isinstance(output, dict) else None
+                    name = self.resolver(stack).resolve(export.get("Name")) if isinstance(export, dict) else None
+                    if isinstance(name, str):
+                        self._exports[name] = (stack, output.get("Value"))
+        return self._exports
+
+    def import_value(self, name: str) -> object:
+        if name in self._external_exports:
+            return self._external_exports[name]
+        cached = self._import_cache.get(name)
+        if cached is _IN_PROGRESS:
+            return _UNRESOLVED
+        if cached is not None:
+            return cached
+        found = self.exports().get(name)
+        if found is None:
+            return _UNRESOLVED
+        self._import_cache[name] = _IN_PROGRESS
+        stack, value = found
+        resolved = self.resolver(stack).resolve(value)
+        self._import_cache[name] = _UNRESOLVED if is_intrinsic(resolved) else resolved
+        return self._import_cache[name]
+
+    def has_export(self, name: str) -> bool:
+        return name in self._external_exports or name in self.exports()
+
+    def nested_output(self, parent: Stack, logical_id: str, output: str) -> object:
+        child = self._children.get((id(parent), logical_id))
+        outputs = child.template.get("Outputs") if child else None
+        entry = outputs.get(output) if isinstance(outputs, dict) else None
+        if not isinstance(entry, dict) or "Value" not in entry:
+            return _UNRESOLVED
+        resolved = self.resolver(child).resolve(entry["Value"])
+        return _UNRESOLVED if is_intrinsic(resolved) else resolved
