@@ -25,6 +25,7 @@ class Stack:
     stack_name: str = ""  # the CloudFormation stack name (AWS::StackName); defaults to name
     parent: Stack | None = None  # for a nested stack: the stack that creates it
     parent_logical_id: str | None = None  # ... and its AWS::CloudFormation::Stack resource
+    source: dict | None = None  # the template as written, when `template` is its SAM expansion
 
     def __post_init__(self) -> None:
         self.stack_name = self.stack_name or self.name
@@ -103,6 +104,8 @@ def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> No
             result.skipped.append(str(path))
         return
     stack = Stack(name=path.stem.removesuffix(".template"), file=str(path), template=data)
+    if not _expand_serverless(stack, result):
+        return
     result.stacks.append(stack)
     _load_nested_stacks(stack, path.parent, result)
 
@@ -243,8 +246,9 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
             parent=parent,
             parent_logical_id=logical_id,
         )
-        result.stacks.append(child)
-        _load_nested_stacks(child, child_path.parent, result, asset_files)
+        if _expand_serverless(child, result):
+            result.stacks.append(child)
+            _load_nested_stacks(child, child_path.parent, result, asset_files)
 
 
 def _nested_stack_name(logical_id: str, resource: dict) -> str:
@@ -272,3 +276,36 @@ def _find_by_url_suffix(url: object, roots: tuple[Path, ...]) -> Path | None:
             if candidate.is_file():
                 return candidate
     return None
+
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+
+
+def _expand_serverless(stack: Stack, result: LoadResult) -> bool:
+    """Expand an AWS SAM template with the SAM translator, as CloudFormation would before deploying.
+
+    Returns False (and records an input error) when the translator rejects the template.
+    """
+    transform = stack.template.get("Transform")
+    if SAM_TRANSFORM not in (transform if isinstance(transform, list) else [transform]):
+        return True
+    import copy
+
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    # The session only names a region (SAM picks the partition from it); nothing is called. Managed
+    # policy names stay as written: SAM would list them through IAM.
+    session = boto3.session.Session(region_name=stack.region or "us-east-1")
+    translator = Translator({}, Parser(), boto_session=session)
+    try:
+        expanded = translator.translate(json.loads(json.dumps(stack.template)), parameter_values={},
+                                        get_managed_policy_map=dict)
+    except Exception as exc:  # noqa: BLE001 - the translator raises many kinds; each is one input error
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        result.errors.append(InputError(stack.file, f"AWS SAM template could not be expanded: {message}"))
+        return False
+    stack.source = stack.template
+    stack.template = copy.copy(expanded)
+    return True
