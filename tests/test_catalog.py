@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 from importlib import resources
@@ -18,9 +19,12 @@ RULES = sorted(CATALOG.values(), key=lambda r: r.id)
 
 
 def test_catalog_ids_and_stems():
-    assert sorted(CATALOG) == ["DDB000", "DDB001", "DDB002", "DDB003", "DDB004", "DDB005"]
-    assert [r.stem for r in RULES] == ["ddb000_suppressions", "ddb001_retain", "ddb002_pitr_enabled",
-                                       "ddb003_encryption", "ddb004_deletion_protection", "ddb005_resource_policy"]
+    assert [r.stem for r in RULES] == [
+        "ddb000_suppressions", "ddb001_retain", "ddb002_pitr_enabled", "ddb003_encryption",
+        "ddb004_deletion_protection", "ddb005_resource_policy", "ddb010_index_coverage", "ddb011_environment_tables",
+        "ddb012_least_privilege", "ddb013_cross_account", "ddb014_cross_stack_imports", "ddb015_unused_grants",
+        "ddb016_streams", "ddb017_naming", "ddb018_monitoring"]
+    assert [r.id for r in RULES if not r.enabled_by_default] == ["DDB017", "DDB018"]
 
 
 def test_schema_rejects_house_style_violations():
@@ -48,6 +52,13 @@ def test_checkov_check_exists_with_catalog_id_title_and_types(rule):
     spec.loader.exec_module(module)
     assert (module.check.id, module.check.name) == (rule.id, rule.title)
     assert tuple(module.check.supported_resources) == rule.resource_types
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if "graph" in r.engines], ids=lambda r: r.id)
+def test_cross_resource_rule_module_exists(rule):
+    module = importlib.import_module(f"ddbguard.rules.{rule.stem}")
+    assert callable(module.evaluate)
+    assert f'"{rule.id}"' in (ROOT / "src" / "ddbguard" / "rules" / f"{rule.stem}.py").read_text()
 
 
 def test_docs_rules_md_is_generated_from_the_catalog():

@@ -10,6 +10,7 @@ from pathlib import Path
 from ddbguard.catalog import Rule, load_catalog
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack, EngineError
+from ddbguard.engines.graph import run_graph
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.templates.load import load_inputs
@@ -29,7 +30,8 @@ class CheckOptions:
 def selected_rules(config: Config) -> list[Rule]:
     return [
         rule for rule in load_catalog().values()
-        if rule.enabled_by_default and rule.id not in config.disabled_rules and "core" not in rule.engines
+        if "core" not in rule.engines and rule.id not in config.disabled_rules
+        and (rule.enabled_by_default or rule.id in config.enabled_rules)
     ]
 
 
@@ -41,6 +43,7 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     stacks = [CheckedStack(stack, model.resolved(stack)) for stack in loaded.stacks]
     rules = selected_rules(config)
     evaluations: dict[str, list[Evaluation]] = {}
+    cross_resource = run_graph(stacks, model, rules, config)
     engines = ("guard", "checkov") if options.engine == "both" else (options.engine,)
     with tempfile.TemporaryDirectory(prefix="ddbguard-") as workdir:
         for engine in engines:
@@ -48,7 +51,7 @@ def run_check(options: CheckOptions, config: Config) -> Report:
                 evaluations[engine] = _run_engine(engine, stacks, rules, options, config, Path(workdir))
             except EngineError as exc:
                 report.errors.append(InputError(engine, str(exc)))
-    combined = combine(evaluations) if evaluations else []
+    combined = (combine(evaluations) if evaluations else []) + cross_resource
     findings, join_errors = join(combined, stacks, load_catalog(), config, today=options.today or dt.date.today())
     report.findings = findings
     report.errors.extend(join_errors)

@@ -37,9 +37,13 @@ class Config:
     encryption_level: str = "aws-managed"
     trusted_accounts: tuple[str, ...] = ()
     disabled_rules: frozenset[str] = frozenset()
+    enabled_rules: frozenset[str] = frozenset()  # rules that are off by default, turned on
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
     external_exports: dict[str, str] = field(default_factory=dict)  # exports of stacks not in the input
+    tables: dict[str, dict] = field(default_factory=dict)  # what the input cannot say about imported tables
+    table_variables: tuple[str, ...] = ()  # globs for environment variables that name tables
+    naming: dict = field(default_factory=dict)
 
 
 def find_config(start: Path) -> Path | None:
@@ -124,6 +128,10 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
         encryption_level=data.get("encryption_level", "aws-managed"),
         trusted_accounts=tuple(data.get("trusted_accounts", ())),
         disabled_rules=frozenset(rule for rule, settings in rules.items() if settings.get("enabled") is False),
+        enabled_rules=frozenset(rule for rule, settings in rules.items() if settings.get("enabled") is True),
+        tables=dict(data.get("tables", {})),
+        table_variables=tuple(data.get("table_variables", ())),
+        naming=dict(data.get("naming", {})),
         severity_overrides={rule: Severity(s["severity"]) for rule, s in rules.items() if "severity" in s},
         external_exports=dict(data.get("external_exports", {})),
         suppressions=tuple(

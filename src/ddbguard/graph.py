@@ -1,0 +1,233 @@
+"""The cross-resource view of one run: tables, roles with their statements, functions, across stacks.
+
+Built once from the resolved templates of the input model; the cross-resource rules only read it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ddbguard.engines.common import CheckedStack
+from ddbguard.iam import Statement, is_allowed, parse_statements
+from ddbguard.templates.model import InputModel
+from ddbguard.templates.resolve import TABLE_TYPES
+
+_TOKEN = re.compile(r"^\$\{([A-Za-z0-9]+)(?:\.([A-Za-z0-9.]+))?\}$")
+TABLE_ARN = re.compile(r"^arn:[^:]+:dynamodb:([^:]*):([^:]*):table/([^/]+)(/.*)?$")
+
+DATA_ACTIONS = tuple(f"dynamodb:{a}" for a in (
+    "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+    "ConditionCheckItem"))
+# AWS managed policies whose DynamoDB reach is well known (their text is not in any template).
+AWS_MANAGED_POLICIES = {
+    "AmazonDynamoDBFullAccess": [Statement("Allow", actions=("dynamodb:*",), resources=("*",))],
+    "AmazonDynamoDBReadOnlyAccess": [Statement("Allow", actions=(
+        "dynamodb:BatchGetItem", "dynamodb:Describe*", "dynamodb:List*", "dynamodb:GetItem", "dynamodb:Query",
+        "dynamodb:Scan", "dynamodb:PartiQLSelect"), resources=("*",))],
+}
+
+
+def token(value: object) -> tuple[str, str | None] | None:
+    """`${Logical}` or `${Logical.Attribute}` -> (logical id, attribute)."""
+    match = _TOKEN.match(value) if isinstance(value, str) else None
+    return (match.group(1), match.group(2)) if match else None
+
+
+@dataclass
+class Table:
+    name: str
+    arn: str
+    stack: CheckedStack | None = None  # None for a table the input only refers to
+    logical_id: str | None = None
+    indexes: frozenset[str] | None = None  # None: not known
+    has_stream: bool | None = None
+
+
+@dataclass
+class Policy:
+    """Where statements live: an IAM policy resource, or a role's inline policies."""
+
+    stack: CheckedStack
+    logical_id: str
+    statements: list[Statement] = field(default_factory=list)
+    unreadable: list[tuple] = field(default_factory=list)
+    managed: list[str] = field(default_factory=list)  # AWS managed policy names attached (roles)
+
+
+@dataclass
+class Role:
+    stack: CheckedStack
+    logical_id: str
+    policies: list[Policy] = field(default_factory=list)
+
+    @property
+    def statements(self) -> list[Statement]:
+        return [s for p in self.policies for s in p.statements]
+
+
+@dataclass
+class Function:
+    stack: CheckedStack
+    logical_id: str
+    role: Role | None
+    role_value: object
+    variables: dict[str, object]
+
+
+class Graph:
+    def __init__(self, stacks: list[CheckedStack], model: InputModel, declared_tables: dict | None = None) -> None:
+        self.stacks = stacks
+        self.model = model
+        self.declared = declared_tables or {}
+        self.tables: dict[str, Table] = {}  # by name
+        self.roles: list[Role] = []
+        self.policies: list[Policy] = []
+        self.functions: list[Function] = []
+        for stack in stacks:
+            self._collect_tables(stack)
+        for stack in stacks:
+            self._collect_iam(stack)
+        for stack in stacks:
+            self._collect_functions(stack)
+
+    # -- building ------------------------------------------------------------------------------
+    def _collect_tables(self, stack: CheckedStack) -> None:
+        resolver = self.model.resolver(stack.stack)
+        for logical_id, resource in stack.resolved["Resources"].items():
+            if resource.get("Type") not in TABLE_TYPES:
+                continue
+            properties = resource.get("Properties") or {}
+            indexes = {i.get("IndexName") for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                       for i in (properties.get(key) or []) if isinstance(i, dict)}
+            name = resolver.table_name(logical_id)
+            self.tables[name] = Table(name, resolver.table_arn(logical_id), stack, logical_id,
+                                      frozenset(i for i in indexes if isinstance(i, str)),
+                                      bool(properties.get("StreamSpecification")))
+
+    def table_named(self, name: str, arn: str | None = None) -> Table:
+        """The table of that name: one in the input, or one it refers to (indexes from the config)."""
+        if name not in self.tables:
+            declared = self.declared.get(name) or {}
+            indexes = declared.get("indexes")
+            self.tables[name] = Table(name, arn or f"arn:aws:dynamodb:*:*:table/{name}",
+                                      indexes=frozenset(indexes) if indexes is not None else None,
+                                      has_stream=declared.get("stream"))
+        return self.tables[name]
+
+    def table_of(self, value: object, stack: CheckedStack) -> Table | None:
+        """The table a resolved value names: a table name, a table ARN, or None when it names no table."""
+        if not isinstance(value, str) or not value:
+            return None
+        match = TABLE_ARN.match(value)
+        if match:
+            return self.table_named(match.group(3), value[: len(value) - len(match.group(4) or "")])
+        if value in self.tables:
+            return self.tables[value]
+        if token(value) or value.startswith("arn:"):
+            return None
+        resolver = self.model.resolver(stack.stack)
+        return self.table_named(value, f"arn:aws:dynamodb:{resolver.pseudo_parameter('AWS::Region')}:"
+                                       f"{resolver.pseudo_parameter('AWS::AccountId')}:table/{value}")
+
+    def _collect_iam(self, stack: CheckedStack) -> None:
+        resources = stack.resolved["Resources"]
+        by_id: dict[str, Role] = {}
+        for logical_id, resource in resources.items():
+            if resource.get("Type") != "AWS::IAM::Role":
+                continue
+            properties = resource.get("Properties") or {}
+            role = Role(stack, logical_id)
+            inline = Policy(stack, logical_id)
+            for index, policy in enumerate(properties.get("Policies") or []):
+                found, unreadable = parse_statements((policy or {}).get("PolicyDocument"), source=logical_id,
+                                                     path=("Properties", "Policies", index, "PolicyDocument"))
+                inline.statements += found
+                inline.unreadable += unreadable
+            for arn in properties.get("ManagedPolicyArns") or []:
+                name = arn.rsplit("/", 1)[-1] if isinstance(arn, str) and ":iam::aws:policy/" in arn else None
+                if name in AWS_MANAGED_POLICIES:
+                    inline.managed.append(name)
+                    inline.statements += [Statement(s.effect, s.actions, s.not_actions, s.resources, s.not_resources,
+                                                    source=logical_id, path=("Properties", "ManagedPolicyArns"))
+                                          for s in AWS_MANAGED_POLICIES[name]]
+            role.policies.append(inline)
+            self.policies.append(inline)
+            self.roles.append(role)
+            by_id[logical_id] = role
+            name = properties.get("RoleName")
+            if isinstance(name, str):
+                by_id.setdefault(name, role)
+        for logical_id, resource in resources.items():
+            kind = resource.get("Type")
+            if kind not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+                continue
+            properties = resource.get("Properties") or {}
+            policy = Policy(stack, logical_id)
+            policy.statements, policy.unreadable = parse_statements(
+                properties.get("PolicyDocument"), source=logical_id, path=("Properties", "PolicyDocument"))
+            self.policies.append(policy)
+            targets = properties.get("Roles") or [] if kind != "AWS::IAM::RolePolicy" else [properties.get("RoleName")]
+            for target in targets:
+                role = by_id.get((token(target) or (target, None))[0]) if isinstance(target, str) else None
+                if role is not None:
+                    role.policies.append(policy)
+        # managed policies attached through the role's ManagedPolicyArns (a Ref to the policy)
+        managed = {p.logical_id: p for p in self.policies if p.stack is stack}
+        for role in [r for r in self.roles if r.stack is stack]:
+            for arn in (resources[role.logical_id].get("Properties") or {}).get("ManagedPolicyArns") or []:
+                found = token(arn)
+                if found and found[0] in managed and managed[found[0]] not in role.policies:
+                    role.policies.append(managed[found[0]])
+
+    def _collect_functions(self, stack: CheckedStack) -> None:
+        for logical_id, resource in stack.resolved["Resources"].items():
+            if resource.get("Type") != "AWS::Lambda::Function":
+                continue
+            properties = resource.get("Properties") or {}
+            role_value = properties.get("Role")
+            variables = (properties.get("Environment") or {}).get("Variables") or {}
+            self.functions.append(Function(stack, logical_id, self.role_of(role_value, stack), role_value,
+                                           variables if isinstance(variables, dict) else {}))
+
+    def role_of(self, value: object, stack: CheckedStack) -> Role | None:
+        found = token(value)
+        candidates = sorted(self.roles, key=lambda r: r.stack is not stack)  # own stack first
+        if found:
+            return next((r for r in candidates if r.logical_id == found[0]), None)
+        if isinstance(value, str) and ":role/" in value:
+            name = value.rsplit("/", 1)[-1]
+            return next((r for r in candidates
+                         if (r.stack.resolved["Resources"][r.logical_id].get("Properties") or {}).get("RoleName") == name),
+                        None)
+        return None
+
+    # -- questions the rules ask ---------------------------------------------------------------
+    def reachable_tables(self, statements: list[Statement]) -> list[Table]:
+        """Tables (in the input or named by the statements) that these statements allow any data action on."""
+        for statement in statements:
+            for resource in statement.resources:
+                match = TABLE_ARN.match(resource)
+                if match and "*" not in match.group(3) and "?" not in match.group(3):
+                    self.table_named(match.group(3), resource[: len(resource) - len(match.group(4) or "")])
+        return [t for t in self.tables.values() if can_use(statements, t)]
+
+    def functions_using(self, role: Role) -> list[Function]:
+        return [f for f in self.functions if f.role is role]
+
+
+def can_use(statements: list[Statement], table: Table) -> bool:
+    return any(is_allowed(statements, action, arn) for action in DATA_ACTIONS for arn in table_arns(table, statements))
+
+
+def table_arns(table: Table, statements: list[Statement]) -> list[str]:
+    """The ARNs a table may go by: its own, and (for a table known only by name) the ARNs statements use for it."""
+    arns = [table.arn]
+    if table.stack is None or "${" in table.arn:
+        for statement in statements:
+            for resource in statement.resources:
+                match = TABLE_ARN.match(resource)
+                if match and match.group(3) == table.name and not match.group(4):
+                    arns.append(resource)
+    return arns
+

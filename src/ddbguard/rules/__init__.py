@@ -1,0 +1,29 @@
+"""Cross-resource rules: pure functions of the Graph (and the configuration) that return evaluations.
+
+Each module is named by its rule's stem and exposes `evaluate(graph, config) -> list[Evaluation]`.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from ddbguard.engines.common import CheckedStack
+from ddbguard.model import Evaluation, Status
+
+DEFAULT_TABLE_VARIABLES = ("*_TABLE", "*_TABLE_NAME", "TABLE_NAME")
+
+
+def verdict(rule_id: str, stack: CheckedStack, logical_id: str, problems: list[tuple[str, tuple]],
+            unknown: list[tuple[str, tuple]] | None = None) -> Evaluation:
+    """One evaluation for one subject: fail with every problem, else unknown with every reason, else pass."""
+    if problems:
+        return Evaluation(rule_id, stack.name, logical_id, Status.FAIL, "; ".join(dict.fromkeys(m for m, _ in problems)),
+                          "graph", problems[0][1])
+    if unknown:
+        return Evaluation(rule_id, stack.name, logical_id, Status.UNKNOWN, "; ".join(dict.fromkeys(m for m, _ in unknown)),
+                          "graph", unknown[0][1])
+    return Evaluation(rule_id, stack.name, logical_id, Status.PASS, "compliant", "graph")
+
+
+def names_a_table(variable: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatchcase(variable, pattern) for pattern in patterns)

@@ -1,0 +1,33 @@
+"""DDB010: a policy that allows Query/Scan on a table with indexes also allows them on its indexes."""
+
+from __future__ import annotations
+
+from ddbguard.graph import Graph, table_arns
+from ddbguard.iam import is_allowed
+from ddbguard.model import Evaluation
+from ddbguard.rules import verdict
+
+_READS = ("dynamodb:Query", "dynamodb:Scan")
+
+
+def evaluate(graph: Graph, config) -> list[Evaluation]:
+    results: dict[int, tuple] = {}  # policy -> (policy, problems)
+    for role in graph.roles:
+        statements = role.statements
+        for policy in role.policies:
+            for table in graph.reachable_tables(policy.statements):
+                if not table.indexes:
+                    continue  # no index, or indexes not known (declare them in config `tables`)
+                arns = table_arns(table, statements)
+                granting = [s for s in policy.statements if any(s.applies(a, arn) for a in _READS for arn in arns)]
+                if not granting:
+                    continue
+                entry = results.setdefault(id(policy), (policy, []))
+                missing = sorted(index for index in table.indexes if not any(
+                    is_allowed(statements, a, f"{arn}/index/{index}") for a in _READS for arn in arns))
+                if missing:
+                    entry[1].append((
+                        f"role {role.logical_id} may Query/Scan table {table.name} but not its "
+                        f"index{'es' if len(missing) > 1 else ''} {', '.join(missing)}: allow {table.arn}/index/* "
+                        "(CDK: import the table with fromTableAttributes and its globalIndexes)", granting[0].path))
+    return [verdict("DDB010", policy.stack, policy.logical_id, problems) for policy, problems in results.values()]

@@ -1,0 +1,40 @@
+"""DDB011: every environment variable that names a table names one the function's role may use."""
+
+from __future__ import annotations
+
+import json
+
+from ddbguard.graph import Graph, can_use
+from ddbguard.model import Evaluation
+from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
+from ddbguard.templates.resolve import is_intrinsic
+
+
+def evaluate(graph: Graph, config) -> list[Evaluation]:
+    patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
+    evaluations = []
+    for function in graph.functions:
+        variables = {k: v for k, v in function.variables.items() if names_a_table(str(k), patterns)}
+        if not variables:
+            continue
+        problems, unknown = [], []
+        statements = function.role.statements if function.role else []
+        reachable = sorted(t.name for t in graph.reachable_tables(statements)) if function.role else []
+        for variable, value in sorted(variables.items()):
+            path = ("Properties", "Environment", "Variables", variable)
+            if is_intrinsic(value):
+                unknown.append((f"{variable} is {json.dumps(value, separators=(',', ':'))}, which cannot be resolved "
+                                "statically (no value from --parameters, a parameter Default or an export in the input)",
+                                path))
+                continue
+            table = graph.table_of(value, function.stack)
+            if table is None:
+                unknown.append((f"{variable} is {value!r}, which does not name a table ddbguard can identify", path))
+            elif function.role is None:
+                unknown.append((f"{variable} names table {table.name}, but the function's role "
+                                f"({json.dumps(function.role_value)}) is not in the input", path))
+            elif not can_use(statements, table):
+                problems.append((f"{variable} names table {table.name}, but role {function.role.logical_id} may use "
+                                 f"only: {', '.join(reachable) or 'no table'}", path))
+        evaluations.append(verdict("DDB011", function.stack, function.logical_id, problems, unknown))
+    return evaluations

@@ -1,0 +1,69 @@
+"""DDB013: grants on tables in other accounts, and resource-policy principals from other accounts,
+name only accounts listed in `trusted_accounts`."""
+
+from __future__ import annotations
+
+import re
+
+from ddbguard.graph import TABLE_ARN, Graph
+from ddbguard.model import Evaluation
+from ddbguard.rules import verdict
+from ddbguard.templates.resolve import TABLE_TYPES
+
+_ACCOUNT_IN_PRINCIPAL = re.compile(r"^(?:arn:[^:]+:iam::)?([0-9]{12})(?::.*)?$")
+
+
+def _foreign(account: str, own: str | None, trusted: tuple[str, ...]) -> bool:
+    return bool(re.fullmatch(r"[0-9]{12}", account)) and account != own and account not in trusted
+
+
+def _why(own: str | None) -> str:
+    return "is not in trusted_accounts" if own else \
+        "is not in trusted_accounts (the stack's own account is not known: list it there too)"
+
+
+def evaluate(graph: Graph, config) -> list[Evaluation]:
+    trusted = tuple(config.trusted_accounts)
+    evaluations = []
+    for policy in graph.policies:
+        own = policy.stack.stack.account
+        problems, applicable = [], False
+        for statement in policy.statements:
+            for resource in statement.resources if statement.effect == "Allow" else ():
+                match = TABLE_ARN.match(resource)
+                if not match:
+                    continue
+                applicable = True
+                if _foreign(match.group(2), own, trusted):
+                    problems.append((f"grants on table {match.group(3)} in account {match.group(2)}, which "
+                                     f"{_why(own)}", statement.path))
+        if applicable:
+            evaluations.append(verdict("DDB013", policy.stack, policy.logical_id, problems))
+    for stack in graph.stacks:
+        own = stack.stack.account
+        for logical_id, resource in stack.resolved["Resources"].items():
+            if resource.get("Type") not in TABLE_TYPES:
+                continue
+            properties = resource.get("Properties") or {}
+            holders = [(("Properties",), properties)] + [
+                (("Properties", "Replicas", i), r) for i, r in enumerate(properties.get("Replicas") or [])
+                if isinstance(r, dict)]
+            statements = []
+            for path, holder in holders:
+                raw = ((holder.get("ResourcePolicy") or {}).get("PolicyDocument") or {}).get("Statement")
+                items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+                statements += [((*path, "ResourcePolicy", "PolicyDocument", "Statement", i), s)
+                               for i, s in enumerate(items) if isinstance(s, dict) and s.get("Effect") == "Allow"]
+            if not statements:
+                continue
+            problems = []
+            for path, statement in statements:
+                principal = statement.get("Principal")
+                values = principal.get("AWS", []) if isinstance(principal, dict) else []
+                for value in values if isinstance(values, list) else [values]:
+                    match = _ACCOUNT_IN_PRINCIPAL.match(value) if isinstance(value, str) else None
+                    if match and _foreign(match.group(1), own, trusted):
+                        problems.append((f"the resource policy allows principal {value} of account {match.group(1)}, "
+                                         f"which {_why(own)}", (*path, "Principal")))
+            evaluations.append(verdict("DDB013", stack, logical_id, problems))
+    return evaluations

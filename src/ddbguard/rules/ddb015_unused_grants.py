@@ -1,0 +1,37 @@
+"""DDB015 (low): a function role is allowed on a table that none of its functions names in its environment."""
+
+from __future__ import annotations
+
+from ddbguard.graph import Graph, can_use
+from ddbguard.model import Evaluation
+from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
+
+
+def evaluate(graph: Graph, config) -> list[Evaluation]:
+    patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
+    evaluations = []
+    for role in graph.roles:
+        functions = graph.functions_using(role)
+        if not functions:
+            continue
+        granted = {t.name: t for t in graph.reachable_tables(role.statements)
+                   if _explicit(t, role.statements) and can_use(role.statements, t)}
+        if not granted:
+            continue
+        named = set()
+        for function in functions:
+            for variable, value in function.variables.items():
+                if names_a_table(str(variable), patterns):
+                    table = graph.table_of(value, function.stack)
+                    named.add(table.name if table else None)
+        unused = sorted(set(granted) - named)
+        problems = [(f"role {role.logical_id} may use table{'s' if len(unused) > 1 else ''} {', '.join(unused)}, which "
+                     f"no function using it ({', '.join(f.logical_id for f in functions)}) names in its environment",
+                     ())] if unused else []
+        evaluations.append(verdict("DDB015", role.stack, role.logical_id, problems))
+    return evaluations
+
+
+def _explicit(table, statements) -> bool:
+    """Granted by a statement that names the table (a Resource "*" grant is DDB012's business)."""
+    return any(table.name in resource for s in statements for resource in s.resources)

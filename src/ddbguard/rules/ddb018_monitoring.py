@@ -1,0 +1,36 @@
+"""DDB018 (off by default): each table has a CloudWatch alarm on throttling or errors."""
+
+from __future__ import annotations
+
+from ddbguard.graph import Graph
+from ddbguard.model import Evaluation
+from ddbguard.rules import verdict
+
+METRICS = {"ThrottledRequests", "ReadThrottleEvents", "WriteThrottleEvents", "UserErrors", "SystemErrors"}
+
+
+def _watched_tables(alarm_properties: dict) -> set[str]:
+    """Table names whose throttling or error metrics an alarm watches (plain or metric-math alarms)."""
+    metrics = [alarm_properties] + [
+        ((m.get("MetricStat") or {}).get("Metric") or {}) for m in alarm_properties.get("Metrics") or []
+        if isinstance(m, dict)]
+    watched = set()
+    for metric in metrics:
+        if metric.get("Namespace") == "AWS/DynamoDB" and metric.get("MetricName") in METRICS:
+            for dimension in metric.get("Dimensions") or []:
+                if isinstance(dimension, dict) and dimension.get("Name") == "TableName":
+                    watched.add(dimension.get("Value"))
+    return watched
+
+
+def evaluate(graph: Graph, config) -> list[Evaluation]:
+    watched = set()
+    for stack in graph.stacks:
+        for resource in stack.resolved["Resources"].values():
+            if resource.get("Type") == "AWS::CloudWatch::Alarm":
+                watched |= _watched_tables(resource.get("Properties") or {})
+    return [
+        verdict("DDB018", table.stack, table.logical_id, [] if table.name in watched else [
+            (f"no CloudWatch alarm watches {', '.join(sorted(METRICS))} for table {table.name}", ())])
+        for table in graph.tables.values() if table.stack is not None
+    ]
