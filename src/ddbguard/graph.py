@@ -14,7 +14,9 @@ from ddbguard.templates.model import InputModel
 from ddbguard.templates.resolve import TABLE_TYPES
 
 _TOKEN = re.compile(r"^\$\{([A-Za-z0-9]+)(?:\.([A-Za-z0-9.]+))?\}$")
-TABLE_ARN = re.compile(r"^arn:[^:]+:dynamodb:([^:]*):([^:]*):table/([^/]+)(/.*)?$")
+# region and account may be symbolic (`${AWS::Region}`), which has colons of its own
+_SEGMENT = r"(\$\{[^}]*\}|[^:]*)"
+TABLE_ARN = re.compile(rf"^arn:[^:]+:dynamodb:{_SEGMENT}:{_SEGMENT}:table/([^/]+)(/.*)?$")
 
 DATA_ACTIONS = tuple(f"dynamodb:{a}" for a in (
     "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",

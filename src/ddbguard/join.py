@@ -109,7 +109,7 @@ def join(
         resources = stack.stack.template["Resources"]
         resolved_resource = stack.resolved["Resources"].get(evaluation.logical_id)
         message = evaluation.message
-        if evaluation.status is Status.FAIL:
+        if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
             message = unresolved_message(resolved_resource, evaluation.path) or message
         cdk_path = cdk_path_of(stack, evaluation.logical_id)
         finding = Finding(
