@@ -24,7 +24,17 @@ NOT_PASSING = {
     ("DDB004", "ddbguard-data", "ddbguard-data/TargetAccounts/Resource", "fail"),
     ("DDB004", "Prod/data", "Prod/data/TargetAccounts/Resource", "fail"),
     ("DDB005", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
+    # the guide's Troubleshooting section, in ddbguard-compute-broken
+    ("DDB010", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/ServiceRole/DefaultPolicy/Resource", "fail"),
+    ("DDB011", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/Resource", "fail"),
+    ("DDB012", "ddbguard-compute-broken",
+     "ddbguard-compute-broken/MaintenanceHandler/ServiceRole/DefaultPolicy/Resource", "fail"),
+    ("DDB013", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/ServiceRole/DefaultPolicy/Resource", "fail"),
+    ("DDB014", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/ServiceRole/DefaultPolicy/Resource", "fail"),
+    ("DDB014", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/Resource", "fail"),
+    ("DDB015", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/ServiceRole/Resource", "fail"),
 }
+PER_TABLE_RULES = {"DDB001", "DDB002", "DDB003", "DDB004", "DDB005"}
 TABLES = {
     ("ddbguard-data", "ddbguard-data/ProtectionGroups/Resource"),
     ("ddbguard-data", "ddbguard-data/Executions/Resource"),
@@ -38,6 +48,7 @@ TABLES = {
     ("ddbguard-legacy", "ddbguard-legacy/Scratch/Resource"),
     ("ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource"),
     ("ddbguard-create-new", "ddbguard-create-new/ProtectionGroupsTable/Resource"),
+    ("ddbguard-compliant", "ddbguard-compliant/RecoveryPlans/Resource"),
 }
 
 
@@ -52,10 +63,22 @@ def test_exact_findings_for_the_cdk_app(cdk_assembly, engine):
     report = result.json()
     assert report["errors"] == []
     assert outcomes(report) == NOT_PASSING
-    # every table of every stack, stage and nested stack is checked by every rule, nothing else is
-    assert {(f["stack"], f["cdk_path"]) for f in report["findings"]} == TABLES
-    assert len(report["findings"]) == len(TABLES) * 5
+    # every table of every stack, stage and nested stack is checked by every per-table rule
+    per_table = [f for f in report["findings"] if f["rule_id"] in PER_TABLE_RULES]
+    assert {(f["stack"], f["cdk_path"]) for f in per_table} == TABLES
+    assert len(per_table) == len(TABLES) * 5
     assert all(f["line"] > 1 and f["file"].startswith(str(cdk_assembly)) for f in report["findings"])
+    # the fully compliant stack and the guide-following compute stack: judged, and nothing fails
+    for stack in ("ddbguard-compliant", "ddbguard-compute"):
+        assert {f["status"] for f in report["findings"] if f["stack"] == stack} == {"pass"}
+    assert {(f["rule_id"], f["cdk_path"]) for f in report["findings"] if f["stack"] == "ddbguard-compliant"
+            and f["rule_id"] not in PER_TABLE_RULES} == {
+        ("DDB010", "ddbguard-compliant/QueryHandler/ServiceRole/DefaultPolicy/Resource"),
+        ("DDB011", "ddbguard-compliant/QueryHandler/Resource"),
+        ("DDB012", "ddbguard-compliant/QueryHandler/ServiceRole/DefaultPolicy/Resource"),
+        ("DDB013", "ddbguard-compliant/QueryHandler/ServiceRole/DefaultPolicy/Resource"),
+        ("DDB015", "ddbguard-compliant/QueryHandler/ServiceRole/Resource"),
+    }
 
 
 def test_locations_point_into_the_synthesized_templates(cdk_assembly):
@@ -78,6 +101,20 @@ def test_parameters_resolve_the_conditional_stack(cdk_assembly, tmp_path):
         ("DDB002", "ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource", "fail"),
         ("DDB004", "ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource", "fail"),
     }
+
+
+def test_guide_troubleshooting_messages(cdk_assembly):
+    report = run_ddbguard("check", str(cdk_assembly), "--format", "json").json()
+    messages = {f["rule_id"]: f["message"] for f in report["findings"]
+                if f["stack"] == "ddbguard-compute-broken" and f["status"] == "fail"}
+    assert messages["DDB010"].startswith(
+        "role QueryHandlerServiceRole1E45AE91 may Query/Scan table drs-executions-shared but not its indexes "
+        "PlanIndex, StatusIndex")
+    assert messages["DDB011"] == ("EXECUTIONS_TABLE names table drs-executions-test, but role "
+                                  "QueryHandlerServiceRole1E45AE91 may use only: drs-executions-shared, partner-orders")
+    assert messages["DDB013"] == ("grants on table partner-orders in account 999999999999, which is not in "
+                                  "trusted_accounts")
+    assert messages["DDB014"].startswith("imports 'ddbguard-data-AuditTableName', which no stack in the input exports")
 
 
 def test_text_report_shows_stack_construct_path_and_fix(cdk_assembly):

@@ -53,6 +53,16 @@ def metadata_suppressions(stack: CheckedStack, errors: list[InputError]) -> dict
     return found
 
 
+def location_line(stack: CheckedStack, logical_id: str, path: tuple) -> int:
+    """The line in the template as written. A resource that a SAM expansion created (HandlerRole) is
+    located at the resource it came from (Handler)."""
+    written = (stack.stack.source or stack.stack.template)["Resources"]
+    if logical_id not in written:
+        origin = max((name for name in written if logical_id.startswith(name)), key=len, default=None)
+        return line_of(written, (origin,)) if origin else getattr(written, "line", 0)
+    return line_of(written, (logical_id, *path))
+
+
 def unresolved_message(resource: object, path: tuple) -> str | None:
     """Say so when the failing value, or a value on the way to it, could not be resolved statically.
 
@@ -106,7 +116,6 @@ def join(
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
         stack = by_name[evaluation.stack]
-        resources = stack.stack.template["Resources"]
         resolved_resource = stack.resolved["Resources"].get(evaluation.logical_id)
         message = evaluation.message
         if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
@@ -123,7 +132,7 @@ def join(
             resource_type=(resolved_resource or {}).get("Type"),
             cdk_path=cdk_path,
             file=stack.stack.file,
-            line=line_of(resources, (evaluation.logical_id, *evaluation.path)),
+            line=location_line(stack, evaluation.logical_id, evaluation.path),
             engine=evaluation.engine,
             remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
         )

@@ -1,0 +1,104 @@
+"""Cross-resource rules on whole inputs: nested stacks from S3 URLs, SAM applications, several stacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import FIXTURES, run_ddbguard
+
+NESTED = FIXTURES / "templates" / "nested"
+
+
+def not_passing(report: dict, rules=None) -> set:
+    return {(f["rule_id"], f["stack"], f["logical_id"], f["status"]) for f in report["findings"]
+            if f["status"] != "pass" and (rules is None or f["rule_id"] in rules)}
+
+
+def test_nested_stacks_from_s3_urls_receive_their_parameters():
+    result = run_ddbguard("check", str(NESTED / "main.yaml"), "--template-root", str(NESTED), "--format", "json")
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert report["errors"] == []
+    assert {f["stack"] for f in report["findings"]} == {"main/DataStack", "main/ComputeStack"}
+    assert not_passing(report) == {
+        ("DDB010", "main/ComputeStack", "HandlerRole", "fail"),
+        ("DDB011", "main/ComputeStack", "Handler", "fail"),
+    }
+    messages = {f["rule_id"]: f["message"] for f in report["findings"] if f["status"] == "fail"}
+    # the data stack's Environment parameter came from the parent, its output reached the compute stack
+    assert messages["DDB011"] == "AUDIT_TABLE names table audit-test, but role HandlerRole may use only: orders-prod"
+    assert messages["DDB010"].startswith("role HandlerRole may Query/Scan table orders-prod but not its index ByStatus")
+    finding = next(f for f in report["findings"] if f["rule_id"] == "DDB011")
+    assert (finding["file"], finding["line"]) == (str(NESTED / "cfn" / "compute.yaml"), 27)
+
+
+def test_nested_template_given_alone_cannot_be_verified():
+    # Without its parent the compute stack's parameters have no values: unknown, never a pass.
+    result = run_ddbguard("check", str(NESTED / "cfn" / "compute.yaml"), "--format", "json")
+    assert result.code == 1
+    assert not_passing(result.json(), {"DDB011"}) == {("DDB011", "compute", "Handler", "unknown")}
+
+
+def test_s3_urls_are_found_next_to_the_parent_or_under_template_root(tmp_path):
+    elsewhere = tmp_path / "main.yaml"
+    elsewhere.write_text((NESTED / "main.yaml").read_text())
+    alone = run_ddbguard("check", str(elsewhere), "--format", "json")
+    assert (alone.code, alone.json()["findings"]) == (0, [])  # nothing to follow, nothing to check
+    rooted = run_ddbguard("check", str(elsewhere), "--template-root", str(NESTED), "--format", "json")
+    assert not_passing(rooted.json()) == {("DDB010", "main/ComputeStack", "HandlerRole", "fail"),
+                                          ("DDB011", "main/ComputeStack", "Handler", "fail")}
+    beside = run_ddbguard("check", str(NESTED / "main.yaml"), "--format", "json")
+    assert not_passing(beside.json()) == not_passing(rooted.json())
+
+
+def test_sam_application_is_expanded_before_checking():
+    path = FIXTURES / "templates" / "sam" / "app.yaml"
+    result = run_ddbguard("check", str(path), "--format", "json")
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert not_passing(report) == {
+        ("DDB011", "app", "Reports", "fail"),
+        ("DDB015", "app", "ReportsRole", "fail"),
+        ("DDB012", "app", "AdminRole", "fail"),
+    }
+    passing = {(f["rule_id"], f["logical_id"]) for f in report["findings"] if f["status"] == "pass"}
+    assert {("DDB011", "OrdersApi"), ("DDB012", "OrdersApiRole"), ("DDB015", "OrdersApiRole")} <= passing
+    reports = next(f for f in report["findings"] if f["rule_id"] == "DDB011" and f["status"] == "fail")
+    assert reports["message"] == "REPORTS_TABLE names table reports-prod, but role ReportsRole may use only: orders-prod"
+    # SAM-generated resources are located at the resource they came from
+    admin = next(f for f in report["findings"] if f["rule_id"] == "DDB012" and f["status"] == "fail")
+    lines = path.read_text().splitlines()
+    assert lines[admin["line"] - 1] == "  Admin:"
+
+
+def test_broken_sam_template_is_an_input_error(tmp_path):
+    path = tmp_path / "sam.yaml"
+    path.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+                    "    Properties: {Runtime: 7}\n")
+    result = run_ddbguard("check", str(path))
+    assert result.code == 2
+    assert f"  {path}: AWS SAM template could not be expanded: " in result.stdout
+
+
+@pytest.mark.parametrize("exports, expected", [
+    ({}, {("DDB014", "compute", "Handler", "fail"), ("DDB014", "compute", "Role", "fail"),
+          ("DDB011", "compute", "Handler", "unknown")}),
+    ({"data-OrdersTable": "orders"}, set()),
+])
+def test_imports_resolve_across_templates_given_together(tmp_path, exports, expected):
+    data = tmp_path / "data.yaml"
+    data.write_text("Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    Properties: {TableName: orders}\n"
+                    "Outputs:\n  Name:\n    Value: !Ref Orders\n    Export: {Name: data-OrdersTable}\n")
+    compute = tmp_path / "compute.yaml"
+    compute.write_text(
+        "Resources:\n"
+        "  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {}\n"
+        "      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Statement:\n"
+        "              - Effect: Allow\n                Action: dynamodb:GetItem\n"
+        "                Resource: !Sub ['arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}',"
+        " {T: !ImportValue data-OrdersTable}]\n"
+        "  Handler:\n    Type: AWS::Lambda::Function\n    Properties:\n      Role: !GetAtt Role.Arn\n"
+        "      Environment: {Variables: {ORDERS_TABLE: !ImportValue data-OrdersTable}}\n")
+    inputs = [str(compute)] if not exports else [str(compute), str(data)]
+    report = run_ddbguard("check", *inputs, "--format", "json").json()
+    assert not_passing(report, {"DDB011", "DDB014"}) == expected
