@@ -1,10 +1,14 @@
-"""Benchmark: `ddbguard check` against `checkov -d` on one synthetic cloud assembly.
+"""Benchmark: `ddbguard check` against `checkov -d` on synthetic cloud assemblies.
 
     python bench/bench_check.py [--stacks 50] [--resources 100] [--keep DIR]
 
-Writes a cdk.out-shaped assembly (manifest.json + one template per stack, a third of the resources
-DynamoDB tables), times each command once on it, and prints wall times and ratios. It measures; it
-asserts nothing.
+1. Per-table rules: a cdk.out-shaped assembly (manifest.json + one template per stack, a third of
+   the resources DynamoDB tables); `ddbguard check` and `checkov -d` timed once each on it.
+2. Cross-stack rules: an assembly of the same size where data stacks export their tables and every
+   function in the other stacks imports one (environment variable and grant), timed at a quarter,
+   half and the full size to show that the time grows linearly.
+
+It measures and prints wall times and ratios; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +81,40 @@ def write_assembly(directory: Path, stacks: int, resources: int) -> int:
     return tables
 
 
+def write_cross_stack_assembly(directory: Path, stacks: int, resources: int) -> int:
+    """A tenth of the stacks hold tables and export their names; the rest hold functions that import them."""
+    data_stacks = max(1, stacks // 10)
+    artifacts, functions = {}, 0
+    for s in range(stacks):
+        body: dict = {}
+        outputs: dict = {}
+        if s < data_stacks:
+            for r in range(resources):
+                body[f"Table{r}"] = table(r)
+                body[f"Table{r}"]["Properties"]["TableName"] = f"data{s}-table{r}"
+                outputs[f"Table{r}Name"] = {"Value": {"Ref": f"Table{r}"}, "Export": {"Name": f"data{s}-Table{r}"}}
+        else:
+            for r in range(0, resources - 2, 3):
+                export = f"data{(s + r) % data_stacks}-Table{r % resources}"
+                arn = {"Fn::Sub": ["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Name}",
+                                   {"Name": {"Fn::ImportValue": export}}]}
+                body[f"Role{r}"] = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}}
+                body[f"Policy{r}"] = {"Type": "AWS::IAM::Policy", "Properties": {
+                    "PolicyName": "data", "Roles": [{"Ref": f"Role{r}"}], "PolicyDocument": {"Statement": [
+                        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": [arn]}]}}}
+                body[f"Fn{r}"] = {"Type": "AWS::Lambda::Function", "Properties": {
+                    "Runtime": "python3.11", "Handler": "index.handler", "Role": {"Fn::GetAtt": [f"Role{r}", "Arn"]},
+                    "Code": {"ZipFile": "def handler(e, c): return {}"},
+                    "Environment": {"Variables": {"ORDERS_TABLE": {"Fn::ImportValue": export}}}}}
+                functions += 1
+        name = f"Stack{s:03d}"
+        (directory / f"{name}.template.json").write_text(json.dumps({"Resources": body, "Outputs": outputs}, indent=1))
+        artifacts[name] = {"type": "aws:cloudformation:stack", "environment": "aws://111111111111/us-east-1",
+                           "properties": {"templateFile": f"{name}.template.json"}, "displayName": name}
+    (directory / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": artifacts}))
+    return functions
+
+
 def timed(command: list[str], env: dict | None = None) -> tuple[float, int]:
     start = time.perf_counter()
     completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -111,6 +149,19 @@ def main() -> None:
     print(f"checkov -d --framework cloudformation   {checkov:7.2f} s  exit {checkov_code}")
     print(f"ratio ddbguard (guard) / checkov        {guard / checkov:7.3f}x  (target <= 0.25x)")
     print(f"ratio ddbguard (checkov) / checkov      {ours_checkov / checkov:7.3f}x")
+
+    print()
+    previous = None
+    for share in (4, 2, 1):
+        stacks = max(1, args.stacks // share)
+        cross = directory / f"cross-{stacks}"
+        cross.mkdir()
+        functions = write_cross_stack_assembly(cross, stacks, args.resources)
+        seconds, code = timed([str(BIN / "ddbguard"), "check", str(cross), "--format", "json"])
+        growth = f"  x{seconds / previous[1]:.2f} time for x{stacks / previous[0]:.0f} size" if previous else ""
+        print(f"cross-stack: {stacks * args.resources:5d} resources, {functions:4d} functions importing tables "
+              f"{seconds:6.2f} s  exit {code}{growth}")
+        previous = (stacks, seconds)
     if not args.keep:
         shutil.rmtree(directory)
 

@@ -206,13 +206,28 @@ class Graph:
 
     # -- questions the rules ask ---------------------------------------------------------------
     def reachable_tables(self, statements: list[Statement]) -> list[Table]:
-        """Tables (in the input or named by the statements) that these statements allow any data action on."""
+        """Tables (in the input or named by the statements) that these statements allow any data action on.
+
+        Only tables a statement names are candidates, unless a resource is a wildcard or NotResource is
+        used: that keeps the work linear in the size of the input.
+        """
+        named: dict[str, Table] = {}
+        everything = False
         for statement in statements:
+            if statement.effect != "Allow":
+                continue
+            everything |= statement.not_resources is not None
             for resource in statement.resources:
                 match = TABLE_ARN.match(resource)
-                if match and "*" not in match.group(3) and "?" not in match.group(3):
-                    self.table_named(match.group(3), resource[: len(resource) - len(match.group(4) or "")])
-        return [t for t in self.tables.values() if can_use(statements, t)]
+                if match is None:
+                    everything |= "*" in resource or "?" in resource
+                elif "*" in match.group(3) or "?" in match.group(3):
+                    everything = True
+                else:
+                    name = match.group(3)
+                    named[name] = self.table_named(name, resource[: len(resource) - len(match.group(4) or "")])
+        candidates = self.tables.values() if everything else named.values()
+        return [t for t in candidates if can_use(statements, t)]
 
     def functions_using(self, role: Role) -> list[Function]:
         return [f for f in self.functions if f.role is role]
