@@ -109,6 +109,9 @@ def test_encryption_level_from_config_reaches_both_engines(project):
     ("encryption_level: strong\n",
      "encryption_level: 'strong' is not one of ['aws-owned', 'aws-managed', 'customer-managed']"),
     ("rules: [\n", "invalid YAML: line 2: expected the node content, but found '<stream end>'"),
+    ("tables:\n  orders: {indexes: [ByStatus], gsi: x}\n",
+     "tables/orders: Additional properties are not allowed ('gsi' was unexpected)"),
+    ("naming: {pattern: 7}\n", "naming/pattern: 7 is not of type 'string'"),
 ])
 def test_invalid_config_is_one_clear_line_and_exit_2(project, text, message):
     (project / ".ddbguard.yaml").write_text(text)
