@@ -62,7 +62,8 @@ def test_sam_application_is_expanded_before_checking():
         ("DDB012", "app", "AdminRole", "fail"),
     }
     passing = {(f["rule_id"], f["logical_id"]) for f in report["findings"] if f["status"] == "pass"}
-    assert {("DDB011", "OrdersApi"), ("DDB012", "OrdersApiRole"), ("DDB015", "OrdersApiRole")} <= passing
+    assert {("DDB011", "OrdersApi"), ("DDB012", "OrdersApiRole"), ("DDB015", "OrdersApiRole"),
+            ("DDB011", "Auditor"), ("DDB012", "AuditorReadOrdersPolicy")} <= passing
     reports = next(f for f in report["findings"] if f["rule_id"] == "DDB011" and f["status"] == "fail")
     assert reports["message"] == "REPORTS_TABLE names table reports-prod, but role ReportsRole may use only: orders-prod"
     # SAM-generated resources are located at the resource they came from

@@ -35,7 +35,6 @@ class Stack:
 class LoadResult:
     stacks: list[Stack] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # files in a directory that are not templates
     template_roots: tuple[Path, ...] = ()  # where S3 TemplateURLs of nested stacks are looked up
 
 
@@ -98,10 +97,8 @@ def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> No
         result.errors.append(InputError(str(path), str(exc)))
         return
     if not is_template(data):
-        if explicit:
+        if explicit:  # in a directory, or for pre-commit, other YAML and JSON files are simply not templates
             result.errors.append(InputError(str(path), "not a CloudFormation template (no Resources mapping)"))
-        else:
-            result.skipped.append(str(path))
         return
     stack = Stack(name=path.stem.removesuffix(".template"), file=str(path), template=data)
     if not _expand_serverless(stack, result):
@@ -110,7 +107,7 @@ def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> No
     _load_nested_stacks(stack, path.parent, result)
 
 
-def load_cloud_assembly(directory: Path, result: LoadResult, stage: str | None = None) -> None:
+def load_cloud_assembly(directory: Path, result: LoadResult) -> None:
     """Read manifest.json: every stack artifact, every stage (nested assembly), every nested stack."""
     manifest_path = directory / "manifest.json"
     try:
@@ -132,7 +129,7 @@ def load_cloud_assembly(directory: Path, result: LoadResult, stage: str | None =
         kind = artifact.get("type")
         properties = artifact.get("properties") or {}
         if kind == "cdk:cloud-assembly" and properties.get("directoryName"):
-            load_cloud_assembly(directory / properties["directoryName"], result, stage=artifact_id)
+            load_cloud_assembly(directory / properties["directoryName"], result)
         elif kind == "aws:cloudformation:stack" and properties.get("templateFile"):
             _load_assembly_stack(directory, artifact_id, artifact, result, asset_files)
 

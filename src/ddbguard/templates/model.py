@@ -8,7 +8,7 @@ configuration); a nested stack receives the `Parameters` its parent passes, and 
 from __future__ import annotations
 
 from ddbguard.templates.load import Stack
-from ddbguard.templates.resolve import _UNRESOLVED, Resolver, is_intrinsic, resolve_with
+from ddbguard.templates.resolve import UNRESOLVED, Resolver, is_intrinsic, resolve_with
 
 _IN_PROGRESS = object()
 
@@ -76,16 +76,16 @@ class InputModel:
             return self._external_exports[name]
         cached = self._import_cache.get(name)
         if cached is _IN_PROGRESS:
-            return _UNRESOLVED
+            return UNRESOLVED
         if cached is not None:
             return cached
         found = self.exports().get(name)
         if found is None:
-            return _UNRESOLVED
+            return UNRESOLVED
         self._import_cache[name] = _IN_PROGRESS
         stack, value = found
         resolved = self.resolver(stack).resolve(value)
-        self._import_cache[name] = _UNRESOLVED if is_intrinsic(resolved) else resolved
+        self._import_cache[name] = UNRESOLVED if is_intrinsic(resolved) else resolved
         return self._import_cache[name]
 
     def has_export(self, name: str) -> bool:
@@ -96,6 +96,6 @@ class InputModel:
         outputs = child.template.get("Outputs") if child else None
         entry = outputs.get(output) if isinstance(outputs, dict) else None
         if not isinstance(entry, dict) or "Value" not in entry:
-            return _UNRESOLVED
+            return UNRESOLVED
         resolved = self.resolver(child).resolve(entry["Value"])
-        return _UNRESOLVED if is_intrinsic(resolved) else resolved
+        return UNRESOLVED if is_intrinsic(resolved) else resolved

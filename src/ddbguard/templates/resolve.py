@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ddbguard.templates.decode import MarkedDict
 
-_UNRESOLVED = object()
+UNRESOLVED = object()  # a value that cannot be known statically
 _NO_VALUE = object()
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 
@@ -71,46 +71,46 @@ class Resolver:
     def parameter_value(self, name: str) -> object:
         declared = (self.template.get("Parameters") or {}).get(name)
         if declared is None:
-            return _UNRESOLVED
+            return UNRESOLVED
         if name in self.parameters:
             raw: object = self.parameters[name]
         elif isinstance(declared, dict) and "Default" in declared:
             raw = declared["Default"]
         else:
-            return _UNRESOLVED
+            return UNRESOLVED
         kind = declared.get("Type", "String") if isinstance(declared, dict) else "String"
         if isinstance(raw, str) and isinstance(kind, str) and (kind == "CommaDelimitedList" or kind.startswith("List<")):
             return [item.strip() for item in raw.split(",")]
         return raw
 
     def condition(self, name: str) -> object:
-        """True, False or _UNRESOLVED."""
+        """True, False or UNRESOLVED."""
         if name not in self._conditions:
-            self._conditions[name] = _UNRESOLVED  # guards against cycles
-            definition = (self.template.get("Conditions") or {}).get(name, _UNRESOLVED)
+            self._conditions[name] = UNRESOLVED  # guards against cycles
+            definition = (self.template.get("Conditions") or {}).get(name, UNRESOLVED)
             self._conditions[name] = self._evaluate_condition(definition)
         return self._conditions[name]
 
     def _evaluate_condition(self, expression: object) -> object:
         if not isinstance(expression, dict) or len(expression) != 1:
-            return _UNRESOLVED
+            return UNRESOLVED
         (function, args), = expression.items()
         if function == "Condition" and isinstance(args, str):
             return self.condition(args)
         if function == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
             left, right = (self.resolve(arg) for arg in args)
-            if any(is_intrinsic(side) or side is _UNRESOLVED or _is_symbolic(side) for side in (left, right)):
-                return _UNRESOLVED
+            if any(is_intrinsic(side) or side is UNRESOLVED or _is_symbolic(side) for side in (left, right)):
+                return UNRESOLVED
             return str(left) == str(right)
         if function in ("Fn::And", "Fn::Or", "Fn::Not") and isinstance(args, list):
             values = [self._evaluate_condition(arg) for arg in args]
             if function == "Fn::Not":
-                return _UNRESOLVED if len(values) != 1 or values[0] is _UNRESOLVED else not values[0]
+                return UNRESOLVED if len(values) != 1 or values[0] is UNRESOLVED else not values[0]
             decisive = function == "Fn::Or"  # True decides an Or, False decides an And
             if decisive in values:
                 return decisive
-            return _UNRESOLVED if _UNRESOLVED in values else not decisive
-        return _UNRESOLVED
+            return UNRESOLVED if UNRESOLVED in values else not decisive
+        return UNRESOLVED
 
     # -- values --------------------------------------------------------------------------------
     def pseudo_parameter(self, name: str) -> object:
@@ -143,7 +143,7 @@ class Resolver:
         if is_intrinsic(value):
             (function, args), = value.items()
             resolved = self._resolve_function(function, args)
-            return value if resolved is _UNRESOLVED else resolved
+            return value if resolved is UNRESOLVED else resolved
         result = MarkedDict()
         result.line = getattr(value, "line", 0)
         for key, item in value.items():
@@ -174,14 +174,14 @@ class Resolver:
                 if kind == "AWS::CloudFormation::Stack" and parts[1].startswith("Outputs.") and self.nested_output:
                     return self.nested_output(parts[0], parts[1].removeprefix("Outputs."))
                 return "${" + f"{parts[0]}.{parts[1]}" + "}"
-            return _UNRESOLVED
+            return UNRESOLVED
         if function == "Fn::ImportValue" and self.import_value is not None:
             name = self.resolve(args)
-            return self.import_value(name) if isinstance(name, str) else _UNRESOLVED
+            return self.import_value(name) if isinstance(name, str) else UNRESOLVED
         if function == "Fn::If" and isinstance(args, list) and len(args) == 3 and isinstance(args[0], str):
             chosen = self.condition(args[0])
-            if chosen is _UNRESOLVED:
-                return _UNRESOLVED
+            if chosen is UNRESOLVED:
+                return UNRESOLVED
             return self.resolve(args[1] if chosen else args[2])
         if function == "Fn::Sub":
             return self._resolve_sub(args)
@@ -191,22 +191,22 @@ class Resolver:
                 isinstance(item, (str, int, float)) for item in items
             ):
                 return delimiter.join(str(item) for item in items)
-            return _UNRESOLVED
+            return UNRESOLVED
         if function == "Fn::Select" and isinstance(args, list) and len(args) == 2:
             index, items = self.resolve(args[0]), self.resolve(args[1])
             try:
-                return items[int(index)] if isinstance(items, list) else _UNRESOLVED
+                return items[int(index)] if isinstance(items, list) else UNRESOLVED
             except (ValueError, TypeError, IndexError):
-                return _UNRESOLVED
+                return UNRESOLVED
         if function == "Fn::FindInMap" and isinstance(args, list) and len(args) >= 3:
             keys = [self.resolve(arg) for arg in args[:3]]
             node: object = self.template.get("Mappings") or {}
             for key in keys:
                 if not isinstance(key, str) or not isinstance(node, dict) or key not in node:
-                    return _UNRESOLVED
+                    return UNRESOLVED
                 node = node[key]
             return self.resolve(node)
-        return _UNRESOLVED
+        return UNRESOLVED
 
     def _resolve_sub(self, args: object) -> object:
         if isinstance(args, str):
@@ -214,7 +214,7 @@ class Resolver:
         elif isinstance(args, list) and len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], dict):
             text, variables = args[0], {k: self.resolve(v) for k, v in args[1].items()}
         else:
-            return _UNRESOLVED
+            return UNRESOLVED
         unresolved = False
 
         def substitute(match: re.Match) -> str:
@@ -232,7 +232,7 @@ class Resolver:
             return str(value)
 
         result = _SUB_VARIABLE.sub(substitute, text).replace("${!", "${")
-        return _UNRESOLVED if unresolved else result
+        return UNRESOLVED if unresolved else result
 
 
 def _resource_type(resource: object) -> object:
