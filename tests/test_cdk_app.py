@@ -30,8 +30,11 @@ NOT_PASSING = {
     ("DDB012", "ddbguard-compute-broken",
      "ddbguard-compute-broken/MaintenanceHandler/ServiceRole/DefaultPolicy/Resource", "fail"),
     ("DDB013", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/ServiceRole/DefaultPolicy/Resource", "fail"),
-    ("DDB014", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/ServiceRole/DefaultPolicy/Resource", "fail"),
-    ("DDB014", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/Resource", "fail"),
+    ("DDB014", "ddbguard-compute-broken", "ddbguard-compute-broken/AuditHandler/ServiceRole/DefaultPolicy/Resource", "fail"),
+    ("DDB014", "ddbguard-compute-broken", "ddbguard-compute-broken/AuditHandler/Resource", "fail"),
+    ("DDB011", "ddbguard-compute-broken", "ddbguard-compute-broken/AuditHandler/Resource", "unknown"),
+    ("DDB012", "ddbguard-compute-broken", "ddbguard-compute-broken/AuditHandler/ServiceRole/DefaultPolicy/Resource",
+     "unknown"),
     ("DDB015", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/ServiceRole/Resource", "fail"),
 }
 PER_TABLE_RULES = {"DDB001", "DDB002", "DDB003", "DDB004", "DDB005"}

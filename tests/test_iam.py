@@ -60,6 +60,7 @@ def test_parse_statements():
         {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": [TABLE]},
         {"Effect": "Deny", "NotAction": ["s3:*"], "NotResource": "*", "Condition": {"Bool": {"aws:x": "true"}}},
         {"Effect": "Allow", "Action": {"Ref": "Unresolved"}, "Resource": "*"},
+        {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": [TABLE, {"Fn::ImportValue": "other"}]},
     ]}
     statements, unreadable = parse_statements(document, source="Policy", path=("Properties", "PolicyDocument"))
     assert statements == [
@@ -67,8 +68,12 @@ def test_parse_statements():
                   path=("Properties", "PolicyDocument", "Statement", 0)),
         Statement("Deny", not_actions=("s3:*",), not_resources=("*",), has_condition=True, source="Policy",
                   path=("Properties", "PolicyDocument", "Statement", 1)),
+        # the literal resource is kept; the import is reported as unreadable
+        Statement("Allow", actions=("dynamodb:Query",), resources=(TABLE,), source="Policy",
+                  path=("Properties", "PolicyDocument", "Statement", 3)),
     ]
-    assert unreadable == [("Properties", "PolicyDocument", "Statement", 2)]
+    assert unreadable == [("Properties", "PolicyDocument", "Statement", 2),
+                          ("Properties", "PolicyDocument", "Statement", 3, "Resource")]
 
 
 # -- properties ------------------------------------------------------------------------------------

@@ -67,6 +67,11 @@ class Role:
     def statements(self) -> list[Statement]:
         return [s for p in self.policies for s in p.statements]
 
+    @property
+    def unreadable(self) -> list[tuple[Policy, tuple]]:
+        """Statements (or parts) of the role's policies that could not be resolved statically."""
+        return [(p, path) for p in self.policies for path in p.unreadable]
+
 
 @dataclass
 class Function:

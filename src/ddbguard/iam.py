@@ -67,7 +67,11 @@ def _strings(value: object) -> tuple[str, ...] | None:
 
 
 def parse_statements(document: object, *, source: str, path: tuple = ()) -> tuple[list[Statement], list[tuple]]:
-    """Statements of a policy document, and the paths of statements that could not be read literally."""
+    """Statements of a policy document, and the paths of what could not be read literally.
+
+    A statement whose actions cannot be read is left out; one with some unreadable resources keeps
+    its literal resources. Either way the path is reported, so that rules can say "unknown".
+    """
     if not isinstance(document, dict):
         return [], [path]
     raw = document.get("Statement")
@@ -85,12 +89,16 @@ def parse_statements(document: object, *, source: str, path: tuple = ()) -> tupl
                 fields[negated] = values
             else:
                 values = _strings(item.get(key, []))
+                if values is None and key == "Resource":
+                    # keep what is literal: the statement surely grants on those; the rest is unknown
+                    raw_items = item.get(key) if isinstance(item.get(key), list) else [item.get(key)]
+                    values = tuple(r for r in raw_items if isinstance(r, str))
+                    unreadable.append((*where, key))
                 fields[plain] = values
             if values is None:
+                unreadable.append(where)
                 break
         else:
             statements.append(Statement(effect=item["Effect"], has_condition="Condition" in item, source=source,
                                         path=where, **fields))
-            continue
-        unreadable.append(where)
     return statements, unreadable

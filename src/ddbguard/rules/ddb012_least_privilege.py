@@ -60,6 +60,8 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 if control:
                     problems.append((f"a Lambda role may {', '.join(control)}: a control-plane action that can delete, "
                                      "replace or restore a table", statement.path))
-        if applicable:
-            evaluations.append(verdict("DDB012", policy.stack, policy.logical_id, problems))
+        unknown = [(f"{'.'.join(map(str, where))} cannot be resolved statically, so it may grant more", where)
+                    for where in policy.unreadable]
+        if applicable or unknown:
+            evaluations.append(verdict("DDB012", policy.stack, policy.logical_id, problems, unknown))
     return evaluations
