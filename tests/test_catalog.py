@@ -77,3 +77,12 @@ def test_readme_rule_table_matches_the_catalog():
     readme = (ROOT / "README.md").read_text()
     for rule in RULES:
         assert f"| {rule.id} | {rule.severity.value} | {rule.title} |" in readme
+
+
+def test_every_package_is_shipped():
+    """pyproject lists packages by hand (policies/ and checks/ are mapped in); a missing one breaks installs."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(ROOT / "src").parts) for p in (ROOT / "src").rglob("__init__.py")}
+    assert on_disk | {"ddbguard.policies", "ddbguard.checks"} == listed
