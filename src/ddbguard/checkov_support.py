@@ -15,9 +15,9 @@ from checkov.cloudformation.checks.resource.base_resource_check import BaseResou
 from checkov.common.models.enums import CheckCategories, CheckResult
 
 from ddbguard.catalog import load_catalog
+from ddbguard.resource_policy import Problem, dig  # noqa: F401 - the checks import them from here
 from ddbguard.templates.decode import DecodeError, decode_file
 
-Problem = tuple[str, tuple]  # (message, path inside the resource)
 
 # (rule id, "<scanned file>:<type>:<logical id>") -> the problems found, for the run in progress
 EVIDENCE: dict[tuple[str, str], list[Problem]] = {}
@@ -89,12 +89,4 @@ def without_line_marks(value: object) -> object:
         return {k: without_line_marks(v) for k, v in value.items() if not (str(k).startswith("__") and str(k).endswith("__"))}
     if isinstance(value, list):
         return [without_line_marks(v) for v in value]
-    return value
-
-
-def dig(value: object, *keys: str) -> object:
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
     return value

@@ -1,0 +1,84 @@
+"""Judging a DynamoDB resource policy (DDB005): shared by the checkov check and the live audit."""
+
+from __future__ import annotations
+
+import re
+
+from ddbguard.actions import may_reach_control_plane
+
+Problem = tuple[str, tuple]  # (message, path)
+
+
+def dig(value: object, *keys: str) -> object:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+_PRINCIPAL_KINDS = {"AWS", "Service", "Federated", "CanonicalUser"}
+_PINNING_OPERATOR = re.compile(r"^(ForAnyValue:)?(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike)$")
+_PINNING_KEY = re.compile(
+    r"^aws:(PrincipalOrgID|PrincipalOrgPaths|PrincipalAccount|PrincipalArn|SourceAccount|SourceOrgID|SourceArn)$",
+    re.IGNORECASE,
+)
+
+
+def _as_list(value: object) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _pins_caller(condition: object) -> bool:
+    return isinstance(condition, dict) and any(
+        _PINNING_OPERATOR.match(str(operator)) and isinstance(keys, dict) and any(_PINNING_KEY.match(str(k)) for k in keys)
+        for operator, keys in condition.items()
+    )
+
+
+def statement_problems(statement: dict, path: tuple) -> list[Problem]:
+    found: list[Problem] = []
+    if "NotPrincipal" in statement:
+        found.append(("an Allow statement uses NotPrincipal, which allows every principal not listed", (*path, "NotPrincipal")))
+    principal = statement.get("Principal")
+    values: list = []
+    if principal == "*":
+        values = ["*"]
+    elif isinstance(principal, dict) and set(principal) <= _PRINCIPAL_KINDS:
+        values = [v for kind_values in principal.values() for v in _as_list(kind_values)]
+        if not all(isinstance(v, str) for v in values):
+            found.append(("a principal value is not a literal", (*path, "Principal")))
+    else:
+        found.append(("a principal is not a plain principal mapping (AWS, Service, Federated, CanonicalUser)",
+                      (*path, "Principal")))
+    if "*" in values and not _pins_caller(statement.get("Condition")):
+        found.append(("an Allow statement grants the * principal without a condition that pins the caller's "
+                      "organization or account", (*path, "Principal")))
+    if "NotAction" in statement:
+        found.append(("an Allow statement uses NotAction, which grants every action not listed", (*path, "NotAction")))
+    actions = _as_list(statement.get("Action"))
+    if not all(isinstance(a, str) for a in actions):
+        found.append(("an action is not a literal", (*path, "Action")))
+    elif any(may_reach_control_plane(a) for a in actions):
+        found.append(("an Allow statement grants */dynamodb:* or a control-plane action (DeleteTable, UpdateTable, "
+                      "RestoreTable*, DeleteBackup, UpdateContinuousBackups, Put/DeleteResourcePolicy)", (*path, "Action")))
+    return found
+
+
+def policy_problems(policy_holder: object, path: tuple) -> list[Problem]:
+    """Problems of the ResourcePolicy found in a table's Properties or in a replica."""
+    if not isinstance(policy_holder, dict) or "ResourcePolicy" not in policy_holder:
+        return []
+    statements = dig(policy_holder, "ResourcePolicy", "PolicyDocument", "Statement")
+    statement_path = (*path, "ResourcePolicy", "PolicyDocument", "Statement")
+    if isinstance(statements, dict):
+        indexed = [(statement_path, statements)]
+    elif isinstance(statements, list):
+        indexed = [((*statement_path, i), s) for i, s in enumerate(statements)]
+    else:
+        return [("the resource policy has no readable Statement", statement_path)]
+    found: list[Problem] = []
+    for where, statement in indexed:
+        if isinstance(statement, dict) and statement.get("Effect") == "Allow":
+            found.extend(statement_problems(statement, where))
+    return found
