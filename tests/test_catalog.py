@@ -23,7 +23,7 @@ def test_catalog_ids_and_stems():
         "ddb000_suppressions", "ddb001_retain", "ddb002_pitr_enabled", "ddb003_encryption",
         "ddb004_deletion_protection", "ddb005_resource_policy", "ddb010_index_coverage", "ddb011_environment_tables",
         "ddb012_least_privilege", "ddb013_cross_account", "ddb014_cross_stack_imports", "ddb015_unused_grants",
-        "ddb016_streams", "ddb017_naming", "ddb018_monitoring"]
+        "ddb016_streams", "ddb017_naming", "ddb018_monitoring", "ddb020_backups", "ddb021_unmanaged_tables"]
     assert [r.id for r in RULES if not r.enabled_by_default] == ["DDB017", "DDB018"]
 
 
@@ -59,6 +59,13 @@ def test_cross_resource_rule_module_exists(rule):
     module = importlib.import_module(f"ddbguard.rules.{rule.stem}")
     assert callable(module.evaluate)
     assert f'"{rule.id}"' in (ROOT / "src" / "ddbguard" / "rules" / f"{rule.stem}.py").read_text()
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if "live" in r.engines], ids=lambda r: r.id)
+def test_live_check_module_exists(rule):
+    module = importlib.import_module(f"ddbguard.live.checks.{rule.stem}")
+    assert callable(module.evaluate)
+    assert f'"{rule.id}"' in (ROOT / "src" / "ddbguard" / "live" / "checks" / f"{rule.stem}.py").read_text()
 
 
 def test_docs_rules_md_is_generated_from_the_catalog():

@@ -44,6 +44,7 @@ class Config:
     tables: dict[str, dict] = field(default_factory=dict)  # what the input cannot say about imported tables
     table_variables: tuple[str, ...] = ()  # globs for environment variables that name tables
     naming: dict = field(default_factory=dict)
+    max_backup_age_days: int = 7
 
 
 def find_config(start: Path) -> Path | None:
@@ -132,6 +133,7 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
         tables=dict(data.get("tables", {})),
         table_variables=tuple(data.get("table_variables", ())),
         naming=dict(data.get("naming", {})),
+        max_backup_age_days=data.get("max_backup_age_days", 7),
         severity_overrides={rule: Severity(s["severity"]) for rule, s in rules.items() if "severity" in s},
         external_exports=dict(data.get("external_exports", {})),
         suppressions=tuple(

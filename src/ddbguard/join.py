@@ -94,9 +94,20 @@ def _matches(suppression: Suppression, finding: Finding) -> bool:
     if suppression.rule not in ("*", finding.rule_id):
         return False
     names = [f"{finding.stack}/{finding.logical_id}", finding.logical_id]
-    if finding.cdk_path:
-        names.append(finding.cdk_path)
+    names += [n for n in (finding.cdk_path, finding.live.arn if finding.live else None) if n]
     return any(fnmatch.fnmatchcase(name, suppression.resource) for name in names)
+
+
+def _finding(rule: Rule, evaluation: Evaluation, config: Config, **location) -> Finding:
+    return Finding(rule_id=rule.id, title=rule.title, severity=config.severity_overrides.get(rule.id, rule.severity),
+                   status=evaluation.status, message=evaluation.message, stack=evaluation.stack,
+                   logical_id=evaluation.logical_id, engine=evaluation.engine, live=evaluation.live, **location)
+
+
+def _suppress(finding: Finding, reason: str | None) -> None:
+    if reason and finding.status in (Status.FAIL, Status.UNKNOWN):
+        finding.status = Status.SUPPRESSED
+        finding.suppression_reason = reason
 
 
 def join(
@@ -107,61 +118,63 @@ def join(
     *,
     today: dt.date,
 ) -> tuple[list[Finding], list[InputError]]:
+    """Template evaluations -> findings, located in the templates as written."""
     errors: list[InputError] = []
     by_name = {stack.name: stack for stack in stacks}
     in_metadata = {stack.name: metadata_suppressions(stack, errors) for stack in stacks}
-    active = [s for s in config.suppressions if s.expires is None or s.expires >= today]
+    active = _active(config, today)
 
     findings = []
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
         stack = by_name[evaluation.stack]
         resolved_resource = stack.resolved["Resources"].get(evaluation.logical_id)
-        message = evaluation.message
-        if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
-            message = unresolved_message(resolved_resource, evaluation.path) or message
         cdk_path = cdk_path_of(stack, evaluation.logical_id)
-        finding = Finding(
-            rule_id=rule.id,
-            title=rule.title,
-            severity=config.severity_overrides.get(rule.id, rule.severity),
-            status=evaluation.status,
-            message=message,
-            stack=stack.name,
-            logical_id=evaluation.logical_id,
+        finding = _finding(
+            rule, evaluation, config,
             resource_type=(resolved_resource or {}).get("Type"),
             cdk_path=cdk_path,
             file=stack.stack.file,
             line=location_line(stack, evaluation.logical_id, evaluation.path),
-            engine=evaluation.engine,
             remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
         )
-        if finding.status in (Status.FAIL, Status.UNKNOWN):
-            reason = next((s.reason for s in in_metadata[stack.name].get(evaluation.logical_id, [])
-                           if s.rule == rule.id), None)
-            reason = reason or next((s.reason for s in active if _matches(s, finding)), None)
-            if reason:
-                finding.status = Status.SUPPRESSED
-                finding.suppression_reason = reason
+        if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
+            finding.message = unresolved_message(resolved_resource, evaluation.path) or finding.message
+        in_resource = next((s.reason for s in in_metadata[stack.name].get(evaluation.logical_id, [])
+                            if s.rule == rule.id), None)
+        _suppress(finding, in_resource or next((s.reason for s in active if _matches(s, finding)), None))
         findings.append(finding)
+    return findings + expired_suppressions(catalog, config, today), errors
 
-    expired_rule = catalog[SUPPRESSION_RULE]
-    for suppression in config.suppressions:
-        if suppression.expires is not None and suppression.expires < today:
-            findings.append(Finding(
-                rule_id=expired_rule.id,
-                title=expired_rule.title,
-                severity=config.severity_overrides.get(expired_rule.id, expired_rule.severity),
-                status=Status.FAIL,
-                message=(f"suppression of {suppression.rule} for {suppression.resource!r} expired on "
-                         f"{suppression.expires.isoformat()} (reason given: {suppression.reason})"),
-                stack="",
-                logical_id=suppression.resource,
-                resource_type=None,
-                cdk_path=None,
-                file=config.source or "",
-                line=suppression.line,
-                engine="core",
-                remediation=expired_rule.remediation.cli,
-            ))
-    return findings, errors
+
+def join_live(evaluations: list[Evaluation], catalog: dict[str, Rule], config: Config, *, today: dt.date) -> list[Finding]:
+    """Live evaluations -> findings, located by account, region and ARN."""
+    active = _active(config, today)
+    findings = []
+    for evaluation in evaluations:
+        rule = catalog[evaluation.rule_id]
+        finding = _finding(rule, evaluation, config, resource_type=None, cdk_path=None, file=evaluation.live.arn,
+                           line=0, remediation=rule.remediation.cli)
+        _suppress(finding, next((s.reason for s in active if _matches(s, finding)), None))
+        findings.append(finding)
+    return findings + expired_suppressions(catalog, config, today)
+
+
+def _active(config: Config, today: dt.date) -> list[Suppression]:
+    return [s for s in config.suppressions if s.expires is None or s.expires >= today]
+
+
+def expired_suppressions(catalog: dict[str, Rule], config: Config, today: dt.date) -> list[Finding]:
+    """An expired suppression no longer applies, and is a failure of its own (DDB000)."""
+    rule = catalog[SUPPRESSION_RULE]
+    return [
+        Finding(
+            rule_id=rule.id, title=rule.title, severity=config.severity_overrides.get(rule.id, rule.severity),
+            status=Status.FAIL,
+            message=(f"suppression of {s.rule} for {s.resource!r} expired on {s.expires.isoformat()} "
+                     f"(reason given: {s.reason})"),
+            stack="", logical_id=s.resource, resource_type=None, cdk_path=None, file=config.source or "",
+            line=s.line, engine="core", remediation=rule.remediation.cli,
+        )
+        for s in config.suppressions if s.expires is not None and s.expires < today
+    ]

@@ -37,6 +37,16 @@ class ExitCode(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class LiveResource:
+    """Where a live finding is: the account, region, ARN and name of a table or function."""
+
+    account: str
+    region: str
+    arn: str
+    resource_name: str
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """What an engine says about one rule on one resource, and nothing more."""
 
@@ -47,6 +57,7 @@ class Evaluation:
     message: str
     engine: str
     path: tuple[str | int, ...] = ()  # where in the resource the evidence is, for the location
+    live: LiveResource | None = None  # set by the live audit instead of a template location
 
 
 @dataclass
@@ -65,6 +76,7 @@ class Finding:
     engine: str
     remediation: str = ""
     suppression_reason: str | None = None
+    live: LiveResource | None = None
 
 
 @dataclass(frozen=True)

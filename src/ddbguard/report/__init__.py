@@ -23,17 +23,17 @@ def render(report: Report, fmt: str, *, engine: str) -> str:
     return renderer(report, engine=engine)
 
 
-def blocking_findings(report: Report, fail_on: Severity | None) -> list:
-    """Failures (and unknowns: never a pass) at or above the --fail-on severity."""
+def blocking_findings(report: Report, fail_on: Severity | None, *, unknown_fails: bool = True) -> list:
+    """Failures (and unknowns, unless told otherwise) at or above the --fail-on severity."""
     threshold = fail_on.rank if fail_on else Severity.INFO.rank
-    return [f for f in report.findings
-            if f.status in (Status.FAIL, Status.UNKNOWN) and f.severity.rank >= threshold]
+    blocking = (Status.FAIL, Status.UNKNOWN) if unknown_fails else (Status.FAIL,)
+    return [f for f in report.findings if f.status in blocking and f.severity.rank >= threshold]
 
 
-def exit_code(report: Report, fail_on: Severity | None) -> ExitCode:
+def exit_code(report: Report, fail_on: Severity | None, *, unknown_fails: bool = True) -> ExitCode:
     if report.errors:
         return ExitCode.USAGE_OR_INPUT_ERROR
-    return ExitCode.FAILURES if blocking_findings(report, fail_on) else ExitCode.OK
+    return ExitCode.FAILURES if blocking_findings(report, fail_on, unknown_fails=unknown_fails) else ExitCode.OK
 
 
 def by_severity(findings: list) -> list[tuple[Severity, list]]:

@@ -12,6 +12,8 @@ SCHEMA_VERSION = 1
 
 
 def finding_to_dict(f: Finding) -> dict:
+    live = {"account": f.live.account, "region": f.live.region, "arn": f.live.arn,
+            "resource_name": f.live.resource_name} if f.live else {}
     return {
         "rule_id": f.rule_id,
         "title": f.title,
@@ -27,6 +29,7 @@ def finding_to_dict(f: Finding) -> dict:
         "engine": f.engine,
         "remediation": f.remediation,
         "suppression_reason": f.suppression_reason,
+        **live,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ddbguard.actions import may_reach_control_plane
 from ddbguard.graph import TABLE_ARN, Graph
-from ddbguard.iam import action_matches
+from ddbguard.iam import Statement, action_matches
 from ddbguard.model import Evaluation
 from ddbguard.rules import verdict
 
@@ -18,50 +18,55 @@ def _is_dynamodb(pattern: str) -> bool:
     return action_matches(pattern, "dynamodb:GetItem") or pattern.lower().startswith("dynamodb:")
 
 
+def statement_problems(statement: Statement, *, lambda_role: bool) -> list[str]:
+    """What is too broad in one Allow statement (shared with the live audit)."""
+    if statement.effect != "Allow":
+        return []
+    if statement.not_actions is not None:
+        return ["an Allow statement uses NotAction, which grants every DynamoDB action not listed"]
+    actions = [a for a in statement.actions if _is_dynamodb(a)]
+    if not actions:
+        return []
+    problems = []
+    broad = [a for a in actions if action_matches(a, "dynamodb:\x00")]  # matches an action no name spells
+    if broad:
+        problems.append(f"grants {', '.join(broad)}: every DynamoDB action")
+    table_actions = [a for a in actions if not any(action_matches(p, a) for p in _ACCOUNT_LEVEL) or "*" in a]
+    resources = statement.resources if statement.not_resources is None else ("*",)
+    if table_actions and "*" in resources:
+        problems.append("grants DynamoDB actions on Resource \"*\": every table in the account")
+    for resource in resources:
+        match = TABLE_ARN.match(resource)
+        if match and ("*" in match.group(3) or "?" in match.group(3)):
+            problems.append(f"grants on {resource}: a wildcard in the table name reaches other tables "
+                            "(other environments' too)")
+    if lambda_role:
+        control = [a for a in actions if may_reach_control_plane(a) and a not in broad]
+        if control:
+            problems.append(f"a Lambda role may {', '.join(control)}: a control-plane action that can delete, "
+                            "replace or restore a table")
+    return problems
+
+
+def grants_dynamodb(statement: Statement) -> bool:
+    return statement.effect == "Allow" and (statement.not_actions is not None or any(
+        _is_dynamodb(a) for a in statement.actions))
+
+
 def evaluate(graph: Graph, config) -> list[Evaluation]:
     lambda_roles = {id(f.role) for f in graph.functions if f.role}
     lambda_policies = {id(p) for r in graph.roles if id(r) in lambda_roles for p in r.policies}
     evaluations = []
     for policy in graph.policies:
-        problems = []
-        applicable = False
-        for name in policy.managed:
-            if name == "AmazonDynamoDBFullAccess":
-                applicable = True
-                problems.append(("the AWS managed policy AmazonDynamoDBFullAccess grants dynamodb:* on every table",
-                                 ("Properties", "ManagedPolicyArns")))
-        for statement in policy.statements:
-            if statement.effect != "Allow" or statement.source != policy.logical_id or statement.path[:2] == (
-                    "Properties", "ManagedPolicyArns"):
-                continue
-            if statement.not_actions is not None:
-                applicable = True
-                problems.append(("an Allow statement uses NotAction, which grants every DynamoDB action not listed",
-                                 statement.path))
-                continue
-            actions = [a for a in statement.actions if _is_dynamodb(a)]
-            if not actions:
-                continue
-            applicable = True
-            broad = [a for a in actions if action_matches(a, "dynamodb:\x00")]  # matches an action no name spells
-            if broad:
-                problems.append((f"grants {', '.join(broad)}: every DynamoDB action", statement.path))
-            table_actions = [a for a in actions if not any(action_matches(p, a) for p in _ACCOUNT_LEVEL) or "*" in a]
-            resources = statement.resources if statement.not_resources is None else ("*",)
-            if table_actions and "*" in resources:
-                problems.append(("grants DynamoDB actions on Resource \"*\": every table in the account", statement.path))
-            for resource in resources:
-                match = TABLE_ARN.match(resource)
-                if match and ("*" in match.group(3) or "?" in match.group(3)):
-                    problems.append((f"grants on {resource}: a wildcard in the table name reaches other tables "
-                                     "(other environments' too)", statement.path))
-            if id(policy) in lambda_policies:
-                control = [a for a in actions if may_reach_control_plane(a) and a not in broad]
-                if control:
-                    problems.append((f"a Lambda role may {', '.join(control)}: a control-plane action that can delete, "
-                                     "replace or restore a table", statement.path))
+        problems = [("the AWS managed policy AmazonDynamoDBFullAccess grants dynamodb:* on every table",
+                     ("Properties", "ManagedPolicyArns")) for name in policy.managed if name == "AmazonDynamoDBFullAccess"]
+        own = [s for s in policy.statements
+               if s.source == policy.logical_id and s.path[:2] != ("Properties", "ManagedPolicyArns")]
+        for statement in own:
+            problems += [(message, statement.path)
+                         for message in statement_problems(statement, lambda_role=id(policy) in lambda_policies)]
         unknown = [(f"{'.'.join(map(str, where))} cannot be resolved statically, so it may grant more", where)
-                    for where in policy.unreadable]
-        if applicable or unknown:
+                   for where in policy.unreadable]
+        if problems or unknown or any(grants_dynamodb(s) for s in own):
             evaluations.append(verdict("DDB012", policy.stack, policy.logical_id, problems, unknown))
     return evaluations

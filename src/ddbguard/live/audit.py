@@ -1,0 +1,149 @@
+"""`ddbguard audit`: accounts x regions, fetched concurrently, checked by the live checks, one report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from ddbguard.catalog import Rule, load_catalog
+from ddbguard.config import Config
+from ddbguard.model import Evaluation, InputError, Report
+
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass
+class AuditOptions:
+    profile: str | None = None
+    regions: list[str] = field(default_factory=list)  # empty: the session's region; ["all"]: every enabled one
+    accounts: list[str] = field(default_factory=list)  # empty: the caller's account (or --organization)
+    role_name: str | None = None
+    organization: bool = False
+    table_prefix: str | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    shard: tuple[int, int] | None = None  # (I, N): the I-th of N deterministic slices of the accounts
+    endpoint_url: str | None = None
+    progress: bool = False
+    observer: Callable[[str], None] | None = None  # told "service:Operation" for every API call
+    now: dt.datetime | None = None
+
+
+def shard_accounts(accounts: list[str], shard: tuple[int, int] | None) -> list[str]:
+    ordered = sorted(set(accounts))
+    if shard is None:
+        return ordered
+    index, count = shard
+    return [a for position, a in enumerate(ordered) if position % count == index - 1]
+
+
+def live_rules(config: Config) -> list[Rule]:
+    return [r for r in load_catalog().values() if "live" in r.engines and r.id not in config.disabled_rules
+            and (r.enabled_by_default or r.id in config.enabled_rules)]
+
+
+def run_audit(options: AuditOptions, config: Config) -> tuple[list[Evaluation], list[InputError]]:
+    import boto3
+    from botocore.config import Config as BotoConfig
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+    from ddbguard.live.collect import AccountCache, RegionFailed, collect_region, error_reason
+
+    boto_config = BotoConfig(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=5, read_timeout=30)
+    errors: list[InputError] = []
+
+    def session_for(**kwargs):
+        session = boto3.Session(**kwargs)
+        if options.observer is not None:
+            session.events.register("before-call", lambda model, **_: options.observer(
+                f"{model.service_model.signing_name}:{model.name}"))
+        return session
+
+    def client(session, service, region=None):
+        return session.client(service, region_name=region or session.region_name or "us-east-1",
+                              endpoint_url=options.endpoint_url, config=boto_config)
+
+    try:
+        base = session_for(profile_name=options.profile) if options.profile else session_for()
+        caller = client(base, "sts").get_caller_identity()["Account"]
+    except ProfileNotFound as exc:
+        return [], [InputError("credentials", str(exc))]
+    except NoCredentialsError:
+        return [], [InputError("credentials", "no AWS credentials found (set a profile with --profile or AWS_* variables)")]
+    except (ClientError, BotoCoreError) as exc:
+        return [], [InputError("credentials", error_reason(exc, "sts:GetCallerIdentity"))]
+
+    accounts = list(options.accounts) or [caller]
+    if options.organization:
+        try:
+            listed = client(base, "organizations").get_paginator("list_accounts").paginate()
+            accounts = [a["Id"] for page in listed for a in page["Accounts"] if a.get("Status") == "ACTIVE"]
+        except (ClientError, BotoCoreError) as exc:
+            return [], [InputError("organization", error_reason(exc, "organizations:ListAccounts"))]
+    accounts = shard_accounts(accounts, options.shard)
+
+    units = []  # (account, session, region)
+    for account in accounts:
+        if account == caller and not options.role_name:
+            session = base
+        elif not options.role_name:
+            errors.append(InputError(account, "another account needs --role-name to assume a role in it"))
+            continue
+        else:
+            role_arn = f"arn:aws:iam::{account}:role/{options.role_name}"
+            try:
+                credentials = client(base, "sts").assume_role(RoleArn=role_arn, RoleSessionName="ddbguard-audit")[
+                    "Credentials"]
+            except (ClientError, BotoCoreError) as exc:
+                errors.append(InputError(account, error_reason(exc, f"sts:AssumeRole {role_arn}")))
+                continue
+            session = session_for(aws_access_key_id=credentials["AccessKeyId"],
+                                  aws_secret_access_key=credentials["SecretAccessKey"],
+                                  aws_session_token=credentials["SessionToken"], region_name=base.region_name)
+        regions = list(options.regions)
+        if regions == ["all"]:
+            try:
+                regions = sorted(r["RegionName"] for r in client(session, "ec2").describe_regions()["Regions"])
+            except (ClientError, BotoCoreError) as exc:
+                errors.append(InputError(account, error_reason(exc, "ec2:DescribeRegions")))
+                continue
+        regions = regions or ([session.region_name] if session.region_name else [])
+        if not regions:
+            errors.append(InputError(account, "no region: pass --regions or set AWS_DEFAULT_REGION"))
+            continue
+        units += [(account, session, region) for region in regions]
+
+    rules = live_rules(config)
+    checks = [importlib.import_module(f"ddbguard.live.checks.{rule.stem}") for rule in rules]
+    now = options.now or dt.datetime.now(dt.timezone.utc)
+    caches = {account: AccountCache() for account in accounts}
+    evaluations: list[Evaluation] = []
+    show = options.progress and sys.stderr.isatty() and not os.environ.get("CI")
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        futures = {
+            pool.submit(collect_region, session, account, region, endpoint_url=options.endpoint_url, config=boto_config,
+                        table_prefix=options.table_prefix, encryption_level=config.encryption_level,
+                        account_cache=caches[account]): (account, region)
+            for account, session, region in units
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            account, region = futures[future]
+            if show:
+                print(f"\rddbguard audit: {done}/{len(futures)} regions ({account}/{region})", end="", file=sys.stderr)
+            try:
+                snapshot = future.result()
+            except RegionFailed as exc:
+                errors.append(InputError(f"{account}/{region}", str(exc)))
+                continue
+            except (ClientError, BotoCoreError) as exc:  # e.g. the endpoint cannot be reached
+                errors.append(InputError(f"{account}/{region}", error_reason(exc, "the region")))
+                continue
+            for check in checks:
+                evaluations += check.evaluate(snapshot, config, now)
+    if show:
+        print(file=sys.stderr)
+    return evaluations, errors

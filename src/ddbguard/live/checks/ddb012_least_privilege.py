@@ -1,0 +1,24 @@
+"""DDB012 live: the policies of each function's role grant DynamoDB narrowly, without control-plane actions."""
+
+from ddbguard.live.checks import live_verdict
+from ddbguard.live.snapshot import Unknown
+from ddbguard.rules.ddb012_least_privilege import grants_dynamodb, statement_problems
+
+
+def evaluate(snapshot, config, now):
+    if isinstance(snapshot.functions, Unknown):
+        return []
+    evaluations = []
+    for function in snapshot.functions:
+        if function.role is None:
+            continue
+        if isinstance(function.role.statements, Unknown):
+            evaluations.append(live_verdict("DDB012", snapshot, function.name, function.arn, [],
+                                            [function.role.statements.reason]))
+            continue
+        statements = function.role.statements
+        if not any(grants_dynamodb(s) for s in statements):
+            continue
+        problems = [f"{s.source}: {message}" for s in statements for message in statement_problems(s, lambda_role=True)]
+        evaluations.append(live_verdict("DDB012", snapshot, function.name, function.arn, problems))
+    return evaluations

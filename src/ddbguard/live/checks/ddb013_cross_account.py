@@ -1,0 +1,44 @@
+"""DDB013 live: resource-policy principals and function grants stay within trusted accounts."""
+
+import re
+
+from ddbguard.graph import TABLE_ARN
+from ddbguard.live.checks import live_verdict
+from ddbguard.live.snapshot import Unknown
+
+_ACCOUNT = re.compile(r"^(?:arn:[^:]+:(?:iam|sts)::)?([0-9]{12})(?::.*)?$")
+
+
+def evaluate(snapshot, config, now):
+    trusted = set(config.trusted_accounts) | {snapshot.account}
+    evaluations = []
+    for table in snapshot.tables:
+        if isinstance(table.resource_policy, Unknown):
+            evaluations.append(live_verdict("DDB013", snapshot, table.name, table.arn, [], [table.resource_policy.reason]))
+            continue
+        if not table.resource_policy:
+            continue
+        problems = []
+        raw = table.resource_policy.get("Statement")
+        for statement in raw if isinstance(raw, list) else [raw]:
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            principal = statement.get("Principal")
+            values = principal.get("AWS", []) if isinstance(principal, dict) else []
+            for value in values if isinstance(values, list) else [values]:
+                match = _ACCOUNT.match(str(value))
+                if match and match.group(1) not in trusted:
+                    problems.append(f"the resource policy allows principal {value} of account {match.group(1)}, "
+                                    "which is not in trusted_accounts")
+        evaluations.append(live_verdict("DDB013", snapshot, table.name, table.arn, problems))
+    for function in snapshot.functions if not isinstance(snapshot.functions, Unknown) else []:
+        if function.role is None or isinstance(function.role.statements, Unknown):
+            continue
+        foreign = sorted({m.group(2) for s in function.role.statements if s.effect == "Allow" for r in s.resources
+                          if (m := TABLE_ARN.match(r)) and re.fullmatch(r"[0-9]{12}", m.group(2))
+                          and m.group(2) not in trusted})
+        if any(TABLE_ARN.match(r) for s in function.role.statements for r in s.resources):
+            evaluations.append(live_verdict("DDB013", snapshot, function.name, function.arn, [
+                f"role {function.role.name} is granted tables in account {account}, which is not in trusted_accounts"
+                for account in foreign]))
+    return evaluations
