@@ -40,9 +40,39 @@ def _parser() -> argparse.ArgumentParser:
                        help="skip files that are not CloudFormation templates instead of reporting them "
                             "(for pre-commit, which passes every YAML/JSON file)")
 
+    audit = commands.add_parser(
+        "audit", help="audit live AWS accounts and regions (read-only)",
+        description="Audit the DynamoDB tables and Lambda functions of live accounts. Exit codes: 0 no failure at or "
+                    "above --fail-on, 1 failures (unknowns too with --fail-on-unknown), 2 usage error, no "
+                    "credentials, or an account or region that could not be audited.")
+    audit.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    audit.add_argument("--regions", help="comma-separated regions, or `all` for every enabled region "
+                                         "(default: the session's region)")
+    audit.add_argument("--accounts", help="comma-separated account ids (with --role-name for other accounts)")
+    audit.add_argument("--role-name", help="role to assume in each account")
+    audit.add_argument("--organization", action="store_true", help="audit every active account of the organization")
+    audit.add_argument("--table-prefix", help="only tables whose names start with this")
+    audit.add_argument("--concurrency", type=int, default=8, help="accounts x regions fetched at once (default 8)")
+    audit.add_argument("--shard", metavar="I/N", help="audit only the I-th of N deterministic slices of the accounts")
+    audit.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
+    audit.add_argument("--fail-on-unknown", action="store_true", help="unknown results (denied calls) exit 1 too")
+    _report_options(audit)
+
+    merge = commands.add_parser("merge", help="combine JSON reports (for example from audit shards) into one")
+    merge.add_argument("reports", nargs="+", metavar="REPORT.json")
+    merge.add_argument("--fail-on-unknown", action="store_true")
+    _report_options(merge)
+
     rules = commands.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    parser.add_argument("--fail-on", choices=[s.value for s in Severity], help="lowest severity that fails the run")
+    parser.add_argument("--config", metavar="FILE", help="configuration file")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rules":
             return _rules(args)
+        if args.command == "audit":
+            return _audit(args)
+        if args.command == "merge":
+            return _merge(args)
         return _check(args)
     except KeyboardInterrupt:
         return 130
@@ -71,7 +105,6 @@ def _check(args: argparse.Namespace) -> int:
 
     from ddbguard.check import CheckOptions, run_check
     from ddbguard.config import ConfigError, find_config, load_config
-    from ddbguard.report import exit_code, render, summary
     from ddbguard.templates.resolve import ParametersError, load_parameters_file
 
     try:
@@ -83,6 +116,15 @@ def _check(args: argparse.Namespace) -> int:
     options = CheckOptions(paths=args.paths, engine=engine, parameters=parameters, guard_bin=args.guard_bin,
                            ignore_non_templates=args.ignore_non_templates, template_roots=tuple(args.template_root))
     report = run_check(options, config)
+    return _deliver(report, args, config, engine=engine, unknown_fails=True)
+
+
+def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_fails: bool) -> int:
+    """Render the report where it was asked for, and turn it into the exit code."""
+    from pathlib import Path
+
+    from ddbguard.report import exit_code, render, summary
+
     rendered = render(report, args.format, engine=engine)
     if args.output:
         try:
@@ -99,7 +141,63 @@ def _check(args: argparse.Namespace) -> int:
         for error in report.errors:  # machine formats carry them too; people read stderr
             print(f"ddbguard: {error}", file=sys.stderr)
     fail_on = Severity(args.fail_on) if args.fail_on else config.fail_on
-    return int(exit_code(report, fail_on))
+    return int(exit_code(report, fail_on, unknown_fails=unknown_fails))
+
+
+def _load_config(args: argparse.Namespace):
+    from pathlib import Path
+
+    from ddbguard.config import find_config, load_config
+
+    return load_config(Path(args.config) if args.config else find_config(Path.cwd()))
+
+
+def _audit(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from ddbguard.catalog import load_catalog
+    from ddbguard.config import ConfigError
+    from ddbguard.join import join_live
+    from ddbguard.live.audit import AuditOptions, run_audit
+    from ddbguard.model import Report
+
+    try:
+        config = _load_config(args)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    shard = None
+    if args.shard:
+        try:
+            index, count = (int(part) for part in args.shard.split("/"))
+        except ValueError:
+            return _fail(f"--shard {args.shard}: expected I/N, for example 1/4")
+        if not 1 <= index <= count:
+            return _fail(f"--shard {args.shard}: I must be between 1 and N")
+        shard = (index, count)
+    if args.concurrency < 1:
+        return _fail("--concurrency must be at least 1")
+    options = AuditOptions(
+        profile=args.profile,
+        regions=[r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else [],
+        accounts=[a.strip() for a in args.accounts.split(",") if a.strip()] if args.accounts else [],
+        role_name=args.role_name, organization=args.organization, table_prefix=args.table_prefix,
+        concurrency=args.concurrency, shard=shard, endpoint_url=args.endpoint_url, progress=True,
+    )
+    evaluations, errors = run_audit(options, config)
+    report = Report(findings=join_live(evaluations, load_catalog(), config, today=dt.date.today()), errors=errors)
+    return _deliver(report, args, config, engine="live", unknown_fails=args.fail_on_unknown)
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from ddbguard.config import ConfigError
+    from ddbguard.report.json_report import ReportFileError, merge_reports
+
+    try:
+        config = _load_config(args)
+        report, engine = merge_reports(args.reports)
+    except (ConfigError, ReportFileError) as exc:
+        return _fail(str(exc))
+    return _deliver(report, args, config, engine=engine, unknown_fails=args.fail_on_unknown)
 
 
 def _rules(args: argparse.Namespace) -> int:
