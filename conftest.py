@@ -77,3 +77,36 @@ def expectations(path: Path) -> tuple[dict, dict]:
     declared = decode_file(path)["Metadata"]["ddbguard-test"]
     expected = {rule: {status: set(ids) for status, ids in sets.items()} for rule, sets in declared["expect"].items()}
     return declared.get("config", {}), expected
+
+
+# -- a real moto server on 127.0.0.1 for the live audit -----------------------------------------------
+MOTO_ENVIRONMENT = {
+    # moto's well-known test credentials; metadata lookups off, so nothing leaves this machine
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+}
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto(moto_server, monkeypatch):
+    """The moto endpoint, emptied before the test; the process talks to it with test credentials."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")).read()
+    for name, value in MOTO_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    return moto_server

@@ -108,6 +108,7 @@ def test_exit_codes(report):
     assert exit_code(report, Severity.CRITICAL) == 0
     report.findings = [f for f in report.findings if f.status is not Status.FAIL]
     assert exit_code(report, None) == 1  # unknown is never a pass
+    assert exit_code(report, None, unknown_fails=False) == 0  # ddbguard audit without --fail-on-unknown
     report.findings = [f for f in report.findings if f.status is not Status.UNKNOWN]
     assert exit_code(report, None) == 0
 

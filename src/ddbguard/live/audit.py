@@ -52,6 +52,7 @@ def run_audit(options: AuditOptions, config: Config) -> tuple[list[Evaluation], 
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from ddbguard.live.collect import AccountCache, RegionFailed, collect_region, error_reason
+    from ddbguard.live.snapshot import Unknown
 
     boto_config = BotoConfig(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=5, read_timeout=30)
     errors: list[InputError] = []
@@ -142,6 +143,8 @@ def run_audit(options: AuditOptions, config: Config) -> tuple[list[Evaluation], 
             except (ClientError, BotoCoreError) as exc:  # e.g. the endpoint cannot be reached
                 errors.append(InputError(f"{account}/{region}", error_reason(exc, "the region")))
                 continue
+            if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
+                errors.append(InputError(f"{account}/{region}", f"Lambda functions not checked: {snapshot.functions.reason}"))
             for check in checks:
                 evaluations += check.evaluate(snapshot, config, now)
     if show:

@@ -1,0 +1,194 @@
+"""`ddbguard audit` against a real moto server: every live rule, two accounts, two regions, denied calls,
+shards and merge, the shipped IAM policy, and no secrets in the output."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from conftest import ROOT, run_ddbguard
+from fixtures.live.seed import FUNCTIONS, TABLES, seed_guide_account
+
+ACCOUNT = "123456789012"
+OTHER = "222222222222"
+
+
+def statuses(report: dict) -> set:
+    return {(f["rule_id"], f["resource_name"], f["status"]) for f in report["findings"]}
+
+
+def audit(moto, *args):
+    return run_ddbguard("audit", "--endpoint-url", moto, "--format", "json", *args)
+
+
+EXPECTED = {
+    ("DDB001", TABLES["protection-groups"], "pass"), ("DDB001", TABLES["executions"], "fail"),
+    ("DDB002", TABLES["protection-groups"], "pass"), ("DDB002", TABLES["executions"], "pass"),
+    ("DDB002", TABLES["recovery-plans"], "fail"), ("DDB002", TABLES["target-accounts"], "pass"),
+    ("DDB003", TABLES["protection-groups"], "pass"), ("DDB003", TABLES["executions"], "pass"),
+    ("DDB003", TABLES["recovery-plans"], "fail"), ("DDB003", TABLES["target-accounts"], "pass"),
+    ("DDB004", TABLES["protection-groups"], "pass"), ("DDB004", TABLES["executions"], "pass"),
+    ("DDB004", TABLES["recovery-plans"], "fail"), ("DDB004", TABLES["target-accounts"], "pass"),
+    ("DDB005", TABLES["protection-groups"], "pass"), ("DDB005", TABLES["executions"], "pass"),
+    ("DDB005", TABLES["recovery-plans"], "pass"), ("DDB005", TABLES["target-accounts"], "fail"),
+    ("DDB013", TABLES["target-accounts"], "fail"), ("DDB013", FUNCTIONS[0], "pass"),
+    ("DDB020", TABLES["protection-groups"], "pass"), ("DDB020", TABLES["executions"], "pass"),
+    ("DDB020", TABLES["recovery-plans"], "fail"), ("DDB020", TABLES["target-accounts"], "pass"),
+    ("DDB021", TABLES["protection-groups"], "pass"), ("DDB021", TABLES["executions"], "pass"),
+    ("DDB021", TABLES["recovery-plans"], "fail"), ("DDB021", TABLES["target-accounts"], "fail"),
+    ("DDB010", FUNCTIONS[0], "fail"),
+    ("DDB011", FUNCTIONS[0], "pass"), ("DDB011", FUNCTIONS[1], "fail"),
+    ("DDB012", FUNCTIONS[0], "pass"), ("DDB012", FUNCTIONS[1], "fail"),
+}
+
+
+def test_every_live_rule_passes_and_fails_on_the_guide_account(moto):
+    seed_guide_account(boto3.Session(), moto)
+    result = audit(moto, "--regions", "us-east-1")
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert report["errors"] == []
+    assert statuses(report) == EXPECTED
+    finding = next(f for f in report["findings"] if f["rule_id"] == "DDB011" and f["status"] == "fail")
+    assert (finding["account"], finding["region"], finding["arn"]) == (
+        ACCOUNT, "us-east-1", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{FUNCTIONS[1]}")
+    assert finding["message"] == (f"EXECUTIONS_TABLE names table aws-drs-orchestration-executions-prod, which does "
+                                  f"not exist in account {ACCOUNT} region us-east-1")
+    index = next(f for f in report["findings"] if f["rule_id"] == "DDB010")
+    assert index["message"] == (f"role {FUNCTIONS[0]}-role may Query/Scan table {TABLES['executions']} but not its "
+                                "indexes StatusIndex, PlanIndex")
+
+
+def test_no_secret_from_the_environment_is_printed(moto):
+    seed_guide_account(boto3.Session(), moto)
+    for fmt in ("json", "text", "sarif", "junit", "markdown"):
+        result = run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", fmt)
+        assert "s3cr3t" not in result.stdout + result.stderr
+        assert "API_TOKEN" not in result.stdout
+
+
+def test_two_accounts_through_assume_role_and_two_regions(moto):
+    seed_guide_account(boto3.Session(), moto)
+    credentials = boto3.client("sts", endpoint_url=moto).assume_role(
+        RoleArn=f"arn:aws:iam::{OTHER}:role/auditor", RoleSessionName="seed")["Credentials"]
+    other = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                          aws_secret_access_key=credentials["SecretAccessKey"],
+                          aws_session_token=credentials["SessionToken"])
+    other.client("dynamodb", region_name="eu-west-1", endpoint_url=moto).create_table(
+        TableName="partner-orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    result = audit(moto, "--accounts", f"{ACCOUNT},{OTHER}", "--role-name", "auditor",
+                   "--regions", "us-east-1,eu-west-1", "--concurrency", "4")
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert report["errors"] == []
+    where = {(f["account"], f["region"], f["resource_name"]) for f in report["findings"]}
+    assert (OTHER, "eu-west-1", "partner-orders") in where
+    assert (ACCOUNT, "us-east-1", TABLES["executions"]) in where
+    assert {f["account"] for f in report["findings"]} == {ACCOUNT, OTHER}
+    assert {(f["rule_id"], f["status"]) for f in report["findings"] if f["resource_name"] == "partner-orders"} == {
+        ("DDB002", "fail"), ("DDB003", "fail"), ("DDB004", "fail"), ("DDB005", "pass"), ("DDB020", "fail"),
+        ("DDB021", "fail")}
+
+
+def test_other_account_without_role_name_is_an_error_and_the_rest_completes(moto):
+    seed_guide_account(boto3.Session(), moto)
+    result = audit(moto, "--accounts", f"{ACCOUNT},{OTHER}", "--regions", "us-east-1")
+    assert result.code == 2
+    report = result.json()
+    assert report["errors"] == [{"file": OTHER, "message": "another account needs --role-name to assume a role in it"}]
+    assert statuses(report) == EXPECTED
+
+
+def test_a_denied_call_is_unknown_never_pass_or_fail(moto):
+    from moto import settings
+
+    seed_guide_account(boto3.Session(), moto)
+    iam = boto3.client("iam", endpoint_url=moto)
+    iam.create_user(UserName="auditor")
+    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "dynamodb:DescribeContinuousBackups", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # moto now checks every caller's IAM policies
+    try:
+        env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        result = run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json", env=env)
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    report = result.json()
+    pitr = {(f["resource_name"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB002"}
+    assert pitr == {(name, "unknown") for name in TABLES.values()}
+    reason = next(f["message"] for f in report["findings"] if f["rule_id"] == "DDB002")
+    assert reason.endswith("on dynamodb:DescribeContinuousBackups")
+    # every other table rule is still judged
+    table_rules = {s for s in statuses(report) if s[0] != "DDB002" and s[1] in TABLES.values()}
+    assert table_rules == {s for s in EXPECTED if s[0] != "DDB002" and s[1] in TABLES.values()}
+    # moto's Lambda refuses IAM users altogether: a listing that is denied is an error, never a silent pass
+    assert report["errors"] == [{"file": f"{ACCOUNT}/us-east-1",
+                                 "message": "Lambda functions not checked: 403 on lambda:ListFunctions"}]
+    assert result.code == 2
+
+
+def test_unreachable_endpoint_is_one_line_per_region_and_exit_2(moto):
+    result = run_ddbguard("audit", "--endpoint-url", "http://127.0.0.1:9", "--regions", "us-east-1")
+    assert result.code == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "  credentials: EndpointConnectionError on sts:GetCallerIdentity: " in result.stdout
+
+
+def test_missing_credentials(moto):
+    result = run_ddbguard("audit", "--endpoint-url", moto, env={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""})
+    assert result.code == 2
+    assert "  credentials: no AWS credentials found" in result.stdout
+
+
+def test_shards_split_accounts_and_merge_puts_them_back(moto, tmp_path):
+    seed_guide_account(boto3.Session(), moto)
+    accounts = f"{ACCOUNT},{OTHER},333333333333"
+    whole = audit(moto, "--accounts", accounts, "--role-name", "auditor", "--regions", "us-east-1")
+    parts = []
+    for shard in ("1/2", "2/2"):
+        out = tmp_path / f"shard-{shard.replace('/', '-')}.json"
+        result = run_ddbguard("audit", "--endpoint-url", moto, "--accounts", accounts, "--role-name", "auditor",
+                              "--regions", "us-east-1", "--shard", shard, "--format", "json", "--output", str(out))
+        assert result.code in (0, 1), result.stderr
+        parts.append(out)
+    shard_accounts = [{f["account"] for f in json.loads(p.read_text())["findings"]} for p in parts]
+    assert shard_accounts[0] & shard_accounts[1] == set()
+    merged = run_ddbguard("merge", *map(str, parts), "--format", "json")
+    assert merged.code == 1
+    key = lambda f: (f["account"], f["region"], f["rule_id"], f["resource_name"], f["status"])  # noqa: E731
+    assert sorted(map(key, merged.json()["findings"])) == sorted(map(key, whole.json()["findings"]))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": 2}')
+    assert run_ddbguard("merge", str(bad)).stderr.startswith(f"ddbguard: {bad}: not a ddbguard JSON report:")
+
+
+@pytest.mark.parametrize("shard", ["0/2", "3/2", "x"])
+def test_bad_shard_is_a_usage_error(moto, shard):
+    assert run_ddbguard("audit", "--endpoint-url", moto, "--shard", shard).code == 2
+
+
+def test_every_api_call_is_in_the_shipped_read_only_policy(moto):
+    """Run the audit in-process, record every call it makes, and compare with the shipped policy."""
+    from ddbguard.config import Config
+    from ddbguard.live.audit import AuditOptions, run_audit
+
+    seed_guide_account(boto3.Session(), moto)
+    calls: set[str] = set()
+    config = Config(encryption_level="customer-managed")  # also exercises kms:DescribeKey
+    _, errors = run_audit(AuditOptions(regions=["us-east-1", "all"][:1], accounts=[ACCOUNT, OTHER], role_name="auditor",
+                                       endpoint_url=moto, observer=calls.add), config)
+    _, more_errors = run_audit(AuditOptions(regions=["all"], organization=False, endpoint_url=moto,
+                                            observer=calls.add), Config())
+    assert errors == [] and more_errors == []
+    policy = json.loads((ROOT / "iam" / "ddbguard-audit-policy.json").read_text())
+    allowed = {action.lower() for statement in policy["Statement"] for action in statement["Action"]}
+    assert {call.lower() for call in calls} <= allowed, sorted(c for c in calls if c.lower() not in allowed)
+    assert "dynamodb:describecontinuousbackups" in {c.lower() for c in calls}
+    assert not any(a.endswith("*") or ":put" in a or ":delete" in a or ":update" in a or ":create" in a
+                   for a in allowed)
