@@ -30,14 +30,17 @@ $(DEMO_ASSEMBLY)/manifest.json: fixtures/cdk_app/app.py $(VENV)/.installed
 	CDK_OUTDIR=$(DEMO_ASSEMBLY) $(BIN)/python fixtures/cdk_app/app.py
 
 # Exit code 1 means "findings", which is what the demo is for; 2 (an input error) still fails it.
+# The second part starts a local moto server, seeds it with the guide's tables and audits it live.
 demo: setup $(DEMO_ASSEMBLY)/manifest.json
 	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) || [ $$? -eq 1 ]
+	$(BIN)/python fixtures/live/demo.py
 
 test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_audit.py
 
 docs: setup
 	$(BIN)/ddbguard rules --format markdown > docs/rules.md

@@ -54,7 +54,7 @@ def run_audit(options: AuditOptions, config: Config) -> tuple[list[Evaluation], 
     from ddbguard.live.collect import AccountCache, RegionFailed, collect_region, error_reason
     from ddbguard.live.snapshot import Unknown
 
-    boto_config = BotoConfig(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=5, read_timeout=30)
+    boto_config = BotoConfig(retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=3, read_timeout=30)
     errors: list[InputError] = []
 
     def session_for(**kwargs):
