@@ -181,14 +181,69 @@ def test_every_api_call_is_in_the_shipped_read_only_policy(moto):
     seed_guide_account(boto3.Session(), moto)
     calls: set[str] = set()
     config = Config(encryption_level="customer-managed")  # also exercises kms:DescribeKey
-    _, errors = run_audit(AuditOptions(regions=["us-east-1", "all"][:1], accounts=[ACCOUNT, OTHER], role_name="auditor",
+    _, errors = run_audit(AuditOptions(regions=["us-east-1"], accounts=[ACCOUNT, OTHER], role_name="auditor",
                                        endpoint_url=moto, observer=calls.add), config)
-    _, more_errors = run_audit(AuditOptions(regions=["all"], organization=False, endpoint_url=moto,
-                                            observer=calls.add), Config())
+    evaluations, more_errors = run_audit(AuditOptions(regions=["all"], endpoint_url=moto, observer=calls.add), Config())
     assert errors == [] and more_errors == []
+    assert {e.live.region for e in evaluations} == {"us-east-1"}  # "all" regions were audited; only one has tables
+    assert "ec2:DescribeRegions" in calls
     policy = json.loads((ROOT / "iam" / "ddbguard-audit-policy.json").read_text())
     allowed = {action.lower() for statement in policy["Statement"] for action in statement["Action"]}
     assert {call.lower() for call in calls} <= allowed, sorted(c for c in calls if c.lower() not in allowed)
     assert "dynamodb:describecontinuousbackups" in {c.lower() for c in calls}
     assert not any(a.endswith("*") or ":put" in a or ":delete" in a or ":update" in a or ":create" in a
                    for a in allowed)
+
+
+def _function_with_grants(session, moto, name: str, variables: dict, statements: list) -> None:
+    iam = session.client("iam", endpoint_url=moto)
+    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps({"Statement": []}))["Role"]
+    iam.put_role_policy(RoleName=f"{name}-role", PolicyName="data",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    from fixtures.live.seed import _zip
+
+    session.client("lambda", region_name="us-east-1", endpoint_url=moto).create_function(
+        FunctionName=name, Runtime="python3.11", Role=role["Arn"], Handler="index.handler", Code={"ZipFile": _zip()},
+        Environment={"Variables": variables})
+
+
+def test_index_grants_and_cross_account_grants_of_functions(moto, tmp_path):
+    session = boto3.Session()
+    session.client("dynamodb", region_name="us-east-1", endpoint_url=moto).create_table(
+        TableName="orders", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "s", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "ByStatus", "KeySchema": [{"AttributeName": "s", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}])
+    orders = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"
+    _function_with_grants(session, moto, "orders-api", {"ORDERS_TABLE": "orders"}, [
+        {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [orders, f"{orders}/index/*"]},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "arn:aws:dynamodb:us-east-1:999999999999:table/partner"},
+    ])
+    report = audit(moto, "--regions", "us-east-1").json()
+    functions = {(f["rule_id"], f["status"]) for f in report["findings"] if f["resource_name"] == "orders-api"}
+    assert functions == {("DDB010", "pass"), ("DDB011", "pass"), ("DDB012", "pass"), ("DDB013", "fail")}
+    message = next(f["message"] for f in report["findings"] if f["rule_id"] == "DDB013")
+    assert message == "role orders-api-role is granted tables in account 999999999999, which is not in trusted_accounts"
+    config = tmp_path / ".ddbguard.yaml"
+    config.write_text('trusted_accounts: ["999999999999"]\n')
+    trusted = audit(moto, "--regions", "us-east-1", "--config", str(config)).json()
+    assert {(f["rule_id"], f["status"]) for f in trusted["findings"] if f["resource_name"] == "orders-api"} == {
+        ("DDB010", "pass"), ("DDB011", "pass"), ("DDB012", "pass"), ("DDB013", "pass")}
+
+
+def test_organization_lists_the_accounts(moto):
+    organizations = boto3.client("organizations", endpoint_url=moto)
+    organizations.create_organization(FeatureSet="ALL")
+    member = organizations.create_account(Email="data@example.com", AccountName="data")["CreateAccountStatus"]
+    member_id = organizations.describe_create_account_status(CreateAccountRequestId=member["Id"])[
+        "CreateAccountStatus"]["AccountId"]
+    seed_guide_account(boto3.Session(), moto)
+    result = audit(moto, "--organization", "--role-name", "auditor", "--regions", "us-east-1")
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert report["errors"] == []
+    assert {f["account"] for f in report["findings"]} == {ACCOUNT}  # the member account has no table yet
+    second = sorted([ACCOUNT, member_id])[1]  # the accounts of shard 2/2
+    shard = audit(moto, "--organization", "--role-name", "auditor", "--regions", "us-east-1", "--shard", "2/2")
+    assert {f["account"] for f in shard.json()["findings"]} == ({ACCOUNT} if second == ACCOUNT else set())
