@@ -247,3 +247,20 @@ def test_organization_lists_the_accounts(moto):
     second = sorted([ACCOUNT, member_id])[1]  # the accounts of shard 2/2
     shard = audit(moto, "--organization", "--role-name", "auditor", "--regions", "us-east-1", "--shard", "2/2")
     assert {f["account"] for f in shard.json()["findings"]} == ({ACCOUNT} if second == ACCOUNT else set())
+
+
+@pytest.mark.parametrize("ci, shown", [("", True), ("true", False)])
+def test_progress_on_a_terminal_and_quiet_in_ci(moto, ci, shown):
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    seed_guide_account(boto3.Session(), moto)
+    command = shlex.join([sys.executable, "-m", "ddbguard", "audit", "--endpoint-url", moto, "--regions", "us-east-1"])
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | ({"CI": ci} if ci else {})
+    # `script` gives the command a real pseudo-terminal, as a person at a shell would have
+    completed = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, env=env,
+                               cwd=ROOT, check=False)
+    assert completed.returncode == 1
+    assert ("ddbguard audit: 1/1 regions (123456789012/us-east-1)" in completed.stdout) is shown
