@@ -264,3 +264,10 @@ def test_progress_on_a_terminal_and_quiet_in_ci(moto, ci, shown):
                                cwd=ROOT, check=False)
     assert completed.returncode == 1
     assert ("ddbguard audit: 1/1 regions (123456789012/us-east-1)" in completed.stdout) is shown
+
+
+def test_table_prefix_limits_the_scope(moto):
+    seed_guide_account(boto3.Session(), moto)
+    report = audit(moto, "--regions", "us-east-1", "--table-prefix", TABLES["recovery-plans"]).json()
+    tables = {f["resource_name"] for f in report["findings"] if ":table/" in f["arn"]}
+    assert tables == {TABLES["recovery-plans"]}
