@@ -23,7 +23,8 @@ def test_catalog_ids_and_stems():
         "ddb000_suppressions", "ddb001_retain", "ddb002_pitr_enabled", "ddb003_encryption",
         "ddb004_deletion_protection", "ddb005_resource_policy", "ddb010_index_coverage", "ddb011_environment_tables",
         "ddb012_least_privilege", "ddb013_cross_account", "ddb014_cross_stack_imports", "ddb015_unused_grants",
-        "ddb016_streams", "ddb017_naming", "ddb018_monitoring", "ddb020_backups", "ddb021_unmanaged_tables"]
+        "ddb016_streams", "ddb017_naming", "ddb018_monitoring", "ddb020_backups", "ddb021_unmanaged_tables",
+        "ddb030_table_removed", "ddb031_table_replaced"]
     assert [r.id for r in RULES if not r.enabled_by_default] == ["DDB017", "DDB018"]
 
 

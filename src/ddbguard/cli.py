@@ -63,6 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("--fail-on-unknown", action="store_true")
     _report_options(merge)
 
+    diff = commands.add_parser(
+        "diff", help="what deploying NEW over OLD does to each table (offline)",
+        description="Compare two cloud assemblies or templates (for example main's cdk synth and the pull "
+                    "request's) and report tables that the change deletes or replaces (DDB030, DDB031).")
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--parameters", metavar="FILE", help="CloudFormation parameters JSON for both sides")
+    _report_options(diff)
+
     rules = commands.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
@@ -84,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             return _audit(args)
         if args.command == "merge":
             return _merge(args)
+        if args.command == "diff":
+            return _diff(args)
         return _check(args)
     except KeyboardInterrupt:
         return 130
@@ -198,6 +209,20 @@ def _merge(args: argparse.Namespace) -> int:
     except (ConfigError, ReportFileError) as exc:
         return _fail(str(exc))
     return _deliver(report, args, config, engine=engine, unknown_fails=args.fail_on_unknown)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from ddbguard.config import ConfigError
+    from ddbguard.plan.run import run_diff
+    from ddbguard.templates.resolve import ParametersError, load_parameters_file
+
+    try:
+        config = _load_config(args)
+        parameters = load_parameters_file(args.parameters) if args.parameters else None
+    except (ConfigError, ParametersError) as exc:
+        return _fail(str(exc))
+    report = run_diff([args.old], [args.new], config, parameters=parameters)
+    return _deliver(report, args, config, engine="diff", unknown_fails=True)
 
 
 def _rules(args: argparse.Namespace) -> int:

@@ -99,7 +99,8 @@ def _matches(suppression: Suppression, finding: Finding) -> bool:
 
 
 def _finding(rule: Rule, evaluation: Evaluation, config: Config, **location) -> Finding:
-    return Finding(rule_id=rule.id, title=rule.title, severity=config.severity_overrides.get(rule.id, rule.severity),
+    severity = config.severity_overrides.get(rule.id, evaluation.severity or rule.severity)
+    return Finding(rule_id=rule.id, title=rule.title, severity=severity,
                    status=evaluation.status, message=evaluation.message, stack=evaluation.stack,
                    logical_id=evaluation.logical_id, engine=evaluation.engine, live=evaluation.live, **location)
 
@@ -117,6 +118,7 @@ def join(
     config: Config,
     *,
     today: dt.date,
+    with_expired: bool = True,
 ) -> tuple[list[Finding], list[InputError]]:
     """Template evaluations -> findings, located in the templates as written."""
     errors: list[InputError] = []
@@ -144,7 +146,7 @@ def join(
                             if s.rule == rule.id), None)
         _suppress(finding, in_resource or next((s.reason for s in active if _matches(s, finding)), None))
         findings.append(finding)
-    return findings + expired_suppressions(catalog, config, today), errors
+    return findings + (expired_suppressions(catalog, config, today) if with_expired else []), errors
 
 
 def join_live(evaluations: list[Evaluation], catalog: dict[str, Rule], config: Config, *, today: dt.date) -> list[Finding]:

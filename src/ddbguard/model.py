@@ -58,6 +58,7 @@ class Evaluation:
     engine: str
     path: tuple[str | int, ...] = ()  # where in the resource the evidence is, for the location
     live: LiveResource | None = None  # set by the live audit instead of a template location
+    severity: Severity | None = None  # a finding graver or milder than its rule's default (rare)
 
 
 @dataclass
