@@ -24,7 +24,8 @@ def test_catalog_ids_and_stems():
         "ddb004_deletion_protection", "ddb005_resource_policy", "ddb010_index_coverage", "ddb011_environment_tables",
         "ddb012_least_privilege", "ddb013_cross_account", "ddb014_cross_stack_imports", "ddb015_unused_grants",
         "ddb016_streams", "ddb017_naming", "ddb018_monitoring", "ddb020_backups", "ddb021_unmanaged_tables",
-        "ddb030_table_removed", "ddb031_table_replaced"]
+        "ddb030_table_removed", "ddb031_table_replaced", "ddb032_imported_table_exists", "ddb033_imported_indexes",
+        "ddb034_table_name_taken"]
     assert [r.id for r in RULES if not r.enabled_by_default] == ["DDB017", "DDB018"]
 
 

@@ -72,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--parameters", metavar="FILE", help="CloudFormation parameters JSON for both sides")
     _report_options(diff)
 
+    plan = commands.add_parser(
+        "plan", help="what deploying PATH would do to the target account's tables (read-only)",
+        description="Diff each stack against its deployed template (DDB030, DDB031) and look up the tables the "
+                    "input imports (DDB032, DDB033) or creates by name (DDB034). Stacks not deployed yet are fine.")
+    plan.add_argument("paths", nargs="+", metavar="PATH")
+    plan.add_argument("--profile")
+    plan.add_argument("--region", help="target region (default: the session's region)")
+    plan.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
+    plan.add_argument("--parameters", metavar="FILE")
+    _report_options(plan)
+
     rules = commands.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
@@ -95,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             return _merge(args)
         if args.command == "diff":
             return _diff(args)
+        if args.command == "plan":
+            return _plan(args)
         return _check(args)
     except KeyboardInterrupt:
         return 130
@@ -223,6 +236,31 @@ def _diff(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     report = run_diff([args.old], [args.new], config, parameters=parameters)
     return _deliver(report, args, config, engine="diff", unknown_fails=True)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import NoCredentialsError, ProfileNotFound
+
+    from ddbguard.config import ConfigError
+    from ddbguard.plan.deployed import run_plan
+    from ddbguard.templates.resolve import ParametersError, load_parameters_file
+
+    try:
+        config = _load_config(args)
+        parameters = load_parameters_file(args.parameters) if args.parameters else None
+        session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+        if session.get_credentials() is None:
+            raise NoCredentialsError()
+    except (ConfigError, ParametersError) as exc:
+        return _fail(str(exc))
+    except ProfileNotFound as exc:
+        return _fail(f"credentials: {exc}")
+    except NoCredentialsError:
+        return _fail("credentials: no AWS credentials found (set a profile with --profile or AWS_* variables)")
+    report = run_plan(args.paths, config, session=session, endpoint_url=args.endpoint_url, region=args.region,
+                      parameters=parameters)
+    return _deliver(report, args, config, engine="plan", unknown_fails=True)
 
 
 def _rules(args: argparse.Namespace) -> int:

@@ -1,0 +1,217 @@
+"""`ddbguard plan PATH`: the diff rules against what is deployed, and the look-ups a deploy depends on.
+
+For each stack of the input: GetTemplate of the deployed stack (not deployed yet: nothing to diff),
+then DDB030/DDB031 against it; DDB032/DDB033 for tables the input imports; DDB034 for tables it
+creates by name. A denied or failed call is unknown, never a pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ddbguard.catalog import load_catalog
+from ddbguard.config import Config
+from ddbguard.engines.common import CheckedStack
+from ddbguard.graph import TABLE_ARN, Graph
+from ddbguard.join import join
+from ddbguard.model import Evaluation, InputError, Report, Status
+from ddbguard.plan.diff import diff_stacks
+from ddbguard.plan.run import checked_stacks, enabled
+from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table
+from ddbguard.templates.decode import DecodeError, decode_text
+from ddbguard.templates.load import Stack
+from ddbguard.templates.model import InputModel
+from ddbguard.templates.resolve import TABLE_TYPES, resolve_template
+
+_INDEX = re.compile(r"/index/([^/*?]+)$")
+
+
+def _error(exc) -> str:
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        return f"{exc.response.get('Error', {}).get('Code', 'Error')}"
+    return type(exc).__name__
+
+
+class Lookups:
+    """The live facts a plan needs, each fetched once: deployed templates, tables, stack resources."""
+
+    def __init__(self, session, endpoint_url: str | None, region: str | None) -> None:
+        from botocore.config import Config as BotoConfig
+
+        config = BotoConfig(retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=3)
+        self.region = region or session.region_name or "us-east-1"
+        self.cloudformation = session.client("cloudformation", region_name=self.region, endpoint_url=endpoint_url,
+                                             config=config)
+        self.dynamodb = session.client("dynamodb", region_name=self.region, endpoint_url=endpoint_url, config=config)
+        self._tables: dict[str, object] = {}
+
+    def deployed_template(self, stack_name: str):
+        """(template, parameters) | None when the stack is not deployed | str reason when unknown."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            described = self.cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+            body = self.cloudformation.get_template(StackName=stack_name)["TemplateBody"]
+        except ClientError as exc:
+            if "does not exist" in str(exc):
+                return None
+            return f"{_error(exc)} on cloudformation:GetTemplate {stack_name}"
+        except BotoCoreError as exc:
+            return f"{_error(exc)} on cloudformation:GetTemplate {stack_name}"
+        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters") or []}
+        if isinstance(body, dict):
+            return body, parameters
+        try:
+            return decode_text(body), parameters
+        except DecodeError as exc:
+            return f"the deployed template of {stack_name} cannot be read: {exc}"
+
+    def table(self, name: str):
+        """DescribeTable's Table | None when it does not exist | str reason when unknown."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if name not in self._tables:
+            try:
+                self._tables[name] = self.dynamodb.describe_table(TableName=name)["Table"]
+            except ClientError as exc:
+                self._tables[name] = None if _error(exc) == "ResourceNotFoundException" else \
+                    f"{_error(exc)} on dynamodb:DescribeTable {name}"
+            except BotoCoreError as exc:
+                self._tables[name] = f"{_error(exc)} on dynamodb:DescribeTable {name}"
+        return self._tables[name]
+
+    def stack_tables(self, stack_name: str):
+        """Physical ids of the tables a deployed stack manages | str reason."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            pages = self.cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+            return {r["PhysicalResourceId"] for page in pages for r in page["StackResourceSummaries"]
+                    if r.get("ResourceType") in TABLE_TYPES}
+        except ClientError as exc:
+            return set() if "does not exist" in str(exc) else f"{_error(exc)} on cloudformation:ListStackResources"
+        except BotoCoreError as exc:
+            return f"{_error(exc)} on cloudformation:ListStackResources"
+
+
+def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | None = None, region: str | None = None,
+             parameters: dict | None = None, today: dt.date | None = None) -> Report:
+    new, errors = checked_stacks(paths, parameters, config)
+    report = Report(errors=list(errors))
+    lookups = Lookups(session, endpoint_url, region)
+    old_stacks, removed, evaluations = [], [], []
+    for stack in (s for s in new if s.stack.parent is None):
+        deployed = lookups.deployed_template(stack.stack.stack_name)
+        if isinstance(deployed, str):
+            evaluations += [Evaluation(rule, stack.name, lid, Status.UNKNOWN, deployed, "plan")
+                            for lid, r in stack.resolved["Resources"].items() if r.get("Type") in TABLE_TYPES
+                            for rule in ("DDB031",)]
+            continue
+        if deployed is not None:
+            template, deployed_parameters = deployed
+            old = CheckedStack(Stack(name=stack.name, file=f"deployed stack {stack.stack.stack_name}", template=template),
+                               resolve_template(template, deployed_parameters, stack_name=stack.stack.stack_name))
+            old_stacks.append(old)
+            gone, kept = diff_stacks(old, stack)
+            removed += gone
+            evaluations += kept
+        evaluations += _names_taken(stack, lookups)
+    evaluations += _imports(new, config, lookups)
+    catalog = load_catalog()
+    today = today or dt.date.today()
+    old_findings, _ = join(enabled(removed, config), old_stacks, catalog, config, today=today, with_expired=False)
+    new_findings, join_errors = join(enabled(evaluations, config), new, catalog, config, today=today)
+    report.findings = old_findings + new_findings
+    report.errors += join_errors
+    return report
+
+
+def _names_taken(stack: CheckedStack, lookups: Lookups) -> list[Evaluation]:
+    evaluations = []
+    owned = None
+    for logical_id, resource in stack.resolved["Resources"].items():
+        name = (resource.get("Properties") or {}).get("TableName") if resource.get("Type") in TABLE_TYPES else None
+        if not isinstance(name, str) or "${" in name:
+            continue
+        live = lookups.table(name)
+        path = ("Properties", "TableName")
+        if isinstance(live, str):
+            evaluations.append(Evaluation("DDB034", stack.name, logical_id, Status.UNKNOWN, live, "plan", path))
+            continue
+        if live is None:
+            evaluations.append(Evaluation("DDB034", stack.name, logical_id, Status.PASS, "the name is free", "plan"))
+            continue
+        owned = lookups.stack_tables(stack.stack.stack_name) if owned is None else owned
+        if isinstance(owned, str):
+            evaluations.append(Evaluation("DDB034", stack.name, logical_id, Status.UNKNOWN, owned, "plan", path))
+        elif name in owned:
+            evaluations.append(Evaluation("DDB034", stack.name, logical_id, Status.PASS,
+                                          f"{name} exists and stack {stack.stack.stack_name} manages it", "plan"))
+        else:
+            evaluations.append(Evaluation(
+                "DDB034", stack.name, logical_id, Status.FAIL,
+                f"table {name} already exists in {lookups.region} and stack {stack.stack.stack_name} does not manage "
+                "it: creating it fails the deploy (import it instead)", "plan", path))
+    return evaluations
+
+
+def _imports(stacks: list[CheckedStack], config: Config, lookups: Lookups) -> list[Evaluation]:
+    """DDB032 and DDB033 for every function and policy that names a table the input does not define."""
+    graph = Graph(stacks, InputModel([s.stack for s in stacks], None, config.external_exports), config.tables)
+    patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
+    subjects: dict[tuple[str, str], tuple[CheckedStack, dict[str, set[str]]]] = {}  # -> (stack, {table: indexes})
+    for function in graph.functions:
+        for variable, value in function.variables.items():
+            table = graph.table_of(value, function.stack) if names_a_table(str(variable), patterns) else None
+            if table is not None and table.stack is None:
+                subjects.setdefault((function.stack.name, function.logical_id), (function.stack, {}))[1].setdefault(
+                    table.name, set())
+    for policy in graph.policies:
+        for statement in policy.statements:
+            for resource in statement.resources:
+                match = TABLE_ARN.match(resource)
+                name = match.group(3) if match else None
+                if not name or "*" in name or "?" in name or name in {t.name for t in graph.tables.values() if t.stack}:
+                    continue
+                indexes = subjects.setdefault((policy.stack.name, policy.logical_id), (policy.stack, {}))[1].setdefault(
+                    name, set())
+                index = _INDEX.search(match.group(4) or "")
+                if index:
+                    indexes.add(index.group(1))
+    evaluations = []
+    for (stack_name, logical_id), (stack, tables) in subjects.items():
+        missing, unknown, index_problems, index_checked = [], [], [], False
+        for name, granted_indexes in sorted(tables.items()):
+            live = lookups.table(name)
+            if isinstance(live, str):
+                unknown.append(live)
+                continue
+            if live is None:
+                missing.append(f"table {name} does not exist in {lookups.region} (the deploy succeeds, every call fails)")
+                continue
+            live_indexes = {i["IndexName"] for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                            for i in live.get(key) or []}
+            declared = set((config.tables.get(name) or {}).get("indexes") or [])
+            if granted_indexes or declared:
+                index_checked = True
+            for index in sorted(granted_indexes - live_indexes):
+                index_problems.append(f"grants on index {index} of {name}, which has no such index "
+                                      f"(live: {', '.join(sorted(live_indexes)) or 'none'})")
+            if declared and declared != live_indexes:
+                index_problems.append(f"the configuration declares indexes {', '.join(sorted(declared))} for {name}, "
+                                      f"the live table has {', '.join(sorted(live_indexes)) or 'none'}")
+        evaluations.append(_verdict("DDB032", stack, logical_id, missing, unknown))
+        if index_checked:
+            evaluations.append(_verdict("DDB033", stack, logical_id, index_problems, []))
+    return evaluations
+
+
+def _verdict(rule_id: str, stack: CheckedStack, logical_id: str, problems: list[str], unknown: list[str]) -> Evaluation:
+    if problems:
+        return Evaluation(rule_id, stack.name, logical_id, Status.FAIL, "; ".join(problems), "plan")
+    if unknown:
+        return Evaluation(rule_id, stack.name, logical_id, Status.UNKNOWN, "; ".join(unknown), "plan")
+    return Evaluation(rule_id, stack.name, logical_id, Status.PASS, "compliant", "plan")

@@ -1,0 +1,85 @@
+"""`ddbguard plan` against a real moto server: OLD deployed with CloudFormation, NEW planned."""
+
+from __future__ import annotations
+
+import boto3
+
+from conftest import FIXTURES, run_ddbguard
+
+PLAN = FIXTURES / "plan"
+
+
+def deploy_and_seed(moto) -> None:
+    cloudformation = boto3.client("cloudformation", endpoint_url=moto)
+    cloudformation.create_stack(StackName="orders-app", TemplateBody=(PLAN / "deployed" / "orders-app.yaml").read_text())
+    dynamodb = boto3.client("dynamodb", endpoint_url=moto)
+    key = {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
+    dynamodb.create_table(TableName="legacy-customers", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          **key)
+    dynamodb.create_table(
+        TableName="legacy-invoices",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "d", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "ByDate", "KeySchema": [{"AttributeName": "d", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}], **key)
+
+
+def test_plan_against_the_deployed_stack(moto):
+    deploy_and_seed(moto)
+    result = run_ddbguard("plan", str(PLAN / "orders-app.yaml"), str(PLAN / "fresh-app.yaml"), "--endpoint-url", moto,
+                          "--format", "json")
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert report["errors"] == []
+    got = {(f["rule_id"], f["stack"], f["logical_id"], f["status"]) for f in report["findings"]
+           if f["rule_id"] >= "DDB030"}
+    assert got == {
+        ("DDB030", "orders-app", "Orders", "fail"),
+        ("DDB031", "orders-app", "Sessions", "pass"),
+        ("DDB034", "orders-app", "Sessions", "pass"),
+        ("DDB034", "orders-app", "Customers", "fail"),
+        ("DDB034", "fresh-app", "Events", "pass"),
+        ("DDB032", "orders-app", "Handler", "fail"),
+        ("DDB032", "orders-app", "InvoicesAccess", "pass"),
+        ("DDB033", "orders-app", "InvoicesAccess", "fail"),
+    }
+    messages = {(f["rule_id"], f["logical_id"]): f["message"] for f in report["findings"]}
+    assert messages[("DDB030", "Orders")] == ("it is no longer in the template; DeletionPolicy Delete deletes the table "
+                                               "and its data")
+    assert messages[("DDB034", "Customers")].startswith("table legacy-customers already exists in us-east-1 and stack "
+                                                         "orders-app does not manage it")
+    assert messages[("DDB032", "Handler")] == ("table missing-orders does not exist in us-east-1 (the deploy succeeds, "
+                                               "every call fails)")
+    assert messages[("DDB033", "InvoicesAccess")] == ("grants on index ByStatus of legacy-invoices, which has no such "
+                                                      "index (live: ByDate)")
+    removed = next(f for f in report["findings"] if f["rule_id"] == "DDB030")
+    assert removed["file"] == "deployed stack orders-app"
+
+
+def test_nothing_deployed_is_fine(moto):
+    result = run_ddbguard("plan", str(PLAN / "fresh-app.yaml"), "--endpoint-url", moto, "--format", "json")
+    assert result.code == 0, result.stdout
+    assert {(f["rule_id"], f["status"]) for f in result.json()["findings"] if f["rule_id"] >= "DDB030"} == {
+        ("DDB034", "pass")}
+
+
+def test_denied_lookups_are_unknown(moto):
+    import json
+
+    from moto import settings
+
+    deploy_and_seed(moto)
+    iam = boto3.client("iam", endpoint_url=moto)
+    iam.create_user(UserName="planner")
+    iam.put_user_policy(UserName="planner", PolicyName="plan", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="planner")["AccessKey"]
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    try:
+        result = run_ddbguard("plan", str(PLAN / "orders-app.yaml"), "--endpoint-url", moto, "--format", "json",
+                              env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    got = {(f["rule_id"], f["logical_id"], f["status"]) for f in result.json()["findings"] if f["rule_id"] >= "DDB032"}
+    assert got == {("DDB034", "Sessions", "unknown"), ("DDB034", "Customers", "unknown"),
+                   ("DDB032", "Handler", "unknown"), ("DDB032", "InvoicesAccess", "unknown")}
+    assert result.code == 1
