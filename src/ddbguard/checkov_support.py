@@ -15,9 +15,11 @@ from checkov.cloudformation.checks.resource.base_resource_check import BaseResou
 from checkov.common.models.enums import CheckCategories, CheckResult
 
 from ddbguard.catalog import load_catalog
-from ddbguard.resource_policy import Problem, dig  # noqa: F401 - the checks import them from here
+from ddbguard.resource_policy import Problem, dig
 from ddbguard.templates.decode import DecodeError, decode_file
 
+
+__all__ = ["EVIDENCE", "TRUE_VALUES", "DdbguardCheck", "Problem", "dig", "replicas"]  # what the checks import
 
 # (rule id, "<scanned file>:<type>:<logical id>") -> the problems found, for the run in progress
 EVIDENCE: dict[tuple[str, str], list[Problem]] = {}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ddbguard.catalog import Rule, load_catalog
 from ddbguard.config import Config
-from ddbguard.model import Evaluation, InputError, Report
+from ddbguard.model import Evaluation, InputError
 
 DEFAULT_CONCURRENCY = 8
 

@@ -15,7 +15,7 @@ from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.join import join
-from ddbguard.model import Evaluation, InputError, Report, Status
+from ddbguard.model import Evaluation, Report, Status
 from ddbguard.plan.diff import diff_stacks
 from ddbguard.plan.run import checked_stacks, enabled
 from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table

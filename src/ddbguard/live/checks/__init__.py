@@ -18,6 +18,14 @@ def live_verdict(rule_id: str, snapshot: RegionSnapshot, name: str, arn: str, pr
     return Evaluation(rule_id, stack, name, Status.PASS, "compliant", "live", live=resource)
 
 
+def functions_with_roles(snapshot: RegionSnapshot):
+    """The region's functions that have a role. When functions could not be listed there are none here:
+    the audit reports that listing as an error of the region instead."""
+    if isinstance(snapshot.functions, Unknown):
+        return []
+    return [f for f in snapshot.functions if f.role is not None]
+
+
 def per_table(rule_id: str, snapshot: RegionSnapshot, field: str, judge) -> list[Evaluation]:
     """One evaluation per table from one fetched field: Unknown fields are unknown, never judged."""
     evaluations = []
@@ -31,4 +39,4 @@ def per_table(rule_id: str, snapshot: RegionSnapshot, field: str, judge) -> list
     return evaluations
 
 
-__all__ = ["LiveTable", "live_verdict", "per_table"]
+__all__ = ["LiveTable", "functions_with_roles", "live_verdict", "per_table"]

@@ -1,7 +1,7 @@
 """DDB010 live: a function allowed to Query/Scan a table it names may also query the table's live GSIs."""
 
 from ddbguard.iam import is_allowed
-from ddbguard.live.checks import live_verdict
+from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.checks.ddb011_environment_tables import named_tables
 from ddbguard.live.snapshot import Unknown
 
@@ -9,12 +9,8 @@ _READS = ("dynamodb:Query", "dynamodb:Scan")
 
 
 def evaluate(snapshot, config, now):
-    if isinstance(snapshot.functions, Unknown):
-        return []
     evaluations = []
-    for function in snapshot.functions:
-        if function.role is None:
-            continue
+    for function in functions_with_roles(snapshot):
         problems, unknown, judged = [], [], False
         for _, name in named_tables(function, config):
             table = snapshot.table(name)

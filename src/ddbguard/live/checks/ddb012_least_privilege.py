@@ -1,17 +1,13 @@
 """DDB012 live: the policies of each function's role grant DynamoDB narrowly, without control-plane actions."""
 
-from ddbguard.live.checks import live_verdict
+from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.rules.ddb012_least_privilege import grants_dynamodb, statement_problems
 
 
 def evaluate(snapshot, config, now):
-    if isinstance(snapshot.functions, Unknown):
-        return []
     evaluations = []
-    for function in snapshot.functions:
-        if function.role is None:
-            continue
+    for function in functions_with_roles(snapshot):
         if isinstance(function.role.statements, Unknown):
             evaluations.append(live_verdict("DDB012", snapshot, function.name, function.arn, [],
                                             [function.role.statements.reason]))

@@ -3,7 +3,7 @@
 import re
 
 from ddbguard.graph import TABLE_ARN
-from ddbguard.live.checks import live_verdict
+from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
 
 _ACCOUNT = re.compile(r"^(?:arn:[^:]+:(?:iam|sts)::)?([0-9]{12})(?::.*)?$")
@@ -31,8 +31,8 @@ def evaluate(snapshot, config, now):
                     problems.append(f"the resource policy allows principal {value} of account {match.group(1)}, "
                                     "which is not in trusted_accounts")
         evaluations.append(live_verdict("DDB013", snapshot, table.name, table.arn, problems))
-    for function in snapshot.functions if not isinstance(snapshot.functions, Unknown) else []:
-        if function.role is None or isinstance(function.role.statements, Unknown):
+    for function in functions_with_roles(snapshot):
+        if isinstance(function.role.statements, Unknown):
             continue
         foreign = sorted({m.group(2) for s in function.role.statements if s.effect == "Allow" for r in s.resources
                           if (m := TABLE_ARN.match(r)) and re.fullmatch(r"[0-9]{12}", m.group(2))
