@@ -271,3 +271,9 @@ def test_table_prefix_limits_the_scope(moto):
     report = audit(moto, "--regions", "us-east-1", "--table-prefix", TABLES["recovery-plans"]).json()
     tables = {f["resource_name"] for f in report["findings"] if ":table/" in f["arn"]}
     assert tables == {TABLES["recovery-plans"]}
+
+
+def test_unknown_profile_is_one_line_and_exit_2(moto):
+    result = run_ddbguard("audit", "--endpoint-url", moto, "--profile", "no-such-profile")
+    assert result.code == 2
+    assert "  credentials: The config profile (no-such-profile) could not be found" in result.stdout
