@@ -11,7 +11,6 @@ from ddbguard.model import Severity
 from ddbguard.report import FORMATS
 
 
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ddbguard", description="Policy-as-code checks that keep DynamoDB data safe in CDK and CloudFormation.")
@@ -23,14 +22,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Check synthesized templates against the rule catalog. Exit codes: 0 no failure at or above "
                     "--fail-on, 1 failures (or unknowns), 2 usage error or an input that could not be checked.")
     check.add_argument("paths", nargs="+", metavar="PATH", help="cdk.out directory, template file or directory")
-    check.add_argument("--format", choices=FORMATS, default="text")
-    check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     check.add_argument("--engine", choices=("guard", "checkov", "both"), help="default: guard (or the config's engine)")
     check.add_argument("--parameters", metavar="FILE",
                        help="CloudFormation parameters JSON (as for create-stack --parameters file://FILE)")
-    check.add_argument("--fail-on", choices=[s.value for s in Severity], help="lowest severity that fails the run (default: any)")
-    check.add_argument("--config", metavar="FILE", help="configuration file (default: .ddbguard.yaml or "
-                                                        "[tool.ddbguard] in pyproject.toml, searched upwards)")
     check.add_argument("--guard-bin", metavar="PATH", help="cfn-guard binary (default: $CFN_GUARD_BIN, the pinned "
                                                           "npm package, then PATH)")
     check.add_argument("--template-root", action="append", default=[], metavar="DIR",
@@ -39,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore-non-templates", action="store_true",
                        help="skip files that are not CloudFormation templates instead of reporting them "
                             "(for pre-commit, which passes every YAML/JSON file)")
+    _report_options(check)
 
     audit = commands.add_parser(
         "audit", help="audit live AWS accounts and regions (read-only)",
@@ -91,8 +86,10 @@ def _parser() -> argparse.ArgumentParser:
 def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
-    parser.add_argument("--fail-on", choices=[s.value for s in Severity], help="lowest severity that fails the run")
-    parser.add_argument("--config", metavar="FILE", help="configuration file")
+    parser.add_argument("--fail-on", choices=[s.value for s in Severity],
+                        help="lowest severity that fails the run (default: any failure)")
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: .ddbguard.yaml or "
+                                                         "[tool.ddbguard] in pyproject.toml, searched upwards)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,14 +122,12 @@ def _fail(message: str) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ddbguard.check import CheckOptions, run_check
-    from ddbguard.config import ConfigError, find_config, load_config
+    from ddbguard.config import ConfigError
     from ddbguard.templates.resolve import ParametersError, load_parameters_file
 
     try:
-        config = load_config(Path(args.config) if args.config else find_config(Path.cwd()))
+        config = _load_config(args)
         parameters = load_parameters_file(args.parameters) if args.parameters else None
     except (ConfigError, ParametersError) as exc:
         return _fail(str(exc))
