@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             return _plan(args)
         return _check(args)
+    except _Usage as exc:
+        return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback, unless asked for
@@ -121,16 +123,25 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _check(args: argparse.Namespace) -> int:
-    from ddbguard.check import CheckOptions, run_check
+class _Usage(Exception):
+    """A bad configuration, parameters file or flag: one line on stderr and exit code 2."""
+
+
+def _config_and_parameters(args: argparse.Namespace):
     from ddbguard.config import ConfigError
     from ddbguard.templates.resolve import ParametersError, load_parameters_file
 
     try:
-        config = _load_config(args)
-        parameters = load_parameters_file(args.parameters) if args.parameters else None
+        parameters = getattr(args, "parameters", None)  # audit and merge take none
+        return _load_config(args), load_parameters_file(parameters) if parameters else None
     except (ConfigError, ParametersError) as exc:
-        return _fail(str(exc))
+        raise _Usage(str(exc)) from None
+
+
+def _check(args: argparse.Namespace) -> int:
+    from ddbguard.check import CheckOptions, run_check
+
+    config, parameters = _config_and_parameters(args)
     engine = args.engine or config.engine
     options = CheckOptions(paths=args.paths, engine=engine, parameters=parameters, guard_bin=args.guard_bin,
                            ignore_non_templates=args.ignore_non_templates, template_roots=tuple(args.template_root))
@@ -175,15 +186,11 @@ def _audit(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from ddbguard.catalog import load_catalog
-    from ddbguard.config import ConfigError
     from ddbguard.join import join_live
     from ddbguard.live.audit import AuditOptions, run_audit
     from ddbguard.model import Report
 
-    try:
-        config = _load_config(args)
-    except ConfigError as exc:
-        return _fail(str(exc))
+    config, _ = _config_and_parameters(args)
     shard = None
     if args.shard:
         try:
@@ -208,27 +215,20 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from ddbguard.config import ConfigError
     from ddbguard.report.json_report import ReportFileError, merge_reports
 
+    config, _ = _config_and_parameters(args)
     try:
-        config = _load_config(args)
         report, engine = merge_reports(args.reports)
-    except (ConfigError, ReportFileError) as exc:
+    except ReportFileError as exc:
         return _fail(str(exc))
     return _deliver(report, args, config, engine=engine, unknown_fails=args.fail_on_unknown)
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ddbguard.config import ConfigError
     from ddbguard.plan.run import run_diff
-    from ddbguard.templates.resolve import ParametersError, load_parameters_file
 
-    try:
-        config = _load_config(args)
-        parameters = load_parameters_file(args.parameters) if args.parameters else None
-    except (ConfigError, ParametersError) as exc:
-        return _fail(str(exc))
+    config, parameters = _config_and_parameters(args)
     report = run_diff([args.old], [args.new], config, parameters=parameters)
     return _deliver(report, args, config, engine="diff", unknown_fails=True)
 
@@ -237,18 +237,13 @@ def _plan(args: argparse.Namespace) -> int:
     import boto3
     from botocore.exceptions import NoCredentialsError, ProfileNotFound
 
-    from ddbguard.config import ConfigError
     from ddbguard.plan.deployed import run_plan
-    from ddbguard.templates.resolve import ParametersError, load_parameters_file
 
+    config, parameters = _config_and_parameters(args)
     try:
-        config = _load_config(args)
-        parameters = load_parameters_file(args.parameters) if args.parameters else None
         session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
         if session.get_credentials() is None:
             raise NoCredentialsError()
-    except (ConfigError, ParametersError) as exc:
-        return _fail(str(exc))
     except ProfileNotFound as exc:
         return _fail(f"credentials: {exc}")
     except NoCredentialsError:
