@@ -82,3 +82,18 @@ def policy_problems(policy_holder: object, path: tuple) -> list[Problem]:
         if isinstance(statement, dict) and statement.get("Effect") == "Allow":
             found.extend(statement_problems(statement, where))
     return found
+
+
+_ACCOUNT_PRINCIPAL = re.compile(r"^(?:arn:[^:]+:(?:iam|sts)::)?([0-9]{12})(?::.*)?$")
+
+
+def principal_accounts(statement: dict) -> list[tuple[str, str]]:
+    """(principal, account id) for every AWS principal of a statement that names an account (DDB013)."""
+    principal = statement.get("Principal")
+    values = principal.get("AWS", []) if isinstance(principal, dict) else []
+    found = []
+    for value in values if isinstance(values, list) else [values]:
+        match = _ACCOUNT_PRINCIPAL.match(value) if isinstance(value, str) else None
+        if match:
+            found.append((value, match.group(1)))
+    return found

@@ -48,13 +48,12 @@ def live_rules(config: Config) -> list[Rule]:
 
 def run_audit(options: AuditOptions, config: Config) -> tuple[list[Evaluation], list[InputError]]:
     import boto3
-    from botocore.config import Config as BotoConfig
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
-    from ddbguard.live.collect import AccountCache, RegionFailed, collect_region, error_reason
+    from ddbguard.live.collect import AccountCache, RegionFailed, client_config, collect_region, error_reason
     from ddbguard.live.snapshot import Unknown
 
-    boto_config = BotoConfig(retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=3, read_timeout=30)
+    boto_config = client_config()
     errors: list[InputError] = []
 
     def session_for(**kwargs):

@@ -27,6 +27,13 @@ class RegionFailed(Exception):
     """The region cannot be audited at all (tables cannot even be listed)."""
 
 
+def client_config():
+    """botocore settings for every client ddbguard makes: adaptive retries (throttling), short connects."""
+    from botocore.config import Config
+
+    return Config(retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=3, read_timeout=30)
+
+
 def error_reason(exc: Exception, call: str) -> str:
     if isinstance(exc, ClientError):
         return f"{exc.response.get('Error', {}).get('Code', 'Error')} on {call}"

@@ -18,7 +18,8 @@ from ddbguard.join import join
 from ddbguard.model import Evaluation, Report, Status
 from ddbguard.plan.diff import diff_stacks
 from ddbguard.plan.run import checked_stacks, enabled
-from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table
+from ddbguard.live.collect import client_config, error_reason
+from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
 from ddbguard.templates.decode import DecodeError, decode_text
 from ddbguard.templates.load import Stack
 from ddbguard.templates.model import InputModel
@@ -27,21 +28,11 @@ from ddbguard.templates.resolve import TABLE_TYPES, resolve_template
 _INDEX = re.compile(r"/index/([^/*?]+)$")
 
 
-def _error(exc) -> str:
-    from botocore.exceptions import ClientError
-
-    if isinstance(exc, ClientError):
-        return f"{exc.response.get('Error', {}).get('Code', 'Error')}"
-    return type(exc).__name__
-
-
 class Lookups:
     """The live facts a plan needs, each fetched once: deployed templates, tables, stack resources."""
 
     def __init__(self, session, endpoint_url: str | None, region: str | None) -> None:
-        from botocore.config import Config as BotoConfig
-
-        config = BotoConfig(retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=3)
+        config = client_config()
         self.region = region or session.region_name or "us-east-1"
         self.cloudformation = session.client("cloudformation", region_name=self.region, endpoint_url=endpoint_url,
                                              config=config)
@@ -58,9 +49,9 @@ class Lookups:
         except ClientError as exc:
             if "does not exist" in str(exc):
                 return None
-            return f"{_error(exc)} on cloudformation:GetTemplate {stack_name}"
+            return error_reason(exc, f"cloudformation:GetTemplate {stack_name}")
         except BotoCoreError as exc:
-            return f"{_error(exc)} on cloudformation:GetTemplate {stack_name}"
+            return error_reason(exc, f"cloudformation:GetTemplate {stack_name}")
         parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters") or []}
         if isinstance(body, dict):
             return body, parameters
@@ -77,10 +68,10 @@ class Lookups:
             try:
                 self._tables[name] = self.dynamodb.describe_table(TableName=name)["Table"]
             except ClientError as exc:
-                self._tables[name] = None if _error(exc) == "ResourceNotFoundException" else \
-                    f"{_error(exc)} on dynamodb:DescribeTable {name}"
+                not_found = exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+                self._tables[name] = None if not_found else error_reason(exc, f"dynamodb:DescribeTable {name}")
             except BotoCoreError as exc:
-                self._tables[name] = f"{_error(exc)} on dynamodb:DescribeTable {name}"
+                self._tables[name] = error_reason(exc, f"dynamodb:DescribeTable {name}")
         return self._tables[name]
 
     def stack_tables(self, stack_name: str):
@@ -92,9 +83,9 @@ class Lookups:
             return {r["PhysicalResourceId"] for page in pages for r in page["StackResourceSummaries"]
                     if r.get("ResourceType") in TABLE_TYPES}
         except ClientError as exc:
-            return set() if "does not exist" in str(exc) else f"{_error(exc)} on cloudformation:ListStackResources"
+            return set() if "does not exist" in str(exc) else error_reason(exc, "cloudformation:ListStackResources")
         except BotoCoreError as exc:
-            return f"{_error(exc)} on cloudformation:ListStackResources"
+            return error_reason(exc, "cloudformation:ListStackResources")
 
 
 def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | None = None, region: str | None = None,
@@ -203,15 +194,8 @@ def _imports(stacks: list[CheckedStack], config: Config, lookups: Lookups) -> li
             if declared and declared != live_indexes:
                 index_problems.append(f"the configuration declares indexes {', '.join(sorted(declared))} for {name}, "
                                       f"the live table has {', '.join(sorted(live_indexes)) or 'none'}")
-        evaluations.append(_verdict("DDB032", stack, logical_id, missing, unknown))
+        evaluations.append(verdict("DDB032", stack, logical_id, [(m, ()) for m in missing],
+                               [(u, ()) for u in unknown], engine="plan"))
         if index_checked:
-            evaluations.append(_verdict("DDB033", stack, logical_id, index_problems, []))
+            evaluations.append(verdict("DDB033", stack, logical_id, [(p, ()) for p in index_problems], engine="plan"))
     return evaluations
-
-
-def _verdict(rule_id: str, stack: CheckedStack, logical_id: str, problems: list[str], unknown: list[str]) -> Evaluation:
-    if problems:
-        return Evaluation(rule_id, stack.name, logical_id, Status.FAIL, "; ".join(problems), "plan")
-    if unknown:
-        return Evaluation(rule_id, stack.name, logical_id, Status.UNKNOWN, "; ".join(unknown), "plan")
-    return Evaluation(rule_id, stack.name, logical_id, Status.PASS, "compliant", "plan")

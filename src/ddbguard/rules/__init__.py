@@ -14,15 +14,15 @@ DEFAULT_TABLE_VARIABLES = ("*_TABLE", "*_TABLE_NAME", "TABLE_NAME")
 
 
 def verdict(rule_id: str, stack: CheckedStack, logical_id: str, problems: list[tuple[str, tuple]],
-            unknown: list[tuple[str, tuple]] | None = None) -> Evaluation:
+            unknown: list[tuple[str, tuple]] | None = None, *, engine: str = "graph") -> Evaluation:
     """One evaluation for one subject: fail with every problem, else unknown with every reason, else pass."""
     if problems:
         return Evaluation(rule_id, stack.name, logical_id, Status.FAIL, "; ".join(dict.fromkeys(m for m, _ in problems)),
-                          "graph", problems[0][1])
+                          engine, problems[0][1])
     if unknown:
         return Evaluation(rule_id, stack.name, logical_id, Status.UNKNOWN, "; ".join(dict.fromkeys(m for m, _ in unknown)),
-                          "graph", unknown[0][1])
-    return Evaluation(rule_id, stack.name, logical_id, Status.PASS, "compliant", "graph")
+                          engine, unknown[0][1])
+    return Evaluation(rule_id, stack.name, logical_id, Status.PASS, "compliant", engine)
 
 
 def names_a_table(variable: str, patterns: tuple[str, ...]) -> bool:

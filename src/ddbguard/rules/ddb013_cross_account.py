@@ -7,11 +7,9 @@ import re
 
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.model import Evaluation
+from ddbguard.resource_policy import principal_accounts
 from ddbguard.rules import verdict
 from ddbguard.templates.resolve import TABLE_TYPES
-
-_ACCOUNT_IN_PRINCIPAL = re.compile(r"^(?:arn:[^:]+:iam::)?([0-9]{12})(?::.*)?$")
-
 
 def _foreign(account: str, own: str | None, trusted: tuple[str, ...]) -> bool:
     return bool(re.fullmatch(r"[0-9]{12}", account)) and account != own and account not in trusted
@@ -58,12 +56,9 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 continue
             problems = []
             for path, statement in statements:
-                principal = statement.get("Principal")
-                values = principal.get("AWS", []) if isinstance(principal, dict) else []
-                for value in values if isinstance(values, list) else [values]:
-                    match = _ACCOUNT_IN_PRINCIPAL.match(value) if isinstance(value, str) else None
-                    if match and _foreign(match.group(1), own, trusted):
-                        problems.append((f"the resource policy allows principal {value} of account {match.group(1)}, "
+                for value, account in principal_accounts(statement):
+                    if _foreign(account, own, trusted):
+                        problems.append((f"the resource policy allows principal {value} of account {account}, "
                                          f"which {_why(own)}", (*path, "Principal")))
             evaluations.append(verdict("DDB013", stack, logical_id, problems))
     return evaluations

@@ -5,8 +5,8 @@ import re
 from ddbguard.graph import TABLE_ARN
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
+from ddbguard.resource_policy import principal_accounts
 
-_ACCOUNT = re.compile(r"^(?:arn:[^:]+:(?:iam|sts)::)?([0-9]{12})(?::.*)?$")
 
 
 def evaluate(snapshot, config, now):
@@ -23,12 +23,9 @@ def evaluate(snapshot, config, now):
         for statement in raw if isinstance(raw, list) else [raw]:
             if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
                 continue
-            principal = statement.get("Principal")
-            values = principal.get("AWS", []) if isinstance(principal, dict) else []
-            for value in values if isinstance(values, list) else [values]:
-                match = _ACCOUNT.match(str(value))
-                if match and match.group(1) not in trusted:
-                    problems.append(f"the resource policy allows principal {value} of account {match.group(1)}, "
+            for value, account in principal_accounts(statement):
+                if account not in trusted:
+                    problems.append(f"the resource policy allows principal {value} of account {account}, "
                                     "which is not in trusted_accounts")
         evaluations.append(live_verdict("DDB013", snapshot, table.name, table.arn, problems))
     for function in functions_with_roles(snapshot):
