@@ -43,7 +43,12 @@ def test_s3_urls_are_found_next_to_the_parent_or_under_template_root(tmp_path):
     elsewhere = tmp_path / "main.yaml"
     elsewhere.write_text((NESTED / "main.yaml").read_text())
     alone = run_ddbguard("check", str(elsewhere), "--format", "json")
-    assert (alone.code, alone.json()["findings"]) == (0, [])  # nothing to follow, nothing to check
+    # a nested stack whose template is not found is an input error, never a silent skip
+    assert alone.code == 2
+    assert {(e["file"], e["message"]) for e in alone.json()["errors"]} == {
+        (str(elsewhere), f"nested stack {logical_id}: template https://s3.amazonaws.com/${{SourceBucket}}/cfn/"
+                         f"{name}.yaml not found locally (pass the folder that holds it with --template-root)")
+        for logical_id, name in (("DataStack", "data"), ("ComputeStack", "compute"))}
     rooted = run_ddbguard("check", str(elsewhere), "--template-root", str(NESTED), "--format", "json")
     assert not_passing(rooted.json()) == {("DDB010", "main/ComputeStack", "HandlerRole", "fail"),
                                           ("DDB011", "main/ComputeStack", "Handler", "fail")}

@@ -40,3 +40,23 @@ def control_plane_guard_regex() -> str:
     prefixes = sorted({a[:i] for a in CONTROL_PLANE_ACTIONS for i in range(len(a) + 1)})
     wildcard = "|".join(re.escape(p) for p in prefixes)
     return f"(?i)^((dynamodb:({exact}))|({wildcard})[*?].*)$"
+
+
+# IAM actions of DynamoDB that are not API operations of their own (the service authorization
+# reference lists them); the API operations come from botocore's service models.
+IAM_ONLY_ACTIONS = (
+    "ConditionCheckItem", "PartiQLSelect", "PartiQLInsert", "PartiQLUpdate", "PartiQLDelete",
+    "CreateTableReplica", "DeleteTableReplica", "StartAwsBackupJob", "RestoreTableFromAwsBackup",
+    "DescribeReservedCapacity", "DescribeReservedCapacityOfferings", "PurchaseReservedCapacityOfferings",
+    "GetAbacStatus", "UpdateAbacStatus", "ReadDataForReplication", "SearchVectors",
+)
+
+
+def dynamodb_actions() -> frozenset[str]:
+    """Every IAM action of DynamoDB and DynamoDB Streams (which share the `dynamodb:` prefix)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    operations = {name for service in ("dynamodb", "dynamodbstreams")
+                  for name in session.get_service_model(service).operation_names}
+    return frozenset(f"dynamodb:{name}" for name in operations | set(IAM_ONLY_ACTIONS))

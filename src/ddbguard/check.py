@@ -24,6 +24,7 @@ class CheckOptions:
     guard_bin: str | None = None
     ignore_non_templates: bool = False
     template_roots: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()  # templates loaded only so that references to them resolve
     today: dt.date | None = None
 
 
@@ -37,7 +38,8 @@ def selected_rules(config: Config) -> list[Rule]:
 
 def run_check(options: CheckOptions, config: Config) -> Report:
     loaded = load_inputs(options.paths, ignore_non_templates=options.ignore_non_templates,
-                         template_roots=tuple(Path(root) for root in options.template_roots))
+                         template_roots=tuple(Path(root) for root in options.template_roots),
+                         parameters=options.parameters, context=list(options.context))
     report = Report(errors=list(loaded.errors))
     model = InputModel(loaded.stacks, options.parameters, config.external_exports)
     stacks = [CheckedStack(stack, model.resolved(stack)) for stack in loaded.stacks]

@@ -5,11 +5,12 @@ Built once from the resolved templates of the input model; the cross-resource ru
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
 from ddbguard.engines.common import CheckedStack
-from ddbguard.iam import Statement, is_allowed, parse_statements
+from ddbguard.iam import Statement, aws_managed_statements, is_allowed, parse_statements
 from ddbguard.templates.model import InputModel
 from ddbguard.templates.resolve import TABLE_TYPES
 
@@ -21,13 +22,7 @@ TABLE_ARN = re.compile(rf"^arn:[^:]+:dynamodb:{_SEGMENT}:{_SEGMENT}:table/([^/]+
 DATA_ACTIONS = tuple(f"dynamodb:{a}" for a in (
     "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
     "ConditionCheckItem"))
-# AWS managed policies whose DynamoDB reach is well known (their text is not in any template).
-AWS_MANAGED_POLICIES = {
-    "AmazonDynamoDBFullAccess": [Statement("Allow", actions=("dynamodb:*",), resources=("*",))],
-    "AmazonDynamoDBReadOnlyAccess": [Statement("Allow", actions=(
-        "dynamodb:BatchGetItem", "dynamodb:Describe*", "dynamodb:List*", "dynamodb:GetItem", "dynamodb:Query",
-        "dynamodb:Scan", "dynamodb:PartiQLSelect"), resources=("*",))],
-}
+UNRESOLVED_STATEMENT = "cannot be resolved statically, so it may grant more"
 
 
 def token(value: object) -> tuple[str, str | None] | None:
@@ -53,8 +48,16 @@ class Policy:
     stack: CheckedStack
     logical_id: str
     statements: list[Statement] = field(default_factory=list)
-    unreadable: list[tuple] = field(default_factory=list)
-    managed: list[str] = field(default_factory=list)  # AWS managed policy names attached (roles)
+    unreadable: list[tuple[tuple, str]] = field(default_factory=list)  # (path, why its statements are unknown)
+    managed: dict[int, str] = field(default_factory=dict)  # ManagedPolicyArns index -> AWS managed policy name
+
+    def managed_name(self, path: tuple) -> str:
+        return self.managed.get(path[2], "") if len(path) > 2 else ""
+
+    def add_document(self, document: object, path: tuple) -> None:
+        found, unreadable = parse_statements(document, source=self.logical_id, path=path)
+        self.statements += found
+        self.unreadable += [(where, UNRESOLVED_STATEMENT) for where in unreadable]
 
 
 @dataclass
@@ -68,9 +71,9 @@ class Role:
         return [s for p in self.policies for s in p.statements]
 
     @property
-    def unreadable(self) -> list[tuple[Policy, tuple]]:
-        """Statements (or parts) of the role's policies that could not be resolved statically."""
-        return [(p, path) for p in self.policies for path in p.unreadable]
+    def unreadable(self) -> list[tuple[Policy, tuple, str]]:
+        """Statements (or parts) of the role's policies that could not be read, and why."""
+        return [(p, path, why) for p in self.policies for path, why in p.unreadable]
 
 
 @dataclass
@@ -146,18 +149,21 @@ class Graph:
             properties = resource.get("Properties") or {}
             role = Role(stack, logical_id)
             inline = Policy(stack, logical_id)
-            for index, policy in enumerate(properties.get("Policies") or []):
-                found, unreadable = parse_statements((policy or {}).get("PolicyDocument"), source=logical_id,
-                                                     path=("Properties", "Policies", index, "PolicyDocument"))
-                inline.statements += found
-                inline.unreadable += unreadable
-            for arn in properties.get("ManagedPolicyArns") or []:
-                name = arn.rsplit("/", 1)[-1] if isinstance(arn, str) and ":iam::aws:policy/" in arn else None
-                if name in AWS_MANAGED_POLICIES:
-                    inline.managed.append(name)
-                    inline.statements += [Statement(s.effect, s.actions, s.not_actions, s.resources, s.not_resources,
-                                                    source=logical_id, path=("Properties", "ManagedPolicyArns"))
-                                          for s in AWS_MANAGED_POLICIES[name]]
+            policies = properties.get("Policies") or []
+            for index, policy in enumerate(policies if isinstance(policies, list) else [policies]):
+                document = policy.get("PolicyDocument") if isinstance(policy, dict) else None
+                inline.add_document(document, ("Properties", "Policies", index, "PolicyDocument"))
+            for index, arn in enumerate(_as_list(properties.get("ManagedPolicyArns"))):
+                where = ("Properties", "ManagedPolicyArns", index)
+                if token(arn) and token(arn)[0] in resources:
+                    continue  # a policy of this stack, attached below
+                known = aws_managed_statements(arn, source=logical_id, path=where)
+                if known is None:
+                    inline.unreadable.append((where, f"managed policy {json.dumps(arn)} is neither in the input nor an "
+                                                     "AWS managed policy ddbguard knows, so what it grants is unknown"))
+                else:
+                    inline.managed[index] = known[0]
+                    inline.statements += known[1]
             role.policies.append(inline)
             self.policies.append(inline)
             self.roles.append(role)
@@ -171,10 +177,9 @@ class Graph:
                 continue
             properties = resource.get("Properties") or {}
             policy = Policy(stack, logical_id)
-            policy.statements, policy.unreadable = parse_statements(
-                properties.get("PolicyDocument"), source=logical_id, path=("Properties", "PolicyDocument"))
+            policy.add_document(properties.get("PolicyDocument"), ("Properties", "PolicyDocument"))
             self.policies.append(policy)
-            targets = properties.get("Roles") or [] if kind != "AWS::IAM::RolePolicy" else [properties.get("RoleName")]
+            targets = _as_list(properties.get("Roles")) if kind != "AWS::IAM::RolePolicy" else [properties.get("RoleName")]
             for target in targets:
                 role = by_id.get((token(target) or (target, None))[0]) if isinstance(target, str) else None
                 if role is not None:
@@ -182,10 +187,14 @@ class Graph:
         # managed policies attached through the role's ManagedPolicyArns (a Ref to the policy)
         managed = {p.logical_id: p for p in self.policies if p.stack is stack}
         for role in [r for r in self.roles if r.stack is stack]:
-            for arn in (resources[role.logical_id].get("Properties") or {}).get("ManagedPolicyArns") or []:
+            arns = _as_list((resources[role.logical_id].get("Properties") or {}).get("ManagedPolicyArns"))
+            for index, arn in enumerate(arns):
                 found = token(arn)
                 if found and found[0] in managed and managed[found[0]] not in role.policies:
                     role.policies.append(managed[found[0]])
+                elif found and found[0] in resources and found[0] not in managed:
+                    role.policies[0].unreadable.append((("Properties", "ManagedPolicyArns", index),
+                                                        f"{found[0]} is not an IAM managed policy ddbguard can read"))
 
     def _collect_functions(self, stack: CheckedStack) -> None:
         for logical_id, resource in stack.resolved["Resources"].items():
@@ -193,7 +202,8 @@ class Graph:
                 continue
             properties = resource.get("Properties") or {}
             role_value = properties.get("Role")
-            variables = (properties.get("Environment") or {}).get("Variables") or {}
+            environment = properties.get("Environment")
+            variables = (environment.get("Variables") if isinstance(environment, dict) else None) or {}
             self.functions.append(Function(stack, logical_id, self.role_of(role_value, stack), role_value,
                                            variables if isinstance(variables, dict) else {}))
 
@@ -236,6 +246,12 @@ class Graph:
 
     def functions_using(self, role: Role) -> list[Function]:
         return [f for f in self.functions if f.role is role]
+
+
+def _as_list(value: object) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def can_use(statements: list[Statement], table: Table) -> bool:

@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 import re
+import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,11 @@ def parse_statements(document: object, *, source: str, path: tuple = ()) -> tupl
                 values = _strings(item.get(key, []))
                 if values is None and key == "Resource":
                     # keep what is literal: the statement surely grants on those; the rest is unknown
+                    # (which matters only when the statement can grant a DynamoDB action)
                     raw_items = item.get(key) if isinstance(item.get(key), list) else [item.get(key)]
                     values = tuple(r for r in raw_items if isinstance(r, str))
-                    unreadable.append((*where, key))
+                    if _may_touch_dynamodb(fields):
+                        unreadable.append((*where, key))
                 fields[plain] = values
             if values is None:
                 unreadable.append(where)
@@ -102,3 +106,41 @@ def parse_statements(document: object, *, source: str, path: tuple = ()) -> tupl
             statements.append(Statement(effect=item["Effect"], has_condition="Condition" in item, source=source,
                                         path=where, **fields))
     return statements, unreadable
+
+
+def _may_touch_dynamodb(fields: dict) -> bool:
+    probe = Statement("Allow", actions=fields.get("actions") or (), not_actions=fields.get("not_actions"))
+    return probe.not_actions is not None or any(
+        action_matches(pattern, "dynamodb:GetItem") or pattern.lower().startswith("dynamodb:")
+        or action_matches(pattern, "dynamodb:\x00") for pattern in probe.actions)
+
+
+def grants_no_dynamodb_action(statement: Statement) -> bool:
+    """A NotAction statement that excludes every DynamoDB action (`NotAction: dynamodb:*`) grants none."""
+    return statement.not_actions is not None and any(
+        action_matches(pattern, "dynamodb:\x00") for pattern in statement.not_actions)
+
+
+_MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:.*/)?([^/]+)$")
+
+
+@cache
+def _aws_managed_policies() -> dict[str, dict]:
+    return json.loads(resources.files("ddbguard.data").joinpath("aws_managed_policies.json").read_text())
+
+
+def aws_managed_policy_arns() -> dict[str, str]:
+    """AWS managed policy name -> ARN, for SAM's `Policies: [AmazonDynamoDBReadOnlyAccess]`."""
+    return {name: f"arn:aws:iam::aws:policy{policy['path']}{name}" for name, policy in _aws_managed_policies().items()}
+
+
+def aws_managed_statements(arn: object, *, source: str, path: tuple) -> tuple[str, list[Statement]] | None:
+    """(name, the DynamoDB statements) of an AWS managed policy ARN; None when it is not one ddbguard knows."""
+    match = _MANAGED_POLICY_ARN.match(arn) if isinstance(arn, str) else None
+    policy = _aws_managed_policies().get(match.group(1)) if match else None
+    if policy is None:
+        return None
+    document = {"Statement": policy["statements"]}
+    statements, _ = parse_statements(document, source=source, path=path)
+    return match.group(1), [Statement(s.effect, s.actions, s.not_actions, s.resources, s.not_resources,
+                                      s.has_condition, source, path) for s in statements]

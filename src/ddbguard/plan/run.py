@@ -15,7 +15,7 @@ from ddbguard.templates.model import InputModel
 
 
 def checked_stacks(paths: list[str], parameters: dict | None, config: Config) -> tuple[list[CheckedStack], list]:
-    loaded = load_inputs(paths)
+    loaded = load_inputs(paths, parameters=parameters)
     model = InputModel(loaded.stacks, parameters, config.external_exports)
     return [CheckedStack(stack, model.resolved(stack)) for stack in loaded.stacks], loaded.errors
 

@@ -34,10 +34,10 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 unknown.append((f"{variable} names table {table.name}, but the function's role "
                                 f"({json.dumps(function.role_value)}) is not in the input", path))
             elif not can_use(statements, table) and function.role.unreadable:
-                policy, where = function.role.unreadable[0]
+                policy, where, why = function.role.unreadable[0]
                 unknown.append((f"{variable} names table {table.name}, which role {function.role.logical_id} may use "
-                                f"only through a statement that cannot be resolved statically ({policy.logical_id} "
-                                f"{'.'.join(map(str, where))})", path))
+                                f"only through a policy ddbguard cannot read ({policy.logical_id} "
+                                f"{'.'.join(map(str, where))}: {why})", path))
             elif not can_use(statements, table):
                 problems.append((f"{variable} names table {table.name}, but role {function.role.logical_id} may use "
                                  f"only: {', '.join(reachable) or 'no table'}", path))

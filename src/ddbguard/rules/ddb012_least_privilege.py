@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ddbguard.actions import may_reach_control_plane
 from ddbguard.graph import TABLE_ARN, Graph
-from ddbguard.iam import Statement, action_matches
+from ddbguard.iam import Statement, action_matches, grants_no_dynamodb_action
 from ddbguard.model import Evaluation
 from ddbguard.rules import verdict
 
@@ -20,7 +20,7 @@ def _is_dynamodb(pattern: str) -> bool:
 
 def statement_problems(statement: Statement, *, lambda_role: bool) -> list[str]:
     """What is too broad in one Allow statement (shared with the live audit)."""
-    if statement.effect != "Allow":
+    if statement.effect != "Allow" or grants_no_dynamodb_action(statement):
         return []
     if statement.not_actions is not None:
         return ["an Allow statement uses NotAction, which grants every DynamoDB action not listed"]
@@ -49,8 +49,9 @@ def statement_problems(statement: Statement, *, lambda_role: bool) -> list[str]:
 
 
 def grants_dynamodb(statement: Statement) -> bool:
-    return statement.effect == "Allow" and (statement.not_actions is not None or any(
-        _is_dynamodb(a) for a in statement.actions))
+    if statement.effect != "Allow" or grants_no_dynamodb_action(statement):
+        return False
+    return statement.not_actions is not None or any(_is_dynamodb(a) for a in statement.actions)
 
 
 def evaluate(graph: Graph, config) -> list[Evaluation]:
@@ -58,15 +59,15 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
     lambda_policies = {id(p) for r in graph.roles if id(r) in lambda_roles for p in r.policies}
     evaluations = []
     for policy in graph.policies:
-        problems = [("the AWS managed policy AmazonDynamoDBFullAccess grants dynamodb:* on every table",
-                     ("Properties", "ManagedPolicyArns")) for name in policy.managed if name == "AmazonDynamoDBFullAccess"]
-        own = [s for s in policy.statements
-               if s.source == policy.logical_id and s.path[:2] != ("Properties", "ManagedPolicyArns")]
+        lambda_role = id(policy) in lambda_policies
+        problems = []
+        own = [s for s in policy.statements if s.source == policy.logical_id]
         for statement in own:
-            problems += [(message, statement.path)
-                         for message in statement_problems(statement, lambda_role=id(policy) in lambda_policies)]
-        unknown = [(f"{'.'.join(map(str, where))} cannot be resolved statically, so it may grant more", where)
-                   for where in policy.unreadable]
+            managed = statement.path[:2] == ("Properties", "ManagedPolicyArns")
+            prefix = f"the AWS managed policy {policy.managed_name(statement.path)} " if managed else ""
+            problems += [(prefix + message, statement.path)
+                         for message in statement_problems(statement, lambda_role=lambda_role)]
+        unknown = [(f"{'.'.join(map(str, where))} {why}", where) for where, why in policy.unreadable]
         if problems or unknown or any(grants_dynamodb(s) for s in own):
             evaluations.append(verdict("DDB012", policy.stack, policy.logical_id, problems, unknown))
     return evaluations

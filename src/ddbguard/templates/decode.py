@@ -1,13 +1,21 @@
 """Decode a CloudFormation template once, keeping the line of every mapping key.
 
-YAML short-form intrinsics (`!Ref X`, `!GetAtt A.B`, `!Sub ...`) become their long form so that
-everything downstream sees one shape. JSON is decoded by the same YAML parser (JSON is YAML), which
-keeps line marks for `cdk synth` output too.
+Read as CloudFormation reads it:
+- YAML short-form intrinsics (`!Ref X`, `!GetAtt A.B`, `!Sub ...`) become their long form so that
+  everything downstream sees one shape.
+- Scalars that look like dates or timestamps (`2010-09-09`) stay strings, as CloudFormation keeps them.
+- Aliases and merge keys are rejected: CloudFormation does not support them, and an alias bomb must
+  be an input error, not gigabytes of memory.
+- JSON is decoded by a JSON decoder (at JSON speed) that still marks the line of every key.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from bisect import bisect_right
+from json.decoder import JSONDecodeError, scanstring
+from json.scanner import py_make_scanner
 from pathlib import Path
 
 import yaml
@@ -28,20 +36,34 @@ class DecodeError(Exception):
     pass
 
 
+MAX_DEPTH = 100  # far beyond any real template; deeper input would exhaust the recursion of later steps
+
+
 class _TemplateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~10x faster
-    pass
+    def construct_object(self, node, deep=False):
+        # A node met a second time was reached through an alias (`*name`).
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise DecodeError(f"line {node.start_mark.line + 1}: YAML aliases and anchors (&name, *name) are not "
+                              "supported by CloudFormation")
+        return super().construct_object(node, deep=deep)
 
 
 def _construct_mapping(loader: _TemplateLoader, node: yaml.MappingNode) -> MarkedDict:
-    loader.flatten_mapping(node)
     result = MarkedDict()
     result.line = node.start_mark.line + 1
     for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            raise DecodeError(f"line {line}: YAML merge keys (<<) are not supported by CloudFormation")
         key = loader.construct_object(key_node, deep=True)
-        if key in result:
-            raise DecodeError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+        try:
+            duplicate = key in result
+        except TypeError:  # a mapping or list used as a key, as in `{{ .Values.x }}`
+            raise DecodeError(f"line {line}: a mapping key must be a scalar") from None
+        if duplicate:
+            raise DecodeError(f"line {line}: duplicate key {key!r}")
         result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
+        result.key_lines[key] = line
     return result
 
 
@@ -64,7 +86,12 @@ def _intrinsic(name: str):
     return construct
 
 
+def _as_text(loader: _TemplateLoader, node: yaml.ScalarNode) -> str:
+    return loader.construct_scalar(node)
+
+
 _TemplateLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)  # CloudFormation keeps dates as text
 for _short in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select",
                "Split", "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length"):
     _TemplateLoader.add_constructor(f"!{_short}", _intrinsic(f"Fn::{_short}"))
@@ -72,24 +99,105 @@ _TemplateLoader.add_constructor("!Ref", _intrinsic("Ref"))
 _TemplateLoader.add_constructor("!Condition", _intrinsic("Condition"))
 
 
-def decode_text(text: str) -> object:
+def _decode_yaml(text: str) -> object:
     try:
         return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        # PyYAML rejects a few things JSON allows (tabs in indentation); give JSON its own chance.
+        raise DecodeError(f"invalid YAML: {where}{problem}") from None
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _decode_json(text: str) -> object:
+    """json.loads, but every object is a MarkedDict with the line of itself and of each key."""
+    newlines = [match.start() for match in re.finditer("\n", text)]
+
+    def line(position: int) -> int:
+        return bisect_right(newlines, position - 1) + 1
+
+    def skip(position: int) -> int:
+        return _WHITESPACE.match(text, position).end()
+
+    def parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
+        s, end = s_and_end
+        result = MarkedDict()
+        result.line = line(end - 1)
+        end = skip(end)
+        if s[end:end + 1] == "}":
+            return result, end + 1
+        while True:
+            if s[end:end + 1] != '"':
+                raise JSONDecodeError("Expecting property name enclosed in double quotes", s, end)
+            key_line = line(end)
+            key, end = scanstring(s, end + 1, strict)
+            end = skip(end)
+            if s[end:end + 1] != ":":
+                raise JSONDecodeError("Expecting ':' delimiter", s, end)
+            end = skip(end + 1)
+            try:
+                value, end = scan_once(s, end)
+            except StopIteration as exc:
+                raise JSONDecodeError("Expecting value", s, exc.value) from None
+            if key in result:
+                raise DecodeError(f"line {key_line}: duplicate key {key!r}")
+            result[key] = value
+            result.key_lines[key] = key_line
+            end = skip(end)
+            delimiter = s[end:end + 1]
+            end = skip(end + 1)
+            if delimiter == "}":
+                return result, end
+            if delimiter != ",":
+                raise JSONDecodeError("Expecting ',' delimiter", s, end - 1)
+
+    decoder = json.JSONDecoder()
+    decoder.parse_object = parse_object
+    decoder.scan_once = py_make_scanner(decoder)  # the C scanner would not call parse_object
+    try:
+        return decoder.decode(text)
+    except JSONDecodeError as exc:
+        raise DecodeError(f"invalid JSON: line {exc.lineno}: {exc.msg}") from None
+
+
+def decode_text(text: str) -> object:
+    text = text.removeprefix("\ufeff")
+    try:
         if text.lstrip().startswith("{"):
             try:
-                return json.loads(text)
-            except json.JSONDecodeError as json_exc:
-                raise DecodeError(f"invalid JSON: line {json_exc.lineno}: {json_exc.msg}") from None
-        raise DecodeError(f"invalid YAML: {where}{problem}") from None
+                data = _decode_json(text)
+            except DecodeError as json_error:
+                try:  # a YAML flow mapping also starts with `{`
+                    data = _decode_yaml(text)
+                except DecodeError:
+                    raise json_error from None
+        else:
+            data = _decode_yaml(text)
+    except RecursionError:
+        raise DecodeError(f"nested more than {MAX_DEPTH} levels deep") from None
+    _check_depth(data)
+    return data
+
+
+def _check_depth(data: object) -> None:
+    pending = [(data, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise DecodeError(f"line {getattr(node, 'line', 0) or '?'}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, dict):
+            pending.extend((value, depth + 1) for value in node.values() if isinstance(value, (dict, list)))
+        elif isinstance(node, list):
+            pending.extend((value, depth + 1) for value in node if isinstance(value, (dict, list)))
 
 
 def decode_file(path: Path) -> object:
     try:
+        if not path.is_file():
+            raise DecodeError("not a regular file")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise DecodeError("not a text file (cannot be decoded as UTF-8)") from None

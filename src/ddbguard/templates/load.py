@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ddbguard.model import InputError
-from ddbguard.templates.decode import DecodeError, decode_file
+from ddbguard.iam import aws_managed_policy_arns
+from ddbguard.templates.decode import DecodeError, decode_file, decode_text
+from ddbguard.templates.transforms import (
+    LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
+    serverless_without_transform, transforms_of,
+)
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 _SKIPPED_DIRS = {"node_modules", ".git", ".venv", "venv", "__pycache__", ".tox"}
@@ -25,7 +32,9 @@ class Stack:
     stack_name: str = ""  # the CloudFormation stack name (AWS::StackName); defaults to name
     parent: Stack | None = None  # for a nested stack: the stack that creates it
     parent_logical_id: str | None = None  # ... and its AWS::CloudFormation::Stack resource
-    source: dict | None = None  # the template as written, when `template` is its SAM expansion
+    source: dict | None = None  # the template as written, when `template` is its expansion by transforms
+    origins: dict[str, str] = field(default_factory=dict)  # logical id made by Fn::ForEach -> its loop's key
+    context: bool = False  # loaded only so that references to it resolve (pre-commit project context)
 
     def __post_init__(self) -> None:
         self.stack_name = self.stack_name or self.name
@@ -36,25 +45,57 @@ class LoadResult:
     stacks: list[Stack] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     template_roots: tuple[Path, ...] = ()  # where S3 TemplateURLs of nested stacks are looked up
+    parameters: dict[str, str] = field(default_factory=dict)  # for Fn::ForEach collections
+    seen: set[Path] = field(default_factory=set)  # files already loaded: a file named twice is checked once
 
 
 def is_template(data: object) -> bool:
     return isinstance(data, dict) and isinstance(data.get("Resources"), dict)
 
 
+def looks_like_template(data: object) -> bool:
+    """Meant as a CloudFormation template, whether or not its shape is right."""
+    return isinstance(data, dict) and any(key in data for key in ("Resources", "AWSTemplateFormatVersion"))
+
+
+_TEMPLATE_TEXT = re.compile(r"^\s*[\"']?(AWSTemplateFormatVersion|Resources)[\"']?\s*:", re.MULTILINE)
+
+
 def load_inputs(
-    paths: list[str], *, ignore_non_templates: bool = False, template_roots: tuple[Path, ...] = ()
+    paths: list[str], *, ignore_non_templates: bool = False, template_roots: tuple[Path, ...] = (),
+    parameters: dict[str, str] | None = None, context: list[str] = (),
 ) -> LoadResult:
-    """Load every input; a bad input becomes an InputError and the others are still loaded."""
-    result = LoadResult(template_roots=template_roots)
+    """Load every input; a bad input becomes an InputError and the others are still loaded.
+
+    `context` names more templates that are loaded (so that references to them resolve) but marked
+    as context: their stacks are not reported on, and their errors are not the run's.
+    """
+    result = LoadResult(template_roots=template_roots, parameters=dict(parameters or {}))
     for raw in paths:
+        before = (len(result.stacks), len(result.errors))
         path = Path(raw)
         if not path.exists():
             result.errors.append(InputError(raw, "no such file or directory"))
         elif path.is_dir():
             _load_directory(path, result)
+            if (len(result.stacks), len(result.errors)) == before:
+                what = "cloud assembly holds no stack" if (path / "manifest.json").is_file() else \
+                    "no CloudFormation template found in this directory"
+                result.errors.append(InputError(raw, what))
         else:
             _load_template_file(path, result, explicit=not ignore_non_templates)
+    if context:
+        given = len(result.stacks)
+        errors = list(result.errors)
+        for raw in context:
+            path = Path(raw)
+            if path.is_dir():
+                _load_directory(path, result)
+            elif path.is_file():
+                _load_template_file(path, result, explicit=False)
+        for stack in result.stacks[given:]:
+            stack.context = True
+        result.errors = errors
     # A template reached as a nested stack is checked there, with the parameters its parent passes.
     nested_files = {Path(s.file).resolve() for s in result.stacks if s.parent is not None}
     result.stacks = [s for s in result.stacks if s.parent is not None or Path(s.file).resolve() not in nested_files]
@@ -86,22 +127,52 @@ def _load_directory(path: Path, result: LoadResult) -> None:
                 load_cloud_assembly(Path(root) / directory, result)
                 dirs.remove(directory)
         for name in sorted(files):
-            if name.endswith(TEMPLATE_SUFFIXES):
+            if name.endswith(TEMPLATE_SUFFIXES) and _is_regular_file(Path(root) / name):
                 _load_template_file(Path(root) / name, result, explicit=False)
 
 
-def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> None:
+def _is_regular_file(path: Path) -> bool:
+    """A FIFO or a device in a scanned directory would block the read: only regular files are read."""
     try:
-        data = decode_file(path)
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return True  # a dangling link: reading it reports the problem
+
+
+def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> None:
+    """Load one file. `explicit`: the user named it as a template, so anything else is an error.
+
+    Otherwise (directory scans, pre-commit) a file that is not a CloudFormation template, even one
+    that does not decode (tsconfig.json with comments, a Helm chart, `!reference`), is skipped; a file
+    that is meant as a template but is broken is still an error, never a silent pass.
+    """
+    resolved = path.resolve()
+    if resolved in result.seen:
+        return
+    result.seen.add(resolved)
+    if not _is_regular_file(path):
+        if explicit:
+            result.errors.append(InputError(str(path), "not a regular file"))
+        return
+    text = ""
+    try:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise DecodeError("not a text file (cannot be decoded as UTF-8)") from None
+        except OSError as exc:
+            raise DecodeError(f"cannot read file: {exc.strerror or exc}") from None
+        data = decode_text(text)
     except DecodeError as exc:
-        result.errors.append(InputError(str(path), str(exc)))
+        if explicit or _TEMPLATE_TEXT.search(text):
+            result.errors.append(InputError(str(path), str(exc)))
         return
     if not is_template(data):
-        if explicit:  # in a directory, or for pre-commit, other YAML and JSON files are simply not templates
+        if explicit or looks_like_template(data):
             result.errors.append(InputError(str(path), "not a CloudFormation template (no Resources mapping)"))
         return
     stack = Stack(name=path.stem.removesuffix(".template"), file=str(path), template=data)
-    if not _expand_serverless(stack, result):
+    if not _prepare(stack, path.parent, result):
         return
     result.stacks.append(stack)
     _load_nested_stacks(stack, path.parent, result)
@@ -156,6 +227,9 @@ def _load_assembly_stack(
     directory: Path, artifact_id: str, artifact: dict, result: LoadResult, asset_files: dict[str, str]
 ) -> None:
     template_path = directory / artifact["properties"]["templateFile"]
+    if template_path.resolve() in result.seen:
+        return
+    result.seen.add(template_path.resolve())
     try:
         template = decode_file(template_path)
     except DecodeError as exc:
@@ -174,6 +248,8 @@ def _load_assembly_stack(
         account=account,
         region=region,
     )
+    if not _prepare(stack, directory, result):
+        return
     result.stacks.append(stack)
     _load_nested_stacks(stack, directory, result, asset_files)
 
@@ -205,26 +281,30 @@ def _construct_paths(directory: Path, artifact: dict) -> dict[str, str]:
 
 
 def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asset_files: dict | None = None) -> None:
-    """Follow AWS::CloudFormation::Stack resources whose template is a local file.
+    """Follow AWS::CloudFormation::Stack resources to their templates; one not found is an input error.
 
     A CDK NestedStack's template is an asset: its TemplateURL ends in `<asset hash>.json` (and the
     CDK CLI also writes the file name into `aws:asset:path` metadata). Hand-written templates may
-    give a relative TemplateURL.
+    give a relative TemplateURL, or an S3 URL found by its path suffix under the template roots.
     """
+    ancestors = set()
+    stack: Stack | None = parent
+    while stack is not None:
+        ancestors.add(Path(stack.file).resolve())
+        stack = stack.parent
     for logical_id, resource in parent.template["Resources"].items():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
             continue
-        metadata = resource.get("Metadata") or {}
-        candidate = metadata.get("aws:asset:path") if isinstance(metadata, dict) else None
-        url = (resource.get("Properties") or {}).get("TemplateURL")
-        if not isinstance(candidate, str) and asset_files:
-            url_text = json.dumps(url)
-            candidate = next((path for asset_hash, path in asset_files.items() if f"{asset_hash}.json" in url_text), None)
-        if not isinstance(candidate, str):
-            candidate = url if isinstance(url, str) and "://" not in url else None
-        child_path = directory / candidate if candidate and (directory / candidate).is_file() else None
-        child_path = child_path or _find_by_url_suffix(url, (directory, *result.template_roots))
-        if child_path is None:
+        properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+        url = properties.get("TemplateURL")
+        try:
+            child_path = _nested_template(resource, url, directory, result, asset_files or {})
+        except TransformError as exc:
+            result.errors.append(InputError(parent.file, f"nested stack {logical_id}: {exc}"))
+            continue
+        if child_path.resolve() in ancestors:
+            result.errors.append(InputError(parent.file, f"nested stack {logical_id}: TemplateURL {_shown(url)} "
+                                                         f"names {child_path}, which contains this stack itself"))
             continue
         try:
             template = decode_file(child_path)
@@ -242,10 +322,72 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
             region=parent.region,
             parent=parent,
             parent_logical_id=logical_id,
+            context=parent.context,
         )
-        if _expand_serverless(child, result):
+        if _prepare(child, child_path.parent, result):
             result.stacks.append(child)
             _load_nested_stacks(child, child_path.parent, result, asset_files)
+
+
+def _shown(url: object) -> str:
+    return _url_text(url) or json.dumps(url, default=str)
+
+
+def _nested_template(resource: dict, url: object, directory: Path, result: LoadResult, asset_files: dict) -> Path:
+    metadata = resource.get("Metadata") if isinstance(resource.get("Metadata"), dict) else {}
+    candidate = metadata.get("aws:asset:path")
+    if not isinstance(candidate, str) and asset_files:
+        url_text = json.dumps(url, default=str)
+        candidate = next((path for asset_hash, path in asset_files.items() if f"{asset_hash}.json" in url_text), None)
+    if isinstance(candidate, str):  # a CDK asset: the file must be in the assembly
+        if (directory / candidate).is_file():
+            return directory / candidate
+        raise TransformError(f"its template {candidate} (TemplateURL {_shown(url)}) is missing from {directory}")
+    if isinstance(url, str) and url and "://" not in url:
+        if (directory / url).is_file():
+            return directory / url
+        raise TransformError(f"TemplateURL {url} names no file next to the parent template")
+    found = find_by_url_suffix(url, (directory, *result.template_roots))
+    if found is None:
+        raise TransformError(f"template {_shown(url)} not found locally (pass the folder that holds it with "
+                             "--template-root)")
+    return found
+
+
+def find_by_url_suffix(url: object, roots: tuple[Path, ...]) -> Path | None:
+    """Map an S3 URL to a local file by its path suffix; raises TransformError when two files match.
+
+    `https://s3.amazonaws.com/${SourceBucket}/cfn/database-stack.yaml` is found as
+    `ROOT/cfn/database-stack.yaml` before `ROOT/database-stack.yaml`: the longest suffix wins.
+    """
+    text = _url_text(url)
+    if text is None or "://" not in text:
+        return None
+    parts = [p for p in text.split("://", 1)[1].split("?")[0].split("/")[1:] if p and "${" not in p]
+    for start in range(len(parts)):
+        found = {candidate.resolve(): candidate for root in roots
+                 for candidate in [root.joinpath(*parts[start:])] if candidate.is_file()}
+        if len(found) > 1:
+            raise TransformError(f"{text} matches more than one local file ({', '.join(sorted(map(str, found.values())))}); "
+                                 "pass only the --template-root that holds the right one")
+        if found:
+            return next(iter(found.values()))
+    return None
+
+
+def _url_text(url: object) -> str | None:
+    """A TemplateURL as text, with `${...}` for the parts that are not literal (Fn::Sub, Fn::Join)."""
+    if isinstance(url, str):
+        return url
+    if isinstance(url, dict) and len(url) == 1 and "Fn::Sub" in url:
+        value = url["Fn::Sub"]
+        return value if isinstance(value, str) else value[0] if isinstance(value, list) and value and \
+            isinstance(value[0], str) else None
+    if isinstance(url, dict) and len(url) == 1 and "Fn::Join" in url:
+        value = url["Fn::Join"]
+        if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], list):
+            return value[0].join(item if isinstance(item, str) else "${?}" for item in value[1])
+    return None
 
 
 def _nested_stack_name(logical_id: str, resource: dict) -> str:
@@ -256,53 +398,61 @@ def _nested_stack_name(logical_id: str, resource: dict) -> str:
     return logical_id
 
 
-def _find_by_url_suffix(url: object, roots: tuple[Path, ...]) -> Path | None:
-    """Map an S3 TemplateURL to a local file by its path suffix.
-
-    `https://s3.amazonaws.com/${SourceBucket}/cfn/database-stack.yaml` is found as
-    `ROOT/cfn/database-stack.yaml` or `ROOT/database-stack.yaml` under each root, longest suffix first.
-    """
-    if isinstance(url, dict) and len(url) == 1 and "Fn::Sub" in url:
-        url = url["Fn::Sub"] if isinstance(url["Fn::Sub"], str) else url["Fn::Sub"][0]
-    if not isinstance(url, str) or "://" not in url:
-        return None
-    parts = [p for p in url.split("://", 1)[1].split("?")[0].split("/")[1:] if p and "${" not in p]
-    for start in range(len(parts)):
-        for root in roots:
-            candidate = root.joinpath(*parts[start:])
-            if candidate.is_file():
-                return candidate
-    return None
-
-
-SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
-
-
-def _expand_serverless(stack: Stack, result: LoadResult) -> bool:
-    """Expand an AWS SAM template with the SAM translator, as CloudFormation would before deploying.
-
-    Returns False (and records an input error) when the translator rejects the template.
-    """
-    transform = stack.template.get("Transform")
-    if SAM_TRANSFORM not in (transform if isinstance(transform, list) else [transform]):
-        return True
-    import copy
-
-    import boto3
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-
-    # The session only names a region (SAM picks the partition from it); nothing is called. Managed
-    # policy names stay as written: SAM would list them through IAM.
-    session = boto3.session.Session(region_name=stack.region or "us-east-1")
-    translator = Translator({}, Parser(), boto_session=session)
+def _prepare(stack: Stack, directory: Path, result: LoadResult) -> bool:
+    """Run the template's transforms as CloudFormation would; False (and an input error) when it cannot."""
+    written = stack.template
     try:
-        expanded = translator.translate(json.loads(json.dumps(stack.template)), parameter_values={},
-                                        get_managed_policy_map=dict)
-    except Exception as exc:  # noqa: BLE001 - the translator raises many kinds; each is one input error
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        result.errors.append(InputError(stack.file, f"AWS SAM template could not be expanded: {message}"))
+        template = expand_includes(written, directory, lambda url: find_by_url_suffix(url, (directory, *result.template_roots)))
+        serverless = serverless_without_transform(template)
+        if serverless:
+            raise TransformError(f"declares {', '.join(serverless)} of type AWS::Serverless::* but not "
+                                 f"`Transform: {SAM_TRANSFORM}`, so CloudFormation rejects it")
+        transforms = transforms_of(template)
+        if LANGUAGE_EXTENSIONS in transforms:
+            template, stack.origins = expand_for_each(template, result.parameters if stack.parent is None else {})
+        if SAM_TRANSFORM in transforms:
+            template = expand_sam(template, stack.region, aws_managed_policy_arns())
+        problem = shape_problem(template)
+        if problem:
+            raise TransformError(problem)
+    except TransformError as exc:
+        result.errors.append(InputError(stack.file, str(exc)))
         return False
-    stack.source = stack.template
-    stack.template = copy.copy(expanded)
+    if template is not written:
+        stack.source = written
+        stack.template = template
     return True
+
+
+_SECTIONS = ("Parameters", "Mappings", "Conditions", "Outputs", "Metadata", "Rules", "Globals")
+
+
+def shape_problem(template: dict) -> str | None:
+    """The first place where the template does not have the shape CloudFormation requires, as `path: problem`.
+
+    Checked once here so that no rule meets a resource that is a list or Properties that are text.
+    """
+    if not isinstance(template.get("Resources"), dict):
+        return "Resources: must be a mapping"
+    for section in _SECTIONS:
+        if section in template and not isinstance(template[section], dict):
+            return f"{section}: must be a mapping"
+    for section in ("Parameters", "Outputs"):
+        for name, entry in (template.get(section) or {}).items():
+            if not isinstance(entry, dict):
+                return f"{section}.{name}: must be a mapping"
+    for logical_id, resource in template["Resources"].items():
+        where = f"Resources.{logical_id}"
+        if not isinstance(resource, dict):
+            return f"{where}: a resource must be a mapping"
+        if not isinstance(resource.get("Type"), str):
+            return f"{where}.Type: must be a resource type name"
+        for key in ("Properties", "Metadata"):
+            if key in resource and not isinstance(resource[key], dict):
+                return f"{where}.{key}: must be a mapping"
+        for key in ("DeletionPolicy", "UpdateReplacePolicy", "Condition"):
+            if key in resource and not isinstance(resource[key], (str, dict)):
+                return f"{where}.{key}: must be a name"
+        if not isinstance(resource.get("DependsOn", []), (str, list)):
+            return f"{where}.DependsOn: must be a name or a list of names"
+    return None

@@ -79,6 +79,8 @@ class Resolver:
         else:
             return UNRESOLVED
         kind = declared.get("Type", "String") if isinstance(declared, dict) else "String"
+        if isinstance(kind, str) and kind.startswith("AWS::SSM::Parameter::") and name not in self.parameters:
+            return UNRESOLVED  # the Default is the parameter's path in SSM, not its value
         if isinstance(raw, str) and isinstance(kind, str) and (kind == "CommaDelimitedList" or kind.startswith("List<")):
             return [item.strip() for item in raw.split(",")]
         return raw
@@ -101,7 +103,7 @@ class Resolver:
             left, right = (self.resolve(arg) for arg in args)
             if any(is_intrinsic(side) or side is UNRESOLVED or _is_symbolic(side) for side in (left, right)):
                 return UNRESOLVED
-            return str(left) == str(right)
+            return cloudformation_text(left) == cloudformation_text(right)
         if function in ("Fn::And", "Fn::Or", "Fn::Not") and isinstance(args, list):
             values = [self._evaluate_condition(arg) for arg in args]
             if function == "Fn::Not":
@@ -198,15 +200,35 @@ class Resolver:
                 return items[int(index)] if isinstance(items, list) else UNRESOLVED
             except (ValueError, TypeError, IndexError):
                 return UNRESOLVED
-        if function == "Fn::FindInMap" and isinstance(args, list) and len(args) >= 3:
-            keys = [self.resolve(arg) for arg in args[:3]]
-            node: object = self.template.get("Mappings") or {}
-            for key in keys:
-                if not isinstance(key, str) or not isinstance(node, dict) or key not in node:
-                    return UNRESOLVED
-                node = node[key]
-            return self.resolve(node)
+        if function == "Fn::FindInMap" and isinstance(args, list) and len(args) in (3, 4):
+            return self._find_in_map(args)
+        if function == "Fn::Split" and isinstance(args, list) and len(args) == 2:
+            delimiter, text = self.resolve(args[0]), self.resolve(args[1])
+            if isinstance(delimiter, str) and delimiter and isinstance(text, str):
+                return text.split(delimiter)
+            return UNRESOLVED
+        if function == "Fn::Length":  # AWS::LanguageExtensions
+            items = self.resolve(args)
+            return len(items) if isinstance(items, list) and not has_unresolved(items) else UNRESOLVED
+        if function == "Fn::ToJsonString":  # AWS::LanguageExtensions
+            value = self.resolve(args)
+            if isinstance(value, (dict, list)) and not has_unresolved(value):
+                return json.dumps(value, separators=(",", ":"))
+            return UNRESOLVED
         return UNRESOLVED
+
+    def _find_in_map(self, args: list) -> object:
+        """Fn::FindInMap, with AWS::LanguageExtensions' `{DefaultValue: ...}` as a fourth argument."""
+        default = args[3].get("DefaultValue", UNRESOLVED) if len(args) == 4 and isinstance(args[3], dict) else UNRESOLVED
+        keys = [self.resolve(arg) for arg in args[:3]]
+        node: object = self.template.get("Mappings") or {}
+        for key in keys:
+            if not isinstance(key, str) or not isinstance(node, dict):
+                return UNRESOLVED
+            if key not in node:
+                return UNRESOLVED if default is UNRESOLVED else self.resolve(default)
+            node = node[key]
+        return self.resolve(node)
 
     def _resolve_sub(self, args: object) -> object:
         if isinstance(args, str):
@@ -233,6 +255,27 @@ class Resolver:
 
         result = _SUB_VARIABLE.sub(substitute, text).replace("${!", "${")
         return UNRESOLVED if unresolved else result
+
+
+def cloudformation_text(value: object) -> object:
+    """A value as CloudFormation compares it in Fn::Equals: `true` and "true" are equal, and so are 1 and "1"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return [cloudformation_text(item) for item in value]
+    return value
+
+
+def has_unresolved(value: object) -> bool:
+    if is_intrinsic(value):
+        return True
+    if isinstance(value, dict):
+        return any(has_unresolved(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unresolved(v) for v in value)
+    return False
 
 
 def _resource_type(resource: object) -> object:

@@ -1,0 +1,253 @@
+"""The transforms CloudFormation runs before it deploys a template, done offline.
+
+In CloudFormation's order: `AWS::Include` snippets (Fn::Transform), then `AWS::LanguageExtensions`
+(Fn::ForEach; its other functions are resolved with the rest in resolve.py), then AWS SAM. What
+cannot be expanded offline is an input error that says why: a table hidden in a snippet or a loop
+is never left unchecked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from ddbguard.templates.decode import DecodeError, MarkedDict, decode_file
+from ddbguard.templates.resolve import UNRESOLVED, Resolver, has_unresolved
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+INCLUDE = "AWS::Include"
+FOR_EACH = "Fn::ForEach::"
+
+
+class TransformError(Exception):
+    """The template cannot be expanded as CloudFormation would: one input error naming where and why."""
+
+
+def transforms_of(template: dict) -> list:
+    declared = template.get("Transform")
+    return declared if isinstance(declared, list) else [declared] if declared is not None else []
+
+
+# -- AWS::Include ----------------------------------------------------------------------------------
+def expand_includes(template: dict, directory: Path, find_remote: Callable[[str], Path | None]) -> dict:
+    """Replace every `Fn::Transform: {Name: AWS::Include, Parameters: {Location}}` by its snippet.
+
+    A local Location is read relative to the template (as `aws cloudformation package` does); an S3
+    Location is found like a nested stack's S3 TemplateURL (`find_remote`), else it is an error.
+    """
+    return _expand_includes(template, directory, find_remote, ())
+
+
+def _expand_includes(node: object, directory: Path, find_remote, seen: tuple[Path, ...]) -> object:
+    if isinstance(node, list):
+        return [_expand_includes(item, directory, find_remote, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    transform = node.get("Fn::Transform")
+    snippet: object = None
+    if isinstance(transform, dict) and transform.get("Name") == INCLUDE:
+        snippet = _read_snippet(transform, directory, find_remote, seen)
+        if len(node) == 1:
+            return snippet
+        if not isinstance(snippet, dict):
+            raise TransformError(f"AWS::Include {_location(transform)}: the snippet must be a mapping to merge "
+                                 "beside other keys")
+    result = MarkedDict()
+    result.line = getattr(node, "line", 0)
+    for key, value in node.items():
+        if key == "Fn::Transform" and snippet is not None:
+            continue
+        result[key] = _expand_includes(value, directory, find_remote, seen)
+        result.key_lines[key] = getattr(node, "key_lines", {}).get(key, result.line)
+    for key, value in (snippet or {}).items():
+        if key in result:
+            raise TransformError(f"AWS::Include {_location(transform)}: {key} is both in the snippet and beside it")
+        result[key] = value
+        result.key_lines[key] = result.line
+    return result
+
+
+def _location(transform: dict) -> str:
+    parameters = transform.get("Parameters")
+    return repr(parameters.get("Location")) if isinstance(parameters, dict) else "(no Location)"
+
+
+def _read_snippet(transform: dict, directory: Path, find_remote, seen: tuple[Path, ...]) -> object:
+    parameters = transform.get("Parameters")
+    location = parameters.get("Location") if isinstance(parameters, dict) else None
+    if not isinstance(location, str) or not location:
+        raise TransformError(f"AWS::Include: Location {location!r} is not a literal path or S3 URL; it cannot be "
+                             "read offline")
+    path = find_remote(location) if "://" in location else directory / location
+    if path is None or not path.is_file():
+        raise TransformError(f"AWS::Include {location}: no local copy found (for an S3 location, pass the folder "
+                             "that holds it with --template-root)")
+    if path.resolve() in seen:
+        raise TransformError(f"AWS::Include {location}: the snippet includes itself")
+    try:
+        snippet = decode_file(path)
+    except DecodeError as exc:
+        raise TransformError(f"AWS::Include {location}: {path}: {exc}") from None
+    return _expand_includes(snippet, path.parent, find_remote, (*seen, path.resolve()))
+
+
+# -- AWS::LanguageExtensions: Fn::ForEach ----------------------------------------------------------
+def expand_for_each(template: dict, parameters: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """Every `Fn::ForEach::Name` expanded in place; also returns generated key -> the loop that made it."""
+    resolver = Resolver(template, dict(parameters))
+    origins: dict[str, str] = {}
+    return _expand_loops(template, resolver, origins, None), origins
+
+
+def _expand_loops(node: object, resolver: Resolver, origins: dict[str, str], origin: str | None) -> object:
+    if isinstance(node, list):
+        return [_expand_loops(item, resolver, origins, origin) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = MarkedDict()
+    result.line = getattr(node, "line", 0)
+    for key, value in node.items():
+        line = getattr(node, "key_lines", {}).get(key, result.line)
+        if not (isinstance(key, str) and key.startswith(FOR_EACH)):
+            result[key] = _expand_loops(value, resolver, origins, origin)
+            result.key_lines[key] = line
+            continue
+        for generated_key, generated in _loop(key, value, resolver):
+            if generated_key in result:
+                raise TransformError(f"{key}: generates {generated_key}, which already exists")
+            result[generated_key] = _expand_loops(generated, resolver, origins, origin or key)
+            result.key_lines[generated_key] = line
+            origins[generated_key] = origin or key
+    return result
+
+
+def _loop(key: str, value: object, resolver: Resolver):
+    if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and isinstance(value[2], dict)):
+        raise TransformError(f"{key}: expected [Identifier, Collection, {{OutputKey: OutputValue}}]")
+    identifier, collection, outputs = value
+    items = resolver.resolve(collection)
+    if not isinstance(items, list) or has_unresolved(items) or items is UNRESOLVED or not all(
+            isinstance(item, (str, int, float)) and not isinstance(item, bool) for item in items):
+        raise TransformError(f"{key}: the collection {json.dumps(collection, default=str)} cannot be resolved "
+                             "statically (give its parameter a value with --parameters)")
+    for item in items:
+        text = str(item)
+        for output_key, output_value in outputs.items():
+            yield _substitute(output_key, identifier, text), _substitute(output_value, identifier, text)
+
+
+def _substitute(node: object, identifier: str, value: str) -> object:
+    """The loop variable in keys, `Ref: Identifier`, `${Identifier}` and `&{Identifier}` (alphanumerics only)."""
+    if isinstance(node, str):
+        return node.replace("${" + identifier + "}", value).replace(
+            "&{" + identifier + "}", re.sub(r"[^A-Za-z0-9]", "", value))
+    if isinstance(node, list):
+        return [_substitute(item, identifier, value) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.keys() == {"Ref"} and node["Ref"] == identifier:
+        return value
+    result = MarkedDict()
+    result.line = getattr(node, "line", 0)
+    for key, item in node.items():
+        new_key = _substitute(key, identifier, value)
+        result[new_key] = _substitute(item, identifier, value)
+        result.key_lines[new_key] = getattr(node, "key_lines", {}).get(key, result.line)
+    return result
+
+
+# -- AWS SAM ---------------------------------------------------------------------------------------
+_PLACEHOLDER_S3 = "s3://ddbguard-placeholder/artifact"
+# property -> resource types whose local artifact paths `sam package` would upload
+_ARTIFACTS = {
+    "AWS::Serverless::Function": ("CodeUri", "ImageUri"),
+    "AWS::Serverless::LayerVersion": ("ContentUri",),
+    "AWS::Serverless::Application": ("Location",),
+    "AWS::Serverless::Api": ("DefinitionUri",),
+    "AWS::Serverless::HttpApi": ("DefinitionUri",),
+    "AWS::Serverless::StateMachine": ("DefinitionUri",),
+    "AWS::Serverless::GraphQLApi": ("SchemaUri",),
+}
+
+
+def serverless_without_transform(template: dict) -> list[str]:
+    """Logical ids of AWS::Serverless::* resources in a template that does not declare the SAM transform."""
+    if SAM_TRANSFORM in transforms_of(template):
+        return []
+    resources = template.get("Resources") or {}
+    return [logical_id for logical_id, resource in resources.items()
+            if isinstance(resource, dict) and str(resource.get("Type", "")).startswith("AWS::Serverless::")]
+
+
+def prepare_for_sam(template: dict) -> dict:
+    """What `sam package` would hand CloudFormation: local artifact paths become S3 URIs.
+
+    Like cfn-lint: every local (or missing) code location gets a placeholder S3 URI, so that the
+    translator, which rejects local paths, expands the template without any AWS call. None of these
+    properties is read by a rule.
+    """
+    prepared = copy.deepcopy(template)
+    resources = prepared.get("Resources") if isinstance(prepared.get("Resources"), dict) else {}
+    globals_section = prepared.get("Globals") if isinstance(prepared.get("Globals"), dict) else {}
+    function_globals = globals_section.get("Function") if isinstance(globals_section.get("Function"), dict) else {}
+    global_code = function_globals.pop("CodeUri", None)  # a global CodeUri conflicts with a function's InlineCode
+    for resource in resources.values():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Properties", {}), dict):
+            continue
+        kind = resource.get("Type")
+        properties = resource.setdefault("Properties", {})
+        if kind == "AWS::Serverless::Function":
+            if "InlineCode" in properties:
+                properties.pop("CodeUri", None)
+                continue
+            if properties.get("PackageType") == "Image":
+                properties["ImageUri"] = _s3_or_placeholder(properties.get("ImageUri"))
+                continue
+            properties["CodeUri"] = _s3_or_placeholder(properties.get("CodeUri", global_code))
+            continue
+        for name in _ARTIFACTS.get(kind, ()):
+            if name == "DefinitionUri" and "DefinitionBody" in properties:
+                continue
+            if name in properties:
+                # A Serverless Application Repository Location would make SAM call AWS: a placeholder instead.
+                properties[name] = _s3_or_placeholder(properties[name])
+    return prepared
+
+
+def _s3_or_placeholder(value: object) -> object:
+    if isinstance(value, str) and value.startswith(("s3://", "https://")):
+        return value
+    if isinstance(value, dict) and set(value) >= {"Bucket", "Key"}:
+        return value
+    return _PLACEHOLDER_S3
+
+
+def expand_sam(template: dict, region: str | None, managed_policies: dict[str, str]) -> dict:
+    """The SAM translator's output for the prepared template, or TransformError with its own causes."""
+    import boto3
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    logging.getLogger("samtranslator").setLevel(logging.CRITICAL)
+    # The session only names a region (SAM picks the partition from it); nothing is called.
+    session = boto3.session.Session(region_name=region or "us-east-1")
+    translator = Translator(None, Parser(), boto_session=session)
+    prepared = json.loads(json.dumps(prepare_for_sam(template)))
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints notes about metrics and feature toggles
+            return translator.translate(prepared, parameter_values={},
+                                        get_managed_policy_map=lambda: dict(managed_policies))
+    except InvalidDocumentException as exc:
+        causes = "; ".join(dict.fromkeys(getattr(cause, "message", str(cause)) for cause in exc.causes))
+        raise TransformError(f"AWS SAM template could not be expanded: {causes}") from None
+    except Exception as exc:  # noqa: BLE001 - the translator raises many kinds; each is one input error
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        raise TransformError(f"AWS SAM template could not be expanded: {message}") from None
