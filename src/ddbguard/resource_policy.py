@@ -29,11 +29,21 @@ def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [value]
 
 
+_ONLY_WILDCARDS = re.compile(r"^[*?]*$")
+
+
 def _pins_caller(condition: object) -> bool:
-    return isinstance(condition, dict) and any(
-        _PINNING_OPERATOR.match(str(operator)) and isinstance(keys, dict) and any(_PINNING_KEY.match(str(k)) for k in keys)
-        for operator, keys in condition.items()
-    )
+    """A condition pins the caller when it tests a caller key and every value it allows is concrete.
+
+    `StringLike aws:PrincipalAccount "*"` (or a list with such a value among others) pins nothing.
+    """
+    if not isinstance(condition, dict):
+        return False
+    values = [value for operator, keys in condition.items() if _PINNING_OPERATOR.match(str(operator))
+              and isinstance(keys, dict) for key, value in keys.items() if _PINNING_KEY.match(str(key))]
+    items = [item for value in values for item in _as_list(value)]
+    return bool(values) and all(value != [] for value in values) and all(
+        isinstance(item, str) and not _ONLY_WILDCARDS.match(item) for item in items)
 
 
 def statement_problems(statement: dict, path: tuple) -> list[Problem]:
