@@ -58,3 +58,38 @@ def test_bad_input_is_exit_2(args, message):
     result = run_ddbguard("diff", *args)
     assert result.code == 2
     assert f"  {message}" in result.stdout
+
+
+LAYOUT = FIXTURES / "diff" / "layout"
+
+
+def test_directories_pair_stacks_by_relative_path_and_follow_removed_nested_stacks():
+    result = run_ddbguard("diff", str(LAYOUT / "old"), str(LAYOUT / "new"), "--format", "json")
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert report["errors"] == []
+    got = {(f["rule_id"], f["stack"], f["logical_id"], f["status"]) for f in report["findings"]}
+    # Both stacks are template.yaml: each is compared with its own counterpart, not with the other one.
+    assert got == {
+        ("DDB031", "template (" + str(LAYOUT / "new" / "orders" / "template.yaml") + ")", "Orders", "pass"),
+        ("DDB031", "template (" + str(LAYOUT / "new" / "billing" / "template.yaml") + ")", "Invoices", "fail"),
+        ("DDB030", "template/Archive", "ArchivedInvoices", "fail"),
+        ("DDB030", "template/Archive", "ArchiveIndex", "pass"),
+    }
+    by_id = {f["logical_id"]: f for f in report["findings"]}
+    assert by_id["Invoices"]["message"].startswith(
+        "Type changes from AWS::DynamoDB::Table to AWS::DynamoDB::GlobalTable: CloudFormation cannot update")
+    assert "retain" in by_id["Invoices"]["message"].lower() and "import" in by_id["Invoices"]["message"]
+    assert by_id["ArchivedInvoices"]["message"] == (
+        "its nested stack Archive is removed from template (" + str(LAYOUT / "old" / "billing" / "template.yaml")
+        + "); DeletionPolicy Delete deletes the table and its data")
+
+
+def test_inputs_that_share_no_stack_are_an_input_error(tmp_path):
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "unrelated.yaml").write_text((LAYOUT / "old" / "orders" / "template.yaml").read_text())
+    result = run_ddbguard("diff", str(LAYOUT / "old"), str(tmp_path), "--format", "json")
+    assert result.code == 2
+    assert [e["message"] for e in result.json()["errors"]] == [
+        "OLD and NEW share no stack (stacks are paired by stack name in a cloud assembly and by path relative to "
+        "the directory given)"]

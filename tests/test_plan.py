@@ -38,6 +38,7 @@ def test_plan_against_the_deployed_stack(moto):
         ("DDB034", "orders-app", "Sessions", "pass"),
         ("DDB034", "orders-app", "Customers", "fail"),
         ("DDB034", "fresh-app", "Events", "pass"),
+        ("DDB031", "fresh-app", "Events", "pass"),  # not deployed yet
         ("DDB032", "orders-app", "Handler", "fail"),
         ("DDB032", "orders-app", "InvoicesAccess", "pass"),
         ("DDB033", "orders-app", "InvoicesAccess", "fail"),
@@ -58,8 +59,24 @@ def test_plan_against_the_deployed_stack(moto):
 def test_nothing_deployed_is_fine(moto):
     result = run_ddbguard("plan", str(PLAN / "fresh-app.yaml"), "--endpoint-url", moto, "--format", "json")
     assert result.code == 0, result.stdout
-    assert {(f["rule_id"], f["status"]) for f in result.json()["findings"] if f["rule_id"] >= "DDB030"} == {
-        ("DDB034", "pass")}
+    findings = result.json()["findings"]
+    assert {(f["rule_id"], f["status"]) for f in findings if f["rule_id"] >= "DDB030"} == {
+        ("DDB031", "pass"), ("DDB034", "pass")}
+    assert next(f["message"] for f in findings if f["rule_id"] == "DDB031") == (
+        "stack fresh-app is not deployed in us-east-1: nothing to replace")
+
+
+def test_stack_name_names_the_deployed_stack_of_a_template_file(moto, tmp_path):
+    deploy_and_seed(moto)
+    renamed = tmp_path / "orders.yaml"  # the file stem is not the stack name
+    renamed.write_text((PLAN / "orders-app.yaml").read_text())
+    by_stem = run_ddbguard("plan", str(renamed), "--endpoint-url", moto, "--format", "json").json()
+    assert {f["message"] for f in by_stem["findings"] if f["rule_id"] == "DDB031"} == {
+        "stack orders is not deployed in us-east-1: nothing to replace"}
+    named = run_ddbguard("plan", str(renamed), "--stack-name", "orders-app", "--endpoint-url", moto, "--format", "json")
+    assert ("DDB030", "Orders", "fail") in {(f["rule_id"], f["logical_id"], f["status"]) for f in named.json()["findings"]}
+    both = run_ddbguard("plan", str(renamed), str(PLAN / "fresh-app.yaml"), "--stack-name", "x", "--endpoint-url", moto)
+    assert both.code == 2 and "--stack-name names one stack, but the input has 2" in both.stdout
 
 
 def test_denied_lookups_are_unknown(moto):

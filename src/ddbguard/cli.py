@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--region", help="target region (default: the session's region)")
     plan.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
     plan.add_argument("--parameters", metavar="FILE")
+    plan.add_argument("--stack-name", help="the deployed stack to compare a template file with (default: the file "
+                                           "stem; a cloud assembly names its stacks itself)")
     _report_options(plan)
 
     rules = commands.add_parser("rules", help="list the rule catalog")
@@ -249,7 +251,7 @@ def _plan(args: argparse.Namespace) -> int:
     except NoCredentialsError:
         return _fail("credentials: no AWS credentials found (set a profile with --profile or AWS_* variables)")
     report = run_plan(args.paths, config, session=session, endpoint_url=args.endpoint_url, region=args.region,
-                      parameters=parameters)
+                      parameters=parameters, stack_name=args.stack_name)
     return _deliver(report, args, config, engine="plan", unknown_fails=True)
 
 

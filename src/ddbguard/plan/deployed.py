@@ -15,7 +15,7 @@ from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.join import join
-from ddbguard.model import Evaluation, Report, Status
+from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.plan.diff import diff_stacks
 from ddbguard.plan.run import checked_stacks, enabled
 from ddbguard.live.collect import client_config, error_reason
@@ -89,13 +89,25 @@ class Lookups:
 
 
 def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | None = None, region: str | None = None,
-             parameters: dict | None = None, today: dt.date | None = None) -> Report:
+             parameters: dict | None = None, stack_name: str | None = None, today: dt.date | None = None) -> Report:
     new, errors = checked_stacks(paths, parameters, config)
     report = Report(errors=list(errors))
+    top_level = [s for s in new if s.stack.parent is None]
+    if stack_name is not None:
+        if len(top_level) != 1:
+            report.errors.append(InputError(" ".join(paths), f"--stack-name names one stack, but the input has "
+                                                              f"{len(top_level)}"))
+            return report
+        top_level[0].stack.stack_name = stack_name
     lookups = Lookups(session, endpoint_url, region)
     old_stacks, removed, evaluations = [], [], []
-    for stack in (s for s in new if s.stack.parent is None):
+    for stack in top_level:
         deployed = lookups.deployed_template(stack.stack.stack_name)
+        if deployed is None:
+            evaluations += [Evaluation("DDB031", stack.name, lid, Status.PASS,
+                                       f"stack {stack.stack.stack_name} is not deployed in {lookups.region}: "
+                                       "nothing to replace", "plan")
+                            for lid, r in stack.resolved["Resources"].items() if r.get("Type") in TABLE_TYPES]
         if isinstance(deployed, str):
             evaluations += [Evaluation(rule, stack.name, lid, Status.UNKNOWN, deployed, "plan")
                             for lid, r in stack.resolved["Resources"].items() if r.get("Type") in TABLE_TYPES

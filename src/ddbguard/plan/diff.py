@@ -16,7 +16,7 @@ from ddbguard.templates.resolve import TABLE_TYPES
 RETAINED = ("Retain", "RetainExceptOnCreate")
 
 
-def _tables(stack: CheckedStack) -> dict[str, dict]:
+def tables_of(stack: CheckedStack) -> dict[str, dict]:
     return {lid: r for lid, r in stack.resolved["Resources"].items() if r.get("Type") in TABLE_TYPES}
 
 
@@ -46,9 +46,19 @@ def replacement_changes(old: dict, new: dict) -> list[str]:
     return changes
 
 
+def removal(stack: CheckedStack, logical_id: str, resource: dict, how: str) -> Evaluation:
+    """DDB030 for a table that leaves the deployed stack: deleted unless its DeletionPolicy retains it."""
+    policy = resource.get("DeletionPolicy", "Delete")
+    if policy in RETAINED:
+        return Evaluation("DDB030", stack.name, logical_id, Status.PASS,
+                          f"{how}; DeletionPolicy {policy} keeps the table and its data", "diff")
+    return Evaluation("DDB030", stack.name, logical_id, Status.FAIL,
+                      f"{how}; DeletionPolicy {policy} deletes the table and its data", "diff", ("DeletionPolicy",))
+
+
 def diff_stacks(old: CheckedStack, new: CheckedStack) -> tuple[list[Evaluation], list[Evaluation]]:
     """(evaluations located in OLD: removed tables, evaluations located in NEW: changed tables)."""
-    old_tables, new_tables = _tables(old), _tables(new)
+    old_tables, new_tables = tables_of(old), tables_of(new)
     by_name = {(r.get("Properties") or {}).get("TableName"): lid for lid, r in new_tables.items()}
     removed, changed = [], []
     for logical_id, resource in old_tables.items():
@@ -58,19 +68,19 @@ def diff_stacks(old: CheckedStack, new: CheckedStack) -> tuple[list[Evaluation],
         renamed = by_name.get(name) if isinstance(name, str) else None
         how = (f"its logical id changes to {renamed}: CloudFormation creates that table (which fails while the name "
                f"{name} exists) and removes this one") if renamed else "it is no longer in the template"
-        policy = resource.get("DeletionPolicy", "Delete")
-        if policy in RETAINED:
-            removed.append(Evaluation("DDB030", old.name, logical_id, Status.PASS,
-                                      f"{how}; DeletionPolicy {policy} keeps the table and its data", "diff"))
-        else:
-            removed.append(Evaluation("DDB030", old.name, logical_id, Status.FAIL,
-                                      f"{how}; DeletionPolicy {policy} deletes the table and its data", "diff",
-                                      ("DeletionPolicy",)))
+        removed.append(removal(old, logical_id, resource, how))
     for logical_id, resource in new_tables.items():
         before = old_tables.get(logical_id)
         if before is None:
             continue
         problems, flips = [], []
+        if before.get("Type") != resource.get("Type"):
+            changed.append(Evaluation(
+                "DDB031", new.name, logical_id, Status.FAIL,
+                f"Type changes from {before.get('Type')} to {resource.get('Type')}: CloudFormation cannot update a "
+                "table into another type. Safe path: set DeletionPolicy Retain, remove the resource from the stack, "
+                "then import the table as the new type (resource import / `cdk import`)", "diff", ("Type",)))
+            continue
         changes = replacement_changes(before, resource)
         if changes and before.get("UpdateReplacePolicy", "Delete") != "Retain":
             problems.append(f"{'; '.join(changes)} forces replacement: the table is recreated empty and the old one is "

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from ddbguard.catalog import load_catalog
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report
-from ddbguard.plan.diff import diff_stacks
-from ddbguard.templates.load import load_inputs
+from ddbguard.plan.diff import RETAINED, diff_stacks, removal, tables_of
+from ddbguard.templates.load import Stack, load_inputs
 from ddbguard.templates.model import InputModel
 
 
@@ -24,24 +25,49 @@ def enabled(evaluations: list[Evaluation], config: Config) -> list[Evaluation]:
     return [e for e in evaluations if e.rule_id not in config.disabled_rules]
 
 
+def pair_key(stack: Stack, root: Path) -> tuple:
+    """What identifies a stack across OLD and NEW: its stack name in a cloud assembly, its path relative to
+    the directory given for a template file (never only its file stem), and for a nested stack its parent's
+    key and its resource's logical id."""
+    if stack.parent is not None:
+        return (*pair_key(stack.parent, root), stack.parent_logical_id)
+    if stack.assembly:
+        return ("stack", stack.stack_name)
+    file = Path(stack.file)
+    return ("file", file.relative_to(root).as_posix() if root.is_dir() and file.is_relative_to(root) else file.name)
+
+
 def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, parameters: dict | None = None,
              today: dt.date | None = None) -> Report:
     old, old_errors = checked_stacks(old_paths, parameters, config)
     new, new_errors = checked_stacks(new_paths, parameters, config)
     report = Report(errors=[*old_errors, *new_errors])
+    old_keys = {id(s): pair_key(s.stack, Path(old_paths[0])) for s in old}
+    new_by_key = {pair_key(s.stack, Path(new_paths[0])): s for s in new}
+    top_old = [s for s in old if s.stack.parent is None]
+    top_new = [s for s in new if s.stack.parent is None]
+    if len(top_old) == 1 and len(top_new) == 1:  # two template files: they are the same stack whatever their names
+        for stack in old:
+            old_keys[id(stack)] = (*pair_key(top_new[0].stack, Path(new_paths[0])),
+                                   *old_keys[id(stack)][len(pair_key(top_old[0].stack, Path(old_paths[0]))):])
+    removed, changed = [], []
+    paired = 0
+    for before in old:
+        after = new_by_key.get(old_keys[id(before)])
+        if after is not None:
+            paired += 1
+            gone, kept = diff_stacks(before, after)
+            removed += gone
+            changed += kept
+        elif before.stack.parent is not None and new_by_key.get(old_keys[id(before)][:-1]) is not None:
+            removed += removed_with_nested_stack(before)
+        # a top-level stack that leaves the app is not deleted by a deploy of the others
+    if old and new and not paired:
+        report.errors.append(InputError(f"{' '.join(old_paths)} {' '.join(new_paths)}",
+                                        "OLD and NEW share no stack (stacks are paired by stack name in a cloud "
+                                        "assembly and by path relative to the directory given)"))
     if not old and not old_errors:
         report.errors.append(InputError(" ".join(old_paths), "no stack in OLD to compare with"))
-    removed, changed = [], []
-    new_by_name = {stack.stack.stack_name: stack for stack in new}
-    if len(old) == 1 and len(new) == 1:  # two template files: they are the same stack whatever their names
-        new_by_name = {old[0].stack.stack_name: new[0]}
-    for before in old:
-        after = new_by_name.get(before.stack.stack_name)
-        if after is None:
-            continue  # a stack that leaves the app is not deleted by a deploy of the others
-        gone, kept = diff_stacks(before, after)
-        removed += gone
-        changed += kept
     today = today or dt.date.today()
     catalog = load_catalog()
     old_findings, _ = join(enabled(removed, config), old, catalog, config, today=today, with_expired=False)
@@ -49,3 +75,12 @@ def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, para
     report.findings = old_findings + new_findings
     report.errors += errors
     return report
+
+
+def removed_with_nested_stack(stack: CheckedStack) -> list[Evaluation]:
+    """A nested stack whose resource leaves its parent is deleted, and every table in it that is not retained."""
+    parent_resource = stack.stack.parent.template["Resources"].get(stack.stack.parent_logical_id) or {}
+    if parent_resource.get("DeletionPolicy") in RETAINED:
+        return []  # the nested stack itself is retained, and so is everything in it
+    how = f"its nested stack {stack.stack.parent_logical_id} is removed from {stack.stack.parent.name}"
+    return [removal(stack, logical_id, resource, how) for logical_id, resource in tables_of(stack).items()]

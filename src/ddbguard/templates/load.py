@@ -35,6 +35,7 @@ class Stack:
     source: dict | None = None  # the template as written, when `template` is its expansion by transforms
     origins: dict[str, str] = field(default_factory=dict)  # logical id made by Fn::ForEach -> its loop's key
     context: bool = False  # loaded only so that references to it resolve (pre-commit project context)
+    assembly: bool = False  # a stack artifact of a cloud assembly (its stack_name comes from the manifest)
 
     def __post_init__(self) -> None:
         self.stack_name = self.stack_name or self.name
@@ -247,6 +248,7 @@ def _load_assembly_stack(
         cdk_paths=_construct_paths(directory, artifact),
         account=account,
         region=region,
+        assembly=True,
     )
     if not _prepare(stack, directory, result):
         return
