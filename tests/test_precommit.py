@@ -23,9 +23,10 @@ def git(repo: Path, *args: str) -> None:
 def pre_commit(tmp_path_factory, guard_bin):
     home = tmp_path_factory.mktemp("pre-commit-home")  # the hook's own virtualenv is built once, here
 
-    def run(repo: Path, hook: str) -> subprocess.CompletedProcess:
+    def run(repo: Path, hook: str, *selection: str) -> subprocess.CompletedProcess:
         env = {**os.environ, "PRE_COMMIT_HOME": str(home), "CFN_GUARD_BIN": guard_bin}
-        return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files"],
+        return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook,
+                               *(selection or ("--all-files",))],
                               cwd=repo, env=env, capture_output=True, text=True, check=False)
 
     return run
@@ -60,3 +61,25 @@ def test_checkov_hook_needs_no_guard_binary(pre_commit, repo):
     result = pre_commit(repo, "ddbguard-checkov")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL table/Table" in result.stdout and "deletion protection is not enabled" in result.stdout
+
+
+def test_staged_template_is_checked_in_the_context_of_the_project(pre_commit, repo):
+    # The data stack is already committed; only the compute stack (which imports its table) is staged.
+    (repo / "stacks").mkdir()
+    (repo / "stacks" / "data.yaml").write_text((ROOT / "fixtures" / "precommit" / "data.yaml").read_text())
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "data stack")
+    (repo / "stacks" / "compute.yaml").write_text((ROOT / "fixtures" / "precommit" / "compute.yaml").read_text())
+    git(repo, "add", "stacks/compute.yaml")
+    staged = pre_commit(repo, "ddbguard", "--files", "stacks/compute.yaml")
+    assert staged.returncode == 0, staged.stdout + staged.stderr
+    assert "Passed" in staged.stdout
+
+    # A problem in the staged file is still found, and findings of the context are never reported.
+    (repo / "stacks" / "compute.yaml").write_text(
+        (ROOT / "fixtures" / "precommit" / "compute.yaml").read_text().replace("orders-table-name", "order-table-name"))
+    (repo / "stacks" / "data.yaml").write_text(BAD)  # not staged, not passed: context only
+    broken = pre_commit(repo, "ddbguard", "--files", "stacks/compute.yaml")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "FAIL compute/Handler" in broken.stdout and "imports 'order-table-name'" in broken.stdout
+    assert "data/" not in broken.stdout

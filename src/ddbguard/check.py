@@ -13,7 +13,7 @@ from ddbguard.engines.common import CheckedStack, EngineError
 from ddbguard.engines.graph import run_graph
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
-from ddbguard.templates.load import load_inputs
+from ddbguard.templates.load import TEMPLATE_SUFFIXES, load_inputs
 from ddbguard.templates.model import InputModel
 
 @dataclass
@@ -37,20 +37,28 @@ def selected_rules(config: Config) -> list[Rule]:
 
 
 def run_check(options: CheckOptions, config: Config) -> Report:
+    context = list(options.context or config.context)
+    if not context and options.ignore_non_templates:
+        context = git_tracked_templates()
     loaded = load_inputs(options.paths, ignore_non_templates=options.ignore_non_templates,
                          template_roots=tuple(Path(root) for root in options.template_roots),
-                         parameters=options.parameters, context=list(options.context))
+                         parameters=options.parameters, context=context)
     report = Report(errors=list(loaded.errors))
+    if not loaded.stacks and not loaded.errors and not options.ignore_non_templates:
+        report.errors.append(InputError(" ".join(options.paths), "no CloudFormation template to check"))
     model = InputModel(loaded.stacks, options.parameters, config.external_exports)
     stacks = [CheckedStack(stack, model.resolved(stack)) for stack in loaded.stacks]
+    given = [stack for stack in stacks if not stack.stack.context]
     rules = selected_rules(config)
     evaluations: dict[str, list[Evaluation]] = {}
-    cross_resource = run_graph(stacks, model, rules, config)
+    # Context stacks take part in the cross-resource graph; findings are reported for the given files only.
+    reported = {stack.name for stack in given}
+    cross_resource = [e for e in run_graph(stacks, model, rules, config) if e.stack in reported]
     engines = ("guard", "checkov") if options.engine == "both" else (options.engine,)
     with tempfile.TemporaryDirectory(prefix="ddbguard-") as workdir:
         for engine in engines:
             try:
-                evaluations[engine] = _run_engine(engine, stacks, rules, options, config, Path(workdir))
+                evaluations[engine] = _run_engine(engine, given, rules, options, config, Path(workdir))
             except EngineError as exc:
                 report.errors.append(InputError(engine, str(exc)))
     combined = (combine(evaluations) if evaluations else []) + cross_resource
@@ -58,6 +66,20 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     report.findings = findings
     report.errors.extend(join_errors)
     return report
+
+
+def git_tracked_templates() -> list[str]:
+    """The templates git tracks in the repository around the working directory (pre-commit's context)."""
+    import subprocess
+
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True,
+                             timeout=30).stdout.strip()
+        listed = subprocess.run(["git", "ls-files", "-z", "--", *(f"*{suffix}" for suffix in TEMPLATE_SUFFIXES)],
+                                cwd=top, capture_output=True, text=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []  # not in a git repository: the files given are all there is
+    return [str(Path(top) / name) for name in listed.split("\0") if name]
 
 
 def _run_engine(

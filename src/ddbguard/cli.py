@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--template-root", action="append", default=[], metavar="DIR",
                        help="where to look for nested stack templates whose TemplateURL is an S3 URL "
                             "(matched by path suffix; repeatable)")
+    check.add_argument("--context", action="append", default=[], metavar="PATH",
+                       help="more templates or directories loaded only so that references to them resolve; "
+                            "findings are reported for PATH only (repeatable; default: the config's `context`, and "
+                            "with --ignore-non-templates the templates git tracks)")
     check.add_argument("--ignore-non-templates", action="store_true",
                        help="skip files that are not CloudFormation templates instead of reporting them "
                             "(for pre-commit, which passes every YAML/JSON file)")
@@ -146,7 +150,8 @@ def _check(args: argparse.Namespace) -> int:
     config, parameters = _config_and_parameters(args)
     engine = args.engine or config.engine
     options = CheckOptions(paths=args.paths, engine=engine, parameters=parameters, guard_bin=args.guard_bin,
-                           ignore_non_templates=args.ignore_non_templates, template_roots=tuple(args.template_root))
+                           ignore_non_templates=args.ignore_non_templates, template_roots=tuple(args.template_root),
+                           context=tuple(args.context))
     report = run_check(options, config)
     return _deliver(report, args, config, engine=engine, unknown_fails=True)
 

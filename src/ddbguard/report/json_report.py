@@ -84,4 +84,8 @@ def merge_reports(paths: list[str]) -> tuple[Report, str]:
         merged.findings += [finding_from_dict(f) for f in data["findings"]]
         merged.errors += [InputError(e["file"], e["message"]) for e in data["errors"]]
         engines.append(data["tool"]["engine"])
+    # The same report (or overlapping ones) merged twice counts each finding and error once.
+    unique = {json.dumps(finding_to_dict(f), sort_keys=True): f for f in merged.findings}
+    merged.findings = list(unique.values())
+    merged.errors = list(dict.fromkeys(merged.errors))
     return merged, "+".join(dict.fromkeys(engines))
