@@ -47,7 +47,9 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     if not loaded.stacks and not loaded.errors and not options.ignore_non_templates:
         report.errors.append(InputError(" ".join(options.paths), "no CloudFormation template to check"))
     model = InputModel(loaded.stacks, options.parameters, config.external_exports)
-    stacks = [CheckedStack(stack, model.resolved(stack)) for stack in loaded.stacks]
+    resolved, shape_errors = model.resolve_all()
+    report.errors += [e for e in shape_errors if not any(s.file == e.file and s.context for s in loaded.stacks)]
+    stacks = [CheckedStack(stack, template) for stack, template in resolved]
     given = [stack for stack in stacks if not stack.stack.context]
     rules = selected_rules(config)
     evaluations: dict[str, list[Evaluation]] = {}

@@ -108,8 +108,8 @@ class Graph:
             if resource.get("Type") not in TABLE_TYPES:
                 continue
             properties = resource.get("Properties") or {}
-            indexes = {i.get("IndexName") for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
-                       for i in (properties.get(key) or []) if isinstance(i, dict)}
+            indexes = [i.get("IndexName") for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                       for i in _as_list(properties.get(key)) if isinstance(i, dict)]
             name = resolver.table_name(logical_id)
             self.tables[name] = Table(name, resolver.table_arn(logical_id), stack, logical_id,
                                       frozenset(i for i in indexes if isinstance(i, str)),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from importlib import resources
 from pathlib import Path
 
 from ddbguard.catalog import Rule
-from ddbguard.engines.common import CheckedStack, EngineError, applicable_resources, evaluation, join_messages
+from ddbguard.engines.common import (
+    CheckedStack, EngineError, applicable_resources, engine_input, evaluation, join_messages,
+)
 from ddbguard.model import Evaluation
 
 # checkov reaches for the network (package update check, Bridgecrew mappings) unless told not to.
@@ -40,18 +41,38 @@ def run_checkov(
     data_dir = workdir / "checkov-data"
     data_dir.mkdir()
     for index, stack in enumerate(stacks):
-        (data_dir / f"{index}.json").write_text(json.dumps(stack.resolved))
+        (data_dir / f"{index}.json").write_text(engine_input(stack.resolved), encoding="utf-8")
     EVIDENCE.clear()
     runner_filter = RunnerFilter(framework=["cloudformation"], checks=[rule.id for rule in rules])
+
+    def scan(folder: Path):
+        logging.disable(logging.WARNING)  # checkov logs parse trouble on the root logger
+        try:
+            return Runner().run(root_folder=str(folder), external_checks_dir=[checks_directory()],
+                                runner_filter=runner_filter)
+        finally:
+            logging.disable(logging.NOTSET)
+
+    reports, crashed = [], {}
     try:
-        report = Runner().run(root_folder=str(data_dir), external_checks_dir=[checks_directory()], runner_filter=runner_filter)
-    except Exception as exc:  # noqa: BLE001 - any checkov crash is one engine error, not a traceback
-        raise EngineError(f"checkov: the scan failed: {exc}") from None
+        reports.append(scan(data_dir))
+    except Exception:  # noqa: BLE001 - a crash on one template: scan each on its own to find it
+        for data_file in sorted(data_dir.iterdir()):
+            alone = workdir / f"checkov-alone-{data_file.stem}"
+            alone.mkdir()
+            data_file.rename(alone / data_file.name)
+            try:
+                reports.append(scan(alone))
+            except Exception as exc:  # noqa: BLE001 - that template is unknown; the others are still judged
+                crashed[data_file.name] = f"checkov failed on this template: {exc}"
+        if len(crashed) == len(stacks):
+            raise EngineError(f"checkov: the scan failed: {next(iter(crashed.values()))}") from None
 
     outcomes: dict[tuple[str, str, str], bool] = {}  # (file, rule id, logical id) -> passed
-    for passed, records in ((True, report.passed_checks), (False, report.failed_checks)):
-        for record in records:
-            outcomes[(Path(record.file_path).name, record.check_id, record.resource.split(".")[-1])] = passed
+    for report in reports:
+        for passed, records in ((True, report.passed_checks), (False, report.failed_checks)):
+            for record in records:
+                outcomes[(Path(record.file_path).name, record.check_id, record.resource.split(".")[-1])] = passed
 
     evaluations = []
     for index, stack in enumerate(stacks):
@@ -60,7 +81,8 @@ def run_checkov(
             for logical_id in applicable_resources(stack.resolved, rule):
                 passed = outcomes.get((file_name, rule.id, logical_id))
                 if passed is None:
-                    evaluations.append(evaluation(rule, stack, logical_id, "checkov", unknown="checkov did not evaluate this resource"))
+                    why = crashed.get(file_name, "checkov did not evaluate this resource")
+                    evaluations.append(evaluation(rule, stack, logical_id, "checkov", unknown=why))
                 elif passed:
                     evaluations.append(evaluation(rule, stack, logical_id, "checkov"))
                 else:

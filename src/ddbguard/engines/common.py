@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 
 from ddbguard.catalog import Rule
@@ -21,6 +23,22 @@ class CheckedStack:
     @property
     def name(self) -> str:
         return self.stack.name
+
+
+def engine_input(resolved: dict) -> str:
+    """What cfn-guard and checkov read: the resources only, as UTF-8 JSON that every parser accepts
+    (no NaN or Infinity, no escaped surrogate pairs)."""
+    return json.dumps({"Resources": _finite(resolved.get("Resources") or {})}, ensure_ascii=False)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def applicable_resources(template: dict, rule: Rule) -> list[str]:

@@ -12,7 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 from ddbguard.catalog import Rule
-from ddbguard.engines.common import CheckedStack, EngineError, applicable_resources, evaluation, join_messages
+from ddbguard.engines.common import (
+    CheckedStack, EngineError, applicable_resources, engine_input, evaluation, join_messages,
+)
 from ddbguard.model import Evaluation
 
 GUARD_PACKAGE = Path("node_modules/@cdklabs/cdk-validator-cfnguard/bin")
@@ -59,23 +61,28 @@ def run_guard(
     params.write_text(json.dumps({"ddbguard": {"encryption_level": encryption_level}}))
     # cfn-guard is single-threaded: give each core its own share of the templates.
     batches = min(len(stacks), os.cpu_count() or 1)
-    processes = []
-    for batch in range(batches):
-        data_dir = workdir / f"guard-data-{batch}"
-        data_dir.mkdir()
-        for index in range(batch, len(stacks), batches):
-            (data_dir / f"{index}.json").write_text(json.dumps(stacks[index].resolved))
-        command = [binary, "validate", "-d", str(data_dir), "-i", str(params), "-o", "json", "-S", "none", "-z"]
-        for rule in rules:
-            command += ["-r", str(policy_file(rule))]
-        output = workdir / f"guard-output-{batch}"
-        processes.append((_start(command, binary, output), output))
-    try:
-        results = [item for process, output in processes for item in _finish(process, output, binary)]
-    finally:
-        for process, _ in processes:
-            if process.poll() is None:
-                process.kill()
+    data_files = []
+    for index, stack in enumerate(stacks):
+        data_file = workdir / f"guard-data-{index % batches}" / f"{index}.json"
+        data_file.parent.mkdir(exist_ok=True)
+        data_file.write_text(engine_input(stack.resolved), encoding="utf-8")
+        data_files.append(data_file)
+    commands = [_command(binary, rules, params, ["-d", str(workdir / f"guard-data-{batch}")]) for batch in range(batches)]
+    results, unreadable = [], {}
+    for command, outcome in zip(commands, _run_all(commands, binary, workdir, "batch")):
+        if isinstance(outcome, list):
+            results += outcome
+            continue
+        # One file cfn-guard cannot read fails its whole batch: judge that batch's files one by one.
+        batch_files = [f for f in data_files if str(f.parent) == command[command.index("-d") + 1]]
+        singles = [_command(binary, rules, params, ["-d", str(f)]) for f in batch_files]
+        for data_file, single in zip(batch_files, _run_all(singles, binary, workdir, data_file_stem(command))):
+            if isinstance(single, list):
+                results += single
+            else:
+                unreadable[data_file.name] = single
+    if unreadable and len(unreadable) == len(stacks):
+        raise EngineError(f"{binary}: {next(iter(unreadable.values()))}")  # cfn-guard itself is broken
 
     failures_by_file: dict[str, dict[tuple[str, str], tuple[str, tuple]]] = {}
     for file_result in results:
@@ -94,13 +101,39 @@ def run_guard(
         for rule in rules:
             for logical_id in applicable_resources(stack.resolved, rule):
                 if failures is None:
-                    evaluations.append(evaluation(rule, stack, logical_id, "guard", unknown="cfn-guard returned no result for this template"))
+                    why = unreadable.get(f"{index}.json", "cfn-guard returned no result for this template")
+                    evaluations.append(evaluation(rule, stack, logical_id, "guard", unknown=why))
                 elif (rule.id, logical_id) in failures:
                     message, path = failures[(rule.id, logical_id)]
                     evaluations.append(evaluation(rule, stack, logical_id, "guard", failed=message, path=path))
                 else:
                     evaluations.append(evaluation(rule, stack, logical_id, "guard"))
     return evaluations
+
+
+def _command(binary: str, rules: list[Rule], params: Path, data: list[str]) -> list[str]:
+    command = [binary, "validate", *data, "-i", str(params), "-o", "json", "-S", "none", "-z"]
+    for rule in rules:
+        command += ["-r", str(policy_file(rule))]
+    return command
+
+
+def data_file_stem(command: list[str]) -> str:
+    return Path(command[command.index("-d") + 1]).name
+
+
+def _run_all(commands: list[list[str]], binary: str, workdir: Path, label: str) -> list[list | str]:
+    """Run the commands side by side; each gives cfn-guard's results, or the reason it failed."""
+    processes = []
+    for number, command in enumerate(commands):
+        output = workdir / f"guard-output-{label}-{number}"
+        processes.append((_start(command, binary, output), output))
+    try:
+        return [_finish(process, output, binary) for process, output in processes]
+    finally:
+        for process, _ in processes:
+            if process.poll() is None:
+                process.kill()
 
 
 def _start(command: list[str], binary: str, output: Path) -> subprocess.Popen:
@@ -112,17 +145,16 @@ def _start(command: list[str], binary: str, output: Path) -> subprocess.Popen:
         raise EngineError(f"{binary}: cannot run cfn-guard: {exc.strerror or exc}") from None
 
 
-def _finish(process: subprocess.Popen, output: Path, binary: str) -> list:
+def _finish(process: subprocess.Popen, output: Path, binary: str) -> list | str:
     process.wait()
     stdout = output.with_suffix(".out").read_text()
     if process.returncode not in _OK_EXIT_CODES:
         detail = (output.with_suffix(".err").read_text() or stdout).strip().splitlines()
-        raise EngineError(f"{binary}: cfn-guard failed with exit code {process.returncode}: "
-                          f"{detail[0] if detail else 'no output'}")
+        return f"cfn-guard failed with exit code {process.returncode}: {detail[0] if detail else 'no output'}"
     try:
         return json.loads(stdout)
     except json.JSONDecodeError:
-        raise EngineError(f"{binary}: cfn-guard printed output that is not JSON") from None
+        return "cfn-guard printed output that is not JSON"
 
 
 def _failing_resources(node: object, message: str = ""):

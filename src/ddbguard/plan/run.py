@@ -18,7 +18,8 @@ from ddbguard.templates.model import InputModel
 def checked_stacks(paths: list[str], parameters: dict | None, config: Config) -> tuple[list[CheckedStack], list]:
     loaded = load_inputs(paths, parameters=parameters)
     model = InputModel(loaded.stacks, parameters, config.external_exports)
-    return [CheckedStack(stack, model.resolved(stack)) for stack in loaded.stacks], loaded.errors
+    resolved, errors = model.resolve_all()
+    return [CheckedStack(stack, template) for stack, template in resolved], loaded.errors + errors
 
 
 def enabled(evaluations: list[Evaluation], config: Config) -> list[Evaluation]:

@@ -7,7 +7,7 @@ import re
 
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.model import Evaluation
-from ddbguard.resource_policy import principal_accounts
+from ddbguard.resource_policy import dig, principal_accounts
 from ddbguard.rules import verdict
 from ddbguard.templates.resolve import TABLE_TYPES
 
@@ -48,7 +48,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 if isinstance(r, dict)]
             statements = []
             for path, holder in holders:
-                raw = ((holder.get("ResourcePolicy") or {}).get("PolicyDocument") or {}).get("Statement")
+                raw = dig(holder, "ResourcePolicy", "PolicyDocument", "Statement")
                 items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
                 statements += [((*path, "ResourcePolicy", "PolicyDocument", "Statement", i), s)
                                for i, s in enumerate(items) if isinstance(s, dict) and s.get("Effect") == "Allow"]

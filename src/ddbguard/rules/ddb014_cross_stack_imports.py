@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ddbguard.graph import Graph
 from ddbguard.model import Evaluation
+from ddbguard.resource_policy import dig
 from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
 
 
@@ -26,7 +27,7 @@ def _table_contexts(resource: dict, patterns: tuple[str, ...]):
     properties = resource.get("Properties") or {}
     kind = resource.get("Type")
     if kind == "AWS::Lambda::Function":
-        variables = (properties.get("Environment") or {}).get("Variables") or {}
+        variables = dig(properties, "Environment", "Variables") or {}
         for name, value in variables.items() if isinstance(variables, dict) else []:
             if names_a_table(str(name), patterns):
                 yield value, ("Properties", "Environment", "Variables", name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ddbguard.graph import Graph
 from ddbguard.model import Evaluation
+from ddbguard.resource_policy import dig
 from ddbguard.rules import verdict
 
 METRICS = {"ThrottledRequests", "ReadThrottleEvents", "WriteThrottleEvents", "UserErrors", "SystemErrors"}
@@ -12,14 +13,15 @@ METRICS = {"ThrottledRequests", "ReadThrottleEvents", "WriteThrottleEvents", "Us
 def _watched_tables(alarm_properties: dict) -> set[str]:
     """Table names whose throttling or error metrics an alarm watches (plain or metric-math alarms)."""
     metrics = [alarm_properties] + [
-        ((m.get("MetricStat") or {}).get("Metric") or {}) for m in alarm_properties.get("Metrics") or []
-        if isinstance(m, dict)]
+        dig(m, "MetricStat", "Metric") for m in alarm_properties.get("Metrics") or []]
+    metrics = [m for m in metrics if isinstance(m, dict)]
     watched = set()
     for metric in metrics:
-        if metric.get("Namespace") == "AWS/DynamoDB" and metric.get("MetricName") in METRICS:
+        if metric.get("Namespace") == "AWS/DynamoDB" and str(metric.get("MetricName")) in METRICS:
             for dimension in metric.get("Dimensions") or []:
-                if isinstance(dimension, dict) and dimension.get("Name") == "TableName":
-                    watched.add(dimension.get("Value"))
+                if isinstance(dimension, dict) and dimension.get("Name") == "TableName" and isinstance(
+                        dimension.get("Value"), str):
+                    watched.add(dimension["Value"])
     return watched
 
 

@@ -7,7 +7,8 @@ configuration); a nested stack receives the `Parameters` its parent passes, and 
 
 from __future__ import annotations
 
-from ddbguard.templates.load import Stack
+from ddbguard.model import InputError
+from ddbguard.templates.load import Stack, shape_problem
 from ddbguard.templates.resolve import UNRESOLVED, Resolver, is_intrinsic, resolve_with
 
 _IN_PROGRESS = object()
@@ -37,6 +38,22 @@ class InputModel:
             self._resolvers[key] = resolver  # registered first: parameters may refer back (cycles end unresolved)
             resolver.parameters = self._parameters_for(stack)
         return self._resolvers[key]
+
+    def resolve_all(self) -> tuple[list[tuple[Stack, dict]], list[InputError]]:
+        """(stack, resolved template) for every stack whose resolved template still has a template's shape.
+
+        A value that resolves to the wrong shape (`Properties: !If [C, [1], [2]]`) is rejected by
+        CloudFormation too: an input error naming the file and the path.
+        """
+        resolved, errors = [], []
+        for stack in self.stacks:
+            template = self.resolved(stack)
+            problem = shape_problem(template)
+            if problem:
+                errors.append(InputError(stack.file, f"after resolving intrinsic functions, {problem}"))
+            else:
+                resolved.append((stack, template))
+        return resolved, errors
 
     def resolved(self, stack: Stack) -> dict:
         key = id(stack)

@@ -169,7 +169,8 @@ class Resolver:
             return self.parameter_value(args)
         if function == "Fn::GetAtt":
             parts = args.split(".", 1) if isinstance(args, str) else args
-            if isinstance(parts, list) and len(parts) == 2 and parts[0] in resources and isinstance(parts[1], str):
+            if isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], str) and parts[0] in resources \
+                    and isinstance(parts[1], str):
                 kind = _resource_type(resources[parts[0]])
                 if kind in TABLE_TYPES and parts[1] == "Arn":
                     return self.table_arn(parts[0])
