@@ -26,6 +26,9 @@ Resources:
       DeletionProtectionEnabled: true
 """
 TEMPLATE_FIXTURES = sorted(p for p in (FIXTURES / "templates").glob("ddb*/*") if p.suffix in (".yaml", ".json"))
+# Realistic templates (SAM, LanguageExtensions, includes, nested stacks, managed policies) with the
+# verdicts they must get; snippets and nested templates beside them declare none.
+CORPUS = sorted(p for p in (FIXTURES / "corpus").rglob("*.yaml") if "ddbguard-test:" in p.read_text())
 
 
 @dataclass

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEMPLATE_FIXTURES, expectations
+from conftest import CORPUS, TEMPLATE_FIXTURES, expectations
 from ddbguard.check import CheckOptions, run_check
 from ddbguard.config import parse_config
 from ddbguard.model import Status
 
-FIXTURE_IDS = [f"{p.parent.name}/{p.name}" for p in TEMPLATE_FIXTURES]
+CHECKED = TEMPLATE_FIXTURES + CORPUS
+FIXTURE_IDS = [f"{p.parent.name}/{p.name}" for p in CHECKED]
 
 
 def statuses(path: Path, engine: str) -> dict[tuple[str, str], Status]:
@@ -26,11 +27,11 @@ def statuses(path: Path, engine: str) -> dict[tuple[str, str], Status]:
 
 @pytest.fixture(scope="module")
 def results(guard_bin) -> dict[tuple[Path, str], dict]:
-    return {(path, engine): statuses(path, engine) for path in TEMPLATE_FIXTURES for engine in ("guard", "checkov")}
+    return {(path, engine): statuses(path, engine) for path in CHECKED for engine in ("guard", "checkov")}
 
 
 @pytest.mark.parametrize("engine", ["guard", "checkov"])
-@pytest.mark.parametrize("path", TEMPLATE_FIXTURES, ids=FIXTURE_IDS)
+@pytest.mark.parametrize("path", CHECKED, ids=FIXTURE_IDS)
 def test_fixture_expectations(results, path, engine):
     _, expected = expectations(path)
     got = results[(path, engine)]
@@ -40,7 +41,7 @@ def test_fixture_expectations(results, path, engine):
         assert {lid for (rid, lid), s in got.items() if rid == rule_id and s is Status.UNKNOWN} == sets.get("unknown", set())
 
 
-@pytest.mark.parametrize("path", TEMPLATE_FIXTURES, ids=FIXTURE_IDS)
+@pytest.mark.parametrize("path", CHECKED, ids=FIXTURE_IDS)
 def test_engines_agree_on_every_rule_and_resource(results, path):
     assert results[(path, "guard")] == results[(path, "checkov")]
 

@@ -110,7 +110,9 @@ def parse_statements(document: object, *, source: str, path: tuple = ()) -> tupl
 
 def _may_touch_dynamodb(fields: dict) -> bool:
     probe = Statement("Allow", actions=fields.get("actions") or (), not_actions=fields.get("not_actions"))
-    return probe.not_actions is not None or any(
+    if probe.not_actions is not None:
+        return not grants_no_dynamodb_action(probe)
+    return any(
         action_matches(pattern, "dynamodb:GetItem") or pattern.lower().startswith("dynamodb:")
         or action_matches(pattern, "dynamodb:\x00") for pattern in probe.actions)
 

@@ -57,17 +57,19 @@ def location_line(stack: CheckedStack, logical_id: str, path: tuple) -> int:
     """The line in the template as written. A resource that a SAM expansion created (HandlerRole) is
     located at the resource it came from (Handler)."""
     written = (stack.stack.source or stack.stack.template)["Resources"]
+    if logical_id in stack.stack.origins:  # made by Fn::ForEach or included: the loop or the include
+        return line_of(written, (stack.stack.origins[logical_id],))
     if logical_id not in written:
         origin = max((name for name in written if logical_id.startswith(name)), key=len, default=None)
         return line_of(written, (origin,)) if origin else getattr(written, "line", 0)
     return line_of(written, (logical_id, *path))
 
 
-def unresolved_message(resource: object, path: tuple) -> str | None:
+def unresolved_message(resource: object, path: tuple, parameters: object = None) -> str | None:
     """Say so when the failing value, or a value on the way to it, could not be resolved statically.
 
     Only the path itself is inspected: an unresolved value elsewhere in the resource is not the
-    reason this rule failed.
+    reason this rule failed. `parameters` (the template's) tell an SSM parameter from one without a value.
     """
     node = resource
     walked: list = []
@@ -76,7 +78,15 @@ def unresolved_message(resource: object, path: tuple) -> str | None:
         found = next((c for c in candidates if is_intrinsic(c)), None)
         if found is not None:
             dotted = ".".join(str(s) for s in walked)
-            return (f"cannot be verified statically: {dotted} is {json.dumps(found, separators=(',', ':'))}, "
+            shown = json.dumps(found, separators=(",", ":"))
+            declared = parameters.get(found.get("Ref")) if isinstance(parameters, dict) and isinstance(
+                found.get("Ref"), str) else None
+            kind = declared.get("Type") if isinstance(declared, dict) else None
+            if isinstance(kind, str) and kind.startswith("AWS::SSM::Parameter::"):
+                return (f"cannot be verified statically: {dotted} is {shown}, a parameter of type {kind} whose value "
+                        "CloudFormation reads from SSM at deploy time (its Default is the parameter's name); give "
+                        "the value with --parameters")
+            return (f"cannot be verified statically: {dotted} is {shown}, "
                     "which has no value from --parameters or a parameter Default")
         if step is None:
             return None
@@ -141,7 +151,8 @@ def join(
             remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
         )
         if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
-            finding.message = unresolved_message(resolved_resource, evaluation.path) or finding.message
+            finding.message = unresolved_message(resolved_resource, evaluation.path,
+                                                 stack.stack.template.get("Parameters")) or finding.message
         in_resource = next((s.reason for s in in_metadata[stack.name].get(evaluation.logical_id, [])
                             if s.rule == rule.id), None)
         _suppress(finding, in_resource or next((s.reason for s in active if _matches(s, finding)), None))

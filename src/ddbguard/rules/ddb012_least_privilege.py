@@ -64,7 +64,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
         own = [s for s in policy.statements if s.source == policy.logical_id]
         for statement in own:
             managed = statement.path[:2] == ("Properties", "ManagedPolicyArns")
-            prefix = f"the AWS managed policy {policy.managed_name(statement.path)} " if managed else ""
+            prefix = f"the AWS managed policy {policy.managed_name(statement.path)}: " if managed else ""
             problems += [(prefix + message, statement.path)
                          for message in statement_problems(statement, lambda_role=lambda_role)]
         unknown = [(f"{'.'.join(map(str, where))} {why}", where) for where, why in policy.unreadable]

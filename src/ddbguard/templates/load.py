@@ -12,9 +12,10 @@ from pathlib import Path
 from ddbguard.model import InputError
 from ddbguard.iam import aws_managed_policy_arns
 from ddbguard.templates.decode import DecodeError, decode_file, decode_text
+from ddbguard.templates.resolve import is_intrinsic
 from ddbguard.templates.transforms import (
     LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
-    serverless_without_transform, transforms_of,
+    included_resources, serverless_without_transform, transforms_of,
 )
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
@@ -388,7 +389,7 @@ def _url_text(url: object) -> str | None:
     if isinstance(url, dict) and len(url) == 1 and "Fn::Join" in url:
         value = url["Fn::Join"]
         if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], list):
-            return value[0].join(item if isinstance(item, str) else "${?}" for item in value[1])
+            return value[0].join(item if isinstance(item, str) else "${value}" for item in value[1])
     return None
 
 
@@ -405,13 +406,15 @@ def _prepare(stack: Stack, directory: Path, result: LoadResult) -> bool:
     written = stack.template
     try:
         template = expand_includes(written, directory, lambda url: find_by_url_suffix(url, (directory, *result.template_roots)))
+        stack.origins = included_resources(written, template) if isinstance(template.get("Resources"), dict) else {}
         serverless = serverless_without_transform(template)
         if serverless:
             raise TransformError(f"declares {', '.join(serverless)} of type AWS::Serverless::* but not "
                                  f"`Transform: {SAM_TRANSFORM}`, so CloudFormation rejects it")
         transforms = transforms_of(template)
         if LANGUAGE_EXTENSIONS in transforms:
-            template, stack.origins = expand_for_each(template, result.parameters if stack.parent is None else {})
+            template, loops = expand_for_each(template, result.parameters if stack.parent is None else {})
+            stack.origins.update(loops)
         if SAM_TRANSFORM in transforms:
             template = expand_sam(template, stack.region, aws_managed_policy_arns())
         problem = shape_problem(template)
@@ -438,7 +441,7 @@ def shape_problem(template: dict) -> str | None:
         return "Resources: must be a mapping"
     for section in _SECTIONS:
         if section in template and not isinstance(template[section], dict):
-            return f"{section}: must be a mapping"
+            return f"{section}: must be a mapping, not {_kind_name(template[section])}"
     for section in ("Parameters", "Outputs"):
         for name, entry in (template.get(section) or {}).items():
             if not isinstance(entry, dict):
@@ -446,15 +449,68 @@ def shape_problem(template: dict) -> str | None:
     for logical_id, resource in template["Resources"].items():
         where = f"Resources.{logical_id}"
         if not isinstance(resource, dict):
-            return f"{where}: a resource must be a mapping"
+            return f"{where}: a resource must be a mapping, not {_kind_name(resource)}"
         if not isinstance(resource.get("Type"), str):
             return f"{where}.Type: must be a resource type name"
         for key in ("Properties", "Metadata"):
             if key in resource and not isinstance(resource[key], dict):
-                return f"{where}.{key}: must be a mapping"
+                return f"{where}.{key}: must be a mapping, not {_kind_name(resource[key])}"
         for key in ("DeletionPolicy", "UpdateReplacePolicy", "Condition"):
             if key in resource and not isinstance(resource[key], (str, dict)):
                 return f"{where}.{key}: must be a name"
         if not isinstance(resource.get("DependsOn", []), (str, list)):
             return f"{where}.DependsOn: must be a name or a list of names"
+        for slot, kind, item_kind in _PROPERTY_SHAPES.get(resource["Type"], ()):
+            problem = _slot_problem(resource.get("Properties") or {}, slot, kind, item_kind)
+            if problem:
+                return f"{where}.Properties.{problem}"
     return None
+
+
+_MAPPING, _LIST = dict, list
+_TABLE_SLOTS = (
+    (("PointInTimeRecoverySpecification",), _MAPPING, None), (("SSESpecification",), _MAPPING, None),
+    (("StreamSpecification",), _MAPPING, None), (("ResourcePolicy",), _MAPPING, None),
+    (("ResourcePolicy", "PolicyDocument"), _MAPPING, None), (("KeySchema",), _LIST, _MAPPING),
+    (("AttributeDefinitions",), _LIST, _MAPPING), (("GlobalSecondaryIndexes",), _LIST, _MAPPING),
+    (("LocalSecondaryIndexes",), _LIST, _MAPPING), (("Replicas",), _LIST, _MAPPING),
+)
+_POLICY_SLOTS = ((("PolicyDocument",), _MAPPING, None),)
+# The properties rules read, by resource type: (path, shape, shape of each item of a list).
+_PROPERTY_SHAPES = {
+    "AWS::DynamoDB::Table": _TABLE_SLOTS,
+    "AWS::DynamoDB::GlobalTable": _TABLE_SLOTS,
+    "AWS::Lambda::Function": ((("Environment",), _MAPPING, None), (("Environment", "Variables"), _MAPPING, None)),
+    "AWS::IAM::Role": ((("Policies",), _LIST, _MAPPING), (("ManagedPolicyArns",), _LIST, None)),
+    "AWS::IAM::Policy": (*_POLICY_SLOTS, (("Roles",), _LIST, None)),
+    "AWS::IAM::ManagedPolicy": (*_POLICY_SLOTS, (("Roles",), _LIST, None)),
+    "AWS::IAM::RolePolicy": _POLICY_SLOTS,
+    "AWS::CloudFormation::Stack": ((("Parameters",), _MAPPING, None),),
+}
+
+
+def _slot_problem(properties: dict, slot: tuple, kind: type, item_kind: type | None) -> str | None:
+    """`path: must be a mapping` when the value at `slot` has the wrong shape; an intrinsic function
+    (resolved later, or unknown) is always allowed."""
+    value: object = properties
+    for step in slot:
+        if not isinstance(value, dict) or is_intrinsic(value) or step not in value:
+            return None
+        value = value[step]
+    dotted = ".".join(slot)
+    noun = "a mapping" if kind is dict else "a list"
+    if is_intrinsic(value):
+        return None
+    if not isinstance(value, kind):
+        return f"{dotted}: must be {noun}, not {_kind_name(value)}"
+    for index, item in enumerate(value if item_kind is not None else []):
+        if not (isinstance(item, item_kind) or is_intrinsic(item)):
+            return f"{dotted}.{index}: must be a mapping, not {_kind_name(item)}"
+    return None
+
+
+def _kind_name(value: object) -> str:
+    if value is None:
+        return "null"
+    return {str: "text", bool: "a boolean", int: "a number", float: "a number", list: "a list",
+            dict: "a mapping"}.get(type(value), type(value).__name__)

@@ -45,6 +45,13 @@ def expand_includes(template: dict, directory: Path, find_remote: Callable[[str]
     return _expand_includes(template, directory, find_remote, ())
 
 
+def included_resources(written: dict, expanded: dict) -> dict[str, str]:
+    """Logical ids that an AWS::Include snippet added to Resources -> the key that included them."""
+    if "Fn::Transform" not in (written.get("Resources") or {}):
+        return {}
+    return {logical_id: "Fn::Transform" for logical_id in expanded["Resources"] if logical_id not in written["Resources"]}
+
+
 def _expand_includes(node: object, directory: Path, find_remote, seen: tuple[Path, ...]) -> object:
     if isinstance(node, list):
         return [_expand_includes(item, directory, find_remote, seen) for item in node]
@@ -221,6 +228,20 @@ def prepare_for_sam(template: dict) -> dict:
     return prepared
 
 
+def local_applications(template: dict) -> dict[str, str]:
+    """AWS::Serverless::Application resources whose Location is a local template: logical id -> path.
+
+    SAM turns them into nested stacks; `sam package` would upload the local template, so ddbguard
+    follows it there instead of the placeholder.
+    """
+    resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
+    return {logical_id: resource["Properties"]["Location"] for logical_id, resource in resources.items()
+            if isinstance(resource, dict) and resource.get("Type") == "AWS::Serverless::Application"
+            and isinstance(resource.get("Properties"), dict)
+            and isinstance(resource["Properties"].get("Location"), str)
+            and "://" not in resource["Properties"]["Location"]}
+
+
 def _s3_or_placeholder(value: object) -> object:
     if isinstance(value, str) and value.startswith(("s3://", "https://")):
         return value
@@ -243,11 +264,16 @@ def expand_sam(template: dict, region: str | None, managed_policies: dict[str, s
     prepared = json.loads(json.dumps(prepare_for_sam(template)))
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # it prints notes about metrics and feature toggles
-            return translator.translate(prepared, parameter_values={},
-                                        get_managed_policy_map=lambda: dict(managed_policies))
+            expanded = translator.translate(prepared, parameter_values={},
+                                            get_managed_policy_map=lambda: dict(managed_policies))
     except InvalidDocumentException as exc:
         causes = "; ".join(dict.fromkeys(getattr(cause, "message", str(cause)) for cause in exc.causes))
         raise TransformError(f"AWS SAM template could not be expanded: {causes}") from None
     except Exception as exc:  # noqa: BLE001 - the translator raises many kinds; each is one input error
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         raise TransformError(f"AWS SAM template could not be expanded: {message}") from None
+    for logical_id, location in local_applications(template).items():
+        nested = expanded.get("Resources", {}).get(logical_id)
+        if isinstance(nested, dict) and isinstance(nested.get("Properties"), dict):
+            nested["Properties"]["TemplateURL"] = location
+    return expanded
