@@ -125,6 +125,14 @@ class Graph:
                                       has_stream=declared.get("stream"))
         return self.tables[name]
 
+    def defines_table(self, value: object) -> bool:
+        """The value is the name or the ARN of a table some stack of the input defines."""
+        if not isinstance(value, str):
+            return False
+        match = TABLE_ARN.match(value)
+        table = self.tables.get(match.group(3) if match and not match.group(4) else value)
+        return table is not None and table.stack is not None
+
     def table_of(self, value: object, stack: CheckedStack) -> Table | None:
         """The table a resolved value names: a table name, a table ARN, or None when it names no table."""
         if not isinstance(value, str) or not value:

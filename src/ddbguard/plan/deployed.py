@@ -19,7 +19,7 @@ from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.plan.diff import diff_stacks
 from ddbguard.plan.run import checked_stacks, enabled
 from ddbguard.live.collect import client_config, error_reason
-from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
+from ddbguard.rules import table_variables, verdict
 from ddbguard.templates.decode import DecodeError, decode_text
 from ddbguard.templates.load import Stack
 from ddbguard.templates.model import InputModel
@@ -164,11 +164,10 @@ def _names_taken(stack: CheckedStack, lookups: Lookups) -> list[Evaluation]:
 def _imports(stacks: list[CheckedStack], config: Config, lookups: Lookups) -> list[Evaluation]:
     """DDB032 and DDB033 for every function and policy that names a table the input does not define."""
     graph = Graph(stacks, InputModel([s.stack for s in stacks], None, config.external_exports), config.tables)
-    patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
     subjects: dict[tuple[str, str], tuple[CheckedStack, dict[str, set[str]]]] = {}  # -> (stack, {table: indexes})
     for function in graph.functions:
-        for variable, value in function.variables.items():
-            table = graph.table_of(value, function.stack) if names_a_table(str(variable), patterns) else None
+        for value in table_variables(graph, function, config).values():
+            table = graph.table_of(value, function.stack)
             if table is not None and table.stack is None:
                 subjects.setdefault((function.stack.name, function.logical_id), (function.stack, {}))[1].setdefault(
                     table.name, set())

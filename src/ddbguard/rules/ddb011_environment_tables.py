@@ -6,15 +6,14 @@ import json
 
 from ddbguard.graph import Graph, can_use
 from ddbguard.model import Evaluation
-from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
+from ddbguard.rules import table_variables, verdict
 from ddbguard.templates.resolve import is_intrinsic
 
 
 def evaluate(graph: Graph, config) -> list[Evaluation]:
-    patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
     evaluations = []
     for function in graph.functions:
-        variables = {k: v for k, v in function.variables.items() if names_a_table(str(k), patterns)}
+        variables = table_variables(graph, function, config)
         if not variables:
             continue
         problems, unknown = [], []

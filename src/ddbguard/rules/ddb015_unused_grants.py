@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from ddbguard.graph import Graph, can_use
 from ddbguard.model import Evaluation
-from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
+from ddbguard.rules import table_variables, verdict
 
 
 def evaluate(graph: Graph, config) -> list[Evaluation]:
-    patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
     evaluations = []
     for role in graph.roles:
         functions = graph.functions_using(role)
@@ -20,10 +19,9 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             continue
         named = set()
         for function in functions:
-            for variable, value in function.variables.items():
-                if names_a_table(str(variable), patterns):
-                    table = graph.table_of(value, function.stack)
-                    named.add(table.name if table else None)
+            for value in table_variables(graph, function, config).values():
+                table = graph.table_of(value, function.stack)
+                named.add(table.name if table else None)
         unused = sorted(set(granted) - named)
         problems = [(f"role {role.logical_id} may use table{'s' if len(unused) > 1 else ''} {', '.join(unused)}, which "
                      f"no function using it ({', '.join(f.logical_id for f in functions)}) names in its environment",
