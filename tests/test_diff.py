@@ -93,3 +93,26 @@ def test_inputs_that_share_no_stack_are_an_input_error(tmp_path):
     assert [e["message"] for e in result.json()["errors"]] == [
         "OLD and NEW share no stack (stacks are paired by stack name in a cloud assembly and by path relative to "
         "the directory given)"]
+
+
+def test_removing_a_cdk_nested_stack_deletes_its_tables(cdk_assembly, tmp_path):
+    import json
+    import shutil
+
+    changed = tmp_path / "cdk.out"
+    shutil.copytree(cdk_assembly, changed)
+    parent = changed / "ddbguard-data.template.json"
+    template = json.loads(parent.read_text())
+    nested = [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::CloudFormation::Stack"]
+    assert len(nested) == 1
+    del template["Resources"][nested[0]]
+    parent.write_text(json.dumps(template))
+    report = run_ddbguard("diff", str(cdk_assembly), str(changed), "--format", "json").json()
+    removed = {(f["stack"], f["logical_id"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB030"}
+    nested_template = json.loads((cdk_assembly / "ddbguarddataAuditA3370C02.nested.template.json").read_text())
+    tables = {lid: r for lid, r in nested_template["Resources"].items() if r["Type"].startswith("AWS::DynamoDB::")}
+    assert tables
+    assert removed == {("ddbguard-data/Audit", lid, "pass" if r.get("DeletionPolicy") == "Retain" else "fail")
+                       for lid, r in tables.items()}
+    assert all(f["message"].startswith(f"its nested stack {nested[0]} is removed from ddbguard-data")
+               for f in report["findings"] if f["rule_id"] == "DDB030")
