@@ -304,7 +304,7 @@ def test_a_run_that_finds_no_stack_is_exit_2(tmp_path, layout, message):
 def test_the_same_file_twice_is_checked_once(good, tmp_path):
     _, once, _ = check(good)
     _, twice, _ = check(good, good, good.parent)
-    assert twice["findings"] == once["findings"]
+    assert twice["findings"] == once["findings"] and twice["errors"] == []
     out = tmp_path / "report.json"
     out.write_text(json.dumps(once))
     merged = run_ddbguard("merge", str(out), str(out), "--format", "json").json()

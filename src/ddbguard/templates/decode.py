@@ -194,16 +194,19 @@ def _check_depth(data: object) -> None:
             pending.extend((value, depth + 1) for value in node if isinstance(value, (dict, list)))
 
 
-def decode_file(path: Path) -> object:
+def read_text(path: Path) -> str:
     try:
         if not path.is_file():
             raise DecodeError("not a regular file")
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise DecodeError("not a text file (cannot be decoded as UTF-8)") from None
     except OSError as exc:
         raise DecodeError(f"cannot read file: {exc.strerror or exc}") from None
-    return decode_text(text)
+
+
+def decode_file(path: Path) -> object:
+    return decode_text(read_text(path))
 
 
 def line_of(node: object, path: tuple) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ddbguard.model import InputError
 from ddbguard.iam import aws_managed_policy_arns
-from ddbguard.templates.decode import DecodeError, decode_file, decode_text
+from ddbguard.templates.decode import DecodeError, decode_file, decode_text, read_text
 from ddbguard.templates.resolve import is_intrinsic
 from ddbguard.templates.transforms import (
     LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
@@ -48,7 +48,7 @@ class LoadResult:
     errors: list[InputError] = field(default_factory=list)
     template_roots: tuple[Path, ...] = ()  # where S3 TemplateURLs of nested stacks are looked up
     parameters: dict[str, str] = field(default_factory=dict)  # for Fn::ForEach collections
-    seen: set[Path] = field(default_factory=set)  # files already loaded: a file named twice is checked once
+    seen: dict[Path, bool] = field(default_factory=dict)  # file -> a template? A file named twice is read once
 
 
 def is_template(data: object) -> bool:
@@ -74,13 +74,11 @@ def load_inputs(
     """
     result = LoadResult(template_roots=template_roots, parameters=dict(parameters or {}))
     for raw in paths:
-        before = (len(result.stacks), len(result.errors))
         path = Path(raw)
         if not path.exists():
             result.errors.append(InputError(raw, "no such file or directory"))
         elif path.is_dir():
-            _load_directory(path, result)
-            if (len(result.stacks), len(result.errors)) == before:
+            if not _load_directory(path, result):
                 what = "cloud assembly holds no stack" if (path / "manifest.json").is_file() else \
                     "no CloudFormation template found in this directory"
                 result.errors.append(InputError(raw, what))
@@ -115,22 +113,26 @@ def _make_names_unique(stacks: list[Stack]) -> None:
             stack.name = f"{stack.name} ({stack.file})"
 
 
-def _load_directory(path: Path, result: LoadResult) -> None:
+def _load_directory(path: Path, result: LoadResult) -> bool:
+    """Load every template below `path`; whether any was found (an error about one counts)."""
+    before = (len(result.stacks), len(result.errors))
     if (path / "manifest.json").is_file():
         load_cloud_assembly(path, result)
-        return
+        return (len(result.stacks), len(result.errors)) != before
     if (path / "tree.json").is_file() or (path / "cdk.out").is_file():
         result.errors.append(InputError(str(path), "looks like a cdk.out cloud assembly but has no manifest.json"))
-        return
+        return True
+    found = False
     for root, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
         for directory in list(dirs):
             if (Path(root) / directory / "manifest.json").is_file():
-                load_cloud_assembly(Path(root) / directory, result)
+                found |= _load_directory(Path(root) / directory, result)
                 dirs.remove(directory)
         for name in sorted(files):
             if name.endswith(TEMPLATE_SUFFIXES) and _is_regular_file(Path(root) / name):
-                _load_template_file(Path(root) / name, result, explicit=False)
+                found |= _load_template_file(Path(root) / name, result, explicit=False)
+    return found or (len(result.stacks), len(result.errors)) != before
 
 
 def _is_regular_file(path: Path) -> bool:
@@ -141,43 +143,40 @@ def _is_regular_file(path: Path) -> bool:
         return True  # a dangling link: reading it reports the problem
 
 
-def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> None:
+def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> bool:
     """Load one file. `explicit`: the user named it as a template, so anything else is an error.
 
     Otherwise (directory scans, pre-commit) a file that is not a CloudFormation template, even one
     that does not decode (tsconfig.json with comments, a Helm chart, `!reference`), is skipped; a file
-    that is meant as a template but is broken is still an error, never a silent pass.
+    that is meant as a template but is broken is still an error, never a silent pass. Returns whether
+    the file is a template (a file read before answers as it did then).
     """
     resolved = path.resolve()
     if resolved in result.seen:
-        return
-    result.seen.add(resolved)
+        return result.seen[resolved]
+    result.seen[resolved] = False
     if not _is_regular_file(path):
         if explicit:
             result.errors.append(InputError(str(path), "not a regular file"))
-        return
+        return False
     text = ""
     try:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise DecodeError("not a text file (cannot be decoded as UTF-8)") from None
-        except OSError as exc:
-            raise DecodeError(f"cannot read file: {exc.strerror or exc}") from None
+        text = read_text(path)
         data = decode_text(text)
     except DecodeError as exc:
         if explicit or _TEMPLATE_TEXT.search(text):
             result.errors.append(InputError(str(path), str(exc)))
-        return
+        return bool(_TEMPLATE_TEXT.search(text))
     if not is_template(data):
         if explicit or looks_like_template(data):
             result.errors.append(InputError(str(path), "not a CloudFormation template (no Resources mapping)"))
-        return
+        return looks_like_template(data)
+    result.seen[resolved] = True
     stack = Stack(name=path.stem.removesuffix(".template"), file=str(path), template=data)
-    if not _prepare(stack, path.parent, result):
-        return
-    result.stacks.append(stack)
-    _load_nested_stacks(stack, path.parent, result)
+    if _prepare(stack, path.parent, result):
+        result.stacks.append(stack)
+        _load_nested_stacks(stack, path.parent, result)
+    return True
 
 
 def load_cloud_assembly(directory: Path, result: LoadResult) -> None:
@@ -231,7 +230,7 @@ def _load_assembly_stack(
     template_path = directory / artifact["properties"]["templateFile"]
     if template_path.resolve() in result.seen:
         return
-    result.seen.add(template_path.resolve())
+    result.seen[template_path.resolve()] = True
     try:
         template = decode_file(template_path)
     except DecodeError as exc:
