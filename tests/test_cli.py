@@ -110,7 +110,8 @@ def test_cloud_assembly_without_manifest(tmp_path, compliant):
 
 
 def test_missing_guard_binary_is_one_clear_line(tmp_path, compliant):
-    result = run_ddbguard("check", str(compliant), env={"CFN_GUARD_BIN": str(tmp_path / "no-cfn-guard")})
+    result = run_ddbguard("check", str(compliant), "--engine", "guard",
+                          env={"CFN_GUARD_BIN": str(tmp_path / "no-cfn-guard")})
     assert result.code == 2
     assert "Traceback" not in result.stdout + result.stderr
     assert (f"  guard: {tmp_path / 'no-cfn-guard'}: cfn-guard binary given by CFN_GUARD_BIN does not exist "
@@ -121,7 +122,7 @@ def test_guard_binary_that_is_not_cfn_guard(tmp_path, compliant):
     fake = tmp_path / "cfn-guard"
     fake.write_text("#!/bin/sh\necho boom >&2\nexit 3\n")
     fake.chmod(0o755)
-    result = run_ddbguard("check", str(compliant), "--guard-bin", str(fake))
+    result = run_ddbguard("check", str(compliant), "--engine", "guard", "--guard-bin", str(fake))
     assert result.code == 2
     assert f"  guard: {fake}: cfn-guard failed with exit code 3: boom" in result.stdout
 

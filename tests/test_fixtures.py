@@ -14,6 +14,7 @@ from ddbguard.config import parse_config
 from ddbguard.model import Status
 
 CHECKED = TEMPLATE_FIXTURES + CORPUS
+ENGINES = ("builtin", "guard", "checkov")
 FIXTURE_IDS = [f"{p.parent.name}/{p.name}" for p in CHECKED]
 
 
@@ -27,10 +28,10 @@ def statuses(path: Path, engine: str) -> dict[tuple[str, str], Status]:
 
 @pytest.fixture(scope="module")
 def results(guard_bin) -> dict[tuple[Path, str], dict]:
-    return {(path, engine): statuses(path, engine) for path in CHECKED for engine in ("guard", "checkov")}
+    return {(path, engine): statuses(path, engine) for path in CHECKED for engine in ENGINES}
 
 
-@pytest.mark.parametrize("engine", ["guard", "checkov"])
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("path", CHECKED, ids=FIXTURE_IDS)
 def test_fixture_expectations(results, path, engine):
     _, expected = expectations(path)
@@ -43,7 +44,7 @@ def test_fixture_expectations(results, path, engine):
 
 @pytest.mark.parametrize("path", CHECKED, ids=FIXTURE_IDS)
 def test_engines_agree_on_every_rule_and_resource(results, path):
-    assert results[(path, "guard")] == results[(path, "checkov")]
+    assert results[(path, "builtin")] == results[(path, "guard")] == results[(path, "checkov")]
 
 
 def test_every_rule_has_good_and_bad_fixtures():

@@ -16,10 +16,13 @@ from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.templates.load import TEMPLATE_SUFFIXES, load_inputs
 from ddbguard.templates.model import InputModel
 
+ENGINE_SETS = {"all": ("builtin", "guard", "checkov"), "both": ("guard", "checkov")}
+
+
 @dataclass
 class CheckOptions:
     paths: list[str]
-    engine: str = "guard"
+    engine: str = "builtin"
     parameters: dict[str, str] | None = None
     guard_bin: str | None = None
     ignore_non_templates: bool = False
@@ -56,7 +59,7 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     # Context stacks take part in the cross-resource graph; findings are reported for the given files only.
     reported = {stack.name for stack in given}
     cross_resource = [e for e in run_graph(stacks, model, rules, config) if e.stack in reported]
-    engines = ("guard", "checkov") if options.engine == "both" else (options.engine,)
+    engines = ENGINE_SETS.get(options.engine, (options.engine,))
     with tempfile.TemporaryDirectory(prefix="ddbguard-") as workdir:
         for engine in engines:
             try:
@@ -87,6 +90,10 @@ def git_tracked_templates() -> list[str]:
 def _run_engine(
     engine: str, stacks: list[CheckedStack], rules: list[Rule], options: CheckOptions, config: Config, workdir: Path
 ) -> list[Evaluation]:
+    if engine == "builtin":
+        from ddbguard.engines.builtin import run_builtin
+
+        return run_builtin(stacks, rules, config)
     if engine == "guard":
         from ddbguard.engines.guard import find_guard_binary, run_guard
 
@@ -94,7 +101,7 @@ def _run_engine(
                          encryption_level=config.encryption_level, workdir=workdir)
     from ddbguard.engines.checkov import run_checkov
 
-    return run_checkov(stacks, rules, encryption_level=config.encryption_level, workdir=workdir)
+    return run_checkov(stacks, rules, config, workdir=workdir)
 
 
 def combine(by_engine: dict[str, list[Evaluation]]) -> list[Evaluation]:

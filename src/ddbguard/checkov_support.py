@@ -1,71 +1,71 @@
-"""Shared base for the checkov checks in `checks/` (checkov executes each check file on its own).
+"""The bridge that lets checkov run ddbguard's rule predicates through its own check API.
 
-The checks work under plain `checkov --external-checks-dir checks` as well as inside ddbguard. When
-ddbguard runs them, each failing check leaves its reason in EVIDENCE, because checkov's
-CloudFormation records do not carry a check's details.
+Each file in `checks/` is one line, `check = register_check(__file__)`: the file's stem names the
+rule, whose predicate (rules/<stem>/predicate.py) decides. Inside ddbguard, the checkov engine hands
+checkov resources whose Metadata carries what checkov leaves out of a check's input (DeletionPolicy,
+UpdateReplacePolicy) and the run's configuration (`ddbguard:attributes`, `ddbguard:config`). Run
+standalone (`checkov --external-checks-dir checks`), a check reads those attributes from the template
+file itself and the encryption level from DDBGUARD_ENCRYPTION_LEVEL.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 
 from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
 from checkov.common.models.enums import CheckCategories, CheckResult
 
 from ddbguard.catalog import load_catalog
-from ddbguard.resource_policy import Problem, dig
+from ddbguard.engines.builtin import predicate
+from ddbguard.engines.checkov import ATTRIBUTES, CONFIG
 from ddbguard.templates.decode import DecodeError, decode_file
 
-
-__all__ = ["EVIDENCE", "TRUE_VALUES", "DdbguardCheck", "Problem", "dig", "replicas"]  # what the checks import
-
-# (rule id, "<scanned file>:<type>:<logical id>") -> the problems found, for the run in progress
-EVIDENCE: dict[tuple[str, str], list[Problem]] = {}
-
-TRUE_VALUES = (True, "true")  # CloudFormation accepts the string "true" for booleans
+RESOURCE_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy")
 
 
 class DdbguardCheck(BaseResourceCheck):
-    rule_id = ""
-
-    def __init__(self) -> None:
-        rule = load_catalog()[self.rule_id]
-        super().__init__(
-            name=rule.title,
-            id=rule.id,
-            categories=[CheckCategories.BACKUP_AND_RECOVERY],
-            supported_resources=list(rule.resource_types),
-        )
-
-    def problems(self, resource: dict) -> list[Problem]:
-        raise NotImplementedError
+    def __init__(self, stem: str) -> None:
+        self.rule = next(rule for rule in load_catalog().values() if rule.stem == stem)
+        self.problems = predicate(self.rule)
+        super().__init__(name=self.rule.title, id=self.rule.id, categories=[CheckCategories.BACKUP_AND_RECOVERY],
+                         supported_resources=list(self.rule.resource_types))
 
     def scan_resource_conf(self, conf: dict) -> CheckResult:
-        found = self.problems(without_line_marks(conf))
-        if found:
-            EVIDENCE[(self.id, self.entity_path)] = found
+        resource = without_line_marks(conf)
+        metadata = resource.get("Metadata") if isinstance(resource.get("Metadata"), dict) else {}
+        attributes = metadata.get(ATTRIBUTES)
+        resource.update(attributes if isinstance(attributes, dict) else self._attributes_from_file())
+        settings = metadata.get(CONFIG) if isinstance(metadata.get(CONFIG), dict) else {
+            "encryption_level": os.environ.get("DDBGUARD_ENCRYPTION_LEVEL", "aws-managed")}
+        found = self.problems(resource, SimpleNamespace(**settings))
+        if any(not problem.unknown for problem in found):
             return CheckResult.FAILED
-        EVIDENCE.pop((self.id, self.entity_path), None)
-        return CheckResult.PASSED
+        return CheckResult.UNKNOWN if found else CheckResult.PASSED
 
-    def raw_resource(self) -> dict | None:
-        """The resource as written, with the attributes checkov leaves out of `conf`.
+    def _attributes_from_file(self) -> dict:
+        """Standalone checkov: DeletionPolicy and UpdateReplacePolicy from the template file itself.
 
-        checkov hands a check only Type, Properties and Metadata; DeletionPolicy and
-        UpdateReplacePolicy live beside them. The CloudFormation runner's frame holds the absolute
-        template path and the logical id, so read the resource from the file itself.
+        checkov hands a check only Type, Properties and Metadata; its CloudFormation runner's frame
+        holds the template's path and the logical id.
         """
         frame = inspect.currentframe()
         while frame is not None:
             local = frame.f_locals
             if isinstance(local.get("file_abs_path"), (str, Path)) and isinstance(local.get("resource_name"), str):
-                resources = _decoded_resources(str(local["file_abs_path"]))
-                resource = resources.get(local["resource_name"]) if resources else None
-                return resource if isinstance(resource, dict) else None
+                resource = (_decoded_resources(str(local["file_abs_path"])) or {}).get(local["resource_name"])
+                return {key: resource[key] for key in RESOURCE_ATTRIBUTES if isinstance(resource, dict)
+                        and key in resource}
             frame = frame.f_back
-        return None
+        return {}
+
+
+def register_check(check_file: str) -> DdbguardCheck:
+    """The check for the rule whose stem is the file's name (checkov registers it on creation)."""
+    return DdbguardCheck(Path(check_file).stem)
 
 
 @lru_cache(maxsize=256)
@@ -75,14 +75,6 @@ def _decoded_resources(path: str) -> dict | None:
     except DecodeError:
         return None
     return template.get("Resources") if isinstance(template, dict) else None
-
-
-def replicas(resource: dict) -> list[tuple[tuple, object]]:
-    """(path, replica) for each replica of a GlobalTable; an unusable Replicas value is one entry."""
-    value = (resource.get("Properties") or {}).get("Replicas")
-    if not isinstance(value, list) or not value:
-        return [(("Properties", "Replicas"), value)]
-    return [(("Properties", "Replicas", index), replica) for index, replica in enumerate(value)]
 
 
 def without_line_marks(value: object) -> object:

@@ -10,6 +10,8 @@ from ddbguard import __version__
 from ddbguard.model import Severity
 from ddbguard.report import FORMATS
 
+ENGINES = ("builtin", "guard", "checkov", "all", "both")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -22,7 +24,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Check synthesized templates against the rule catalog. Exit codes: 0 no failure at or above "
                     "--fail-on, 1 failures (or unknowns), 2 usage error or an input that could not be checked.")
     check.add_argument("paths", nargs="+", metavar="PATH", help="cdk.out directory, template file or directory")
-    check.add_argument("--engine", choices=("guard", "checkov", "both"), help="default: guard (or the config's engine)")
+    check.add_argument("--engine", choices=ENGINES,
+                       help="builtin (default, or the config's engine): the rules' Python predicates, in-process; "
+                            "guard: cfn-guard; checkov: checkov (pip install 'ddbguard[checkov]'); all: every engine, "
+                            "and disagreements reported; both: guard and checkov")
     check.add_argument("--parameters", metavar="FILE",
                        help="CloudFormation parameters JSON (as for create-stack --parameters file://FILE)")
     check.add_argument("--guard-bin", metavar="PATH", help="cfn-guard binary (default: $CFN_GUARD_BIN, the pinned "

@@ -32,7 +32,7 @@ class Suppression:
 @dataclass
 class Config:
     source: str | None = None
-    engine: str = "guard"
+    engine: str = "builtin"
     fail_on: Severity | None = None
     encryption_level: str = "aws-managed"
     trusted_accounts: tuple[str, ...] = ()
@@ -125,7 +125,7 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
     suppression_lines = suppression_lines or {}
     return Config(
         source=source,
-        engine=data.get("engine", "guard"),
+        engine=data.get("engine", "builtin"),
         fail_on=Severity(data["fail_on"]) if "fail_on" in data else None,
         encryption_level=data.get("encryption_level", "aws-managed"),
         trusted_accounts=tuple(data.get("trusted_accounts", ())),

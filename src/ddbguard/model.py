@@ -37,6 +37,25 @@ class ExitCode(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class Unknown:
+    """A value that could not be read (a denied AWS call, an unresolvable value), and why."""
+
+    reason: str
+
+    def __bool__(self) -> bool:  # an Unknown is never mistaken for a present value
+        return False
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a rule's predicate found: a failure at `path`, or (`unknown`) a value it could not judge."""
+
+    message: str
+    path: tuple[str | int, ...] = ()
+    unknown: bool = False
+
+
+@dataclass(frozen=True)
 class LiveResource:
     """Where a live finding is: the account, region, ARN and name of a table or function."""
 

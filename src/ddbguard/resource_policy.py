@@ -5,16 +5,9 @@ from __future__ import annotations
 import re
 
 from ddbguard.actions import may_reach_control_plane
+from ddbguard.rules.table import dig
 
 Problem = tuple[str, tuple]  # (message, path)
-
-
-def dig(value: object, *keys: str) -> object:
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 _PRINCIPAL_KINDS = {"AWS", "Service", "Federated", "CanonicalUser"}

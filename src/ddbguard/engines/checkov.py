@@ -1,48 +1,77 @@
-"""Run ddbguard's checkov checks in-process over resolved templates, offline and with no other checks."""
+"""Run ddbguard's checks in-process through checkov, offline and with no other checks.
+
+checkov decides pass or fail by running each rule's predicate through its check API (checks/). The
+configuration and the attributes checkov leaves out of a check's input travel in the data itself
+(each resource's Metadata), never through the environment; a failure's messages come from the same
+predicate, read in-process.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
 from ddbguard.catalog import Rule
+from ddbguard.config import Config
+from ddbguard.engines.builtin import predicate
 from ddbguard.engines.common import (
-    CheckedStack, EngineError, applicable_resources, engine_input, evaluation, join_messages,
+    CheckedStack, EngineError, applicable_resources, engine_input, evaluation, evaluation_of,
 )
 from ddbguard.model import Evaluation
 
 # checkov reaches for the network (package update check, Bridgecrew mappings) unless told not to.
 _OFFLINE_ENVIRONMENT = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE", "SKIP_MAPPING": "TRUE"}
+ATTRIBUTES = "ddbguard:attributes"  # Metadata key: the resource attributes checkov does not pass to a check
+CONFIG = "ddbguard:config"  # Metadata key: the settings of the run
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What the predicates read from the configuration (all of it crosses into checkov as data)."""
+
+    encryption_level: str
 
 
 def checks_directory() -> str:
     return str(resources.files("ddbguard.checks"))
 
 
-def run_checkov(
-    stacks: list[CheckedStack], rules: list[Rule], *, encryption_level: str, workdir: Path
-) -> list[Evaluation]:
+def checkov_input(resolved: dict, settings: _Settings) -> str:
+    """The resources as checkov reads them, each carrying the run's settings and its DeletionPolicy and
+    UpdateReplacePolicy in its Metadata (checkov gives a check only Type, Properties and Metadata)."""
+    data = json.loads(engine_input(resolved))
+    for resource in data["Resources"].values():
+        metadata = resource.get("Metadata") if isinstance(resource.get("Metadata"), dict) else {}
+        metadata[ATTRIBUTES] = {key: resource[key] for key in ("DeletionPolicy", "UpdateReplacePolicy")
+                                 if key in resource}
+        metadata[CONFIG] = asdict(settings)
+        resource["Metadata"] = metadata
+    return json.dumps(data, ensure_ascii=False)
+
+
+def run_checkov(stacks: list[CheckedStack], rules: list[Rule], config: Config, *, workdir: Path) -> list[Evaluation]:
     rules = [rule for rule in rules if "checkov" in rule.engines]
     if not rules or not stacks:
         return []
-    os.environ.update(_OFFLINE_ENVIRONMENT)
-    os.environ["DDBGUARD_ENCRYPTION_LEVEL"] = encryption_level
+    for name, value in _OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
     logging.getLogger("checkov").setLevel(logging.CRITICAL)
     try:
         from checkov.cloudformation.runner import Runner
         from checkov.runner_filter import RunnerFilter
+    except ImportError:
+        raise EngineError("checkov is not installed: `pip install 'ddbguard[checkov]'` (or use the default "
+                          "--engine builtin)") from None
 
-        from ddbguard.checkov_support import EVIDENCE
-    except ImportError as exc:  # pragma: no cover - checkov is a dependency
-        raise EngineError(f"checkov: cannot import: {exc}") from None
-
+    settings = _Settings(encryption_level=config.encryption_level)
     data_dir = workdir / "checkov-data"
     data_dir.mkdir()
     for index, stack in enumerate(stacks):
-        (data_dir / f"{index}.json").write_text(engine_input(stack.resolved), encoding="utf-8")
-    EVIDENCE.clear()
+        (data_dir / f"{index}.json").write_text(checkov_input(stack.resolved, settings), encoding="utf-8")
     runner_filter = RunnerFilter(framework=["cloudformation"], checks=[rule.id for rule in rules])
 
     def scan(folder: Path):
@@ -85,10 +114,10 @@ def run_checkov(
                     evaluations.append(evaluation(rule, stack, logical_id, "checkov", unknown=why))
                 elif passed:
                     evaluations.append(evaluation(rule, stack, logical_id, "checkov"))
-                else:
-                    resource_type = stack.resolved["Resources"][logical_id]["Type"]
-                    problems = EVIDENCE.get((rule.id, f"/{file_name}:{resource_type}:{logical_id}")) or [
-                        ("the checkov check failed", ())]
-                    evaluations.append(evaluation(rule, stack, logical_id, "checkov", path=problems[0][1],
-                                                  failed=join_messages(message for message, _ in problems)))
+                else:  # checkov's verdict; the reasons from the same predicate
+                    found = [p for p in predicate(rule)(stack.resolved["Resources"][logical_id], settings)
+                             if not p.unknown]
+                    evaluations.append(evaluation_of(rule.id, stack.name, logical_id, found, "checkov")
+                                       if found else evaluation(rule, stack, logical_id, "checkov",
+                                                                failed="the checkov check failed"))
     return evaluations

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from ddbguard.catalog import Rule
-from ddbguard.model import Evaluation, Status
+from ddbguard.model import Evaluation, LiveResource, Problem, Status
 from ddbguard.templates.load import Stack
 
 
@@ -52,6 +52,20 @@ def applicable_resources(template: dict, rule: Rule) -> list[str]:
 def join_messages(messages) -> str:
     """All distinct reasons one resource failed a rule, in the order they were found."""
     return "; ".join(dict.fromkeys(m for m in messages if m))
+
+
+def evaluation_of(rule_id: str, stack: str, logical_id: str, problems: list[Problem], engine: str, *,
+                  live: LiveResource | None = None) -> Evaluation:
+    """The one verdict builder: fail with every problem found, else unknown with every reason, else pass."""
+    failed = [p for p in problems if not p.unknown]
+    unknown = [p for p in problems if p.unknown]
+    if failed:
+        return Evaluation(rule_id, stack, logical_id, Status.FAIL, join_messages(p.message for p in failed), engine,
+                          failed[0].path, live=live)
+    if unknown:
+        return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, join_messages(p.message for p in unknown),
+                          engine, unknown[0].path, live=live)
+    return Evaluation(rule_id, stack, logical_id, Status.PASS, "compliant", engine, live=live)
 
 
 def evaluation(

@@ -43,7 +43,10 @@ def find_guard_binary(explicit: str | None = None) -> str:
     if on_path:
         return on_path
     raise EngineError(
-        "cfn-guard: binary not found (run `make setup`, set CFN_GUARD_BIN or --guard-bin, or use --engine checkov)"
+        "cfn-guard: binary not found. The default --engine builtin needs none; for --engine guard, install "
+        "cfn-guard 3 (its release binary, `cargo install cfn-guard`, or `npm install "
+        "@cdklabs/cdk-validator-cfnguard`, which ships it) and put it on PATH or name it with CFN_GUARD_BIN or "
+        "--guard-bin"
     )
 
 

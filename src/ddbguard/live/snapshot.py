@@ -5,16 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ddbguard.iam import Statement
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """A value that could not be read, and why (the AWS error code and the call)."""
-
-    reason: str
-
-    def __bool__(self) -> bool:  # an Unknown is never mistaken for a present value
-        return False
+from ddbguard.model import Unknown
 
 
 def known(value: object) -> bool:

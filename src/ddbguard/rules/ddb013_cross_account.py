@@ -7,7 +7,8 @@ import re
 
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.model import Evaluation
-from ddbguard.resource_policy import dig, principal_accounts
+from ddbguard.resource_policy import principal_accounts
+from ddbguard.rules.table import dig
 from ddbguard.rules import verdict
 from ddbguard.templates.resolve import TABLE_TYPES
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ddbguard.graph import Graph
 from ddbguard.model import Evaluation
-from ddbguard.resource_policy import dig
+from ddbguard.rules.table import dig
 from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
 
 

@@ -1,0 +1,27 @@
+"""The built-in engine: each rule's Python predicate, in-process. No binary, no Node.js, no checkov."""
+
+from __future__ import annotations
+
+import importlib
+
+from ddbguard.catalog import Rule
+from ddbguard.config import Config
+from ddbguard.engines.common import CheckedStack, applicable_resources, evaluation_of
+from ddbguard.model import Evaluation
+
+
+def predicate(rule: Rule):
+    """The rule's `problems(resource, config)` (rules/<stem>/predicate.py)."""
+    return importlib.import_module(f"ddbguard.rules.{rule.stem}.predicate").problems
+
+
+def run_builtin(stacks: list[CheckedStack], rules: list[Rule], config: Config) -> list[Evaluation]:
+    evaluations = []
+    for rule in (rule for rule in rules if "builtin" in rule.engines):
+        problems = predicate(rule)
+        for stack in stacks:
+            resources = stack.resolved["Resources"]
+            for logical_id in applicable_resources(stack.resolved, rule):
+                evaluations.append(evaluation_of(rule.id, stack.name, logical_id,
+                                                 problems(resources[logical_id], config), "builtin"))
+    return evaluations

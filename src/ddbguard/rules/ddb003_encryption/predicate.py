@@ -1,0 +1,32 @@
+"""DDB003: encryption at least at the configured level (aws-owned < aws-managed < customer-managed)."""
+
+from __future__ import annotations
+
+from ddbguard.model import Problem, Unknown
+from ddbguard.rules.table import GLOBAL_TABLE, dig, replicas, require_true
+
+LEVELS = ("aws-owned", "aws-managed", "customer-managed")
+
+
+def problems(resource: dict, config=None) -> list[Problem]:
+    required = getattr(config, "encryption_level", "aws-managed")
+    if required not in LEVELS:
+        return [Problem(f"unknown encryption level {required!r} (expected one of {', '.join(LEVELS)})")]
+    if required == "aws-owned":
+        return []
+    kind = "global table" if resource.get("Type") == GLOBAL_TABLE else "table"
+    found = require_true(resource, (), ("Properties", "SSESpecification", "SSEEnabled"),
+                         f"the {kind} is encrypted with an AWS owned key only (SSESpecification.SSEEnabled is not true)")
+    if found or required != "customer-managed":
+        return found
+    # A customer managed key is named on the table (Table) or on every replica (GlobalTable).
+    if resource.get("Type") == GLOBAL_TABLE:
+        keys = [((*path, "SSESpecification", "KMSMasterKeyId"), dig(replica, "SSESpecification", "KMSMasterKeyId"))
+                for path, replica in replicas(resource)]
+        message = "customer-managed encryption is required but a replica has no SSESpecification.KMSMasterKeyId"
+    else:
+        keys = [(("Properties", "SSESpecification", "KMSMasterKeyId"),
+                 dig(resource, "Properties", "SSESpecification", "KMSMasterKeyId"))]
+        message = "customer-managed encryption is required but SSESpecification.KMSMasterKeyId is not set"
+    return [Problem(key.reason, path, unknown=True) if isinstance(key, Unknown) else Problem(message, path)
+            for path, key in keys if not isinstance(key, str)]

@@ -1,0 +1,46 @@
+"""What the per-table predicates share: reading a CloudFormation-shaped table resource.
+
+A predicate is a pure function `problems(resource, config) -> list[Problem]` of one resource shaped
+like CloudFormation's (`Type`, `Properties`, `DeletionPolicy`, `UpdateReplacePolicy`). Templates hand
+it their resolved resources; the live audit hands it the same shape built from the AWS API, where a
+field that could not be read is an `Unknown` (judged unknown, never pass or fail).
+"""
+
+from __future__ import annotations
+
+from ddbguard.model import Problem, Unknown
+
+TRUE_VALUES = (True, "true")  # CloudFormation accepts the string "true" for booleans
+GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
+
+
+def dig(value: object, *keys: str) -> object:
+    """The value at `keys`, None when a step is missing; an Unknown on the way is returned as is."""
+    for key in keys:
+        if isinstance(value, Unknown) or not isinstance(value, dict):
+            return value if isinstance(value, Unknown) else None
+        value = value.get(key)
+    return value
+
+
+def replicas(resource: dict) -> list[tuple[tuple, object]]:
+    """(path, replica) for each replica of a GlobalTable; an unusable Replicas value is one entry."""
+    value = dig(resource, "Properties", "Replicas")
+    if not isinstance(value, list) or not value:
+        return [(("Properties", "Replicas"), value)]
+    return [(("Properties", "Replicas", index), replica) for index, replica in enumerate(value)]
+
+
+def holders(resource: dict) -> list[tuple[tuple, object]]:
+    """Where a per-replica setting lives: every replica of a GlobalTable, the Properties of a Table."""
+    if resource.get("Type") == GLOBAL_TABLE:
+        return replicas(resource)
+    return [(("Properties",), resource.get("Properties"))]
+
+
+def require_true(holder: object, path: tuple, keys: tuple[str, ...], message: str) -> list[Problem]:
+    """The boolean at `keys` below `holder` is true; an Unknown is a reason for `unknown`."""
+    value = dig(holder, *keys)
+    if isinstance(value, Unknown):
+        return [Problem(value.reason, (*path, *keys), unknown=True)]
+    return [] if value in TRUE_VALUES else [Problem(message, (*path, *keys))]
