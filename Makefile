@@ -10,7 +10,7 @@ DEMO_ASSEMBLY := build/demo/cdk.out
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/build/jsii-cache
 
-.PHONY: setup demo test bench docs clean
+.PHONY: setup demo test bench docs export clean
 
 setup: $(VENV)/.installed $(GUARD_PACKAGE)
 
@@ -44,6 +44,10 @@ bench: setup
 
 docs: setup
 	$(BIN)/ddbguard rules --format markdown > docs/rules.md
+
+# policies/ and checks/ (what cfn-guard and checkov users point their tools at) from the rule folders.
+export: setup
+	$(BIN)/python -m ddbguard.rule_packs .
 
 clean:
 	rm -rf $(VENV) node_modules build .pytest_cache

@@ -25,7 +25,9 @@ Resources:
       SSESpecification: {SSEEnabled: true}
       DeletionProtectionEnabled: true
 """
-TEMPLATE_FIXTURES = sorted(p for p in (FIXTURES / "templates").glob("ddb*/*") if p.suffix in (".yaml", ".json"))
+RULES_DIR = ROOT / "src" / "ddbguard" / "rules"
+# Each rule's good and bad fixtures live in its folder: src/ddbguard/rules/<stem>/fixtures/.
+TEMPLATE_FIXTURES = sorted(p for p in RULES_DIR.glob("ddb*/fixtures/*") if p.suffix in (".yaml", ".json"))
 # Realistic templates (SAM, LanguageExtensions, includes, nested stacks, managed policies) with the
 # verdicts they must get; snippets and nested templates beside them declare none.
 CORPUS = sorted(p for p in (FIXTURES / "corpus").rglob("*.yaml") if "ddbguard-test:" in p.read_text())

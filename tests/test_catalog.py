@@ -10,7 +10,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from conftest import ROOT, run_ddbguard
+from conftest import ROOT, RULES_DIR, run_ddbguard
 from ddbguard.catalog import load_catalog
 from ddbguard.catalog.render import render_catalog
 
@@ -18,15 +18,10 @@ CATALOG = load_catalog()
 RULES = sorted(CATALOG.values(), key=lambda r: r.id)
 
 
-def test_catalog_ids_and_stems():
-    assert [r.stem for r in RULES] == [
-        "ddb000_suppressions", "ddb001_retain", "ddb002_pitr_enabled", "ddb003_encryption",
-        "ddb004_deletion_protection", "ddb005_resource_policy", "ddb010_index_coverage", "ddb011_environment_tables",
-        "ddb012_least_privilege", "ddb013_cross_account", "ddb014_cross_stack_imports", "ddb015_unused_grants",
-        "ddb016_streams", "ddb017_naming", "ddb018_monitoring", "ddb020_backups", "ddb021_unmanaged_tables",
-        "ddb030_table_removed", "ddb031_table_replaced", "ddb032_imported_table_exists", "ddb033_imported_indexes",
-        "ddb034_table_name_taken"]
-    assert [r.id for r in RULES if not r.enabled_by_default] == ["DDB017", "DDB018"]
+def test_every_rule_is_a_folder_named_by_its_stem():
+    folders = sorted(p.parent.name for p in RULES_DIR.glob("*/rule.yaml"))
+    assert folders == [r.stem for r in RULES]
+    assert all(r.stem.startswith(r.id.lower() + "_") for r in RULES)
 
 
 def test_schema_rejects_house_style_violations():
@@ -39,16 +34,28 @@ def test_schema_rejects_house_style_violations():
             jsonschema.validate({**entry, **broken}, schema)
 
 
-@pytest.mark.parametrize("rule", [r for r in RULES if "guard" in r.engines], ids=lambda r: r.id)
-def test_guard_rule_file_and_tests_exist(rule):
-    policy = ROOT / "policies" / f"{rule.stem}.guard"
-    text = policy.read_text()
-    assert f"rule {rule.id}_" in text
-    assert (ROOT / "policies" / "tests" / f"{rule.stem}_tests.yaml").is_file()
+IMPLEMENTATIONS = {"builtin": "predicate.py", "guard": "rule.guard", "graph": "graph.py", "live": "live.py"}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_every_engine_a_rule_declares_is_in_its_folder(rule):
+    folder = RULES_DIR / rule.stem
+    for engine, file_name in IMPLEMENTATIONS.items():
+        assert (folder / file_name).is_file() is (engine in rule.engines), (rule.id, engine)
+    if "builtin" in rule.engines:
+        assert callable(importlib.import_module(f"ddbguard.rules.{rule.stem}.predicate").problems)
+    for module in ("graph", "live"):
+        if module in rule.engines:
+            assert callable(importlib.import_module(f"ddbguard.rules.{rule.stem}.{module}").evaluate)
+    if "guard" in rule.engines:
+        assert f"rule {rule.id}_" in (folder / "rule.guard").read_text()
+        assert (folder / "rule_tests.yaml").is_file()
+    # a per-resource rule runs on every engine, so that they can be compared
+    assert ("builtin" in rule.engines) == ("guard" in rule.engines) == ("checkov" in rule.engines)
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if "checkov" in r.engines], ids=lambda r: r.id)
-def test_checkov_check_exists_with_catalog_id_title_and_types(rule):
+def test_exported_checkov_check_has_the_catalog_id_title_and_types(rule):
     spec = importlib.util.spec_from_file_location(f"catalog_test_{rule.stem}", ROOT / "checks" / f"{rule.stem}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -56,18 +63,15 @@ def test_checkov_check_exists_with_catalog_id_title_and_types(rule):
     assert tuple(module.check.supported_resources) == rule.resource_types
 
 
-@pytest.mark.parametrize("rule", [r for r in RULES if "graph" in r.engines], ids=lambda r: r.id)
-def test_cross_resource_rule_module_exists(rule):
-    module = importlib.import_module(f"ddbguard.rules.{rule.stem}")
-    assert callable(module.evaluate)
-    assert f'"{rule.id}"' in (ROOT / "src" / "ddbguard" / "rules" / f"{rule.stem}.py").read_text()
+def test_exported_rule_packs_are_current():
+    from ddbguard.rule_packs import exported_files
 
-
-@pytest.mark.parametrize("rule", [r for r in RULES if "live" in r.engines], ids=lambda r: r.id)
-def test_live_check_module_exists(rule):
-    module = importlib.import_module(f"ddbguard.live.checks.{rule.stem}")
-    assert callable(module.evaluate)
-    assert f'"{rule.id}"' in (ROOT / "src" / "ddbguard" / "live" / "checks" / f"{rule.stem}.py").read_text()
+    expected = exported_files(ROOT)
+    on_disk = {p for folder in ("policies", "checks") for p in (ROOT / folder).rglob("*") if p.is_file()
+               and "__pycache__" not in p.parts}
+    assert on_disk == set(expected), "run `make export`"
+    for path, text in expected.items():
+        assert path.read_text() == text, f"{path} is stale: run `make export`"
 
 
 def test_docs_rules_md_is_generated_from_the_catalog():
@@ -88,10 +92,13 @@ def test_readme_rule_table_matches_the_catalog():
         assert f"| {rule.id} | {rule.severity.value} | {rule.title} |" in readme
 
 
-def test_every_package_is_shipped():
-    """pyproject lists packages by hand (policies/ and checks/ are mapped in); a missing one breaks installs."""
+def test_every_rule_file_is_package_data():
+    """What the rule folders hold (catalog entry, guard rule and tests, fixtures) ships in the wheel."""
     import tomllib
 
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    on_disk = {".".join(p.parent.relative_to(ROOT / "src").parts) for p in (ROOT / "src").rglob("__init__.py")}
-    assert on_disk | {"ddbguard.policies", "ddbguard.checks"} == listed
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["*"]
+    for path in RULES_DIR.glob("*/*"):
+        if path.is_file() and path.suffix != ".py":
+            assert path.name in patterns, path
+        elif path.is_dir() and path.name != "__pycache__":
+            assert f"{path.name}/*" in patterns, path

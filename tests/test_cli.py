@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPLIANT, FIXTURES, ROOT, run_ddbguard
+from conftest import COMPLIANT, FIXTURES, ROOT, RULES_DIR, run_ddbguard
 
-GOOD = FIXTURES / "templates" / "ddb001_retain" / "good.yaml"
-BAD = FIXTURES / "templates" / "ddb001_retain" / "bad.json"
+GOOD = RULES_DIR / "ddb001_retain" / "fixtures" / "good.yaml"
+BAD = RULES_DIR / "ddb001_retain" / "fixtures" / "bad.json"
 
 
 @pytest.fixture

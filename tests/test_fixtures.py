@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, TEMPLATE_FIXTURES, expectations
+from conftest import CORPUS, RULES_DIR, TEMPLATE_FIXTURES, expectations
 from ddbguard.check import CheckOptions, run_check
 from ddbguard.config import parse_config
 from ddbguard.model import Status
 
 CHECKED = TEMPLATE_FIXTURES + CORPUS
 ENGINES = ("builtin", "guard", "checkov")
-FIXTURE_IDS = [f"{p.parent.name}/{p.name}" for p in CHECKED]
+FIXTURE_IDS = [f"{p.parent.parent.name if p.parent.name == 'fixtures' else p.parent.name}/{p.name}" for p in CHECKED]
 
 
 def statuses(path: Path, engine: str) -> dict[tuple[str, str], Status]:
@@ -53,7 +53,7 @@ def test_every_rule_has_good_and_bad_fixtures():
     for rule in load_catalog().values():
         if set(rule.engines) <= {"core", "live", "diff", "plan"}:
             continue  # judged on a live account (moto) or on a pair of templates (tests/test_diff.py)
-        folder = TEMPLATE_FIXTURES[0].parent.parent / rule.stem
+        folder = RULES_DIR / rule.stem / "fixtures"
         declared = [expectations(p)[1].get(rule.id) for p in folder.iterdir()]
         assert any(d and d["pass"] and not d["fail"] for d in declared), f"{rule.id} has no good fixture"
         assert any(d and d["fail"] and not d["pass"] for d in declared), f"{rule.id} has no bad fixture"

@@ -7,15 +7,15 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import RULES_DIR
 from ddbguard.actions import CONTROL_PLANE_ACTIONS, control_plane_guard_regex, may_reach_control_plane
 
-POLICIES = sorted((ROOT / "policies").glob("*.guard"))
+POLICIES = sorted(RULES_DIR.glob("*/rule.guard"))
 
 
-@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.parent.name)
 def test_cfn_guard_test_passes(guard_bin, policy):
-    tests = ROOT / "policies" / "tests" / f"{policy.stem}_tests.yaml"
+    tests = policy.parent / "rule_tests.yaml"
     completed = subprocess.run([guard_bin, "test", "-r", str(policy), "-t", str(tests)],
                                capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -23,7 +23,7 @@ def test_cfn_guard_test_passes(guard_bin, policy):
 
 
 def test_guard_control_plane_regex_is_the_generated_one():
-    text = (ROOT / "policies" / "ddb005_resource_policy.guard").read_text()
+    text = (RULES_DIR / "ddb005_resource_policy" / "rule.guard").read_text()
     regexes = set(re.findall(r"Action\[\*\] != /(.*)/", text))
     assert regexes == {control_plane_guard_regex()}
 

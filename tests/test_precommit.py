@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPLIANT, ROOT
+from conftest import COMPLIANT, ROOT, RULES_DIR
 
-BAD = (ROOT / "fixtures" / "templates" / "ddb001_retain" / "bad.json").read_text()
+BAD = (RULES_DIR / "ddb001_retain" / "fixtures" / "bad.json").read_text()
 
 
 def git(repo: Path, *args: str) -> None:
@@ -20,11 +20,12 @@ def git(repo: Path, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def pre_commit(tmp_path_factory, guard_bin):
+def pre_commit(tmp_path_factory):
     home = tmp_path_factory.mktemp("pre-commit-home")  # the hook's own virtualenv is built once, here
 
     def run(repo: Path, hook: str, *selection: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "PRE_COMMIT_HOME": str(home), "CFN_GUARD_BIN": guard_bin}
+        # No CFN_GUARD_BIN: the default hook needs no binary.
+        env = {k: v for k, v in os.environ.items() if k != "CFN_GUARD_BIN"} | {"PRE_COMMIT_HOME": str(home)}
         return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook,
                                *(selection or ("--all-files",))],
                               cwd=repo, env=env, capture_output=True, text=True, check=False)
@@ -55,7 +56,7 @@ def test_hook_fails_on_a_bad_template_and_passes_on_a_good_one(pre_commit, repo)
     assert "Passed" in good.stdout
 
 
-def test_checkov_hook_needs_no_guard_binary(pre_commit, repo):
+def test_checkov_hook_installs_checkov_itself(pre_commit, repo):
     (repo / "table.yaml").write_text(COMPLIANT.replace("      DeletionProtectionEnabled: true\n", ""))
     git(repo, "add", ".")
     result = pre_commit(repo, "ddbguard-checkov")

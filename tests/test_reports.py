@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import xmlschema
 
-from conftest import ROOT, run_ddbguard
+from conftest import ROOT, RULES_DIR, run_ddbguard
 from ddbguard.catalog import load_catalog
 from ddbguard.model import Finding, InputError, Report, Severity, Status
 from ddbguard.report import exit_code, render
@@ -115,7 +115,7 @@ def test_exit_codes(report):
 
 @pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "markdown", "text"])
 def test_every_format_from_the_command_line(fmt, tmp_path):
-    template = ROOT / "fixtures" / "templates" / "ddb005_resource_policy" / "bad.yaml"
+    template = RULES_DIR / "ddb005_resource_policy" / "fixtures" / "bad.yaml"
     out = tmp_path / f"report.{fmt}"
     result = run_ddbguard("check", str(template), "--format", fmt, "--output", str(out))
     assert result.code == 1

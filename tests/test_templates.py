@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import FIXTURES, run_ddbguard
+from conftest import FIXTURES, RULES_DIR, run_ddbguard
 from ddbguard.templates.decode import DecodeError, decode_text, line_of
 from ddbguard.templates.resolve import ParametersError, load_parameters_file, resolve_template
 
@@ -108,7 +108,7 @@ def test_parameters_file_formats(tmp_path):
 
 
 def test_unresolvable_value_fails_and_says_it_cannot_be_verified(tmp_path):
-    template = FIXTURES / "templates" / "ddb002_pitr_enabled" / "bad.yaml"
+    template = RULES_DIR / "ddb002_pitr_enabled" / "fixtures" / "bad.yaml"
     result = run_ddbguard("check", str(template), "--format", "json")
     finding = next(f for f in result.json()["findings"]
                    if f["rule_id"] == "DDB002" and f["logical_id"] == "FromParameterWithoutDefault")

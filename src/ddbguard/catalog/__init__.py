@@ -1,4 +1,5 @@
-"""The rule catalog: one YAML entry per rule, the single source of truth for every engine and report."""
+"""The rule catalog: one entry per rule (rules/<stem>/rule.yaml), the single source of truth for every engine
+and report."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ class Rule:
 
     @property
     def stem(self) -> str:
-        """File stem shared by the catalog entry, the guard rule and the checkov check."""
+        """The rule's folder (src/ddbguard/rules/<stem>/) and the name of its exported guard rule and checkov check."""
         return f"{self.id.lower()}_{self.name}"
 
 
@@ -54,13 +55,14 @@ def load_catalog() -> dict[str, Rule]:
 
     validator = jsonschema.Draft202012Validator(_schema())
     rules: dict[str, Rule] = {}
-    for entry in sorted(resources.files("ddbguard.catalog").iterdir(), key=lambda p: p.name):
-        if not entry.name.endswith(".yaml"):
+    for folder in sorted(resources.files("ddbguard.rules").iterdir(), key=lambda p: p.name):
+        entry = folder.joinpath("rule.yaml")
+        if not entry.is_file():
             continue
         data = yaml.safe_load(entry.read_text())
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
         if errors:
-            raise CatalogError(f"catalog/{entry.name}: {errors[0].message}")
+            raise CatalogError(f"rules/{folder.name}/rule.yaml: {errors[0].message}")
         rule = Rule(
             id=data["id"],
             name=data["name"],
@@ -74,9 +76,9 @@ def load_catalog() -> dict[str, Rule]:
             engines=tuple(data["engines"]),
             enabled_by_default=data.get("enabled_by_default", True),
         )
-        if entry.name != f"{rule.stem}.yaml":
-            raise CatalogError(f"catalog/{entry.name}: file name must be {rule.stem}.yaml")
+        if folder.name != rule.stem:
+            raise CatalogError(f"rules/{folder.name}/rule.yaml: the folder must be named {rule.stem}")
         if rule.id in rules:
-            raise CatalogError(f"catalog/{entry.name}: duplicate rule id {rule.id}")
+            raise CatalogError(f"rules/{folder.name}/rule.yaml: duplicate rule id {rule.id}")
         rules[rule.id] = rule
     return rules

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 
 from ddbguard.catalog import Rule
@@ -22,6 +21,7 @@ from ddbguard.engines.common import (
     CheckedStack, EngineError, applicable_resources, engine_input, evaluation, evaluation_of,
 )
 from ddbguard.model import Evaluation
+from ddbguard.rule_packs import write_checkov_checks
 
 # checkov reaches for the network (package update check, Bridgecrew mappings) unless told not to.
 _OFFLINE_ENVIRONMENT = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE", "SKIP_MAPPING": "TRUE"}
@@ -34,10 +34,6 @@ class _Settings:
     """What the predicates read from the configuration (all of it crosses into checkov as data)."""
 
     encryption_level: str
-
-
-def checks_directory() -> str:
-    return str(resources.files("ddbguard.checks"))
 
 
 def checkov_input(resolved: dict, settings: _Settings) -> str:
@@ -73,11 +69,12 @@ def run_checkov(stacks: list[CheckedStack], rules: list[Rule], config: Config, *
     for index, stack in enumerate(stacks):
         (data_dir / f"{index}.json").write_text(checkov_input(stack.resolved, settings), encoding="utf-8")
     runner_filter = RunnerFilter(framework=["cloudformation"], checks=[rule.id for rule in rules])
+    checks = str(write_checkov_checks(rules, workdir / "checkov-checks"))
 
     def scan(folder: Path):
         logging.disable(logging.WARNING)  # checkov logs parse trouble on the root logger
         try:
-            return Runner().run(root_folder=str(folder), external_checks_dir=[checks_directory()],
+            return Runner().run(root_folder=str(folder), external_checks_dir=[checks],
                                 runner_filter=runner_filter)
         finally:
             logging.disable(logging.NOTSET)

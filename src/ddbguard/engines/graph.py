@@ -19,6 +19,6 @@ def run_graph(stacks: list[CheckedStack], model: InputModel, rules: list[Rule], 
     graph = Graph(stacks, model, config.tables)
     evaluations = []
     for rule in rules:
-        module = importlib.import_module(f"ddbguard.rules.{rule.stem}")
+        module = importlib.import_module(f"ddbguard.rules.{rule.stem}.graph")
         evaluations += module.evaluate(graph, config)
     return evaluations

@@ -51,7 +51,7 @@ def find_guard_binary(explicit: str | None = None) -> str:
 
 
 def policy_file(rule: Rule) -> Path:
-    return Path(str(resources.files("ddbguard.policies").joinpath(f"{rule.stem}.guard")))
+    return Path(str(resources.files(f"ddbguard.rules.{rule.stem}").joinpath("rule.guard")))
 
 
 def run_guard(

@@ -118,7 +118,7 @@ def run_audit(options: AuditOptions, config: Config) -> tuple[list[Evaluation], 
         units += [(account, session, region) for region in regions]
 
     rules = live_rules(config)
-    checks = [importlib.import_module(f"ddbguard.live.checks.{rule.stem}") for rule in rules]
+    checks = [importlib.import_module(f"ddbguard.rules.{rule.stem}.live") for rule in rules]
     now = options.now or dt.datetime.now(dt.timezone.utc)
     caches = {account: AccountCache() for account in accounts}
     evaluations: list[Evaluation] = []

@@ -2,7 +2,7 @@
 
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
-from ddbguard.rules.ddb012_least_privilege import grants_dynamodb, statement_problems
+from ddbguard.rules.ddb012_least_privilege.graph import grants_dynamodb, statement_problems
 
 
 def evaluate(snapshot, config, now):

@@ -2,7 +2,7 @@
 
 from ddbguard.iam import is_allowed
 from ddbguard.live.checks import functions_with_roles, live_verdict
-from ddbguard.live.checks.ddb011_environment_tables import named_tables
+from ddbguard.rules.ddb011_environment_tables.live import named_tables
 from ddbguard.live.snapshot import Unknown
 
 _READS = ("dynamodb:Query", "dynamodb:Scan")

@@ -1,1 +1,0 @@
-# Lets Python packaging ship these cfn-guard rules inside ddbguard (as ddbguard.policies).

@@ -1,0 +1,99 @@
+"""The three engines agree on generated tables: every combination of what DDB001-DDB005 read.
+
+Each example is a template of a few tables (Table or GlobalTable) drawn from the settings those rules
+read (retain policies, PITR on the table or its replicas, SSE types and keys, deletion protection,
+resource policies with principals, conditions and actions); builtin, cfn-guard and checkov must
+give every table the same verdict for every rule, at the encryption level drawn for the example.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ddbguard.catalog import load_catalog
+from ddbguard.check import CheckOptions, run_check
+from ddbguard.config import parse_config
+
+PER_TABLE = {rule.id for rule in load_catalog().values() if "builtin" in rule.engines}
+
+BOOLEANS = st.sampled_from([True, False, "true", "false"])
+
+
+def optional(key: str, strategy) -> st.SearchStrategy[dict]:
+    return st.one_of(st.just({}), strategy.map(lambda value: {key: value}))
+
+
+CONDITION = st.sampled_from([
+    None, {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}, {"StringLike": {"aws:PrincipalAccount": "*"}},
+    {"StringLike": {"aws:PrincipalAccount": ["111111111111", "?*"]}}, {"Bool": {"aws:SecureTransport": "true"}},
+    {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/*"}},
+])
+STATEMENT = st.builds(
+    lambda effect, principal, action, condition: {
+        "Effect": effect, "Principal": principal, "Action": action, "Resource": "*",
+        **({"Condition": condition} if condition else {})},
+    st.sampled_from(["Allow", "Deny"]),
+    st.sampled_from(["*", {"AWS": "arn:aws:iam::111111111111:role/reader"}, {"AWS": ["111111111111", "*"]},
+                     {"Service": "lambda.amazonaws.com"}, {"Federated": "cognito-identity.amazonaws.com"}]),
+    st.sampled_from(["dynamodb:GetItem", ["dynamodb:Query", "dynamodb:Scan"], "dynamodb:*", "dynamodb:DeleteTable",
+                     "dynamodb:Delete*", "*"]),
+    CONDITION,
+)
+RESOURCE_POLICY = st.lists(STATEMENT, min_size=1, max_size=2).map(
+    lambda statements: {"PolicyDocument": {"Version": "2012-10-17", "Statement": statements}})
+PITR = optional("PointInTimeRecoveryEnabled", BOOLEANS)
+KEY = st.sampled_from(["alias/orders", "arn:aws:kms:us-east-1:111111111111:key/1234"])
+
+
+@st.composite
+def table(draw) -> dict:
+    is_global = draw(st.booleans())
+    resource: dict = {"Type": "AWS::DynamoDB::GlobalTable" if is_global else "AWS::DynamoDB::Table"}
+    resource.update(draw(optional("DeletionPolicy", st.sampled_from(["Retain", "RetainExceptOnCreate", "Delete",
+                                                                     "Snapshot"]))))
+    resource.update(draw(optional("UpdateReplacePolicy", st.sampled_from(["Retain", "Delete", "Snapshot"]))))
+    properties: dict = {}
+    properties.update(draw(optional("SSESpecification", st.builds(
+        lambda enabled, kind, key: {"SSEEnabled": enabled, **kind, **key},
+        BOOLEANS, optional("SSEType", st.just("KMS")), optional("KMSMasterKeyId", KEY) if not is_global else
+        st.just({})))))
+    if is_global:
+        replica = st.builds(lambda pitr, protection, policy, sse: {"Region": "us-east-1", **pitr, **protection,
+                                                                     **policy, **sse},
+                            optional("PointInTimeRecoverySpecification", PITR),
+                            optional("DeletionProtectionEnabled", BOOLEANS),
+                            optional("ResourcePolicy", RESOURCE_POLICY),
+                            optional("SSESpecification", KEY.map(lambda key: {"KMSMasterKeyId": key})))
+        properties["Replicas"] = draw(st.lists(replica, min_size=1, max_size=2))
+    else:
+        properties.update(draw(optional("PointInTimeRecoverySpecification", PITR)))
+        properties.update(draw(optional("DeletionProtectionEnabled", BOOLEANS)))
+        properties.update(draw(optional("ResourcePolicy", RESOURCE_POLICY)))
+    resource["Properties"] = properties
+    return resource
+
+
+@pytest.mark.parametrize("level", ["aws-owned", "aws-managed", "customer-managed"])
+def test_builtin_guard_and_checkov_agree_on_generated_tables(level, tmp_path, guard_bin, monkeypatch):
+    monkeypatch.setenv("CFN_GUARD_BIN", guard_bin)
+    config = parse_config({"encryption_level": level}, source="generated")
+    path = tmp_path / "generated.json"
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.lists(table(), min_size=1, max_size=5))
+    def agree(tables):
+        path.write_text(json.dumps({"Resources": {f"Table{i}": t for i, t in enumerate(tables)}}))
+        verdicts = {}
+        for engine in ("builtin", "guard", "checkov"):
+            report = run_check(CheckOptions(paths=[str(path)], engine=engine, today=dt.date(2026, 1, 1)), config)
+            assert report.errors == [], report.errors
+            verdicts[engine] = {(f.rule_id, f.logical_id): f.status for f in report.findings if f.rule_id in PER_TABLE}
+        assert len(verdicts["builtin"]) == len(PER_TABLE) * len(tables)
+        assert verdicts["builtin"] == verdicts["guard"] == verdicts["checkov"]
+
+    agree()
