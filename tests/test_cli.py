@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPLIANT, FIXTURES, ROOT, RULES_DIR, run_ddbguard
+from conftest import COMPLIANT, ROOT, RULES_DIR, run_ddbguard
 
 GOOD = RULES_DIR / "ddb001_retain" / "fixtures" / "good.yaml"
 BAD = RULES_DIR / "ddb001_retain" / "fixtures" / "bad.json"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import FIXTURES, RULES_DIR, run_ddbguard
+from conftest import RULES_DIR, run_ddbguard
 from ddbguard.templates.decode import DecodeError, decode_text, line_of
 from ddbguard.templates.resolve import ParametersError, load_parameters_file, resolve_template
 
