@@ -1,10 +1,13 @@
-"""Live checks: pure functions of a RegionSnapshot, one module per rule (same stem as the rule's
-catalog entry, guard rule and checkov check). Each exposes `evaluate(snapshot, config, now)`."""
+"""What the live checks share. Each rule's live adapter (rules/<stem>/live.py) is a pure function
+`evaluate(snapshot, config, now)` of a RegionSnapshot; per-table rules judge each table with the
+same predicate as templates, on the table's CloudFormation-shaped view."""
 
 from __future__ import annotations
 
-from ddbguard.live.snapshot import LiveTable, RegionSnapshot, Unknown
-from ddbguard.model import Evaluation, LiveResource, Status
+from ddbguard.catalog import load_catalog
+from ddbguard.engines.common import evaluation_of
+from ddbguard.live.snapshot import LiveTable, RegionSnapshot, Unknown, as_resource
+from ddbguard.model import Evaluation, LiveResource, Problem, Status
 
 
 def live_verdict(rule_id: str, snapshot: RegionSnapshot, name: str, arn: str, problems: list[str],
@@ -39,4 +42,22 @@ def per_table(rule_id: str, snapshot: RegionSnapshot, field: str, judge) -> list
     return evaluations
 
 
-__all__ = ["LiveTable", "functions_with_roles", "live_verdict", "per_table"]
+def judge_tables(package: str, snapshot: RegionSnapshot, config, tables=None, *, explain=None) -> list[Evaluation]:
+    """The rule of `package` (rules/<stem>) on each table, through its predicate. `explain(table, problem)`
+    may reword a problem for the live context (say which stack deletes the table)."""
+    stem = package.rsplit(".", 1)[-1]
+    rule = next(rule for rule in load_catalog().values() if rule.stem == stem)
+    from ddbguard.engines.builtin import predicate
+
+    problems_of = predicate(rule)
+    evaluations = []
+    for table in snapshot.tables if tables is None else tables:
+        found = problems_of(as_resource(table), config)
+        if explain is not None:
+            found = [Problem(explain(table, p), p.path, p.unknown) for p in found]
+        evaluations.append(evaluation_of(rule.id, f"{snapshot.account}/{snapshot.region}", table.name, found, "live",
+                                         live=LiveResource(snapshot.account, snapshot.region, table.arn, table.name)))
+    return evaluations
+
+
+__all__ = ["LiveTable", "functions_with_roles", "judge_tables", "live_verdict", "per_table"]

@@ -25,6 +25,50 @@ class LiveTable:
     kms_key_manager: str | None | Unknown = None  # "AWS" or "CUSTOMER", when asked for
 
 
+def as_resource(table: LiveTable) -> dict:
+    """The live table in CloudFormation's shape, for the per-table predicates (rules/<stem>/predicate.py).
+
+    DeletionPolicy and UpdateReplacePolicy come from the owning stack's deployed template; the
+    properties from DescribeTable, DescribeContinuousBackups and GetResourcePolicy. Whatever could
+    not be read is an `Unknown` in its place, which the predicate reports as unknown.
+    """
+    resource: dict = {"Type": "AWS::DynamoDB::Table"}
+    template_resource = next((v for v in (table.stack, table.template_resource) if isinstance(v, Unknown)),
+                             table.template_resource)
+    for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
+        if isinstance(template_resource, Unknown):
+            resource[attribute] = template_resource
+        elif isinstance(template_resource, dict) and attribute in template_resource:
+            resource[attribute] = template_resource[attribute]
+    description, backups, policy = table.description, table.continuous_backups, table.resource_policy
+    pitr = backups if isinstance(backups, Unknown) else (
+        (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus") == "ENABLED")
+    properties: dict = {
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": pitr},
+        "DeletionProtectionEnabled": description if isinstance(description, Unknown) else bool(
+            description.get("DeletionProtectionEnabled")),
+        "SSESpecification": _sse(table),
+    }
+    if policy is not None:
+        properties["ResourcePolicy"] = policy if isinstance(policy, Unknown) else {"PolicyDocument": policy}
+    resource["Properties"] = properties
+    return resource
+
+
+def _sse(table: LiveTable) -> dict | Unknown:
+    if isinstance(table.description, Unknown):
+        return table.description
+    sse = table.description.get("SSEDescription") or {}
+    if sse.get("Status") not in ("ENABLED", "UPDATING"):
+        return {"SSEEnabled": False}  # an AWS owned key
+    found = {"SSEEnabled": True, "SSEType": "KMS"}
+    if isinstance(table.kms_key_manager, Unknown):
+        found["KMSMasterKeyId"] = table.kms_key_manager
+    elif table.kms_key_manager == "CUSTOMER":
+        found["KMSMasterKeyId"] = sse.get("KMSMasterKeyArn")
+    return found
+
+
 @dataclass
 class LiveRole:
     arn: str

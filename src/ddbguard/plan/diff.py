@@ -11,9 +11,8 @@ import json
 
 from ddbguard.engines.common import CheckedStack
 from ddbguard.model import Evaluation, Severity, Status
+from ddbguard.rules.ddb001_retain.predicate import RETAINED  # one definition of "retained" for DDB001 and diff
 from ddbguard.templates.resolve import TABLE_TYPES
-
-RETAINED = ("Retain", "RetainExceptOnCreate")
 
 
 def tables_of(stack: CheckedStack) -> dict[str, dict]:

@@ -1,26 +1,18 @@
-"""DDB001 live: a table that a CloudFormation stack manages is Retain in the deployed template."""
+"""DDB001 live: the rule's predicate on each stack-managed table, with the policies of its deployed template.
 
-from ddbguard.live.checks import live_verdict
-from ddbguard.live.snapshot import Unknown
+A table no stack manages cannot be deleted by one (DDB021 lists it for import).
+"""
+
+from ddbguard.live.checks import judge_tables
 
 
 def evaluate(snapshot, config, now):
-    evaluations = []
-    for table in snapshot.tables:
-        if table.stack is None:
-            continue  # no stack can delete it (DDB021 lists it)
-        unknown = next((v.reason for v in (table.stack, table.template_resource) if isinstance(v, Unknown)), None)
-        if unknown:
-            evaluations.append(live_verdict("DDB001", snapshot, table.name, table.arn, [], [unknown]))
-            continue
+    managed = [table for table in snapshot.tables if table.stack is not None]
+
+    def explain(table, problem):
+        if problem.unknown or not isinstance(table.stack, tuple):
+            return problem.message
         stack, logical_id = table.stack
-        resource = table.template_resource or {}
-        problems = []
-        if resource.get("DeletionPolicy") not in ("Retain", "RetainExceptOnCreate"):
-            problems.append(f"stack {stack} ({logical_id}) deletes the table with the stack: DeletionPolicy is "
-                            f"{resource.get('DeletionPolicy', 'Delete (the default)')}")
-        if resource.get("UpdateReplacePolicy") != "Retain":
-            problems.append(f"stack {stack} ({logical_id}) deletes the old table on replacement: UpdateReplacePolicy "
-                            f"is {resource.get('UpdateReplacePolicy', 'Delete (the default)')}")
-        evaluations.append(live_verdict("DDB001", snapshot, table.name, table.arn, problems))
-    return evaluations
+        return f"stack {stack} ({logical_id}): {problem.message}"
+
+    return judge_tables(__package__, snapshot, config, managed, explain=explain)

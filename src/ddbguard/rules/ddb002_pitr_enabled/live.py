@@ -1,11 +1,8 @@
-"""DDB002 live: DescribeContinuousBackups says point-in-time recovery is ENABLED."""
+"""DDB002 live: the rule's predicate on each table's CloudFormation-shaped view (DescribeTable,
+DescribeContinuousBackups, GetResourcePolicy); a call that failed is unknown, never judged."""
 
-from ddbguard.live.checks import per_table
+from ddbguard.live.checks import judge_tables
 
 
 def evaluate(snapshot, config, now):
-    def judge(table, backups):
-        status = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
-        return [] if status == "ENABLED" else [f"point-in-time recovery is {status or 'not reported'}"]
-
-    return per_table("DDB002", snapshot, "continuous_backups", judge)
+    return judge_tables(__package__, snapshot, config)

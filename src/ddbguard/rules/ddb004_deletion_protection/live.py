@@ -1,8 +1,8 @@
-"""DDB004 live: DescribeTable says deletion protection is on."""
+"""DDB004 live: the rule's predicate on each table's CloudFormation-shaped view (DescribeTable,
+DescribeContinuousBackups, GetResourcePolicy); a call that failed is unknown, never judged."""
 
-from ddbguard.live.checks import per_table
+from ddbguard.live.checks import judge_tables
 
 
 def evaluate(snapshot, config, now):
-    return per_table("DDB004", snapshot, "description", lambda table, description: [] if description.get(
-        "DeletionProtectionEnabled") else ["deletion protection is not enabled"])
+    return judge_tables(__package__, snapshot, config)

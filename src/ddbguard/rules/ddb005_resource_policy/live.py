@@ -1,10 +1,8 @@
-"""DDB005 live: the table's resource policy (GetResourcePolicy) names or pins its principals."""
+"""DDB005 live: the rule's predicate on each table's CloudFormation-shaped view (DescribeTable,
+DescribeContinuousBackups, GetResourcePolicy); a call that failed is unknown, never judged."""
 
-from ddbguard.live.checks import per_table
-from ddbguard.resource_policy import policy_problems
+from ddbguard.live.checks import judge_tables
 
 
 def evaluate(snapshot, config, now):
-    return per_table("DDB005", snapshot, "resource_policy", lambda table, policy: [
-        message for message, _ in policy_problems({"ResourcePolicy": {"PolicyDocument": policy}}, ())
-    ] if policy else [])
+    return judge_tables(__package__, snapshot, config)

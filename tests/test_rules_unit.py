@@ -1,0 +1,88 @@
+"""Rules on hand-built inputs, in-process: each per-table predicate on template resources and on the
+CloudFormation-shaped view of live tables (where a value that could not be read is Unknown)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from ddbguard.catalog import load_catalog
+from ddbguard.engines.builtin import predicate
+from ddbguard.engines.common import evaluation_of
+from ddbguard.live.snapshot import LiveTable, as_resource
+from ddbguard.model import Status, Unknown
+
+RULES = {rule.stem.split("_", 1)[1]: rule for rule in load_catalog().values() if "builtin" in rule.engines}
+DENIED = Unknown("AccessDeniedException on dynamodb:DescribeTable")
+
+
+def verdict(rule_name: str, resource: dict, level: str = "aws-managed") -> tuple[Status, str]:
+    rule = RULES[rule_name]
+    found = predicate(rule)(resource, SimpleNamespace(encryption_level=level))
+    evaluation = evaluation_of(rule.id, "s", "T", found, "builtin")
+    return evaluation.status, evaluation.message
+
+
+def live_table(**changes) -> LiveTable:
+    values = dict(
+        name="orders", arn="arn:aws:dynamodb:us-east-1:111111111111:table/orders",
+        description={"DeletionProtectionEnabled": True, "SSEDescription": {
+            "Status": "ENABLED", "KMSMasterKeyArn": "arn:aws:kms:us-east-1:111111111111:key/k"}},
+        continuous_backups={"PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}},
+        resource_policy=None, stack=("orders-stack", "Orders"),
+        template_resource={"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
+        kms_key_manager="CUSTOMER")
+    values.update(changes)
+    return LiveTable(**values)
+
+
+def test_a_compliant_live_table_passes_every_rule_at_every_level():
+    for name in RULES:
+        for level in ("aws-owned", "aws-managed", "customer-managed"):
+            assert verdict(name, as_resource(live_table()), level) == (Status.PASS, "compliant"), (name, level)
+
+
+@pytest.mark.parametrize("changes, rule, expected", [
+    ({"description": DENIED}, "deletion_protection", (Status.UNKNOWN, DENIED.reason)),
+    ({"description": DENIED}, "encryption", (Status.UNKNOWN, DENIED.reason)),
+    ({"continuous_backups": Unknown("ThrottlingException on dynamodb:DescribeContinuousBackups")}, "pitr_enabled",
+     (Status.UNKNOWN, "ThrottlingException on dynamodb:DescribeContinuousBackups")),
+    ({"stack": Unknown("AccessDenied on cloudformation:ListStacks")}, "retain",
+     (Status.UNKNOWN, "AccessDenied on cloudformation:ListStacks")),
+    ({"template_resource": Unknown("AccessDenied on cloudformation:GetTemplate")}, "retain",
+     (Status.UNKNOWN, "AccessDenied on cloudformation:GetTemplate")),
+    ({"resource_policy": Unknown("AccessDeniedException on dynamodb:GetResourcePolicy")}, "resource_policy",
+     (Status.UNKNOWN, "AccessDeniedException on dynamodb:GetResourcePolicy")),
+    ({"template_resource": {"Type": "AWS::DynamoDB::Table"}}, "retain", (Status.FAIL, (
+        "DeletionPolicy is not Retain or RetainExceptOnCreate: deleting the stack or removing the resource deletes "
+        "the table and its data; UpdateReplacePolicy is not Retain: a change that replaces the table deletes the old "
+        "table and its data"))),
+    ({"continuous_backups": {"PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}}},
+     "pitr_enabled", (Status.FAIL, "point-in-time recovery is not enabled (PointInTimeRecoverySpecification."
+                                   "PointInTimeRecoveryEnabled is not true)")),
+    ({"description": {"DeletionProtectionEnabled": False}}, "deletion_protection",
+     (Status.FAIL, "deletion protection is not enabled (DeletionProtectionEnabled is not true)")),
+    ({"resource_policy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem"}]}},
+     "resource_policy", (Status.FAIL, "an Allow statement grants the * principal without a condition that pins the "
+                                      "caller's organization or account")),
+])
+def test_live_values_reach_the_predicates(changes, rule, expected):
+    assert verdict(rule, as_resource(live_table(**changes))) == expected
+
+
+@pytest.mark.parametrize("manager, expected", [
+    ("CUSTOMER", Status.PASS), ("AWS", Status.FAIL), (Unknown("AccessDeniedException on kms:DescribeKey"),
+                                                       Status.UNKNOWN)])
+def test_customer_managed_encryption_on_a_live_table(manager, expected):
+    assert verdict("encryption", as_resource(live_table(kms_key_manager=manager)), "customer-managed")[0] is expected
+
+
+def test_template_and_live_views_of_the_same_table_get_the_same_verdicts():
+    template = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                "Properties": {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False},
+                               "SSESpecification": {"SSEEnabled": True}, "DeletionProtectionEnabled": True}}
+    live = as_resource(live_table(kms_key_manager="AWS", continuous_backups={
+        "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}}))
+    for name in RULES:
+        assert verdict(name, template) == verdict(name, live), name
