@@ -94,6 +94,7 @@ class Graph:
         self.roles: list[Role] = []
         self.policies: list[Policy] = []
         self.functions: list[Function] = []
+        self._roles_by_key: dict[tuple[str, object], list[Role]] | None = None
         for stack in stacks:
             self._collect_tables(stack)
         for stack in stacks:
@@ -216,16 +217,22 @@ class Graph:
                                            variables if isinstance(variables, dict) else {}))
 
     def role_of(self, value: object, stack: CheckedStack) -> Role | None:
+        """The role a function's Role names: `${Logical}.Arn` or a role ARN, its own stack's role first."""
+        if self._roles_by_key is None:
+            self._roles_by_key = {}
+            for role in self.roles:
+                name = (role.stack.resolved["Resources"][role.logical_id].get("Properties") or {}).get("RoleName")
+                for key in (("id", role.logical_id), ("name", name if isinstance(name, str) else None)):
+                    self._roles_by_key.setdefault(key, []).append(role)
         found = token(value)
-        candidates = sorted(self.roles, key=lambda r: r.stack is not stack)  # own stack first
         if found:
-            return next((r for r in candidates if r.logical_id == found[0]), None)
-        if isinstance(value, str) and ":role/" in value:
-            name = value.rsplit("/", 1)[-1]
-            return next((r for r in candidates
-                         if (r.stack.resolved["Resources"][r.logical_id].get("Properties") or {}).get("RoleName") == name),
-                        None)
-        return None
+            key = ("id", found[0])
+        elif isinstance(value, str) and ":role/" in value:
+            key = ("name", value.rsplit("/", 1)[-1])
+        else:
+            return None
+        candidates = self._roles_by_key.get(key, [])
+        return next((r for r in candidates if r.stack is stack), candidates[0] if candidates else None)
 
     # -- questions the rules ask ---------------------------------------------------------------
     def reachable_tables(self, statements: list[Statement]) -> list[Table]:

@@ -46,7 +46,8 @@ def report_to_dict(report: Report, *, engine: str) -> dict:
 
 
 def render_json(report: Report, *, engine: str) -> str:
-    return json.dumps(report_to_dict(report, engine=engine), indent=2) + "\n"
+    # Compact: the C encoder writes 10,000 findings in milliseconds; `jq .` shows them indented.
+    return json.dumps(report_to_dict(report, engine=engine)) + "\n"
 
 
 class ReportFileError(Exception):

@@ -48,8 +48,9 @@ def is_intrinsic(value: object) -> bool:
     """A one-key mapping whose key is `Ref` or `Fn::...`."""
     if not isinstance(value, dict) or len(value) != 1:
         return False
-    key = next(iter(value))
-    return key == "Ref" or (isinstance(key, str) and key.startswith("Fn::"))
+    for key in value:  # the only one
+        return key == "Ref" or (isinstance(key, str) and key.startswith("Fn::"))
+    return False
 
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
