@@ -10,7 +10,7 @@ DEMO_ASSEMBLY := build/demo/cdk.out
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/build/jsii-cache
 
-.PHONY: setup demo test bench docs export clean
+.PHONY: setup demo test bench docs export rule clean
 
 setup: $(VENV)/.installed $(GUARD_PACKAGE)
 
@@ -44,6 +44,11 @@ bench: setup
 
 docs: setup
 	$(BIN)/ddbguard rules --format markdown > docs/rules.md
+
+# A new per-table rule's folder, full of placeholders the tests reject until filled in.
+rule: setup
+	@test -n "$(ID)" -a -n "$(NAME)" || { echo "usage: make rule ID=DDB019 NAME=gsi_retention"; exit 2; }
+	$(BIN)/python tools/new_rule.py $(ID) $(NAME)
 
 # policies/ and checks/ (what cfn-guard and checkov users point their tools at) from the rule folders.
 export: setup
