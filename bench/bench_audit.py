@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import boto3  # noqa: E402
 
 from ddbguard.config import Config  # noqa: E402
-from ddbguard.live.audit import AuditOptions, run_audit  # noqa: E402
+from ddbguard.live.audit import AuditOptions, audit_evaluations  # noqa: E402
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333", "444444444444"]
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -78,7 +78,7 @@ def main() -> None:
             options = AuditOptions(regions=REGIONS, accounts=ACCOUNTS, role_name="auditor", endpoint_url=endpoint,
                                    concurrency=concurrency, observer=lambda call, c=calls: c.update([call]))
             started = time.perf_counter()
-            evaluations, errors = run_audit(options, Config())
+            evaluations, errors = audit_evaluations(options, Config())
             timings[concurrency] = time.perf_counter() - started
             tables = len({e.live.arn for e in evaluations if ":table/" in e.live.arn})
             print(f"concurrency {concurrency:2d}: {timings[concurrency]:6.2f} s, {tables} tables, "

@@ -176,14 +176,14 @@ def test_bad_shard_is_a_usage_error(moto, shard):
 def test_every_api_call_is_in_the_shipped_read_only_policy(moto):
     """Run the audit in-process, record every call it makes, and compare with the shipped policy."""
     from ddbguard.config import Config
-    from ddbguard.live.audit import AuditOptions, run_audit
+    from ddbguard.live.audit import AuditOptions, audit_evaluations
 
     seed_guide_account(boto3.Session(), moto)
     calls: set[str] = set()
     config = Config(encryption_level="customer-managed")  # also exercises kms:DescribeKey
-    _, errors = run_audit(AuditOptions(regions=["us-east-1"], accounts=[ACCOUNT, OTHER], role_name="auditor",
+    _, errors = audit_evaluations(AuditOptions(regions=["us-east-1"], accounts=[ACCOUNT, OTHER], role_name="auditor",
                                        endpoint_url=moto, observer=calls.add), config)
-    evaluations, more_errors = run_audit(AuditOptions(regions=["all"], endpoint_url=moto, observer=calls.add), Config())
+    evaluations, more_errors = audit_evaluations(AuditOptions(regions=["all"], endpoint_url=moto, observer=calls.add), Config())
     assert errors == [] and more_errors == []
     assert {e.live.region for e in evaluations} == {"us-east-1"}  # "all" regions were audited; only one has tables
     assert "ec2:DescribeRegions" in calls

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ddbguard.catalog import Rule, load_catalog
+from ddbguard.registry import select_rules
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack, EngineError
 from ddbguard.engines.graph import run_graph
@@ -16,6 +17,7 @@ from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.templates.load import TEMPLATE_SUFFIXES, load_inputs
 from ddbguard.templates.model import InputModel
 
+TEMPLATE_ENGINES = ("builtin", "guard", "checkov", "graph")
 ENGINE_SETS = {"all": ("builtin", "guard", "checkov"), "both": ("guard", "checkov")}
 
 
@@ -29,14 +31,6 @@ class CheckOptions:
     template_roots: tuple[str, ...] = ()
     context: tuple[str, ...] = ()  # templates loaded only so that references to them resolve
     today: dt.date | None = None
-
-
-def selected_rules(config: Config) -> list[Rule]:
-    return [
-        rule for rule in load_catalog().values()
-        if "core" not in rule.engines and rule.id not in config.disabled_rules
-        and (rule.enabled_by_default or rule.id in config.enabled_rules)
-    ]
 
 
 def run_check(options: CheckOptions, config: Config) -> Report:
@@ -54,7 +48,7 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     report.errors += [e for e in shape_errors if not any(s.file == e.file and s.context for s in loaded.stacks)]
     stacks = [CheckedStack(stack, template) for stack, template in resolved]
     given = [stack for stack in stacks if not stack.stack.context]
-    rules = selected_rules(config)
+    rules = select_rules(config, TEMPLATE_ENGINES)
     evaluations: dict[str, list[Evaluation]] = {}
     # Context stacks take part in the cross-resource graph; findings are reported for the given files only.
     reported = {stack.name for stack in given}

@@ -20,7 +20,7 @@ from checkov.cloudformation.checks.resource.base_resource_check import BaseResou
 from checkov.common.models.enums import CheckCategories, CheckResult
 
 from ddbguard.catalog import load_catalog
-from ddbguard.engines.builtin import predicate
+from ddbguard.registry import predicate
 from ddbguard.engines.checkov import ATTRIBUTES, CONFIG
 from ddbguard.templates.decode import DecodeError, decode_file
 

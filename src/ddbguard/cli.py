@@ -195,12 +195,7 @@ def _load_config(args: argparse.Namespace):
 
 
 def _audit(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from ddbguard.catalog import load_catalog
-    from ddbguard.join import join_live
     from ddbguard.live.audit import AuditOptions, run_audit
-    from ddbguard.model import Report
 
     config, _ = _config_and_parameters(args)
     shard = None
@@ -221,9 +216,7 @@ def _audit(args: argparse.Namespace) -> int:
         role_name=args.role_name, organization=args.organization, table_prefix=args.table_prefix,
         concurrency=args.concurrency, shard=shard, endpoint_url=args.endpoint_url, progress=True,
     )
-    evaluations, errors = run_audit(options, config)
-    report = Report(findings=join_live(evaluations, load_catalog(), config, today=dt.date.today()), errors=errors)
-    return _deliver(report, args, config, engine="live", unknown_fails=args.fail_on_unknown)
+    return _deliver(run_audit(options, config), args, config, engine="live", unknown_fails=args.fail_on_unknown)
 
 
 def _merge(args: argparse.Namespace) -> int:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-
 from ddbguard.catalog import Rule
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack, applicable_resources, evaluation_of
 from ddbguard.model import Evaluation
-
-
-def predicate(rule: Rule):
-    """The rule's `problems(resource, config)` (rules/<stem>/predicate.py)."""
-    return importlib.import_module(f"ddbguard.rules.{rule.stem}.predicate").problems
+from ddbguard.registry import predicate
 
 
 def run_builtin(stacks: list[CheckedStack], rules: list[Rule], config: Config) -> list[Evaluation]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ddbguard.catalog import Rule
 from ddbguard.config import Config
-from ddbguard.engines.builtin import predicate
+from ddbguard.registry import predicate
 from ddbguard.engines.common import (
     CheckedStack, EngineError, applicable_resources, engine_input, evaluation, evaluation_of,
 )

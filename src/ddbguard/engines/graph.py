@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-
 from ddbguard.catalog import Rule
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import Graph
 from ddbguard.model import Evaluation
+from ddbguard.registry import implementation
 from ddbguard.templates.model import InputModel
 
 
@@ -19,6 +18,5 @@ def run_graph(stacks: list[CheckedStack], model: InputModel, rules: list[Rule], 
     graph = Graph(stacks, model, config.tables)
     evaluations = []
     for rule in rules:
-        module = importlib.import_module(f"ddbguard.rules.{rule.stem}.graph")
-        evaluations += module.evaluate(graph, config)
+        evaluations += implementation(rule.id, "graph").evaluate(graph, config)
     return evaluations

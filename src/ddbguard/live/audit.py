@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from ddbguard.catalog import Rule, load_catalog
+from ddbguard.catalog import load_catalog
 from ddbguard.config import Config
-from ddbguard.model import Evaluation, InputError
+from ddbguard.join import join_live
+from ddbguard.model import Evaluation, InputError, Report
+from ddbguard.registry import implementation, select_rules
 
 DEFAULT_CONCURRENCY = 8
 
@@ -41,12 +42,14 @@ def shard_accounts(accounts: list[str], shard: tuple[int, int] | None) -> list[s
     return [a for position, a in enumerate(ordered) if position % count == index - 1]
 
 
-def live_rules(config: Config) -> list[Rule]:
-    return [r for r in load_catalog().values() if "live" in r.engines and r.id not in config.disabled_rules
-            and (r.enabled_by_default or r.id in config.enabled_rules)]
+def run_audit(options: AuditOptions, config: Config) -> Report:
+    """The audit's report: every live rule on every account and region in scope."""
+    evaluations, errors = audit_evaluations(options, config)
+    today = (options.now or dt.datetime.now(dt.timezone.utc)).date()
+    return Report(findings=join_live(evaluations, load_catalog(), config, today=today), errors=errors)
 
 
-def run_audit(options: AuditOptions, config: Config) -> tuple[list[Evaluation], list[InputError]]:
+def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evaluation], list[InputError]]:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
@@ -117,8 +120,7 @@ def run_audit(options: AuditOptions, config: Config) -> tuple[list[Evaluation], 
             continue
         units += [(account, session, region) for region in regions]
 
-    rules = live_rules(config)
-    checks = [importlib.import_module(f"ddbguard.rules.{rule.stem}.live") for rule in rules]
+    checks = [implementation(rule.id, "live") for rule in select_rules(config, ("live",))]
     now = options.now or dt.datetime.now(dt.timezone.utc)
     caches = {account: AccountCache() for account in accounts}
     evaluations: list[Evaluation] = []

@@ -4,10 +4,10 @@ same predicate as templates, on the table's CloudFormation-shaped view."""
 
 from __future__ import annotations
 
-from ddbguard.catalog import load_catalog
 from ddbguard.engines.common import evaluation_of
 from ddbguard.live.snapshot import LiveTable, RegionSnapshot, Unknown, as_resource
 from ddbguard.model import Evaluation, LiveResource, Problem, Status
+from ddbguard.registry import predicate, rule_of
 
 
 def live_verdict(rule_id: str, snapshot: RegionSnapshot, name: str, arn: str, problems: list[str],
@@ -45,10 +45,7 @@ def per_table(rule_id: str, snapshot: RegionSnapshot, field: str, judge) -> list
 def judge_tables(package: str, snapshot: RegionSnapshot, config, tables=None, *, explain=None) -> list[Evaluation]:
     """The rule of `package` (rules/<stem>) on each table, through its predicate. `explain(table, problem)`
     may reword a problem for the live context (say which stack deletes the table)."""
-    stem = package.rsplit(".", 1)[-1]
-    rule = next(rule for rule in load_catalog().values() if rule.stem == stem)
-    from ddbguard.engines.builtin import predicate
-
+    rule = rule_of(package)
     problems_of = predicate(rule)
     evaluations = []
     for table in snapshot.tables if tables is None else tables:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from ddbguard.graph import Graph, table_arns
 from ddbguard.iam import is_allowed
 from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
 from ddbguard.rules import verdict
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 _READS = ("dynamodb:Query", "dynamodb:Scan")
 
@@ -30,4 +33,4 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                         f"role {role.logical_id} may Query/Scan table {table.name} but not its "
                         f"index{'es' if len(missing) > 1 else ''} {', '.join(missing)}: allow {table.arn}/index/* "
                         "(CDK: import the table with fromTableAttributes and its globalIndexes)", granting[0].path))
-    return [verdict("DDB010", policy.stack, policy.logical_id, problems) for policy, problems in results.values()]
+    return [verdict(RULE.id, policy.stack, policy.logical_id, problems) for policy, problems in results.values()]

@@ -2,8 +2,11 @@
 
 from ddbguard.iam import is_allowed
 from ddbguard.live.checks import functions_with_roles, live_verdict
+from ddbguard.registry import rule_of
 from ddbguard.rules.ddb011_environment_tables.live import named_tables
 from ddbguard.live.snapshot import Unknown
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 _READS = ("dynamodb:Query", "dynamodb:Scan")
 
@@ -31,5 +34,5 @@ def evaluate(snapshot, config, now):
                 problems.append(f"role {function.role.name} may Query/Scan table {name} but not its index"
                                 f"{'es' if len(missing) > 1 else ''} {', '.join(missing)}")
         if judged:
-            evaluations.append(live_verdict("DDB010", snapshot, function.name, function.arn, problems, unknown))
+            evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, problems, unknown))
     return evaluations

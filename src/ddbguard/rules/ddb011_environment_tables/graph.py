@@ -6,8 +6,11 @@ import json
 
 from ddbguard.graph import Graph, can_use
 from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
 from ddbguard.rules import table_variables, verdict
 from ddbguard.templates.resolve import is_intrinsic
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def evaluate(graph: Graph, config) -> list[Evaluation]:
@@ -40,5 +43,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             elif not can_use(statements, table):
                 problems.append((f"{variable} names table {table.name}, but role {function.role.logical_id} may use "
                                  f"only: {', '.join(reachable) or 'no table'}", path))
-        evaluations.append(verdict("DDB011", function.stack, function.logical_id, problems, unknown))
+        evaluations.append(verdict(RULE.id, function.stack, function.logical_id, problems, unknown))
     return evaluations

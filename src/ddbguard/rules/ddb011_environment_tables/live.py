@@ -5,7 +5,10 @@ from ddbguard.graph import DATA_ACTIONS, TABLE_ARN
 from ddbguard.iam import is_allowed
 from ddbguard.live.checks import live_verdict
 from ddbguard.live.snapshot import Unknown
+from ddbguard.registry import rule_of
 from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def named_tables(function, config):
@@ -38,5 +41,5 @@ def evaluate(snapshot, config, now):
                                f"{function.role.statements.reason}")
             elif not any(is_allowed(function.role.statements, action, table.arn) for action in DATA_ACTIONS):
                 problems.append(f"{variable} names table {name}, but role {function.role.name} may not use it")
-        evaluations.append(live_verdict("DDB011", snapshot, function.name, function.arn, problems, unknown))
+        evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, problems, unknown))
     return evaluations

@@ -6,7 +6,10 @@ from ddbguard.actions import may_reach_control_plane
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.iam import Statement, action_matches, grants_no_dynamodb_action
 from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
 from ddbguard.rules import verdict
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 # Actions that only work on Resource "*" (IAM has no resource for them).
 _ACCOUNT_LEVEL = ("dynamodb:ListTables", "dynamodb:ListStreams", "dynamodb:ListBackups", "dynamodb:ListGlobalTables",
@@ -69,5 +72,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                          for message in statement_problems(statement, lambda_role=lambda_role)]
         unknown = [(f"{'.'.join(map(str, where))} {why}", where) for where, why in policy.unreadable]
         if problems or unknown or any(grants_dynamodb(s) for s in own):
-            evaluations.append(verdict("DDB012", policy.stack, policy.logical_id, problems, unknown))
+            evaluations.append(verdict(RULE.id, policy.stack, policy.logical_id, problems, unknown))
     return evaluations

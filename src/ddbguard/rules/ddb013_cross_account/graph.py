@@ -7,10 +7,13 @@ import re
 
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
 from ddbguard.resource_policy import principal_accounts
 from ddbguard.rules.table import dig
 from ddbguard.rules import verdict
 from ddbguard.templates.resolve import TABLE_TYPES
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 def _foreign(account: str, own: str | None, trusted: tuple[str, ...]) -> bool:
     return bool(re.fullmatch(r"[0-9]{12}", account)) and account != own and account not in trusted
@@ -37,7 +40,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                     problems.append((f"grants on table {match.group(3)} in account {match.group(2)}, which "
                                      f"{_why(own)}", statement.path))
         if applicable:
-            evaluations.append(verdict("DDB013", policy.stack, policy.logical_id, problems))
+            evaluations.append(verdict(RULE.id, policy.stack, policy.logical_id, problems))
     for stack in graph.stacks:
         own = stack.stack.account
         for logical_id, resource in stack.resolved["Resources"].items():
@@ -61,5 +64,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                     if _foreign(account, own, trusted):
                         problems.append((f"the resource policy allows principal {value} of account {account}, "
                                          f"which {_why(own)}", (*path, "Principal")))
-            evaluations.append(verdict("DDB013", stack, logical_id, problems))
+            evaluations.append(verdict(RULE.id, stack, logical_id, problems))
     return evaluations

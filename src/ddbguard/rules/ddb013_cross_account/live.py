@@ -5,8 +5,10 @@ import re
 from ddbguard.graph import TABLE_ARN
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
+from ddbguard.registry import rule_of
 from ddbguard.resource_policy import principal_accounts
 
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def evaluate(snapshot, config, now):
@@ -14,7 +16,7 @@ def evaluate(snapshot, config, now):
     evaluations = []
     for table in snapshot.tables:
         if isinstance(table.resource_policy, Unknown):
-            evaluations.append(live_verdict("DDB013", snapshot, table.name, table.arn, [], [table.resource_policy.reason]))
+            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [], [table.resource_policy.reason]))
             continue
         if not table.resource_policy:
             continue
@@ -27,7 +29,7 @@ def evaluate(snapshot, config, now):
                 if account not in trusted:
                     problems.append(f"the resource policy allows principal {value} of account {account}, "
                                     "which is not in trusted_accounts")
-        evaluations.append(live_verdict("DDB013", snapshot, table.name, table.arn, problems))
+        evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems))
     for function in functions_with_roles(snapshot):
         if isinstance(function.role.statements, Unknown):
             continue
@@ -35,7 +37,7 @@ def evaluate(snapshot, config, now):
                           if (m := TABLE_ARN.match(r)) and re.fullmatch(r"[0-9]{12}", m.group(2))
                           and m.group(2) not in trusted})
         if any(TABLE_ARN.match(r) for s in function.role.statements for r in s.resources):
-            evaluations.append(live_verdict("DDB013", snapshot, function.name, function.arn, [
+            evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, [
                 f"role {function.role.name} is granted tables in account {account}, which is not in trusted_accounts"
                 for account in foreign]))
     return evaluations

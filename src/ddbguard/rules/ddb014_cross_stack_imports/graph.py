@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from ddbguard.graph import Graph
 from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
 from ddbguard.rules.table import dig
 from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def _imports(value: object, path: tuple):
@@ -59,5 +62,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 elif not graph.model.has_export(name):
                     problems.append((f"imports {name!r}, which no stack in the input exports (add the exporting "
                                      "stack to the run, or list it under external_exports)", path))
-            evaluations.append(verdict("DDB014", stack, logical_id, problems))
+            evaluations.append(verdict(RULE.id, stack, logical_id, problems))
     return evaluations

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from ddbguard.graph import Graph, can_use
 from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
 from ddbguard.rules import table_variables, verdict
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def evaluate(graph: Graph, config) -> list[Evaluation]:
@@ -26,7 +29,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
         problems = [(f"role {role.logical_id} may use table{'s' if len(unused) > 1 else ''} {', '.join(unused)}, which "
                      f"no function using it ({', '.join(f.logical_id for f in functions)}) names in its environment",
                      ())] if unused else []
-        evaluations.append(verdict("DDB015", role.stack, role.logical_id, problems))
+        evaluations.append(verdict(RULE.id, role.stack, role.logical_id, problems))
     return evaluations
 
 

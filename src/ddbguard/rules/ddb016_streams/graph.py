@@ -6,8 +6,11 @@ import json
 
 from ddbguard.graph import TABLE_ARN, Graph, token
 from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
 from ddbguard.rules import verdict
 from ddbguard.templates.resolve import TABLE_TYPES, is_intrinsic
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 _STREAM_ACTIONS = ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream")
 
@@ -44,7 +47,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 continue  # a queue or a Kinesis stream
             problem, unknown = _stream_problem(graph, stack, source)
             path = ("Properties", "EventSourceArn")
-            evaluations.append(verdict("DDB016", stack, logical_id, [(problem, path)] if problem else [],
+            evaluations.append(verdict(RULE.id, stack, logical_id, [(problem, path)] if problem else [],
                                        [(unknown, path)] if unknown else []))
     for policy in graph.policies:
         problems, unknown, applicable = [], [], False
@@ -62,5 +65,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 if reason:
                     unknown.append((reason, statement.path))
         if applicable:
-            evaluations.append(verdict("DDB016", policy.stack, policy.logical_id, problems, unknown))
+            evaluations.append(verdict(RULE.id, policy.stack, policy.logical_id, problems, unknown))
     return evaluations

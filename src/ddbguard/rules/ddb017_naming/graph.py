@@ -7,7 +7,10 @@ import re
 
 from ddbguard.graph import Graph
 from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
 from ddbguard.rules import verdict
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 DEFAULT_PATTERN = "{project}-{resource}-{environment}"
 _WORDS = r"[a-z0-9]+(?:-[a-z0-9]+)*"
@@ -42,5 +45,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             problems = [(f"table name {table.name} does not follow {pattern}", path)]
         else:
             problems = []
-        evaluations.append(verdict("DDB017", table.stack, table.logical_id, problems))
+        evaluations.append(verdict(RULE.id, table.stack, table.logical_id, problems))
     return evaluations

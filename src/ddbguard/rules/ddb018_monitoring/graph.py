@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from ddbguard.graph import Graph
 from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
 from ddbguard.rules.table import dig
 from ddbguard.rules import verdict
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 METRICS = {"ThrottledRequests", "ReadThrottleEvents", "WriteThrottleEvents", "UserErrors", "SystemErrors"}
 
@@ -32,7 +35,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             if resource.get("Type") == "AWS::CloudWatch::Alarm":
                 watched |= _watched_tables(resource.get("Properties") or {})
     return [
-        verdict("DDB018", table.stack, table.logical_id, [] if table.name in watched else [
+        verdict(RULE.id, table.stack, table.logical_id, [] if table.name in watched else [
             (f"no CloudWatch alarm watches {', '.join(sorted(METRICS))} for table {table.name}", ())])
         for table in graph.tables.values() if table.stack is not None
     ]

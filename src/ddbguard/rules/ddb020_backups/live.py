@@ -3,6 +3,9 @@
 import datetime as dt
 
 from ddbguard.live.checks import per_table
+from ddbguard.registry import rule_of
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def evaluate(snapshot, config, now):
@@ -18,4 +21,4 @@ def evaluate(snapshot, config, now):
             return [f"the newest backup is from {newest:%Y-%m-%d}, older than {config.max_backup_age_days} days"]
         return []
 
-    return per_table("DDB020", snapshot, "backups", judge)
+    return per_table(RULE.id, snapshot, "backups", judge)
