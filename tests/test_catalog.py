@@ -34,7 +34,8 @@ def test_schema_rejects_house_style_violations():
             jsonschema.validate({**entry, **broken}, schema)
 
 
-IMPLEMENTATIONS = {"builtin": "predicate.py", "guard": "rule.guard", "graph": "graph.py", "live": "live.py"}
+IMPLEMENTATIONS = {"builtin": "predicate.py", "guard": "rule.guard", "graph": "graph.py", "live": "live.py",
+                   "diff": "diff.py", "plan": "plan.py"}
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
@@ -44,7 +45,7 @@ def test_every_engine_a_rule_declares_is_in_its_folder(rule):
         assert (folder / file_name).is_file() is (engine in rule.engines), (rule.id, engine)
     if "builtin" in rule.engines:
         assert callable(importlib.import_module(f"ddbguard.rules.{rule.stem}.predicate").problems)
-    for module in ("graph", "live"):
+    for module in ("graph", "live", "diff", "plan"):
         if module in rule.engines:
             assert callable(importlib.import_module(f"ddbguard.rules.{rule.stem}.{module}").evaluate)
     if "guard" in rule.engines:

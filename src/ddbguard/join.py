@@ -17,7 +17,6 @@ from ddbguard.model import Evaluation, Finding, InputError, Status
 from ddbguard.templates.decode import line_of
 from ddbguard.templates.resolve import is_intrinsic
 
-SUPPRESSION_RULE = "DDB000"
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ def _active(config: Config, today: dt.date) -> list[Suppression]:
 
 def expired_suppressions(catalog: dict[str, Rule], config: Config, today: dt.date) -> list[Finding]:
     """An expired suppression no longer applies, and is a failure of its own (DDB000)."""
-    rule = catalog[SUPPRESSION_RULE]
+    rule = next(rule for rule in catalog.values() if "core" in rule.engines)  # the suppressions rule itself
     return [
         Finding(
             rule_id=rule.id, title=rule.title, severity=config.severity_overrides.get(rule.id, rule.severity),

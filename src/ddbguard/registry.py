@@ -8,6 +8,7 @@ A rule's folder holds one module per kind of implementation its catalog entry de
 | graph   | rules/<stem>/graph.py     | `evaluate(graph, config) -> list[Evaluation]`           |
 | live    | rules/<stem>/live.py      | `evaluate(snapshot, config, now) -> list[Evaluation]`   |
 | diff    | rules/<stem>/diff.py      | `evaluate(old, new) -> list[Evaluation]` (a stack pair) |
+| plan    | rules/<stem>/plan.py      | `evaluate(context) -> list[Evaluation]` (live look-ups) |
 
 (`guard` is the folder's rule.guard, run by cfn-guard; `checkov` runs the predicate through checkov.)
 Every command selects its rules here, the same way, and modules are imported once.
@@ -23,7 +24,7 @@ from typing import Protocol
 from ddbguard.catalog import Rule, load_catalog
 from ddbguard.model import Evaluation, Problem
 
-MODULES = {"builtin": "predicate", "graph": "graph", "live": "live", "diff": "diff"}
+MODULES = {"builtin": "predicate", "graph": "graph", "live": "live", "diff": "diff", "plan": "plan"}
 
 
 class Predicate(Protocol):
@@ -39,7 +40,13 @@ class LiveRule(Protocol):
 
 
 class DiffRule(Protocol):
+    LOCATED_IN: str  # "old" or "new": the template its findings point into
+
     def evaluate(self, old: object, new: object) -> list[Evaluation]: ...
+
+
+class PlanRule(Protocol):
+    def evaluate(self, context: object) -> list[Evaluation]: ...
 
 
 @cache

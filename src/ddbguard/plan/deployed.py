@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from ddbguard.catalog import load_catalog
 from ddbguard.config import Config
@@ -17,9 +18,10 @@ from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.plan.diff import diff_stacks
-from ddbguard.plan.run import checked_stacks, enabled
+from ddbguard.plan.run import checked_stacks
 from ddbguard.live.collect import client_config, error_reason
-from ddbguard.rules import table_variables, verdict
+from ddbguard.registry import implementation, select_rules
+from ddbguard.rules import table_variables
 from ddbguard.templates.decode import DecodeError, decode_text
 from ddbguard.templates.load import Stack
 from ddbguard.templates.model import InputModel
@@ -101,70 +103,57 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
         top_level[0].stack.stack_name = stack_name
     lookups = Lookups(session, endpoint_url, region)
     old_stacks, removed, evaluations = [], [], []
+    # the diff rules that judge what NEW does to a deployed table also say when there is nothing deployed
+    judged_in_new = [rule for rule in select_rules(config, ("diff",)) if implementation(rule.id, "diff").LOCATED_IN == "new"]
     for stack in top_level:
         deployed = lookups.deployed_template(stack.stack.stack_name)
-        if deployed is None:
-            evaluations += [Evaluation("DDB031", stack.name, lid, Status.PASS,
-                                       f"stack {stack.stack.stack_name} is not deployed in {lookups.region}: "
-                                       "nothing to replace", "plan")
+        if deployed is None or isinstance(deployed, str):
+            status, message = (Status.UNKNOWN, deployed) if deployed else (
+                Status.PASS, f"stack {stack.stack.stack_name} is not deployed in {lookups.region}: nothing to replace")
+            evaluations += [Evaluation(rule.id, stack.name, lid, status, message, "plan") for rule in judged_in_new
                             for lid, r in stack.resolved["Resources"].items() if r.get("Type") in TABLE_TYPES]
-        if isinstance(deployed, str):
-            evaluations += [Evaluation(rule, stack.name, lid, Status.UNKNOWN, deployed, "plan")
-                            for lid, r in stack.resolved["Resources"].items() if r.get("Type") in TABLE_TYPES
-                            for rule in ("DDB031",)]
-            continue
-        if deployed is not None:
+        else:
             template, deployed_parameters = deployed
             old = CheckedStack(Stack(name=stack.name, file=f"deployed stack {stack.stack.stack_name}", template=template),
                                resolve_template(template, deployed_parameters, stack_name=stack.stack.stack_name))
             old_stacks.append(old)
-            gone, kept = diff_stacks(old, stack)
+            gone, kept = diff_stacks(old, stack, config)
             removed += gone
             evaluations += kept
-        evaluations += _names_taken(stack, lookups)
-    evaluations += _imports(new, config, lookups)
+    context = PlanContext(new, top_level, lookups, config)
+    for rule in select_rules(config, ("plan",)):
+        evaluations += implementation(rule.id, "plan").evaluate(context)
     catalog = load_catalog()
     today = today or dt.date.today()
-    old_findings, _ = join(enabled(removed, config), old_stacks, catalog, config, today=today, with_expired=False)
-    new_findings, join_errors = join(enabled(evaluations, config), new, catalog, config, today=today)
+    old_findings, _ = join(removed, old_stacks, catalog, config, today=today, with_expired=False)
+    new_findings, join_errors = join(evaluations, new, catalog, config, today=today)
     report.findings = old_findings + new_findings
     report.errors += join_errors
     return report
 
 
-def _names_taken(stack: CheckedStack, lookups: Lookups) -> list[Evaluation]:
-    evaluations = []
-    owned = None
-    for logical_id, resource in stack.resolved["Resources"].items():
-        name = (resource.get("Properties") or {}).get("TableName") if resource.get("Type") in TABLE_TYPES else None
-        if not isinstance(name, str) or "${" in name:
-            continue
-        live = lookups.table(name)
-        path = ("Properties", "TableName")
-        if isinstance(live, str):
-            evaluations.append(Evaluation("DDB034", stack.name, logical_id, Status.UNKNOWN, live, "plan", path))
-            continue
-        if live is None:
-            evaluations.append(Evaluation("DDB034", stack.name, logical_id, Status.PASS, "the name is free", "plan"))
-            continue
-        owned = lookups.stack_tables(stack.stack.stack_name) if owned is None else owned
-        if isinstance(owned, str):
-            evaluations.append(Evaluation("DDB034", stack.name, logical_id, Status.UNKNOWN, owned, "plan", path))
-        elif name in owned:
-            evaluations.append(Evaluation("DDB034", stack.name, logical_id, Status.PASS,
-                                          f"{name} exists and stack {stack.stack.stack_name} manages it", "plan"))
-        else:
-            evaluations.append(Evaluation(
-                "DDB034", stack.name, logical_id, Status.FAIL,
-                f"table {name} already exists in {lookups.region} and stack {stack.stack.stack_name} does not manage "
-                "it: creating it fails the deploy (import it instead)", "plan", path))
-    return evaluations
+@dataclass
+class PlanContext:
+    """What the plan rules (rules/<stem>/plan.py) read: the input, the live look-ups and the configuration."""
+
+    stacks: list[CheckedStack]
+    top_level: list[CheckedStack]
+    lookups: Lookups
+    config: Config
+    _imported: dict | None = None
+
+    def imported_tables(self) -> dict[tuple[str, str], tuple[CheckedStack, dict[str, set[str]]]]:
+        """(stack name, logical id) of each function or policy that names tables the input does not define ->
+        (its stack, {table name: the indexes its grants name})."""
+        if self._imported is None:
+            self._imported = _imported_tables(self.stacks, self.config)
+        return self._imported
 
 
-def _imports(stacks: list[CheckedStack], config: Config, lookups: Lookups) -> list[Evaluation]:
-    """DDB032 and DDB033 for every function and policy that names a table the input does not define."""
+def _imported_tables(stacks: list[CheckedStack], config: Config) -> dict:
     graph = Graph(stacks, InputModel([s.stack for s in stacks], None, config.external_exports), config.tables)
-    subjects: dict[tuple[str, str], tuple[CheckedStack, dict[str, set[str]]]] = {}  # -> (stack, {table: indexes})
+    defined = {t.name for t in graph.tables.values() if t.stack}
+    subjects: dict[tuple[str, str], tuple[CheckedStack, dict[str, set[str]]]] = {}
     for function in graph.functions:
         for value in table_variables(graph, function, config).values():
             table = graph.table_of(value, function.stack)
@@ -176,37 +165,11 @@ def _imports(stacks: list[CheckedStack], config: Config, lookups: Lookups) -> li
             for resource in statement.resources:
                 match = TABLE_ARN.match(resource)
                 name = match.group(3) if match else None
-                if not name or "*" in name or "?" in name or name in {t.name for t in graph.tables.values() if t.stack}:
+                if not name or "*" in name or "?" in name or name in defined:
                     continue
                 indexes = subjects.setdefault((policy.stack.name, policy.logical_id), (policy.stack, {}))[1].setdefault(
                     name, set())
                 index = _INDEX.search(match.group(4) or "")
                 if index:
                     indexes.add(index.group(1))
-    evaluations = []
-    for (stack_name, logical_id), (stack, tables) in subjects.items():
-        missing, unknown, index_problems, index_checked = [], [], [], False
-        for name, granted_indexes in sorted(tables.items()):
-            live = lookups.table(name)
-            if isinstance(live, str):
-                unknown.append(live)
-                continue
-            if live is None:
-                missing.append(f"table {name} does not exist in {lookups.region} (the deploy succeeds, every call fails)")
-                continue
-            live_indexes = {i["IndexName"] for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
-                            for i in live.get(key) or []}
-            declared = set((config.tables.get(name) or {}).get("indexes") or [])
-            if granted_indexes or declared:
-                index_checked = True
-            for index in sorted(granted_indexes - live_indexes):
-                index_problems.append(f"grants on index {index} of {name}, which has no such index "
-                                      f"(live: {', '.join(sorted(live_indexes)) or 'none'})")
-            if declared and declared != live_indexes:
-                index_problems.append(f"the configuration declares indexes {', '.join(sorted(declared))} for {name}, "
-                                      f"the live table has {', '.join(sorted(live_indexes)) or 'none'}")
-        evaluations.append(verdict("DDB032", stack, logical_id, [(m, ()) for m in missing],
-                               [(u, ()) for u in unknown], engine="plan"))
-        if index_checked:
-            evaluations.append(verdict("DDB033", stack, logical_id, [(p, ()) for p in index_problems], engine="plan"))
-    return evaluations
+    return subjects

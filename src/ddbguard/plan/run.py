@@ -9,8 +9,8 @@ from ddbguard.catalog import load_catalog
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.join import join
-from ddbguard.model import Evaluation, InputError, Report
-from ddbguard.plan.diff import RETAINED, diff_stacks, removal, tables_of
+from ddbguard.model import InputError, Report
+from ddbguard.plan.diff import diff_stacks
 from ddbguard.templates.load import Stack, load_inputs
 from ddbguard.templates.model import InputModel
 
@@ -20,10 +20,6 @@ def checked_stacks(paths: list[str], parameters: dict | None, config: Config) ->
     model = InputModel(loaded.stacks, parameters, config.external_exports)
     resolved, errors = model.resolve_all()
     return [CheckedStack(stack, template) for stack, template in resolved], loaded.errors + errors
-
-
-def enabled(evaluations: list[Evaluation], config: Config) -> list[Evaluation]:
-    return [e for e in evaluations if e.rule_id not in config.disabled_rules]
 
 
 def pair_key(stack: Stack, root: Path) -> tuple:
@@ -57,11 +53,11 @@ def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, para
         after = new_by_key.get(old_keys[id(before)])
         if after is not None:
             paired += 1
-            gone, kept = diff_stacks(before, after)
+            gone, kept = diff_stacks(before, after, config)
             removed += gone
             changed += kept
         elif before.stack.parent is not None and new_by_key.get(old_keys[id(before)][:-1]) is not None:
-            removed += removed_with_nested_stack(before)
+            removed += diff_stacks(before, None, config)[0]
         # a top-level stack that leaves the app is not deleted by a deploy of the others
     if old and new and not paired:
         report.errors.append(InputError(f"{' '.join(old_paths)} {' '.join(new_paths)}",
@@ -71,17 +67,8 @@ def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, para
         report.errors.append(InputError(" ".join(old_paths), "no stack in OLD to compare with"))
     today = today or dt.date.today()
     catalog = load_catalog()
-    old_findings, _ = join(enabled(removed, config), old, catalog, config, today=today, with_expired=False)
-    new_findings, errors = join(enabled(changed, config), new, catalog, config, today=today)
+    old_findings, _ = join(removed, old, catalog, config, today=today, with_expired=False)
+    new_findings, errors = join(changed, new, catalog, config, today=today)
     report.findings = old_findings + new_findings
     report.errors += errors
     return report
-
-
-def removed_with_nested_stack(stack: CheckedStack) -> list[Evaluation]:
-    """A nested stack whose resource leaves its parent is deleted, and every table in it that is not retained."""
-    parent_resource = stack.stack.parent.template["Resources"].get(stack.stack.parent_logical_id) or {}
-    if parent_resource.get("DeletionPolicy") in RETAINED:
-        return []  # the nested stack itself is retained, and so is everything in it
-    how = f"its nested stack {stack.stack.parent_logical_id} is removed from {stack.stack.parent.name}"
-    return [removal(stack, logical_id, resource, how) for logical_id, resource in tables_of(stack).items()]

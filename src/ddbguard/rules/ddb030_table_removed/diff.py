@@ -1,0 +1,48 @@
+"""DDB030 diff: a table that leaves the deployed stack is deleted with its data unless OLD retains it."""
+
+from __future__ import annotations
+
+from ddbguard.engines.common import CheckedStack
+from ddbguard.model import Evaluation, Status
+from ddbguard.plan.diff import tables_of
+from ddbguard.registry import rule_of
+from ddbguard.rules.ddb001_retain.predicate import RETAINED
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+LOCATED_IN = "old"  # a removed table is found in the template it leaves
+
+
+def removal(stack: CheckedStack, logical_id: str, resource: dict, how: str) -> Evaluation:
+    policy = resource.get("DeletionPolicy", "Delete")
+    if policy in RETAINED:
+        return Evaluation(RULE.id, stack.name, logical_id, Status.PASS,
+                          f"{how}; DeletionPolicy {policy} keeps the table and its data", "diff")
+    return Evaluation(RULE.id, stack.name, logical_id, Status.FAIL,
+                      f"{how}; DeletionPolicy {policy} deletes the table and its data", "diff", ("DeletionPolicy",))
+
+
+def evaluate(old: CheckedStack, new: CheckedStack | None) -> list[Evaluation]:
+    """Tables of OLD that NEW no longer has; NEW is None when OLD is a nested stack removed with its resource."""
+    if new is None:
+        return removed_with_nested_stack(old)
+    old_tables, new_tables = tables_of(old), tables_of(new)
+    by_name = {(r.get("Properties") or {}).get("TableName"): lid for lid, r in new_tables.items()}
+    removed = []
+    for logical_id, resource in old_tables.items():
+        if logical_id in new_tables:
+            continue
+        name = (resource.get("Properties") or {}).get("TableName")
+        renamed = by_name.get(name) if isinstance(name, str) else None
+        how = (f"its logical id changes to {renamed}: CloudFormation creates that table (which fails while the name "
+               f"{name} exists) and removes this one") if renamed else "it is no longer in the template"
+        removed.append(removal(old, logical_id, resource, how))
+    return removed
+
+
+def removed_with_nested_stack(stack: CheckedStack) -> list[Evaluation]:
+    """A nested stack whose resource leaves its parent is deleted, and every table in it that is not retained."""
+    parent_resource = stack.stack.parent.template["Resources"].get(stack.stack.parent_logical_id) or {}
+    if parent_resource.get("DeletionPolicy") in RETAINED:
+        return []  # the nested stack itself is retained, and so is everything in it
+    how = f"its nested stack {stack.stack.parent_logical_id} is removed from {stack.stack.parent.name}"
+    return [removal(stack, logical_id, resource, how) for logical_id, resource in tables_of(stack).items()]

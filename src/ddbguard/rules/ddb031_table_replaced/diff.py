@@ -1,0 +1,50 @@
+"""DDB031 diff: a change that forces replacement recreates the table empty (and deletes the old one unless
+OLD says UpdateReplacePolicy Retain); a change of type cannot be deployed; a Retain -> Delete flip is high."""
+
+from __future__ import annotations
+
+from ddbguard.engines.common import CheckedStack
+from ddbguard.model import Evaluation, Severity, Status
+from ddbguard.plan.diff import replacement_changes, tables_of
+from ddbguard.registry import rule_of
+from ddbguard.rules.ddb001_retain.predicate import RETAINED
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+LOCATED_IN = "new"  # a changed table is found in the template that changes it
+
+
+def evaluate(old: CheckedStack, new: CheckedStack | None) -> list[Evaluation]:
+    if new is None:
+        return []  # a removed stack changes no table: DDB030 says what happens to them
+    old_tables = tables_of(old)
+    changed = []
+    for logical_id, resource in tables_of(new).items():
+        before = old_tables.get(logical_id)
+        if before is not None:
+            changed.append(_change(new, logical_id, before, resource))
+    return changed
+
+
+def _change(new: CheckedStack, logical_id: str, before: dict, after: dict) -> Evaluation:
+    if before.get("Type") != after.get("Type"):
+        return Evaluation(
+            RULE.id, new.name, logical_id, Status.FAIL,
+            f"Type changes from {before.get('Type')} to {after.get('Type')}: CloudFormation cannot update a "
+            "table into another type. Safe path: set DeletionPolicy Retain, remove the resource from the stack, "
+            "then import the table as the new type (resource import / `cdk import`)", "diff", ("Type",))
+    problems, flips = [], []
+    changes = replacement_changes(before, after)
+    if changes and before.get("UpdateReplacePolicy", "Delete") != "Retain":
+        problems.append(f"{'; '.join(changes)} forces replacement: the table is recreated empty and the old one is "
+                        f"deleted (UpdateReplacePolicy is {before.get('UpdateReplacePolicy', 'Delete')})")
+    for attribute, kept in (("DeletionPolicy", RETAINED), ("UpdateReplacePolicy", ("Retain",))):
+        if before.get(attribute) in kept and after.get(attribute) not in kept:
+            flips.append(f"{attribute} changes from {before.get(attribute)} to {after.get(attribute, 'Delete')}")
+    if problems:
+        return Evaluation(RULE.id, new.name, logical_id, Status.FAIL, "; ".join(problems + flips), "diff",
+                          ("Properties",))
+    if flips:
+        return Evaluation(RULE.id, new.name, logical_id, Status.FAIL, "; ".join(flips), "diff", ("DeletionPolicy",),
+                          severity=Severity.HIGH)
+    note = f"{'; '.join(changes)}; UpdateReplacePolicy Retain keeps the old table" if changes else "no replacement"
+    return Evaluation(RULE.id, new.name, logical_id, Status.PASS, note, "diff")
