@@ -78,8 +78,7 @@ def evaluation(
     unknown: str | None = None,
     path: tuple = (),
 ) -> Evaluation:
-    if unknown is not None:
-        return Evaluation(rule.id, stack.name, logical_id, Status.UNKNOWN, unknown, engine, path)
-    if failed is not None:
-        return Evaluation(rule.id, stack.name, logical_id, Status.FAIL, failed, engine, path)
-    return Evaluation(rule.id, stack.name, logical_id, Status.PASS, "compliant", engine, path)
+    """A single verdict (what cfn-guard and checkov report), by the one verdict builder."""
+    found = [Problem(unknown, path, unknown=True)] if unknown is not None else \
+        [Problem(failed, path)] if failed is not None else []
+    return evaluation_of(rule.id, stack.name, logical_id, found, engine)

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 from ddbguard.engines.common import evaluation_of
 from ddbguard.live.snapshot import LiveTable, RegionSnapshot, Unknown, as_resource
-from ddbguard.model import Evaluation, LiveResource, Problem, Status
+from ddbguard.model import Evaluation, LiveResource, Problem
 from ddbguard.registry import predicate, rule_of
 
 
 def live_verdict(rule_id: str, snapshot: RegionSnapshot, name: str, arn: str, problems: list[str],
                  unknown: list[str] | None = None) -> Evaluation:
-    resource = LiveResource(snapshot.account, snapshot.region, arn, name)
-    stack = f"{snapshot.account}/{snapshot.region}"
-    if problems:
-        return Evaluation(rule_id, stack, name, Status.FAIL, "; ".join(dict.fromkeys(problems)), "live", live=resource)
-    if unknown:
-        return Evaluation(rule_id, stack, name, Status.UNKNOWN, "; ".join(dict.fromkeys(unknown)), "live", live=resource)
-    return Evaluation(rule_id, stack, name, Status.PASS, "compliant", "live", live=resource)
+    found = [Problem(m) for m in problems] + [Problem(m, unknown=True) for m in unknown or []]
+    return evaluation_of(rule_id, f"{snapshot.account}/{snapshot.region}", name, found, "live",
+                         live=LiveResource(snapshot.account, snapshot.region, arn, name))
 
 
 def functions_with_roles(snapshot: RegionSnapshot):

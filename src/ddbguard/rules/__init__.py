@@ -1,28 +1,21 @@
-"""Cross-resource rules: pure functions of the Graph (and the configuration) that return evaluations.
-
-Each module is named by its rule's stem and exposes `evaluate(graph, config) -> list[Evaluation]`.
-"""
+"""The rules: one folder per rule (rules/<stem>/, see registry.py for what each holds), and what the
+cross-resource and plan rules share."""
 
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from ddbguard.engines.common import CheckedStack
-from ddbguard.model import Evaluation, Status
+from ddbguard.engines.common import CheckedStack, evaluation_of
+from ddbguard.model import Evaluation, Problem
 
 DEFAULT_TABLE_VARIABLES = ("*_TABLE", "*_TABLE_NAME", "TABLE_NAME")
 
 
 def verdict(rule_id: str, stack: CheckedStack, logical_id: str, problems: list[tuple[str, tuple]],
             unknown: list[tuple[str, tuple]] | None = None, *, engine: str = "graph") -> Evaluation:
-    """One evaluation for one subject: fail with every problem, else unknown with every reason, else pass."""
-    if problems:
-        return Evaluation(rule_id, stack.name, logical_id, Status.FAIL, "; ".join(dict.fromkeys(m for m, _ in problems)),
-                          engine, problems[0][1])
-    if unknown:
-        return Evaluation(rule_id, stack.name, logical_id, Status.UNKNOWN, "; ".join(dict.fromkeys(m for m, _ in unknown)),
-                          engine, unknown[0][1])
-    return Evaluation(rule_id, stack.name, logical_id, Status.PASS, "compliant", engine)
+    """One evaluation for one subject from (message, path) pairs, by the one verdict builder."""
+    found = [Problem(m, p) for m, p in problems] + [Problem(m, p, unknown=True) for m, p in unknown or []]
+    return evaluation_of(rule_id, stack.name, logical_id, found, engine)
 
 
 def names_a_table(variable: str, patterns: tuple[str, ...]) -> bool:
