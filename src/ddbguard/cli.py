@@ -239,20 +239,14 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    import boto3
-    from botocore.exceptions import NoCredentialsError, ProfileNotFound
-
+    from ddbguard.aws import CredentialsError, open_session
     from ddbguard.plan.deployed import run_plan
 
     config, parameters = _config_and_parameters(args)
     try:
-        session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
-        if session.get_credentials() is None:
-            raise NoCredentialsError()
-    except ProfileNotFound as exc:
+        session = open_session(args.profile)
+    except CredentialsError as exc:
         return _fail(f"credentials: {exc}")
-    except NoCredentialsError:
-        return _fail("credentials: no AWS credentials found (set a profile with --profile or AWS_* variables)")
     report = run_plan(args.paths, config, session=session, endpoint_url=args.endpoint_url, region=args.region,
                       parameters=parameters, stack_name=args.stack_name)
     return _deliver(report, args, config, engine="plan", unknown_fails=True)

@@ -51,10 +51,10 @@ def run_audit(options: AuditOptions, config: Config) -> Report:
 
 def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evaluation], list[InputError]]:
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    from ddbguard.live.collect import AccountCache, RegionFailed, client_config, collect_region, error_reason
-    from ddbguard.live.snapshot import Unknown
+    from ddbguard.aws import CredentialsError, Unknown, client_config, error_reason, open_session
+    from ddbguard.live.collect import AccountCache, RegionFailed, collect_region
 
     boto_config = client_config()
     errors: list[InputError] = []
@@ -71,12 +71,10 @@ def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evalu
                               endpoint_url=options.endpoint_url, config=boto_config)
 
     try:
-        base = session_for(profile_name=options.profile) if options.profile else session_for()
+        base = open_session(options.profile, observer=options.observer)
         caller = client(base, "sts").get_caller_identity()["Account"]
-    except ProfileNotFound as exc:
+    except CredentialsError as exc:
         return [], [InputError("credentials", str(exc))]
-    except NoCredentialsError:
-        return [], [InputError("credentials", "no AWS credentials found (set a profile with --profile or AWS_* variables)")]
     except (ClientError, BotoCoreError) as exc:
         return [], [InputError("credentials", error_reason(exc, "sts:GetCallerIdentity"))]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ddbguard.aws import attempt, error_reason, paginate, template_from_body
 from ddbguard.iam import parse_statements
 from ddbguard.live.snapshot import LiveFunction, LiveRole, LiveTable, RegionSnapshot, Unknown
-from ddbguard.templates.decode import DecodeError, decode_text
 
 _ACTIVE_STACKS = ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
                   "IMPORT_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS",
@@ -25,31 +25,6 @@ _ACTIVE_STACKS = ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLET
 
 class RegionFailed(Exception):
     """The region cannot be audited at all (tables cannot even be listed)."""
-
-
-def client_config():
-    """botocore settings for every client ddbguard makes: adaptive retries (throttling), short connects."""
-    from botocore.config import Config
-
-    return Config(retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=3, read_timeout=30)
-
-
-def error_reason(exc: Exception, call: str) -> str:
-    if isinstance(exc, ClientError):
-        return f"{exc.response.get('Error', {}).get('Code', 'Error')} on {call}"
-    return f"{type(exc).__name__} on {call}: {exc}"
-
-
-def attempt(call: str, function, *args, **kwargs):
-    """The call's result, or Unknown naming the call and the error code: never a default value."""
-    try:
-        return function(*args, **kwargs)
-    except (ClientError, BotoCoreError) as exc:
-        return Unknown(error_reason(exc, call))
-
-
-def paginate(client, operation: str, key: str, **kwargs) -> list:
-    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
 
 
 @dataclass
@@ -148,23 +123,11 @@ def _stack_ownership(cloudformation):
         if not tables:
             continue
         body = attempt("cloudformation:GetTemplate", lambda: cloudformation.get_template(StackName=name)["TemplateBody"])
-        template = _template(body)
+        template = template_from_body(body)
         for physical, logical in tables.items():
             resource = template if isinstance(template, Unknown) else (template.get("Resources") or {}).get(logical)
             owned[physical] = (name, logical, resource)
     return owned
-
-
-def _template(body) -> dict | Unknown:
-    if isinstance(body, Unknown):
-        return body
-    if isinstance(body, dict):  # boto3 hands JSON templates over already parsed
-        return body
-    try:
-        data = decode_text(body)
-    except DecodeError as exc:
-        return Unknown(f"the deployed template cannot be read: {exc}")
-    return data if isinstance(data, dict) else Unknown("the deployed template is not a mapping")
 
 
 def _role(iam, role_arn: str | None, cache: AccountCache) -> LiveRole | None:

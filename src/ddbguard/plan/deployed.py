@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ddbguard.catalog import load_catalog
+from ddbguard.aws import Unknown, client_config, error_reason, template_from_body
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import TABLE_ARN, Graph
@@ -19,10 +20,8 @@ from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.plan.diff import diff_stacks
 from ddbguard.plan.run import checked_stacks
-from ddbguard.live.collect import client_config, error_reason
 from ddbguard.registry import implementation, select_rules
 from ddbguard.rules import table_variables
-from ddbguard.templates.decode import DecodeError, decode_text
 from ddbguard.templates.load import Stack
 from ddbguard.templates.model import InputModel
 from ddbguard.templates.resolve import TABLE_TYPES, resolve_template
@@ -55,12 +54,10 @@ class Lookups:
         except BotoCoreError as exc:
             return error_reason(exc, f"cloudformation:GetTemplate {stack_name}")
         parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters") or []}
-        if isinstance(body, dict):
-            return body, parameters
-        try:
-            return decode_text(body), parameters
-        except DecodeError as exc:
-            return f"the deployed template of {stack_name} cannot be read: {exc}"
+        template = template_from_body(body)
+        if isinstance(template, Unknown):
+            return f"stack {stack_name}: {template.reason}"
+        return template, parameters
 
     def table(self, name: str):
         """DescribeTable's Table | None when it does not exist | str reason when unknown."""
