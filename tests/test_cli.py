@@ -21,9 +21,30 @@ def compliant(tmp_path) -> Path:
     return path
 
 
-def test_version_is_fast_to_ask_for():
+def test_version_names_the_package_version():
+    # How fast it answers is measured by bench/bench_check.py, not claimed here.
+    from importlib.metadata import version
+
     result = run_ddbguard("--version")
-    assert (result.code, result.stdout.strip()) == (0, "ddbguard 0.1.0")
+    assert (result.code, result.stdout.strip()) == (0, f"ddbguard {version('ddbguard')}")
+
+
+def test_an_internal_error_is_one_line_and_exit_2(monkeypatch, capsys, compliant):
+    from ddbguard import check
+    from ddbguard.cli import main
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(check, "run_check", broken)
+    monkeypatch.delenv("DDBGUARD_DEBUG", raising=False)
+    assert main(["check", str(compliant)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == ("ddbguard: internal error: ZeroDivisionError: a bug (set DDBGUARD_DEBUG=1 for details)\n")
+    monkeypatch.setenv("DDBGUARD_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["check", str(compliant)])
 
 
 def test_compliant_template_exits_0(compliant):
@@ -44,9 +65,11 @@ def test_fail_on_threshold(tmp_path):
     # Only DDB003 (medium) fails here.
     path = tmp_path / "t.yaml"
     path.write_text(COMPLIANT.replace("      SSESpecification: {SSEEnabled: true}\n", ""))
-    assert run_ddbguard("check", str(path)).code == 1
-    assert run_ddbguard("check", str(path), "--fail-on", "medium").code == 1
-    assert run_ddbguard("check", str(path), "--fail-on", "high").code == 0
+    for fail_on, code in ((None, 1), ("medium", 1), ("high", 0)):
+        result = run_ddbguard("check", str(path), "--format", "json", *(("--fail-on", fail_on) if fail_on else ()))
+        assert result.code == code, fail_on
+        assert {(f["rule_id"], f["status"]) for f in result.json()["findings"] if f["status"] != "pass"} == {
+            ("DDB003", "fail")}, fail_on  # the same findings; only the gate moves
 
 
 def test_output_file_and_summary_on_stderr(tmp_path):
@@ -148,8 +171,11 @@ def test_directory_of_templates_skips_other_files(tmp_path, compliant):
 def test_ignore_non_templates_for_pre_commit(tmp_path, compliant):
     other = tmp_path / ".pre-commit-config.yaml"
     other.write_text("repos: []\n")
-    assert run_ddbguard("check", str(other), str(compliant)).code == 2
-    assert run_ddbguard("check", "--ignore-non-templates", str(other), str(compliant)).code == 0
+    strict = run_ddbguard("check", str(other), str(compliant), "--format", "json")
+    assert strict.code == 2 and [e["file"] for e in strict.json()["errors"]] == [str(other)]
+    lenient = run_ddbguard("check", "--ignore-non-templates", str(other), str(compliant), "--format", "json")
+    assert lenient.code == 0 and lenient.json()["errors"] == []
+    assert {(f["stack"], f["status"]) for f in lenient.json()["findings"]} == {("compliant", "pass")}
 
 
 def test_no_traceback_when_debug_is_off():

@@ -89,7 +89,8 @@ def test_rules_off_and_severity_override_in_pyproject(project):
     assert {f["rule_id"] for f in findings} == {"DDB001", "DDB002", "DDB003", "DDB004"}
     assert {f["severity"] for f in findings if f["rule_id"] == "DDB004"} == {"low"}
     # the command line wins over the configuration
-    assert run_ddbguard("check", "app.yaml", "--fail-on", "low", cwd=project).code == 1
+    gated = run_ddbguard("check", "app.yaml", "--fail-on", "low", "--format", "json", cwd=project)
+    assert gated.code == 1 and gated.json()["findings"] == findings
 
 
 def test_encryption_level_from_config_reaches_both_engines(project):

@@ -34,8 +34,12 @@ def test_every_case_of_the_fixture_pair():
 
 
 def test_no_change_is_no_failure_and_fail_on_applies():
-    assert run_ddbguard("diff", str(OLD), str(OLD)).code == 0
-    assert run_ddbguard("diff", str(OLD), str(NEW), "--fail-on", "critical").code == 1
+    same = run_ddbguard("diff", str(OLD), str(OLD), "--format", "json")
+    assert same.code == 0 and same.json()["errors"] == []
+    assert {f["message"] for f in same.json()["findings"]} == {"no replacement"}  # every table compared, none changed
+    gated = run_ddbguard("diff", str(OLD), str(NEW), "--fail-on", "critical", "--format", "json")
+    assert gated.code == 1 and any(f["severity"] == "critical" and f["status"] == "fail"
+                                   for f in gated.json()["findings"])
 
 
 def test_diff_of_two_cloud_assemblies(cdk_assembly, tmp_path):
