@@ -26,6 +26,15 @@ Resources:
       DeletionProtectionEnabled: true
 """
 RULES_DIR = ROOT / "src" / "ddbguard" / "rules"
+
+
+def per_table_rules() -> list[str]:
+    """The rules judged on each table resource (every engine runs them), from the catalog."""
+    from ddbguard.catalog import load_catalog
+
+    return sorted(rule.id for rule in load_catalog().values() if "builtin" in rule.engines)
+
+
 # Each rule's good and bad fixtures live in its folder: src/ddbguard/rules/<stem>/fixtures/.
 TEMPLATE_FIXTURES = sorted(p for p in RULES_DIR.glob("ddb*/fixtures/*") if p.suffix in (".yaml", ".json"))
 # Realistic templates (SAM, LanguageExtensions, includes, nested stacks, managed policies) with the

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_ddbguard
+from conftest import per_table_rules, run_ddbguard
 
 # Every finding that is not a pass, by (rule, stack, construct path). fixtures/cdk_app/app.py says why.
 NOT_PASSING = {
@@ -37,7 +37,7 @@ NOT_PASSING = {
      "unknown"),
     ("DDB015", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/ServiceRole/Resource", "fail"),
 }
-PER_TABLE_RULES = {"DDB001", "DDB002", "DDB003", "DDB004", "DDB005"}
+PER_TABLE_RULES = set(per_table_rules())
 TABLES = {
     ("ddbguard-data", "ddbguard-data/ProtectionGroups/Resource"),
     ("ddbguard-data", "ddbguard-data/Executions/Resource"),
