@@ -95,6 +95,7 @@ class Graph:
         self.policies: list[Policy] = []
         self.functions: list[Function] = []
         self._roles_by_key: dict[tuple[str, object], list[Role]] | None = None
+        self._functions_by_role: dict[int, list[Function]] | None = None
         for stack in stacks:
             self._collect_tables(stack)
         for stack in stacks:
@@ -260,7 +261,11 @@ class Graph:
         return [t for t in candidates if can_use(statements, t)]
 
     def functions_using(self, role: Role) -> list[Function]:
-        return [f for f in self.functions if f.role is role]
+        if self._functions_by_role is None:  # indexed once: asked for every role
+            self._functions_by_role = {}
+            for function in self.functions:
+                self._functions_by_role.setdefault(id(function.role), []).append(function)
+        return self._functions_by_role.get(id(role), [])
 
 
 def _as_list(value: object) -> list:

@@ -108,7 +108,7 @@ def _decode_yaml(text: str) -> object:
 
 
 # A JSON string (a key when a colon follows) or a brace: enough to know where each object and key is.
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?|[{}]')
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?|[{}\[\]]')
 
 
 def _decode_json(text: str) -> object:
@@ -119,7 +119,7 @@ def _decode_json(text: str) -> object:
     """
     objects: list[tuple[int, list[int]]] = []
     open_objects: list[tuple[int, list[int]]] = []
-    line, position = 1, 0
+    line, position, depth = 1, 0, 0
     for match in _JSON_TOKEN.finditer(text):
         start = match.start()
         line += text.count("\n", position, start)
@@ -127,12 +127,20 @@ def _decode_json(text: str) -> object:
         first = text[start]
         if first == "{":
             open_objects.append((line, []))
+            depth += 1
         elif first == "}":
             if not open_objects:
                 break  # not JSON: the decoder says where
             objects.append(open_objects.pop())
+            depth -= 1
+        elif first == "[":
+            depth += 1
+        elif first == "]":
+            depth -= 1
         elif match.group(1) and open_objects:
             open_objects[-1][1].append(line)
+        if depth > MAX_DEPTH:
+            raise DecodeError(f"line {line}: nested more than {MAX_DEPTH} levels deep")
     marks = iter(objects)
 
     def marked(pairs: list[tuple[str, object]]) -> MarkedDict:
@@ -159,7 +167,7 @@ def decode_text(text: str) -> object:
     try:
         if text.lstrip().startswith("{"):
             try:
-                data = _decode_json(text)
+                return _decode_json(text)  # its depth is checked on the way
             except DecodeError as json_error:
                 try:  # a YAML flow mapping also starts with `{`
                     data = _decode_yaml(text)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from ddbguard.model import InputError
 from ddbguard.iam import aws_managed_policy_arns
-from ddbguard.templates.decode import DecodeError, decode_file, decode_text, read_text
+from ddbguard.templates.decode import DecodeError, decode_text, read_text
 from ddbguard.templates.resolve import is_intrinsic
 from ddbguard.templates.transforms import (
-    LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
+    INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
     included_resources, serverless_without_transform, transforms_of,
 )
 
@@ -173,7 +173,7 @@ def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> bo
         return looks_like_template(data)
     result.seen[resolved] = True
     stack = Stack(name=path.stem.removesuffix(".template"), file=str(path), template=data)
-    if _prepare(stack, path.parent, result):
+    if _prepare(stack, path.parent, result, text):
         result.stacks.append(stack)
         _load_nested_stacks(stack, path.parent, result)
     return True
@@ -232,7 +232,8 @@ def _load_assembly_stack(
         return
     result.seen[template_path.resolve()] = True
     try:
-        template = decode_file(template_path)
+        text = read_text(template_path)
+        template = decode_text(text)
     except DecodeError as exc:
         result.errors.append(InputError(str(template_path), str(exc)))
         return
@@ -250,7 +251,7 @@ def _load_assembly_stack(
         region=region,
         assembly=True,
     )
-    if not _prepare(stack, directory, result):
+    if not _prepare(stack, directory, result, text):
         return
     result.stacks.append(stack)
     _load_nested_stacks(stack, directory, result, asset_files)
@@ -309,7 +310,8 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
                                                          f"names {child_path}, which contains this stack itself"))
             continue
         try:
-            template = decode_file(child_path)
+            text = read_text(child_path)
+            template = decode_text(text)
         except DecodeError as exc:
             result.errors.append(InputError(str(child_path), str(exc)))
             continue
@@ -326,7 +328,7 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
             parent_logical_id=logical_id,
             context=parent.context,
         )
-        if _prepare(child, child_path.parent, result):
+        if _prepare(child, child_path.parent, result, text):
             result.stacks.append(child)
             _load_nested_stacks(child, child_path.parent, result, asset_files)
 
@@ -400,11 +402,12 @@ def _nested_stack_name(logical_id: str, resource: dict) -> str:
     return logical_id
 
 
-def _prepare(stack: Stack, directory: Path, result: LoadResult) -> bool:
+def _prepare(stack: Stack, directory: Path, result: LoadResult, text: str) -> bool:
     """Run the template's transforms as CloudFormation would; False (and an input error) when it cannot."""
     written = stack.template
     try:
-        template = expand_includes(written, directory, lambda url: find_by_url_suffix(url, (directory, *result.template_roots)))
+        template = expand_includes(written, directory, lambda url: find_by_url_suffix(
+            url, (directory, *result.template_roots))) if INCLUDE in text else written
         stack.origins = included_resources(written, template) if isinstance(template.get("Resources"), dict) else {}
         serverless = serverless_without_transform(template)
         if serverless:

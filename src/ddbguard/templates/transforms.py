@@ -42,8 +42,6 @@ def expand_includes(template: dict, directory: Path, find_remote: Callable[[str]
     A local Location is read relative to the template (as `aws cloudformation package` does); an S3
     Location is found like a nested stack's S3 TemplateURL (`find_remote`), else it is an error.
     """
-    if INCLUDE not in json.dumps(template, default=str):  # the C encoder finds none in a few milliseconds
-        return template
     return _expand_includes(template, directory, find_remote, ())
 
 
