@@ -86,3 +86,18 @@ def test_template_and_live_views_of_the_same_table_get_the_same_verdicts():
         "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}}))
     for name in RULES:
         assert verdict(name, template) == verdict(name, live), name
+
+
+def test_a_function_whose_role_cannot_be_read_is_unknown_for_ddb013_live():
+    from ddbguard.config import Config
+    from ddbguard.live.snapshot import LiveFunction, LiveRole, RegionSnapshot
+    from ddbguard.registry import implementation
+
+    denied = Unknown("AccessDenied on iam (role policies of handler)")
+    snapshot = RegionSnapshot("111111111111", "us-east-1", tables=[], functions=[
+        LiveFunction("handler", "arn:aws:lambda:us-east-1:111111111111:function:handler",
+                     LiveRole("arn:aws:iam::111111111111:role/handler", "handler", denied), {})])
+    rule = next(r for r in load_catalog().values() if r.stem == "ddb013_cross_account")
+    (evaluation,) = implementation(rule.id, "live").evaluate(snapshot, Config(), None)
+    assert (evaluation.logical_id, evaluation.status, evaluation.message) == (
+        "handler", Status.UNKNOWN, f"the policies of role handler cannot be read: {denied.reason}")

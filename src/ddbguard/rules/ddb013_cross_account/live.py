@@ -31,7 +31,9 @@ def evaluate(snapshot, config, now):
                                     "which is not in trusted_accounts")
         evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems))
     for function in functions_with_roles(snapshot):
-        if isinstance(function.role.statements, Unknown):
+        if isinstance(function.role.statements, Unknown):  # as on the template side: unknown, never skipped
+            evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, [], [
+                f"the policies of role {function.role.name} cannot be read: {function.role.statements.reason}"]))
             continue
         foreign = sorted({m.group(2) for s in function.role.statements if s.effect == "Allow" for r in s.resources
                           if (m := TABLE_ARN.match(r)) and re.fullmatch(r"[0-9]{12}", m.group(2))
