@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ddbguard.catalog import Rule, load_catalog
-from ddbguard.registry import select_rules
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack, EngineError
 from ddbguard.engines.graph import run_graph
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
+from ddbguard.registry import select_rules
 from ddbguard.templates.load import TEMPLATE_SUFFIXES, load_inputs
 from ddbguard.templates.model import InputModel
 
