@@ -15,7 +15,9 @@ from ddbguard.model import Unknown
 from ddbguard.templates.decode import DecodeError, decode_text
 
 __all__ = ["CredentialsError", "Unknown", "attempt", "client_config", "error_reason", "open_session", "paginate",
-           "template_from_body"]
+           "stack_tables", "template_from_body"]
+
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 
 
 class CredentialsError(Exception):
@@ -75,3 +77,16 @@ def template_from_body(body) -> dict | Unknown:
     except DecodeError as exc:
         return Unknown(f"the deployed template cannot be read: {exc}")
     return data if isinstance(data, dict) else Unknown("the deployed template is not a mapping")
+
+
+def stack_tables(cloudformation, stack_name: str) -> dict[str, str] | Unknown:
+    """The tables a deployed stack manages: physical id (the table name) -> logical id; {} for no such stack."""
+    try:
+        resources = paginate(cloudformation, "list_stack_resources", "StackResourceSummaries", StackName=stack_name)
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            return {}
+        return Unknown(error_reason(exc, "cloudformation:ListStackResources"))
+    except BotoCoreError as exc:
+        return Unknown(error_reason(exc, "cloudformation:ListStackResources"))
+    return {r["PhysicalResourceId"]: r["LogicalResourceId"] for r in resources if r.get("ResourceType") in TABLE_TYPES}

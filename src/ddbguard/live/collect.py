@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ddbguard.aws import attempt, error_reason, paginate, template_from_body
+from ddbguard.aws import attempt, error_reason, paginate, stack_tables, template_from_body
 from ddbguard.iam import parse_statements
 from ddbguard.live.snapshot import LiveFunction, LiveRole, LiveTable, RegionSnapshot, Unknown
 
@@ -114,12 +114,9 @@ def _stack_ownership(cloudformation):
     owned: dict[str, object] = {}
     for stack in stacks:
         name = stack["StackName"]
-        resources = attempt("cloudformation:ListStackResources", paginate, cloudformation, "list_stack_resources",
-                            "StackResourceSummaries", StackName=name)
-        if isinstance(resources, Unknown):
-            return resources  # a table could belong to this stack: ownership is unknown for all of them
-        tables = {r["PhysicalResourceId"]: r["LogicalResourceId"] for r in resources
-                  if r.get("ResourceType") in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")}
+        tables = stack_tables(cloudformation, name)
+        if isinstance(tables, Unknown):
+            return tables  # a table could belong to this stack: ownership is unknown for all of them
         if not tables:
             continue
         body = attempt("cloudformation:GetTemplate", lambda: cloudformation.get_template(StackName=name)["TemplateBody"])

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ddbguard.catalog import load_catalog
-from ddbguard.aws import Unknown, client_config, error_reason, template_from_body
+from ddbguard.aws import Unknown, client_config, error_reason, stack_tables, template_from_body
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import TABLE_ARN, Graph
@@ -75,16 +75,8 @@ class Lookups:
 
     def stack_tables(self, stack_name: str):
         """Physical ids of the tables a deployed stack manages | str reason."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            pages = self.cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
-            return {r["PhysicalResourceId"] for page in pages for r in page["StackResourceSummaries"]
-                    if r.get("ResourceType") in TABLE_TYPES}
-        except ClientError as exc:
-            return set() if "does not exist" in str(exc) else error_reason(exc, "cloudformation:ListStackResources")
-        except BotoCoreError as exc:
-            return error_reason(exc, "cloudformation:ListStackResources")
+        owned = stack_tables(self.cloudformation, stack_name)
+        return owned.reason if isinstance(owned, Unknown) else set(owned)
 
 
 def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | None = None, region: str | None = None,
