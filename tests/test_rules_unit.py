@@ -101,3 +101,43 @@ def test_a_function_whose_role_cannot_be_read_is_unknown_for_ddb013_live():
     (evaluation,) = implementation(rule.id, "live").evaluate(snapshot, Config(), None)
     assert (evaluation.logical_id, evaluation.status, evaluation.message) == (
         "handler", Status.UNKNOWN, f"the policies of role handler cannot be read: {denied.reason}")
+
+
+GRAPH_TEMPLATE = """\
+Resources:
+  Orders: {Type: AWS::DynamoDB::Table, Properties: {TableName: orders}}
+  Audit: {Type: AWS::DynamoDB::Table, Properties: {TableName: audit}}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: p
+          PolicyDocument: {Statement: [{Effect: Allow, Action: dynamodb:GetItem, Resource: !GetAtt Orders.Arn}]}
+  Reader:
+    Type: AWS::Lambda::Function
+    Properties: {Role: !GetAtt Role.Arn, Environment: {Variables: {ORDERS_TABLE: !Ref Orders}}}
+  Auditor:
+    Type: AWS::Lambda::Function
+    Properties: {Role: !GetAtt Role.Arn, Environment: {Variables: {AuditStore: !Ref Audit}}}
+"""
+
+
+def test_graph_rules_on_a_small_hand_built_graph():
+    from ddbguard.config import Config
+    from ddbguard.engines.common import CheckedStack
+    from ddbguard.graph import Graph
+    from ddbguard.registry import implementation
+    from ddbguard.templates.decode import decode_text
+    from ddbguard.templates.load import Stack
+    from ddbguard.templates.model import InputModel
+
+    stack = Stack(name="app", file="app.yaml", template=decode_text(GRAPH_TEMPLATE))
+    model = InputModel([stack])
+    graph = Graph([CheckedStack(stack, model.resolved(stack))], model)
+    rules = {rule.stem: rule for rule in load_catalog().values()}
+    environment = implementation(rules["ddb011_environment_tables"].id, "graph").evaluate(graph, Config())
+    assert {(e.logical_id, e.status) for e in environment} == {("Reader", Status.PASS), ("Auditor", Status.FAIL)}
+    assert next(e.message for e in environment if e.logical_id == "Auditor") == (
+        "AuditStore names table audit, but role Role may use only: orders")
+    unused = implementation(rules["ddb015_unused_grants"].id, "graph").evaluate(graph, Config())
+    assert {(e.logical_id, e.status) for e in unused} == {("Role", Status.PASS)}  # orders is named by Reader
