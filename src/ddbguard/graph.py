@@ -275,7 +275,13 @@ def _as_list(value: object) -> list:
 
 
 def can_use(statements: list[Statement], table: Table) -> bool:
-    return any(is_allowed(statements, action, arn) for action in DATA_ACTIONS for arn in table_arns(table, statements))
+    return may_use(statements, table_arns(table, statements))
+
+
+def may_use(statements: list[Statement], arns: list[str]) -> bool:
+    """The statements allow some data action on the table (by any of the ARNs it goes by): DDB011's test,
+    for templates and for the live audit."""
+    return any(is_allowed(statements, action, arn) for action in DATA_ACTIONS for arn in arns)
 
 
 def table_arns(table: Table, statements: list[Statement]) -> list[str]:

@@ -13,6 +13,21 @@ RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 _READS = ("dynamodb:Query", "dynamodb:Scan")
 
 
+def reads(statements, arns: list[str]) -> bool:
+    """The statements allow Query or Scan on the table (by any of the ARNs it goes by)."""
+    return any(is_allowed(statements, action, arn) for action in _READS for arn in arns)
+
+
+def missing_indexes(statements, arns: list[str], indexes) -> list[str]:
+    """The table's indexes that the statements do not let Query/Scan reach (shared with the live audit)."""
+    return sorted(index for index in indexes if not reads(statements, [f"{arn}/index/{index}" for arn in arns]))
+
+
+def message(role: str, table: str, missing: list[str]) -> str:
+    return (f"role {role} may Query/Scan table {table} but not its index{'es' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}")
+
+
 def evaluate(graph: Graph, config) -> list[Evaluation]:
     results: dict[int, tuple] = {}  # policy -> (policy, problems)
     for role in graph.roles:
@@ -26,11 +41,9 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 if not granting:
                     continue
                 entry = results.setdefault(id(policy), (policy, []))
-                missing = sorted(index for index in table.indexes if not any(
-                    is_allowed(statements, a, f"{arn}/index/{index}") for a in _READS for arn in arns))
+                missing = missing_indexes(statements, arns, table.indexes)
                 if missing:
                     entry[1].append((
-                        f"role {role.logical_id} may Query/Scan table {table.name} but not its "
-                        f"index{'es' if len(missing) > 1 else ''} {', '.join(missing)}: allow {table.arn}/index/* "
+                        f"{message(role.logical_id, table.name, missing)}: allow {table.arn}/index/* "
                         "(CDK: import the table with fromTableAttributes and its globalIndexes)", granting[0].path))
     return [verdict(RULE.id, policy.stack, policy.logical_id, problems) for policy, problems in results.values()]

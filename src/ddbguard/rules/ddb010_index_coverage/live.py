@@ -1,14 +1,12 @@
 """DDB010 live: a function allowed to Query/Scan a table it names may also query the table's live GSIs."""
 
-from ddbguard.iam import is_allowed
 from ddbguard.live.checks import functions_with_roles, live_verdict
-from ddbguard.registry import rule_of
-from ddbguard.rules.ddb011_environment_tables.live import named_tables
 from ddbguard.live.snapshot import Unknown
+from ddbguard.registry import rule_of
+from ddbguard.rules.ddb010_index_coverage.graph import message, missing_indexes, reads
+from ddbguard.rules.ddb011_environment_tables.live import named_tables
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
-
-_READS = ("dynamodb:Query", "dynamodb:Scan")
 
 
 def evaluate(snapshot, config, now):
@@ -25,14 +23,13 @@ def evaluate(snapshot, config, now):
                 judged = True
                 continue
             statements = function.role.statements
-            if not any(is_allowed(statements, a, table.arn) for a in _READS):
+            if not reads(statements, [table.arn]):
                 continue
             judged = True
             indexes = [i["IndexName"] for i in table.description.get("GlobalSecondaryIndexes") or []]
-            missing = [i for i in indexes if not any(is_allowed(statements, a, f"{table.arn}/index/{i}") for a in _READS)]
+            missing = missing_indexes(statements, [table.arn], indexes)
             if missing:
-                problems.append(f"role {function.role.name} may Query/Scan table {name} but not its index"
-                                f"{'es' if len(missing) > 1 else ''} {', '.join(missing)}")
+                problems.append(message(function.role.name, name, missing))
         if judged:
             evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, problems, unknown))
     return evaluations

@@ -1,8 +1,7 @@
 """DDB011 live: each table-naming variable of a function names a table that exists here and that the
 function's role may use (guide Issues 1, 2 and 7)."""
 
-from ddbguard.graph import DATA_ACTIONS, TABLE_ARN
-from ddbguard.iam import is_allowed
+from ddbguard.graph import TABLE_ARN, may_use
 from ddbguard.live.checks import live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
@@ -39,7 +38,7 @@ def evaluate(snapshot, config, now):
             elif isinstance(function.role.statements, Unknown):
                 unknown.append(f"{variable} names table {name}; the role's policies cannot be read: "
                                f"{function.role.statements.reason}")
-            elif not any(is_allowed(function.role.statements, action, table.arn) for action in DATA_ACTIONS):
+            elif not may_use(function.role.statements, [table.arn]):
                 problems.append(f"{variable} names table {name}, but role {function.role.name} may not use it")
         evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, problems, unknown))
     return evaluations

@@ -15,8 +15,15 @@ from ddbguard.templates.resolve import TABLE_TYPES
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
-def _foreign(account: str, own: str | None, trusted: tuple[str, ...]) -> bool:
+
+def foreign(account: str, own: str | None, trusted) -> bool:
+    """An account id that is neither the subject's own nor trusted (shared with the live audit)."""
     return bool(re.fullmatch(r"[0-9]{12}", account)) and account != own and account not in trusted
+
+
+def foreign_principals(statement: dict, own: str | None, trusted) -> list[tuple[str, str]]:
+    """(principal, account) of a resource-policy statement's principals in untrusted accounts."""
+    return [(value, account) for value, account in principal_accounts(statement) if foreign(account, own, trusted)]
 
 
 def _why(own: str | None) -> str:
@@ -36,7 +43,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 if not match:
                     continue
                 applicable = True
-                if _foreign(match.group(2), own, trusted):
+                if foreign(match.group(2), own, trusted):
                     problems.append((f"grants on table {match.group(3)} in account {match.group(2)}, which "
                                      f"{_why(own)}", statement.path))
         if applicable:
@@ -60,9 +67,8 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 continue
             problems = []
             for path, statement in statements:
-                for value, account in principal_accounts(statement):
-                    if _foreign(account, own, trusted):
-                        problems.append((f"the resource policy allows principal {value} of account {account}, "
-                                         f"which {_why(own)}", (*path, "Principal")))
+                for value, account in foreign_principals(statement, own, trusted):
+                    problems.append((f"the resource policy allows principal {value} of account {account}, "
+                                     f"which {_why(own)}", (*path, "Principal")))
             evaluations.append(verdict(RULE.id, stack, logical_id, problems))
     return evaluations

@@ -1,18 +1,17 @@
 """DDB013 live: resource-policy principals and function grants stay within trusted accounts."""
 
-import re
-
 from ddbguard.graph import TABLE_ARN
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
-from ddbguard.resource_policy import principal_accounts
+from ddbguard.rules.ddb013_cross_account.graph import foreign, foreign_principals
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def evaluate(snapshot, config, now):
-    trusted = set(config.trusted_accounts) | {snapshot.account}
+    trusted = tuple(config.trusted_accounts)
+    own = snapshot.account
     evaluations = []
     for table in snapshot.tables:
         if isinstance(table.resource_policy, Unknown):
@@ -25,21 +24,19 @@ def evaluate(snapshot, config, now):
         for statement in raw if isinstance(raw, list) else [raw]:
             if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
                 continue
-            for value, account in principal_accounts(statement):
-                if account not in trusted:
-                    problems.append(f"the resource policy allows principal {value} of account {account}, "
-                                    "which is not in trusted_accounts")
+            for value, account in foreign_principals(statement, own, trusted):
+                problems.append(f"the resource policy allows principal {value} of account {account}, "
+                                "which is not in trusted_accounts")
         evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems))
     for function in functions_with_roles(snapshot):
         if isinstance(function.role.statements, Unknown):  # as on the template side: unknown, never skipped
             evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, [], [
                 f"the policies of role {function.role.name} cannot be read: {function.role.statements.reason}"]))
             continue
-        foreign = sorted({m.group(2) for s in function.role.statements if s.effect == "Allow" for r in s.resources
-                          if (m := TABLE_ARN.match(r)) and re.fullmatch(r"[0-9]{12}", m.group(2))
-                          and m.group(2) not in trusted})
+        accounts = sorted({m.group(2) for s in function.role.statements if s.effect == "Allow" for r in s.resources
+                           if (m := TABLE_ARN.match(r)) and foreign(m.group(2), own, trusted)})
         if any(TABLE_ARN.match(r) for s in function.role.statements for r in s.resources):
             evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, [
                 f"role {function.role.name} is granted tables in account {account}, which is not in trusted_accounts"
-                for account in foreign]))
+                for account in accounts]))
     return evaluations
