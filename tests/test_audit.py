@@ -277,3 +277,45 @@ def test_unknown_profile_is_one_line_and_exit_2(moto):
     result = run_ddbguard("audit", "--endpoint-url", moto, "--profile", "no-such-profile")
     assert result.code == 2
     assert "  credentials: The config profile (no-such-profile) could not be found" in result.stdout
+
+
+def test_local_secondary_indexes_are_covered_too(moto):
+    session = boto3.Session()
+    session.client("dynamodb", region_name="us-east-1", endpoint_url=moto).create_table(
+        TableName="events", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "at", "AttributeType": "S"},
+                              {"AttributeName": "kind", "AttributeType": "S"}],
+        LocalSecondaryIndexes=[{"IndexName": "ByKind", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"},
+                                                                     {"AttributeName": "kind", "KeyType": "RANGE"}],
+                                "Projection": {"ProjectionType": "ALL"}}])
+    events = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/events"
+    _function_with_grants(session, moto, "events-api", {"EVENTS_TABLE": "events"}, [
+        {"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [events]}])
+    report = audit(moto, "--regions", "us-east-1").json()
+    index = next(f for f in report["findings"] if f["rule_id"] == "DDB010" and f["resource_name"] == "events-api")
+    assert (index["status"], index["message"]) == (
+        "fail", "role events-api-role may Query/Scan table events but not its index ByKind")
+
+
+def test_organization_accounts_are_read_from_state_then_status():
+    from ddbguard.live.audit import active_accounts
+
+    # ListAccounts as AWS answers while it moves from Status to State (recorded shapes; moto only sends Status)
+    listed = [{"Id": "111111111111", "State": "ACTIVE", "Status": "ACTIVE"},
+              {"Id": "222222222222", "State": "SUSPENDED", "Status": "ACTIVE"},
+              {"Id": "333333333333", "State": "ACTIVE"},
+              {"Id": "444444444444", "Status": "ACTIVE"},
+              {"Id": "555555555555", "State": "PENDING_CLOSURE"}]
+    assert active_accounts(listed) == ["111111111111", "333333333333", "444444444444"]
+
+
+def test_an_empty_scope_is_exit_2_never_a_green_run(moto):
+    empty = audit(moto, "--regions", "us-east-1")  # nothing seeded
+    assert empty.code == 2
+    assert empty.json()["errors"] == [{"file": "scope", "message": "no DynamoDB table in 1 account(s) x 1 region(s)"}]
+    seed_guide_account(boto3.Session(), moto)
+    mistyped = audit(moto, "--regions", "us-east-1", "--table-prefix", "aws-drs-orchestraton")
+    assert mistyped.code == 2
+    assert mistyped.json()["errors"] == [{"file": "scope", "message": "no DynamoDB table whose name starts with "
+                                          "'aws-drs-orchestraton' in 1 account(s) x 1 region(s)"}]

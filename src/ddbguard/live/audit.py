@@ -34,6 +34,11 @@ class AuditOptions:
     now: dt.datetime | None = None
 
 
+def active_accounts(listed) -> list[str]:
+    """The ids of ListAccounts entries that are active: `State` (which AWS is moving to), else `Status`."""
+    return [account["Id"] for account in listed if account.get("State", account.get("Status")) == "ACTIVE"]
+
+
 def shard_accounts(accounts: list[str], shard: tuple[int, int] | None) -> list[str]:
     ordered = sorted(set(accounts))
     if shard is None:
@@ -82,10 +87,14 @@ def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evalu
     if options.organization:
         try:
             listed = client(base, "organizations").get_paginator("list_accounts").paginate()
-            accounts = [a["Id"] for page in listed for a in page["Accounts"] if a.get("Status") == "ACTIVE"]
+            accounts = active_accounts(account for page in listed for account in page["Accounts"])
         except (ClientError, BotoCoreError) as exc:
             return [], [InputError("organization", error_reason(exc, "organizations:ListAccounts"))]
     accounts = shard_accounts(accounts, options.shard)
+    if not accounts:  # an empty scope is never a green run
+        shard = f" (shard {options.shard[0]}/{options.shard[1]})" if options.shard else ""
+        return [], [InputError("scope", f"no account to audit{shard}: the organization lists no ACTIVE account"
+                                         if options.organization else f"no account to audit{shard}")]
 
     units = []  # (account, session, region)
     for account in accounts:
@@ -122,6 +131,7 @@ def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evalu
     now = options.now or dt.datetime.now(dt.timezone.utc)
     caches = {account: AccountCache() for account in accounts}
     evaluations: list[Evaluation] = []
+    tables_seen = 0
     show = options.progress and sys.stderr.isatty() and not os.environ.get("CI")
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         futures = {
@@ -144,8 +154,15 @@ def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evalu
                 continue
             if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
                 errors.append(InputError(f"{account}/{region}", f"Lambda functions not checked: {snapshot.functions.reason}"))
+            tables_seen += len(snapshot.tables)
             for check in checks:
                 evaluations += check.evaluate(snapshot, config, now)
     if show:
         print(file=sys.stderr)
+    # A mistyped prefix, region or account is not a clean audit. (One shard of an organization may hold only
+    # accounts without tables: the merged report is what the whole run is judged on.)
+    if not tables_seen and not errors and options.shard is None:
+        prefix = f" whose name starts with {options.table_prefix!r}" if options.table_prefix else ""
+        errors.append(InputError("scope", f"no DynamoDB table{prefix} in {len(accounts)} account(s) x "
+                                          f"{len({region for _, _, region in units})} region(s)"))
     return evaluations, errors

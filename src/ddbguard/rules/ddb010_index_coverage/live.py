@@ -26,7 +26,8 @@ def evaluate(snapshot, config, now):
             if not reads(statements, [table.arn]):
                 continue
             judged = True
-            indexes = [i["IndexName"] for i in table.description.get("GlobalSecondaryIndexes") or []]
+            indexes = [i["IndexName"] for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                       for i in table.description.get(key) or []]
             missing = missing_indexes(statements, [table.arn], indexes)
             if missing:
                 problems.append(message(function.role.name, name, missing))
