@@ -319,3 +319,25 @@ def test_an_empty_scope_is_exit_2_never_a_green_run(moto):
     assert mistyped.code == 2
     assert mistyped.json()["errors"] == [{"file": "scope", "message": "no DynamoDB table whose name starts with "
                                           "'aws-drs-orchestraton' in 1 account(s) x 1 region(s)"}]
+
+
+def test_a_resource_policy_that_cannot_be_found_for_its_table_is_unknown(moto):
+    """GetResourcePolicy answers ResourceNotFoundException for a table that is not ACTIVE: unknown, not "no policy"."""
+    from ddbguard.config import Config
+    from ddbguard.live.audit import AuditOptions, audit_evaluations
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto)
+    dynamodb.create_table(TableName="leaving", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+
+    def delete_before_the_policy_is_read(call: str) -> None:
+        if call == "dynamodb:GetResourcePolicy":  # the table goes away between DescribeTable and GetResourcePolicy
+            dynamodb.delete_table(TableName="leaving")
+
+    evaluations, errors = audit_evaluations(AuditOptions(regions=["us-east-1"], endpoint_url=moto,
+                                                         observer=delete_before_the_policy_is_read), Config())
+    assert errors == []
+    policy = next(e for e in evaluations if e.rule_id == "DDB005")
+    assert (policy.logical_id, policy.status.value, policy.message) == (
+        "leaving", "unknown", "ResourceNotFoundException on dynamodb:GetResourcePolicy")

@@ -98,7 +98,9 @@ def _resource_policy(dynamodb, arn: str):
     try:
         return json.loads(dynamodb.get_resource_policy(ResourceArn=arn)["Policy"])
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("PolicyNotFoundException", "ResourceNotFoundException"):
+        # Only PolicyNotFoundException means "no policy": ResourceNotFoundException is also what a table that is
+        # not ACTIVE (or went away meanwhile) answers, so its policy is unknown.
+        if exc.response.get("Error", {}).get("Code") == "PolicyNotFoundException":
             return None
         return Unknown(error_reason(exc, "dynamodb:GetResourcePolicy"))
     except (BotoCoreError, ValueError) as exc:
