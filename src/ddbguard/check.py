@@ -41,8 +41,6 @@ def run_check(options: CheckOptions, config: Config) -> Report:
                          template_roots=tuple(Path(root) for root in options.template_roots),
                          parameters=options.parameters, context=context)
     report = Report(errors=list(loaded.errors))
-    if not loaded.stacks and not loaded.errors and not options.ignore_non_templates:
-        report.errors.append(InputError(" ".join(options.paths), "no CloudFormation template to check"))
     model = InputModel(loaded.stacks, options.parameters, config.external_exports)
     resolved, shape_errors = model.resolve_all()
     report.errors += [e for e in shape_errors if not any(s.file == e.file and s.context for s in loaded.stacks)]

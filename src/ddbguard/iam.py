@@ -108,13 +108,17 @@ def parse_statements(document: object, *, source: str, path: tuple = ()) -> tupl
     return statements, unreadable
 
 
+def names_dynamodb_action(pattern: str) -> bool:
+    """An action pattern that can name a DynamoDB action (`dynamodb:GetItem`, `dynamodb:*`, `dyn*`, `*`)."""
+    return (action_matches(pattern, "dynamodb:GetItem") or pattern.lower().startswith("dynamodb:")
+            or action_matches(pattern, "dynamodb:\x00"))  # a wildcard that reaches some action, like `*:?`
+
+
 def _may_touch_dynamodb(fields: dict) -> bool:
     probe = Statement("Allow", actions=fields.get("actions") or (), not_actions=fields.get("not_actions"))
     if probe.not_actions is not None:
         return not grants_no_dynamodb_action(probe)
-    return any(
-        action_matches(pattern, "dynamodb:GetItem") or pattern.lower().startswith("dynamodb:")
-        or action_matches(pattern, "dynamodb:\x00") for pattern in probe.actions)
+    return any(names_dynamodb_action(pattern) for pattern in probe.actions)
 
 
 def grants_no_dynamodb_action(statement: Statement) -> bool:

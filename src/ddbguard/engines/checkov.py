@@ -18,7 +18,7 @@ from ddbguard.catalog import Rule
 from ddbguard.config import Config
 from ddbguard.registry import predicate
 from ddbguard.engines.common import (
-    CheckedStack, EngineError, applicable_resources, engine_input, evaluation, evaluation_of,
+    CheckedStack, EngineError, applicable_resources, engine_data, evaluation, evaluation_of,
 )
 from ddbguard.model import Evaluation
 from ddbguard.rule_packs import write_checkov_checks
@@ -39,7 +39,7 @@ class _Settings:
 def checkov_input(resolved: dict, settings: _Settings) -> str:
     """The resources as checkov reads them, each carrying the run's settings and its DeletionPolicy and
     UpdateReplacePolicy in its Metadata (checkov gives a check only Type, Properties and Metadata)."""
-    data = json.loads(engine_input(resolved))
+    data = engine_data(resolved)
     for resource in data["Resources"].values():
         metadata = resource.get("Metadata") if isinstance(resource.get("Metadata"), dict) else {}
         metadata[ATTRIBUTES] = {key: resource[key] for key in ("DeletionPolicy", "UpdateReplacePolicy")

@@ -28,7 +28,12 @@ class CheckedStack:
 def engine_input(resolved: dict) -> str:
     """What cfn-guard and checkov read: the resources only, as UTF-8 JSON that every parser accepts
     (no NaN or Infinity, no escaped surrogate pairs)."""
-    return json.dumps({"Resources": _finite(resolved.get("Resources") or {})}, ensure_ascii=False)
+    return json.dumps(engine_data(resolved), ensure_ascii=False)
+
+
+def engine_data(resolved: dict) -> dict:
+    """The resources of a resolved template as a fresh structure with no NaN or Infinity."""
+    return {"Resources": _finite(resolved.get("Resources") or {})}
 
 
 def _finite(value: object) -> object:

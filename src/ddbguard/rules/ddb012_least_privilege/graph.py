@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ddbguard.actions import may_reach_control_plane
 from ddbguard.graph import TABLE_ARN, Graph
-from ddbguard.iam import Statement, action_matches, grants_no_dynamodb_action
+from ddbguard.iam import Statement, action_matches, grants_no_dynamodb_action, names_dynamodb_action
 from ddbguard.model import Evaluation
 from ddbguard.registry import rule_of
 from ddbguard.rules import verdict
@@ -17,17 +17,13 @@ _ACCOUNT_LEVEL = ("dynamodb:ListTables", "dynamodb:ListStreams", "dynamodb:ListB
                   "dynamodb:DescribeEndpoints", "dynamodb:DescribeReservedCapacity*", "dynamodb:ListContributorInsights")
 
 
-def _is_dynamodb(pattern: str) -> bool:
-    return action_matches(pattern, "dynamodb:GetItem") or pattern.lower().startswith("dynamodb:")
-
-
 def statement_problems(statement: Statement, *, lambda_role: bool) -> list[str]:
     """What is too broad in one Allow statement (shared with the live audit)."""
     if statement.effect != "Allow" or grants_no_dynamodb_action(statement):
         return []
     if statement.not_actions is not None:
         return ["an Allow statement uses NotAction, which grants every DynamoDB action not listed"]
-    actions = [a for a in statement.actions if _is_dynamodb(a)]
+    actions = [a for a in statement.actions if names_dynamodb_action(a)]
     if not actions:
         return []
     problems = []
@@ -54,7 +50,7 @@ def statement_problems(statement: Statement, *, lambda_role: bool) -> list[str]:
 def grants_dynamodb(statement: Statement) -> bool:
     if statement.effect != "Allow" or grants_no_dynamodb_action(statement):
         return False
-    return statement.not_actions is not None or any(_is_dynamodb(a) for a in statement.actions)
+    return statement.not_actions is not None or any(names_dynamodb_action(a) for a in statement.actions)
 
 
 def evaluate(graph: Graph, config) -> list[Evaluation]:
