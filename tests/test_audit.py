@@ -123,13 +123,18 @@ def test_a_denied_call_is_unknown_never_pass_or_fail(moto):
     pitr = {(f["resource_name"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB002"}
     assert pitr == {(name, "unknown") for name in TABLES.values()}
     reason = next(f["message"] for f in report["findings"] if f["rule_id"] == "DDB002")
-    assert reason.endswith("on dynamodb:DescribeContinuousBackups")
+    # AWS's own message is part of the reason: it names the action the audit role is missing
+    assert reason == ("403 on dynamodb:DescribeContinuousBackups: User: arn:aws:iam::123456789012:user/auditor is not "
+                      "authorized to perform: dynamodb:DescribeContinuousBackups")
     # every other table rule is still judged
     table_rules = {s for s in statuses(report) if s[0] != "DDB002" and s[1] in TABLES.values()}
     assert table_rules == {s for s in EXPECTED if s[0] != "DDB002" and s[1] in TABLES.values()}
     # moto's Lambda refuses IAM users altogether: a listing that is denied is an error, never a silent pass
     assert report["errors"] == [{"file": f"{ACCOUNT}/us-east-1",
-                                 "message": "Lambda functions not checked: 403 on lambda:ListFunctions"}]
+                                 "message": "Lambda functions not checked: 403 on lambda:ListFunctions: The request "
+                                            "signature we calculated does not match the signature you provided. Check "
+                                            "your AWS Secret Access Key and signing method. Consult the service "
+                                            "documentation for details."}]
     assert result.code == 2
 
 
@@ -263,7 +268,7 @@ def test_progress_on_a_terminal_and_quiet_in_ci(moto, ci, shown):
     completed = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, env=env,
                                cwd=ROOT, check=False)
     assert completed.returncode == 1
-    assert ("ddbguard audit: 1/1 regions (123456789012/us-east-1)" in completed.stdout) is shown
+    assert ("ddbguard audit: 4/4 tables (123456789012/us-east-1)" in completed.stdout) is shown
 
 
 def test_table_prefix_limits_the_scope(moto):
@@ -340,4 +345,5 @@ def test_a_resource_policy_that_cannot_be_found_for_its_table_is_unknown(moto):
     assert errors == []
     policy = next(e for e in evaluations if e.rule_id == "DDB005")
     assert (policy.logical_id, policy.status.value, policy.message) == (
-        "leaving", "unknown", "ResourceNotFoundException on dynamodb:GetResourcePolicy")
+        "leaving", "unknown",
+        "ResourceNotFoundException on dynamodb:GetResourcePolicy: Requested resource not found: Table: leaving not found")

@@ -32,7 +32,7 @@ def live_table(**changes) -> LiveTable:
         continuous_backups={"PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}},
         resource_policy=None, stack=("orders-stack", "Orders"),
         template_resource={"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
-        kms_key_manager="CUSTOMER")
+        kms_key={"KeyManager": "CUSTOMER", "KeyState": "Enabled"})
     values.update(changes)
     return LiveTable(**values)
 
@@ -72,17 +72,17 @@ def test_live_values_reach_the_predicates(changes, rule, expected):
 
 
 @pytest.mark.parametrize("manager, expected", [
-    ("CUSTOMER", Status.PASS), ("AWS", Status.FAIL), (Unknown("AccessDeniedException on kms:DescribeKey"),
-                                                       Status.UNKNOWN)])
+    ({"KeyManager": "CUSTOMER"}, Status.PASS), ({"KeyManager": "AWS"}, Status.FAIL),
+    (Unknown("AccessDeniedException on kms:DescribeKey"), Status.UNKNOWN)])
 def test_customer_managed_encryption_on_a_live_table(manager, expected):
-    assert verdict("encryption", as_resource(live_table(kms_key_manager=manager)), "customer-managed")[0] is expected
+    assert verdict("encryption", as_resource(live_table(kms_key=manager)), "customer-managed")[0] is expected
 
 
 def test_template_and_live_views_of_the_same_table_get_the_same_verdicts():
     template = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
                 "Properties": {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False},
                                "SSESpecification": {"SSEEnabled": True}, "DeletionProtectionEnabled": True}}
-    live = as_resource(live_table(kms_key_manager="AWS", continuous_backups={
+    live = as_resource(live_table(kms_key={"KeyManager": "AWS"}, continuous_backups={
         "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}}))
     for name in RULES:
         assert verdict(name, template) == verdict(name, live), name

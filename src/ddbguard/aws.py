@@ -7,6 +7,8 @@ error code, and the rules report it as unknown.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,8 +16,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ddbguard.model import Unknown
 from ddbguard.templates.decode import DecodeError, decode_text
 
-__all__ = ["CredentialsError", "Unknown", "attempt", "client_config", "error_reason", "open_session", "paginate",
-           "stack_tables", "template_from_body"]
+__all__ = ["CredentialsError", "Unknown", "attempt", "client_config", "endpoint_for", "error_reason", "open_session",
+           "paginate", "stack_tables", "template_from_body"]
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 
@@ -41,16 +43,31 @@ def open_session(profile: str | None = None, *, observer: Callable[[str], None] 
     return session
 
 
-def client_config():
-    """botocore settings for every client ddbguard makes: adaptive retries (throttling), short connects."""
+def client_config(concurrency: int = 10):
+    """botocore settings for every client ddbguard makes: adaptive retries (throttling), short connects, and
+    a connection pool as large as the number of threads sharing a client."""
     from botocore.config import Config
 
-    return Config(retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=3, read_timeout=30)
+    return Config(retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=3, read_timeout=30,
+                  max_pool_connections=max(10, concurrency))
+
+
+def endpoint_for(service_id: str, endpoint_url: str | None) -> str | None:
+    """--endpoint-url for every service, except one that AWS_ENDPOINT_URL_<SERVICE> (botocore's own
+    per-service setting) points elsewhere."""
+    return os.environ.get(f"AWS_ENDPOINT_URL_{service_id.upper().replace(' ', '_')}") or endpoint_url
 
 
 def error_reason(exc: Exception, call: str) -> str:
+    """`Code on service:Call: AWS's message` (the message names the missing action when access is denied)."""
     if isinstance(exc, ClientError):
-        return f"{exc.response.get('Error', {}).get('Code', 'Error')} on {call}"
+        error = exc.response.get("Error", {})
+        message = str(error.get("Message") or "")
+        if message.lstrip().startswith("<"):  # an XML error body some endpoints put in the message
+            found = re.search(r"<Message>(.*?)</Message>", message, re.DOTALL)
+            message = found.group(1) if found else ""
+        message = " ".join(message.split())[:300]
+        return f"{error.get('Code', 'Error')} on {call}" + (f": {message}" if message else "")
     return f"{type(exc).__name__} on {call}: {exc}"
 
 

@@ -36,6 +36,7 @@ class Config:
     fail_on: Severity | None = None
     encryption_level: str = "aws-managed"
     trusted_accounts: tuple[str, ...] = ()
+    trusted_organizations: tuple[str, ...] = ()  # DDB013: organizations a `*` principal may be pinned to
     disabled_rules: frozenset[str] = frozenset()
     enabled_rules: frozenset[str] = frozenset()  # rules that are off by default, turned on
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
@@ -129,6 +130,7 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
         fail_on=Severity(data["fail_on"]) if "fail_on" in data else None,
         encryption_level=data.get("encryption_level", "aws-managed"),
         trusted_accounts=tuple(data.get("trusted_accounts", ())),
+        trusted_organizations=tuple(data.get("trusted_organizations", ())),
         disabled_rules=frozenset(rule for rule, settings in rules.items() if settings.get("enabled") is False),
         enabled_rules=frozenset(rule for rule, settings in rules.items() if settings.get("enabled") is True),
         tables=dict(data.get("tables", {})),

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from ddbguard.engines.common import CheckedStack
-from ddbguard.iam import Statement, aws_managed_statements, is_allowed, parse_statements
+from ddbguard.iam import Boundary, Statement, aws_managed_statements, decide_any, is_allowed, parse_statements
+from ddbguard.model import Unknown
 from ddbguard.templates.model import InputModel
 from ddbguard.templates.resolve import TABLE_TYPES
 
@@ -65,6 +66,7 @@ class Role:
     stack: CheckedStack
     logical_id: str
     policies: list[Policy] = field(default_factory=list)
+    boundary: Boundary = None  # the permissions boundary's statements; Unknown when it cannot be read
 
     @property
     def statements(self) -> list[Statement]:
@@ -205,6 +207,8 @@ class Graph:
                 elif found and found[0] in resources and found[0] not in managed:
                     role.policies[0].unreadable.append((("Properties", "ManagedPolicyArns", index),
                                                         f"{found[0]} is not an IAM managed policy ddbguard can read"))
+            role.boundary = _boundary((resources[role.logical_id].get("Properties") or {}).get("PermissionsBoundary"),
+                                      managed, role.logical_id)
 
     def _collect_functions(self, stack: CheckedStack) -> None:
         for logical_id, resource in stack.resolved["Resources"].items():
@@ -258,7 +262,7 @@ class Graph:
                     name = match.group(3)
                     named[name] = self.table_named(name, resource[: len(resource) - len(match.group(4) or "")])
         candidates = self.tables.values() if everything else named.values()
-        return [t for t in candidates if can_use(statements, t)]
+        return [t for t in candidates if grants(statements, t)]
 
     def functions_using(self, role: Role) -> list[Function]:
         if self._functions_by_role is None:  # indexed once: asked for every role
@@ -268,20 +272,41 @@ class Graph:
         return self._functions_by_role.get(id(role), [])
 
 
+def _boundary(value: object, managed: dict[str, Policy], role: str) -> Boundary:
+    """A role's PermissionsBoundary: a managed policy of its stack, or an AWS managed policy ddbguard knows."""
+    if value is None:
+        return None
+    found = token(value)
+    policy = managed.get(found[0]) if found else None
+    if policy is not None:
+        return Unknown(f"the permissions boundary {policy.logical_id} of role {role} cannot be read completely") \
+            if policy.unreadable else policy.statements
+    known = aws_managed_statements(value, source="PermissionsBoundary", path=("Properties", "PermissionsBoundary"))
+    if known is not None:
+        return known[1]
+    return Unknown(f"the permissions boundary {json.dumps(value)} of role {role} is neither in the input nor an AWS "
+                   "managed policy ddbguard knows, so what it allows is unknown")
+
+
 def _as_list(value: object) -> list:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def can_use(statements: list[Statement], table: Table) -> bool:
-    return may_use(statements, table_arns(table, statements))
+def can_use(statements: list[Statement], table: Table, boundary: Boundary = None) -> bool | Unknown:
+    return may_use(statements, table_arns(table, statements), boundary)
 
 
-def may_use(statements: list[Statement], arns: list[str]) -> bool:
-    """The statements allow some data action on the table (by any of the ARNs it goes by): DDB011's test,
-    for templates and for the live audit."""
-    return any(is_allowed(statements, action, arn) for action in DATA_ACTIONS for arn in arns)
+def may_use(statements: list[Statement], arns: list[str], boundary: Boundary = None) -> bool | Unknown:
+    """The role may use the table (some data action, by any of the ARNs it goes by), within its permissions
+    boundary; Unknown when a Deny's condition or the boundary decides. DDB011's test, templates and live."""
+    return decide_any(statements, DATA_ACTIONS, arns, boundary)
+
+
+def grants(statements: list[Statement], table: Table) -> bool:
+    """The statements grant some data action on the table, conditions taken to hold (the over-grant view)."""
+    return any(is_allowed(statements, action, arn) for action in DATA_ACTIONS for arn in table_arns(table, statements))
 
 
 def table_arns(table: Table, statements: list[Statement]) -> list[str]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
+from ddbguard.model import Unknown
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -55,11 +57,56 @@ def resource_matches(pattern: str, arn: str) -> bool:
 
 
 def is_allowed(statements: list[Statement], action: str, arn: str) -> bool:
-    """IAM's decision for one action on one resource (conditions are assumed to hold)."""
+    """Whether the statements may allow one action on one resource: the over-grant view (least privilege),
+    where every condition is taken to hold and only an unconditional Deny blocks."""
     applicable = [s for s in statements if s.applies(action, arn)]
     if any(s.effect == "Deny" and not s.has_condition for s in applicable):
         return False
     return any(s.effect == "Allow" for s in applicable)
+
+
+Boundary = list[Statement] | Unknown | None  # a role's permissions boundary; None: it has none
+
+
+def decide(statements: list[Statement], action: str, arn: str, boundary: Boundary = None) -> bool | Unknown:
+    """IAM's answer for one request by a role, for rules that must know access works (DDB010, DDB011).
+
+    An Allow's condition is taken to hold (the grant exists for some requests). A Deny's condition is
+    never evaluated: when such a Deny applies the answer is Unknown, never "allowed". A permissions
+    boundary must allow the request as well (AWS intersects the two); an unreadable boundary is Unknown.
+    """
+    answers = [_decide(statements, action, arn, "the role's policies")]
+    if boundary is not None:
+        answers.append(boundary if isinstance(boundary, Unknown) else
+                       _decide(boundary, action, arn, "the role's permissions boundary"))
+    if any(answer is False for answer in answers):
+        return False
+    return next((answer for answer in answers if isinstance(answer, Unknown)), True)
+
+
+def decide_any(statements: list[Statement], actions, arns, boundary: Boundary = None) -> bool | Unknown:
+    """True when some action on some ARN is allowed; Unknown when none is but one may be; else False."""
+    uncertain = None
+    for action in actions:
+        for arn in arns:
+            answer = decide(statements, action, arn, boundary)
+            if answer is True:
+                return True
+            if uncertain is None and isinstance(answer, Unknown):  # (an Unknown is falsy: no `or` here)
+                uncertain = answer
+    return False if uncertain is None else uncertain
+
+
+def _decide(statements: list[Statement], action: str, arn: str, where: str) -> bool | Unknown:
+    applicable = [s for s in statements if s.applies(action, arn)]
+    if any(s.effect == "Deny" and not s.has_condition for s in applicable) or not any(
+            s.effect == "Allow" for s in applicable):
+        return False
+    deny = next((s for s in applicable if s.effect == "Deny"), None)
+    if deny is not None:
+        return Unknown(f"a Deny with a Condition in {where} ({deny.source}) applies to {action}, and ddbguard "
+                       "cannot evaluate the condition")
+    return True
 
 
 def _strings(value: object) -> tuple[str, ...] | None:

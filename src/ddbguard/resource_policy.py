@@ -100,3 +100,44 @@ def principal_accounts(statement: dict) -> list[tuple[str, str]]:
         if match:
             found.append((value, match.group(1)))
     return found
+
+
+_KEY_KINDS = {"aws:principalaccount": "account", "aws:sourceaccount": "account", "aws:principalorgid": "organization",
+              "aws:sourceorgid": "organization", "aws:principalorgpaths": "organization path",
+              "aws:sourceorgpaths": "organization path", "aws:principalarn": "ARN", "aws:sourcearn": "ARN"}
+
+
+def pinned_outsiders(condition: object, own: str | None, trusted_accounts, trusted_organizations) -> list[str] | None:
+    """Who a `*` principal is pinned to by its condition, when that is not trusted (DDB013).
+
+    None: the condition pins nothing (every account may call). []: some key pins the caller to trusted
+    accounts or organizations only (the keys of a condition must all hold, so one such key is enough).
+    Otherwise one description per untrusted value: an account that is neither the table's own nor in
+    `trusted_accounts`, an organization not in `trusted_organizations`, an ARN of such an account, or a
+    pattern whose account cannot be told.
+    """
+    if not isinstance(condition, dict):
+        return None
+    per_key = []
+    for operator, keys in condition.items():
+        if not (_PINNING_OPERATOR.match(str(operator)) and isinstance(keys, dict)):
+            continue
+        for key, value in keys.items():
+            kind = _KEY_KINDS.get(str(key).lower())
+            if kind is not None:
+                per_key.append([f"{key} {item!r}" for item in _as_list(value)
+                                if not _trusted(kind, item, own, trusted_accounts, trusted_organizations)])
+    if not per_key:
+        return None
+    return [] if any(not outsiders for outsiders in per_key) else [o for outsiders in per_key for o in outsiders]
+
+
+def _trusted(kind: str, value: object, own: str | None, accounts, organizations) -> bool:
+    if not isinstance(value, str) or "*" in value or "?" in value:
+        return False  # a pattern (or a value that is not literal) may match anyone
+    if kind == "organization":
+        return value in organizations
+    if kind == "organization path":
+        return value.split("/", 1)[0] in organizations
+    account = value.split(":")[4] if kind == "ARN" and value.count(":") >= 5 else value if kind == "account" else ""
+    return bool(account) and (account == own or account in accounts)

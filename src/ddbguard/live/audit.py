@@ -59,7 +59,6 @@ def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evalu
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ddbguard.aws import CredentialsError, Unknown, client_config, error_reason, open_session
-    from ddbguard.live.collect import AccountCache, RegionFailed, collect_region
 
     boto_config = client_config()
     errors: list[InputError] = []
@@ -106,14 +105,10 @@ def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evalu
         else:
             role_arn = f"arn:aws:iam::{account}:role/{options.role_name}"
             try:
-                credentials = client(base, "sts").assume_role(RoleArn=role_arn, RoleSessionName="ddbguard-audit")[
-                    "Credentials"]
+                session = assumed_session(client(base, "sts"), role_arn, base.region_name, session_for)
             except (ClientError, BotoCoreError) as exc:
                 errors.append(InputError(account, error_reason(exc, f"sts:AssumeRole {role_arn}")))
                 continue
-            session = session_for(aws_access_key_id=credentials["AccessKeyId"],
-                                  aws_secret_access_key=credentials["SecretAccessKey"],
-                                  aws_session_token=credentials["SessionToken"], region_name=base.region_name)
         regions = list(options.regions)
         if regions == ["all"]:
             try:
@@ -127,38 +122,20 @@ def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evalu
             continue
         units += [(account, session, region) for region in regions]
 
-    checks = [implementation(rule.id, "live") for rule in select_rules(config, ("live",))]
     now = options.now or dt.datetime.now(dt.timezone.utc)
-    caches = {account: AccountCache() for account in accounts}
+    scope, region_errors = read_regions(units, options, config, now)
+    errors += region_errors
+    checks = [implementation(rule.id, "live") for rule in select_rules(config, ("live",))]
     evaluations: list[Evaluation] = []
-    tables_seen = 0
-    show = options.progress and sys.stderr.isatty() and not os.environ.get("CI")
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        futures = {
-            pool.submit(collect_region, session, account, region, endpoint_url=options.endpoint_url, config=boto_config,
-                        table_prefix=options.table_prefix, encryption_level=config.encryption_level,
-                        account_cache=caches[account]): (account, region)
-            for account, session, region in units
-        }
-        for done, future in enumerate(as_completed(futures), start=1):
-            account, region = futures[future]
-            if show:
-                print(f"\rddbguard audit: {done}/{len(futures)} regions ({account}/{region})", end="", file=sys.stderr)
-            try:
-                snapshot = future.result()
-            except RegionFailed as exc:
-                errors.append(InputError(f"{account}/{region}", str(exc)))
-                continue
-            except (ClientError, BotoCoreError) as exc:  # e.g. the endpoint cannot be reached
-                errors.append(InputError(f"{account}/{region}", error_reason(exc, "the region")))
-                continue
-            if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
-                errors.append(InputError(f"{account}/{region}", f"Lambda functions not checked: {snapshot.functions.reason}"))
-            tables_seen += len(snapshot.tables)
-            for check in checks:
-                evaluations += check.evaluate(snapshot, config, now)
-    if show:
-        print(file=sys.stderr)
+    for snapshot in scope.snapshots.values():
+        if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
+            errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
+                                     f"Lambda functions not checked: {snapshot.functions.reason}"))
+        for check in checks:
+            evaluations += check.evaluate(snapshot, config, now)
+    # A global table's replica outside the audited regions is named once per rule, whichever region saw it.
+    evaluations = list({(e.rule_id, e.stack, e.logical_id): e for e in evaluations}.values())
+    tables_seen = sum(len(s.tables) for s in scope.snapshots.values())
     # A mistyped prefix, region or account is not a clean audit. (One shard of an organization may hold only
     # accounts without tables: the merged report is what the whole run is judged on.)
     if not tables_seen and not errors and options.shard is None:
@@ -166,3 +143,97 @@ def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evalu
         errors.append(InputError("scope", f"no DynamoDB table{prefix} in {len(accounts)} account(s) x "
                                           f"{len({region for _, _, region in units})} region(s)"))
     return evaluations, errors
+
+
+def assumed_session(sts, role_arn: str, region: str | None, session_for):
+    """A session in another account whose credentials renew themselves (AssumeRole again before they
+    expire), so a long audit never fails half-way on an expired token. The first AssumeRole happens now,
+    so a role that cannot be assumed is that account's error at once."""
+    from botocore.credentials import RefreshableCredentials
+    from botocore.session import get_session
+
+    def fetch() -> dict:
+        issued = sts.assume_role(RoleArn=role_arn, RoleSessionName="ddbguard-audit")["Credentials"]
+        return {"access_key": issued["AccessKeyId"], "secret_key": issued["SecretAccessKey"],
+                "token": issued["SessionToken"], "expiry_time": issued["Expiration"].isoformat()}
+
+    core = get_session()
+    core._credentials = RefreshableCredentials.create_from_metadata(fetch(), fetch, "sts-assume-role")
+    return session_for(botocore_session=core, region_name=region)
+
+
+def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime):
+    """Every (account, session, region) read into a Scope: the regions' listings, then every table and stack
+    of every region as its own task on one bounded pool (so a region of 1,000 tables is read concurrently),
+    then the regions finished and joined (global table replicas)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ddbguard.aws import client_config, error_reason
+    from ddbguard.live.collect import AccountCache, RegionFailed, finish_region, open_region, read_stack, read_table
+    from ddbguard.live.snapshot import Scope, Unknown
+
+    boto_config = client_config(max(1, options.concurrency))
+    caches: dict[str, AccountCache] = {}
+    errors: list[InputError] = []
+    works = []
+    show = options.progress and sys.stderr.isatty() and not os.environ.get("CI")
+    backup_since = now - dt.timedelta(days=config.max_backup_age_days)
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        opened = {pool.submit(open_region, session, account, region, endpoint_url=options.endpoint_url,
+                              config=boto_config, table_prefix=options.table_prefix,
+                              encryption_level=config.encryption_level, backup_since=backup_since,
+                              account_cache=caches.setdefault(account, AccountCache())): (account, region)
+                  for account, session, region in units}
+        for future in as_completed(opened):
+            account, region = opened[future]
+            try:
+                works.append(future.result())
+            except RegionFailed as exc:
+                errors.append(InputError(f"{account}/{region}", str(exc)))
+            except (ClientError, BotoCoreError) as exc:  # e.g. the endpoint cannot be reached
+                errors.append(InputError(f"{account}/{region}", error_reason(exc, "the region")))
+        tables = {pool.submit(read_table, work, name): work for work in works for name in work.judged}
+        stacks = [pool.submit(read_stack, work, stack) for work in works if not isinstance(work.stacks, Unknown)
+                  for stack in work.stacks]
+        found: dict[int, list] = {id(work): [] for work in works}
+        for done, future in enumerate(as_completed(tables), start=1):
+            work = tables[future]
+            found[id(work)].append(future.result())
+            if show:
+                print(f"\rddbguard audit: {done}/{len(tables)} tables ({work.snapshot.account}/{work.snapshot.region})",
+                      end="", file=sys.stderr)
+        for future in stacks:
+            future.result()
+    if show:
+        print(file=sys.stderr)
+    scope = Scope({(w.snapshot.account, w.snapshot.region): finish_region(w, found[id(w)]) for w in works})
+    join_replicas(scope)
+    return scope, errors
+
+
+def join_replicas(scope) -> None:
+    """Global tables: a replica no stack of its own region owns belongs to the stack that owns the global
+    table in another replica region; replicas in regions the run does not read are listed as such."""
+    from ddbguard.live.snapshot import Unknown
+
+    for snapshot in scope.snapshots.values():
+        snapshot.audited = scope
+        for table in snapshot.tables:
+            regions = table.replica_regions
+            if not regions:
+                continue
+            peers = [scope.region(snapshot.account, region) for region in regions]
+            outside = [region for region, peer in zip(regions, peers) if peer is None]
+            if table.stack is None:
+                owner = next((t for peer in peers if peer is not None for t in [peer.table(table.name)]
+                              if t is not None and isinstance(t.stack, tuple)), None)
+                if owner is not None:
+                    table.stack, table.template_resource = owner.stack, owner.template_resource
+                elif outside:
+                    table.stack = Unknown(f"global table {table.name} may be owned by a stack in "
+                                          f"{', '.join(outside)}, which this audit does not read")
+            audited_regions = sorted([snapshot.region] + [r for r, p in zip(regions, peers) if p is not None])
+            if snapshot.region == audited_regions[0]:  # one region reports the replicas nobody reads
+                snapshot.replicas_outside += [
+                    (table.name, region, table.arn.replace(f":{snapshot.region}:", f":{region}:", 1))
+                    for region in outside]

@@ -35,12 +35,14 @@ def per_table(rule_id: str, snapshot: RegionSnapshot, field: str, judge) -> list
         else:
             problems = judge(table, value)
             evaluations.append(live_verdict(rule_id, snapshot, table.name, table.arn, problems))
-    return evaluations
+    return evaluations + unaudited_replicas(rule_id, snapshot)
 
 
-def judge_tables(package: str, snapshot: RegionSnapshot, config, tables=None, *, explain=None) -> list[Evaluation]:
+def judge_tables(package: str, snapshot: RegionSnapshot, config, tables=None, *, explain=None,
+                 more=None) -> list[Evaluation]:
     """The rule of `package` (rules/<stem>) on each table, through its predicate. `explain(table, problem)`
-    may reword a problem for the live context (say which stack deletes the table)."""
+    may reword a problem for the live context (say which stack deletes the table); `more(table)` adds what
+    only a live table shows (a disabled KMS key)."""
     rule = rule_of(package)
     problems_of = predicate(rule)
     evaluations = []
@@ -48,9 +50,19 @@ def judge_tables(package: str, snapshot: RegionSnapshot, config, tables=None, *,
         found = problems_of(as_resource(table), config)
         if explain is not None:
             found = [Problem(explain(table, p), p.path, p.unknown) for p in found]
+        if more is not None:
+            found += more(table)
         evaluations.append(evaluation_of(rule.id, f"{snapshot.account}/{snapshot.region}", table.name, found, "live",
                                          live=LiveResource(snapshot.account, snapshot.region, table.arn, table.name)))
-    return evaluations
+    return evaluations + unaudited_replicas(rule.id, snapshot)
+
+
+def unaudited_replicas(rule_id: str, snapshot: RegionSnapshot) -> list[Evaluation]:
+    """A global table's replicas in regions the run does not audit: unknown, never silently left out."""
+    return [evaluation_of(rule_id, f"{snapshot.account}/{region}", name, [Problem(
+        f"a replica of global table {name} is in region {region}, which this audit does not read: add {region} to "
+        "--regions", unknown=True)], "live", live=LiveResource(snapshot.account, region, arn, name))
+        for name, region, arn in snapshot.replicas_outside]
 
 
 __all__ = ["LiveTable", "functions_with_roles", "judge_tables", "live_verdict", "per_table"]

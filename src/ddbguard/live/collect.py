@@ -1,26 +1,32 @@
-"""boto3 -> RegionSnapshot. Each region's state is fetched once; a failed call becomes Unknown(reason).
+"""boto3 -> RegionSnapshot. A failed call becomes Unknown(reason) in the place of what it would have read.
 
-Calls per table are constant: DescribeTable, DescribeContinuousBackups, GetResourcePolicy (and
-DescribeKey per distinct KMS key when customer-managed encryption is required). Everything else is
-per region (ListTables, ListBackups, ListFunctions, ListStacks, ListStackResources and GetTemplate
-per stack) or per account and role (IAM, shared by every region of the account).
+The audit reads a region in three steps, so that the work inside a region runs concurrently too:
+
+1. `open_region` (one task per account and region): ListTables, ListBackups (only backups newer than the
+   backup age limit, grouped by table once), ListStacks, ListFunctions, and each function's role (IAM is
+   global: roles are read once per account).
+2. `read_table` (one task per table): DescribeTable, DescribeContinuousBackups, GetResourcePolicy; DescribeKey
+   per distinct KMS key at `customer-managed`; ListRecoveryPointsByResource (AWS Backup) only when DynamoDB
+   lists no recent backup of this incarnation. `read_stack` (one task per stack): ListStackResources, and
+   GetTemplate when the stack owns a table.
+3. `finish_region`: each table gets its owning stack and the deployed template's resource.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ddbguard.aws import attempt, error_reason, paginate, stack_tables, template_from_body
+from ddbguard.aws import TABLE_TYPES, attempt, endpoint_for, error_reason, paginate, template_from_body
 from ddbguard.iam import parse_statements
-from ddbguard.live.snapshot import LiveFunction, LiveRole, LiveTable, RegionSnapshot, Unknown
+from ddbguard.live.snapshot import LiveFunction, LiveRole, LiveTable, RegionSnapshot, Unknown, belongs_to_incarnation
 
-_ACTIVE_STACKS = ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
-                  "IMPORT_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS",
-                  "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "REVIEW_IN_PROGRESS"]
+# Every stack that still exists owns its tables, whatever state its last operation left it in.
+_GONE = "DELETE_COMPLETE"
 
 
 class RegionFailed(Exception):
@@ -29,69 +35,191 @@ class RegionFailed(Exception):
 
 @dataclass
 class AccountCache:
-    """State shared by every region of one account (IAM is global), fetched once under a lock."""
+    """IAM state shared by every region of one account, each role and policy fetched once."""
 
     roles: dict[str, LiveRole] = field(default_factory=dict)
     policies: dict[str, object] = field(default_factory=dict)
+    locks: dict[str, threading.Lock] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def once(self, key: str, store: dict, fetch):
+        with self.lock:
+            if key in store:
+                return store[key]
+            key_lock = self.locks.setdefault(key, threading.Lock())
+        with key_lock:  # different roles are fetched concurrently; the same one once
+            if key not in store:
+                store[key] = fetch()
+            return store[key]
+
+
+@dataclass
+class RegionWork:
+    """A region between the steps: its clients, what was listed, and what the table and stack tasks found."""
+
+    snapshot: RegionSnapshot
+    clients: dict
+    judged: list[str]  # the table names the rules judge (--table-prefix)
+    backups: dict[str, list[dict]] | Unknown  # table name -> recent DynamoDB backups
+    stacks: list[str] | Unknown  # stack names (or ids) that still exist
+    backup_since: dt.datetime
+    encryption_level: str
+    owners: dict[str, tuple[str, str, object]] = field(default_factory=dict)  # table -> (stack, logical id, resource)
+    unreadable_stacks: list[str] = field(default_factory=list)  # why a stack's tables cannot be known
+    keys: dict[str, object] = field(default_factory=dict)  # KMS key ARN -> KeyMetadata or Unknown
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def collect_region(session, account: str, region: str, *, endpoint_url: str | None, config, table_prefix: str | None,
-                   encryption_level: str, account_cache: AccountCache) -> RegionSnapshot:
-    def client(service: str):
-        return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
-
-    dynamodb = client("dynamodb")
+def open_region(session, account: str, region: str, *, endpoint_url: str | None, config, table_prefix: str | None,
+                encryption_level: str, backup_since: dt.datetime, account_cache: AccountCache) -> RegionWork:
+    clients = {service: session.client(service, region_name=region, endpoint_url=endpoint_for(service, endpoint_url),
+                                       config=config)
+               for service in ("dynamodb", "cloudformation", "lambda", "kms", "backup")}
+    dynamodb = clients["dynamodb"]
     try:
         names = paginate(dynamodb, "list_tables", "TableNames")
     except (ClientError, BotoCoreError) as exc:
         raise RegionFailed(error_reason(exc, "dynamodb:ListTables")) from None
-    if table_prefix:
-        names = [n for n in names if n.startswith(table_prefix)]
-    snapshot = RegionSnapshot(account, region)
+    # --table-prefix limits which tables are judged, not which exist (DDB011 still sees every name)
+    judged = [n for n in names if n.startswith(table_prefix)] if table_prefix else list(names)
+    snapshot = RegionSnapshot(account, region, table_names=set(names))
+    work = RegionWork(snapshot, clients, judged, {}, [], backup_since, encryption_level)
+    if judged:
+        work.backups = _recent_backups(dynamodb, backup_since)
+        work.stacks = _existing_stacks(clients["cloudformation"])
 
-    backups = attempt("dynamodb:ListBackups", paginate, dynamodb, "list_backups", "BackupSummaries", BackupType="ALL") \
-        if names else []
-    managed = _stack_ownership(client("cloudformation")) if names else {}
-    kms = client("kms") if encryption_level == "customer-managed" else None
-    key_managers: dict[str, object] = {}
-    for name in names:
-        description = attempt("dynamodb:DescribeTable", lambda: dynamodb.describe_table(TableName=name)["Table"])
-        arn = description["TableArn"] if isinstance(description, dict) else \
-            f"arn:aws:dynamodb:{region}:{account}:table/{name}"
-        table = LiveTable(
-            name=name,
-            arn=arn,
-            description=description,
-            continuous_backups=attempt("dynamodb:DescribeContinuousBackups", lambda: dynamodb.describe_continuous_backups(
-                TableName=name)["ContinuousBackupsDescription"]),
-            resource_policy=_resource_policy(dynamodb, arn),
-            backups=[b for b in backups if b.get("TableName") == name] if isinstance(backups, list) else backups,
-        )
-        ownership = managed.get(name) if isinstance(managed, dict) else managed
-        if isinstance(ownership, tuple):
-            table.stack = (ownership[0], ownership[1])
-            table.template_resource = ownership[2]
-        else:
-            table.stack = ownership  # None (no stack) or Unknown
-        if kms is not None and isinstance(description, dict):
-            key = (description.get("SSEDescription") or {}).get("KMSMasterKeyArn")
-            if key and key not in key_managers:
-                key_managers[key] = attempt("kms:DescribeKey", lambda k=key: kms.describe_key(KeyId=k)["KeyMetadata"]["KeyManager"])
-            table.kms_key_manager = key_managers.get(key) if key else None
-        snapshot.tables.append(table)
-
-    functions = attempt("lambda:ListFunctions", paginate, client("lambda"), "list_functions", "Functions")
+    functions = attempt("lambda:ListFunctions", paginate, clients["lambda"], "list_functions", "Functions")
     if isinstance(functions, Unknown):
         snapshot.functions = functions
     else:
         iam = session.client("iam", endpoint_url=endpoint_url, config=config)
-        snapshot.functions = [
-            LiveFunction(f["FunctionName"], f["FunctionArn"], _role(iam, f.get("Role"), account_cache),
-                         dict((f.get("Environment") or {}).get("Variables") or {}))
-            for f in functions
-        ]
-    return snapshot
+        snapshot.functions = [live_function(f, _role(iam, f.get("Role"), account_cache)) for f in functions]
+    return work
+
+
+def live_function(listed: dict, role: LiveRole | None) -> LiveFunction:
+    """A function of ListFunctions. An environment Lambda cannot decrypt comes back as `Environment.Error`
+    (and no variables): then what the function names is unknown, not nothing."""
+    environment = listed.get("Environment") or {}
+    error = environment.get("Error")
+    if error:
+        variables = Unknown(f"the function's environment cannot be read: {error.get('ErrorCode', 'Error')}: "
+                            f"{error.get('Message', '')}".rstrip(": "))
+    else:
+        variables = dict(environment.get("Variables") or {})
+    return LiveFunction(listed["FunctionName"], listed["FunctionArn"], role, variables)
+
+
+def _recent_backups(dynamodb, since: dt.datetime) -> dict[str, list[dict]] | Unknown:
+    """Backups newer than `since`, grouped by table name once for the region (never scanned per table)."""
+    listed = attempt("dynamodb:ListBackups", paginate, dynamodb, "list_backups", "BackupSummaries", BackupType="ALL",
+                     TimeRangeLowerBound=since)
+    if isinstance(listed, Unknown):
+        return listed
+    grouped: dict[str, list[dict]] = {}
+    for backup in listed:
+        created = backup.get("BackupCreationDateTime")
+        if backup.get("BackupStatus") in ("AVAILABLE", None) and created and created >= since:
+            grouped.setdefault(backup.get("TableName"), []).append(
+                {"created": created, "table_id": backup.get("TableId"),
+                 "table_arn": backup.get("TableArn"), "source": f"DynamoDB {backup.get('BackupType', '').lower()} backup"})
+    return grouped
+
+
+def _existing_stacks(cloudformation) -> list[str] | Unknown:
+    try:
+        stacks = paginate(cloudformation, "list_stacks", "StackSummaries")
+    except (ClientError, BotoCoreError) as exc:
+        return Unknown(error_reason(exc, "cloudformation:ListStacks"))
+    return [s.get("StackId") or s["StackName"] for s in stacks if s.get("StackStatus") != _GONE]
+
+
+def read_stack(work: RegionWork, stack: str) -> None:
+    """The tables one stack owns, with their resources in its deployed template."""
+    cloudformation = work.clients["cloudformation"]
+    try:
+        resources = paginate(cloudformation, "list_stack_resources", "StackResourceSummaries", StackName=stack)
+    except (ClientError, BotoCoreError) as exc:
+        with work.lock:
+            work.unreadable_stacks.append(error_reason(exc, f"cloudformation:ListStackResources ({_stack_name(stack)})"))
+        return
+    tables = {r["PhysicalResourceId"]: r["LogicalResourceId"] for r in resources
+              if r.get("ResourceType") in TABLE_TYPES and r.get("PhysicalResourceId")}
+    if not tables:
+        return
+    body = attempt("cloudformation:GetTemplate", lambda: cloudformation.get_template(StackName=stack)["TemplateBody"])
+    template = template_from_body(body)
+    with work.lock:
+        for physical, logical in tables.items():
+            resource = template if isinstance(template, Unknown) else (template.get("Resources") or {}).get(logical)
+            work.owners[physical] = (_stack_name(stack), logical, resource)
+
+
+def _stack_name(stack: str) -> str:
+    # arn:aws:cloudformation:region:account:stack/NAME/uuid -> NAME
+    return stack.split("/")[1] if stack.startswith("arn:") and stack.count("/") >= 2 else stack
+
+
+def read_table(work: RegionWork, name: str) -> LiveTable:
+    dynamodb, snapshot = work.clients["dynamodb"], work.snapshot
+    description = attempt("dynamodb:DescribeTable", lambda: dynamodb.describe_table(TableName=name)["Table"])
+    arn = description["TableArn"] if isinstance(description, dict) else \
+        f"arn:aws:dynamodb:{snapshot.region}:{snapshot.account}:table/{name}"
+    table = LiveTable(
+        name=name,
+        arn=arn,
+        description=description,
+        continuous_backups=attempt("dynamodb:DescribeContinuousBackups", lambda: dynamodb.describe_continuous_backups(
+            TableName=name)["ContinuousBackupsDescription"]),
+        resource_policy=_resource_policy(dynamodb, arn),
+        backups=_backups(work, name, arn, description),
+    )
+    if work.encryption_level == "customer-managed" and isinstance(description, dict):
+        key = (description.get("SSEDescription") or {}).get("KMSMasterKeyArn")
+        if key:
+            table.kms_key = _key(work, key)
+    return table
+
+
+def _key(work: RegionWork, key: str):
+    with work.lock:
+        if key in work.keys:
+            return work.keys[key]
+    found = attempt("kms:DescribeKey", lambda: work.clients["kms"].describe_key(KeyId=key)["KeyMetadata"])
+    with work.lock:
+        return work.keys.setdefault(key, found)
+
+
+def _backups(work: RegionWork, name: str, arn: str, description) -> list[dict] | Unknown:
+    """This table's recent backups: DynamoDB's list, and AWS Backup's recovery points when that list holds
+    none of this incarnation (tables with AWS Backup's advanced features keep them only there)."""
+    if isinstance(work.backups, Unknown):
+        return work.backups
+    listed = work.backups.get(name, [])
+    if isinstance(description, Unknown) or any(belongs_to_incarnation(b, description) for b in listed):
+        return listed
+    points = attempt("backup:ListRecoveryPointsByResource", paginate, work.clients["backup"],
+                     "list_recovery_points_by_resource", "RecoveryPoints", ResourceArn=arn)
+    if isinstance(points, Unknown):
+        return Unknown(f"DynamoDB lists no recent backup of this table, and AWS Backup cannot be asked: {points.reason}")
+    return listed + [{"created": p["CreationDate"], "table_id": None, "table_arn": arn, "source": "AWS Backup recovery point"}
+                     for p in points if p.get("Status") == "COMPLETED" and p.get("CreationDate")
+                     and p["CreationDate"] >= work.backup_since]
+
+
+def finish_region(work: RegionWork, tables: list[LiveTable]) -> RegionSnapshot:
+    """Each table with its owning stack: a table in no readable stack is unknown when some stack could not be
+    read (it may be that one), else owned by none."""
+    unowned = Unknown(work.stacks.reason) if isinstance(work.stacks, Unknown) else (
+        Unknown("; ".join(work.unreadable_stacks)) if work.unreadable_stacks else None)
+    for table in sorted(tables, key=lambda t: t.name):
+        owner = work.owners.get(table.name)
+        if owner is not None:
+            table.stack, table.template_resource = (owner[0], owner[1]), owner[2]
+        else:
+            table.stack = unowned
+        work.snapshot.tables.append(table)
+    return work.snapshot
 
 
 def _resource_policy(dynamodb, arn: str):
@@ -107,35 +235,10 @@ def _resource_policy(dynamodb, arn: str):
         return Unknown(error_reason(exc, "dynamodb:GetResourcePolicy"))
 
 
-def _stack_ownership(cloudformation):
-    """table name -> (stack, logical id, deployed template resource); Unknown when stacks cannot be read."""
-    try:
-        stacks = paginate(cloudformation, "list_stacks", "StackSummaries", StackStatusFilter=_ACTIVE_STACKS)
-    except (ClientError, BotoCoreError) as exc:
-        return Unknown(error_reason(exc, "cloudformation:ListStacks"))
-    owned: dict[str, object] = {}
-    for stack in stacks:
-        name = stack["StackName"]
-        tables = stack_tables(cloudformation, name)
-        if isinstance(tables, Unknown):
-            return tables  # a table could belong to this stack: ownership is unknown for all of them
-        if not tables:
-            continue
-        body = attempt("cloudformation:GetTemplate", lambda: cloudformation.get_template(StackName=name)["TemplateBody"])
-        template = template_from_body(body)
-        for physical, logical in tables.items():
-            resource = template if isinstance(template, Unknown) else (template.get("Resources") or {}).get(logical)
-            owned[physical] = (name, logical, resource)
-    return owned
-
-
 def _role(iam, role_arn: str | None, cache: AccountCache) -> LiveRole | None:
     if not role_arn:
         return None
-    with cache.lock:
-        if role_arn not in cache.roles:
-            cache.roles[role_arn] = _fetch_role(iam, role_arn, cache)
-        return cache.roles[role_arn]
+    return cache.once(role_arn, cache.roles, lambda: _fetch_role(iam, role_arn, cache))
 
 
 def _fetch_role(iam, role_arn: str, cache: AccountCache) -> LiveRole:
@@ -146,15 +249,28 @@ def _fetch_role(iam, role_arn: str, cache: AccountCache) -> LiveRole:
             document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
             statements += parse_statements(_document(document), source=f"{name}/{policy_name}")[0]
         for attached in paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name):
-            arn = attached["PolicyArn"]
-            if arn not in cache.policies:
-                version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-                document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-                cache.policies[arn] = parse_statements(_document(document), source=arn)[0]
-            statements += cache.policies[arn]
+            statements += _managed_policy(iam, attached["PolicyArn"], cache)
+        # GetRole gives the permissions boundary, which limits whatever the policies allow
+        boundary_arn = (iam.get_role(RoleName=name)["Role"].get("PermissionsBoundary") or {}).get(
+            "PermissionsBoundaryArn")
     except (ClientError, BotoCoreError) as exc:
         return LiveRole(role_arn, name, Unknown(error_reason(exc, "iam (role policies of " + name + ")")))
-    return LiveRole(role_arn, name, statements)
+    boundary = None
+    if boundary_arn:
+        try:
+            boundary = _managed_policy(iam, boundary_arn, cache)
+        except (ClientError, BotoCoreError) as exc:
+            boundary = Unknown(error_reason(exc, f"iam (permissions boundary {boundary_arn} of {name})"))
+    return LiveRole(role_arn, name, statements, boundary)
+
+
+def _managed_policy(iam, arn: str, cache: AccountCache) -> list:
+    def fetch():
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+        return parse_statements(_document(document), source=arn)[0]
+
+    return cache.once(arn, cache.policies, fetch)
 
 
 def _document(document) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ddbguard.iam import Statement
+from ddbguard.iam import Boundary, Statement
 from ddbguard.model import Unknown
 
 
@@ -21,8 +21,24 @@ class LiveTable:
     resource_policy: dict | None | Unknown  # None: the table has no resource policy
     stack: tuple[str, str] | None | Unknown = None  # (stack name, logical id); None: no stack manages it
     template_resource: dict | None | Unknown = None  # the resource in the deployed template
-    backups: list[dict] | Unknown = field(default_factory=list)
-    kms_key_manager: str | None | Unknown = None  # "AWS" or "CUSTOMER", when asked for
+    backups: list[dict] | Unknown = field(default_factory=list)  # recent ones: {"created", "table_id", "source"}
+    kms_key: dict | None | Unknown = None  # DescribeKey's KeyMetadata, when customer-managed keys are required
+
+    @property
+    def replica_regions(self) -> list[str]:
+        """The regions of a global table's other replicas (DescribeTable's Replicas)."""
+        if not isinstance(self.description, dict):
+            return []
+        return sorted(r["RegionName"] for r in self.description.get("Replicas") or [] if r.get("RegionName"))
+
+
+def belongs_to_incarnation(backup: dict, description: dict) -> bool:
+    """A backup of this table, not of an earlier table of the same name (deleted and re-created): the
+    table id when both are known, else made after this table was created."""
+    if backup.get("table_id") and description.get("TableId"):
+        return backup["table_id"] == description["TableId"]
+    created = description.get("CreationDateTime")
+    return created is None or backup["created"] >= created
 
 
 def as_resource(table: LiveTable) -> dict:
@@ -62,9 +78,9 @@ def _sse(table: LiveTable) -> dict | Unknown:
     if sse.get("Status") not in ("ENABLED", "UPDATING"):
         return {"SSEEnabled": False}  # an AWS owned key
     found = {"SSEEnabled": True, "SSEType": "KMS"}
-    if isinstance(table.kms_key_manager, Unknown):
-        found["KMSMasterKeyId"] = table.kms_key_manager
-    elif table.kms_key_manager == "CUSTOMER":
+    if isinstance(table.kms_key, Unknown):
+        found["KMSMasterKeyId"] = table.kms_key
+    elif isinstance(table.kms_key, dict) and table.kms_key.get("KeyManager") == "CUSTOMER":
         found["KMSMasterKeyId"] = sse.get("KMSMasterKeyArn")
     return found
 
@@ -74,6 +90,7 @@ class LiveRole:
     arn: str
     name: str
     statements: list[Statement] | Unknown
+    boundary: Boundary = None  # the permissions boundary's statements
 
 
 @dataclass
@@ -81,15 +98,31 @@ class LiveFunction:
     name: str
     arn: str
     role: LiveRole | None
-    variables: dict[str, str]
+    variables: dict[str, str] | Unknown  # Unknown: Lambda reports the environment cannot be read
 
 
 @dataclass
 class RegionSnapshot:
     account: str
     region: str
-    tables: list[LiveTable] = field(default_factory=list)
+    tables: list[LiveTable] = field(default_factory=list)  # the tables judged (all, or --table-prefix)
     functions: list[LiveFunction] | Unknown = field(default_factory=list)
+    table_names: set[str] = field(default_factory=set)  # every table that exists here, judged or not
+    audited: "Scope | None" = None  # every region of the run, to look up tables a function names by ARN
+    replicas_outside: list[tuple[str, str, str]] = field(default_factory=list)  # (table, region, arn) not audited
 
     def table(self, name: str) -> LiveTable | None:
         return next((t for t in self.tables if t.name == name), None)
+
+
+@dataclass
+class Scope:
+    """The regions the run audited, by (account, region)."""
+
+    snapshots: dict[tuple[str, str], RegionSnapshot] = field(default_factory=dict)
+
+    def region(self, account: str, region: str) -> RegionSnapshot | None:
+        return self.snapshots.get((account, region))
+
+    def regions_of(self, account: str) -> list[str]:
+        return sorted(region for owner, region in self.snapshots if owner == account)

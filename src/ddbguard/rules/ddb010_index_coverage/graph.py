@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ddbguard.graph import Graph, table_arns
-from ddbguard.iam import is_allowed
-from ddbguard.model import Evaluation
+from ddbguard.iam import Boundary, decide_any, is_allowed
+from ddbguard.model import Evaluation, Unknown
 from ddbguard.registry import rule_of
 from ddbguard.rules import verdict
 
@@ -18,9 +18,17 @@ def reads(statements, arns: list[str]) -> bool:
     return any(is_allowed(statements, action, arn) for action in _READS for arn in arns)
 
 
-def missing_indexes(statements, arns: list[str], indexes) -> list[str]:
-    """The table's indexes that the statements do not let Query/Scan reach (shared with the live audit)."""
-    return sorted(index for index in indexes if not reads(statements, [f"{arn}/index/{index}" for arn in arns]))
+def missing_indexes(statements, arns: list[str], indexes, boundary: Boundary = None) -> tuple[list[str], list[str]]:
+    """The table's indexes that Query/Scan cannot reach, and why others may not (a Deny's condition, the
+    permissions boundary): shared with the live audit."""
+    missing, unknown = [], []
+    for index in sorted(indexes):
+        access = decide_any(statements, _READS, [f"{arn}/index/{index}" for arn in arns], boundary)
+        if access is False:
+            missing.append(index)
+        elif isinstance(access, Unknown):
+            unknown.append(f"whether index {index} may be queried is unknown: {access.reason}")
+    return missing, unknown
 
 
 def message(role: str, table: str, missing: list[str]) -> str:
@@ -40,10 +48,12 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 granting = [s for s in policy.statements if any(s.applies(a, arn) for a in _READS for arn in arns)]
                 if not granting:
                     continue
-                entry = results.setdefault(id(policy), (policy, []))
-                missing = missing_indexes(statements, arns, table.indexes)
+                entry = results.setdefault(id(policy), (policy, [], []))
+                missing, unknown = missing_indexes(statements, arns, table.indexes, role.boundary)
                 if missing:
                     entry[1].append((
                         f"{message(role.logical_id, table.name, missing)}: allow {table.arn}/index/* "
                         "(CDK: import the table with fromTableAttributes and its globalIndexes)", granting[0].path))
-    return [verdict(RULE.id, policy.stack, policy.logical_id, problems) for policy, problems in results.values()]
+                entry[2].extend((f"table {table.name}: {reason}", granting[0].path) for reason in unknown)
+    return [verdict(RULE.id, policy.stack, policy.logical_id, problems, unknown)
+            for policy, problems, unknown in results.values()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ddbguard.graph import Graph, can_use
-from ddbguard.model import Evaluation
+from ddbguard.model import Evaluation, Unknown
 from ddbguard.registry import rule_of
 from ddbguard.rules import table_variables, verdict
 from ddbguard.templates.resolve import is_intrinsic
@@ -32,15 +32,23 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             table = graph.table_of(value, function.stack)
             if table is None:
                 unknown.append((f"{variable} is {value!r}, which does not name a table ddbguard can identify", path))
-            elif function.role is None:
+                continue
+            if function.role is None:
                 unknown.append((f"{variable} names table {table.name}, but the function's role "
                                 f"({json.dumps(function.role_value)}) is not in the input", path))
-            elif not can_use(statements, table) and function.role.unreadable:
+                continue
+            access = can_use(statements, table, function.role.boundary)
+            if access is True:
+                continue
+            if function.role.unreadable:
                 policy, where, why = function.role.unreadable[0]
                 unknown.append((f"{variable} names table {table.name}, which role {function.role.logical_id} may use "
                                 f"only through a policy ddbguard cannot read ({policy.logical_id} "
                                 f"{'.'.join(map(str, where))}: {why})", path))
-            elif not can_use(statements, table):
+            elif isinstance(access, Unknown):
+                unknown.append((f"{variable} names table {table.name}; whether role {function.role.logical_id} may "
+                                f"use it is unknown: {access.reason}", path))
+            else:
                 problems.append((f"{variable} names table {table.name}, but role {function.role.logical_id} may use "
                                  f"only: {', '.join(reachable) or 'no table'}", path))
         evaluations.append(verdict(RULE.id, function.stack, function.logical_id, problems, unknown))

@@ -8,7 +8,7 @@ import re
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.model import Evaluation
 from ddbguard.registry import rule_of
-from ddbguard.resource_policy import principal_accounts
+from ddbguard.resource_policy import pinned_outsiders, principal_accounts
 from ddbguard.rules.table import dig
 from ddbguard.rules import verdict
 from ddbguard.templates.resolve import TABLE_TYPES
@@ -21,9 +21,25 @@ def foreign(account: str, own: str | None, trusted) -> bool:
     return bool(re.fullmatch(r"[0-9]{12}", account)) and account != own and account not in trusted
 
 
-def foreign_principals(statement: dict, own: str | None, trusted) -> list[tuple[str, str]]:
-    """(principal, account) of a resource-policy statement's principals in untrusted accounts."""
-    return [(value, account) for value, account in principal_accounts(statement) if foreign(account, own, trusted)]
+def foreign_principals(statement: dict, own: str | None, config) -> list[str]:
+    """What an Allow statement of a resource policy lets in from outside: principals of untrusted accounts,
+    and a `*` principal that its condition pins to an untrusted account or organization, or to nothing.
+    Shared with the live audit."""
+    trusted = tuple(config.trusted_accounts)
+    found = [f"the resource policy allows principal {value} of account {account}, which {_why(own)}"
+             for value, account in principal_accounts(statement) if foreign(account, own, trusted)]
+    principal = statement.get("Principal")
+    aws = principal.get("AWS") if isinstance(principal, dict) else principal
+    if "*" in (aws if isinstance(aws, list) else [aws]):
+        outsiders = pinned_outsiders(statement.get("Condition"), own, trusted, tuple(config.trusted_organizations))
+        if outsiders is None:
+            found.append("the resource policy allows the * principal of any account (no condition pins the caller's "
+                         "account or organization)")
+        elif outsiders:
+            found.append(f"the resource policy allows the * principal when {' or '.join(outsiders)}, which is not "
+                         "the table's own or a trusted account or organization (trusted_accounts, "
+                         "trusted_organizations)")
+    return found
 
 
 def _why(own: str | None) -> str:
@@ -65,10 +81,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                                for i, s in enumerate(items) if isinstance(s, dict) and s.get("Effect") == "Allow"]
             if not statements:
                 continue
-            problems = []
-            for path, statement in statements:
-                for value, account in foreign_principals(statement, own, trusted):
-                    problems.append((f"the resource policy allows principal {value} of account {account}, "
-                                     f"which {_why(own)}", (*path, "Principal")))
+            problems = [(message, (*path, "Principal")) for path, statement in statements
+                        for message in foreign_principals(statement, own, config)]
             evaluations.append(verdict(RULE.id, stack, logical_id, problems))
     return evaluations

@@ -24,9 +24,7 @@ def evaluate(snapshot, config, now):
         for statement in raw if isinstance(raw, list) else [raw]:
             if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
                 continue
-            for value, account in foreign_principals(statement, own, trusted):
-                problems.append(f"the resource policy allows principal {value} of account {account}, "
-                                "which is not in trusted_accounts")
+            problems += foreign_principals(statement, own, config)
         evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems))
     for function in functions_with_roles(snapshot):
         if isinstance(function.role.statements, Unknown):  # as on the template side: unknown, never skipped

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ddbguard.graph import Graph, can_use
+from ddbguard.graph import Graph
 from ddbguard.model import Evaluation
 from ddbguard.registry import rule_of
 from ddbguard.rules import table_variables, verdict
@@ -17,7 +17,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
         if not functions:
             continue
         granted = {t.name: t for t in graph.reachable_tables(role.statements)
-                   if _explicit(t, role.statements) and can_use(role.statements, t)}
+                   if _explicit(t, role.statements)}
         if not granted:
             continue
         named = set()

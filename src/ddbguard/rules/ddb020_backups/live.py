@@ -1,24 +1,27 @@
-"""DDB020 live: each table has an on-demand or AWS Backup backup newer than max_backup_age_days."""
+"""DDB020 live: each table has a backup (on-demand, or AWS Backup) newer than max_backup_age_days, made of
+this table: a backup of an earlier table of the same name (deleted and re-created) restores old data."""
 
-import datetime as dt
-
-from ddbguard.live.checks import per_table
+from ddbguard.live.checks import live_verdict, unaudited_replicas
+from ddbguard.live.snapshot import Unknown, belongs_to_incarnation
 from ddbguard.registry import rule_of
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def evaluate(snapshot, config, now):
-    limit = now - dt.timedelta(days=config.max_backup_age_days)
-
-    def judge(table, backups):
-        times = [b["BackupCreationDateTime"] for b in backups
-                 if b.get("BackupStatus") in ("AVAILABLE", None) and b.get("BackupCreationDateTime")]
-        newest = max(times, default=None)
-        if newest is None:
-            return ["the table has no backup (on-demand or AWS Backup)"]
-        if newest < limit:
-            return [f"the newest backup is from {newest:%Y-%m-%d}, older than {config.max_backup_age_days} days"]
-        return []
-
-    return per_table(RULE.id, snapshot, "backups", judge)
+    evaluations = []
+    days = config.max_backup_age_days
+    for table in snapshot.tables:
+        reason = next((v.reason for v in (table.backups, table.description) if isinstance(v, Unknown)), None)
+        if reason is not None:
+            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [], [reason]))
+            continue
+        own = [b for b in table.backups if belongs_to_incarnation(b, table.description)]
+        problems = []
+        if not own:
+            earlier = len(table.backups) - len(own)
+            problems.append(f"the table has no backup (on-demand or AWS Backup) newer than {days} days" + (
+                f"; {earlier} recent backup(s) of an earlier table of the same name do not count (the table was "
+                f"re-created on {table.description.get('CreationDateTime'):%Y-%m-%d})" if earlier else ""))
+        evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems))
+    return evaluations + unaudited_replicas(RULE.id, snapshot)
