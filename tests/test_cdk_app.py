@@ -24,6 +24,10 @@ NOT_PASSING = {
     ("DDB004", "ddbguard-data", "ddbguard-data/TargetAccounts/Resource", "fail"),
     ("DDB004", "Prod/data", "Prod/data/TargetAccounts/Resource", "fail"),
     ("DDB005", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
+    # a * principal open to any account; and one pinned to an organization that no configuration trusts
+    ("DDB013", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
+    ("DDB013", "ddbguard-data", "ddbguard-data/TargetAccounts/Resource", "fail"),
+    ("DDB013", "Prod/data", "Prod/data/TargetAccounts/Resource", "fail"),
     # the guide's Troubleshooting section, in ddbguard-compute-broken
     ("DDB010", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/ServiceRole/DefaultPolicy/Resource", "fail"),
     ("DDB011", "ddbguard-compute-broken", "ddbguard-compute-broken/QueryHandler/Resource", "fail"),

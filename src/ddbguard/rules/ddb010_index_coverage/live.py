@@ -13,7 +13,7 @@ def evaluate(snapshot, config, now):
     evaluations = []
     for function in functions_with_roles(snapshot):
         problems, unknown, judged = [], [], False
-        for _, value in named_tables(function, config):
+        for _, value in named_tables(function, config, snapshot):
             name, _, region = locate(snapshot, function, value)
             table = region.table(name) if not isinstance(region, Unknown) else None
             if table is None:

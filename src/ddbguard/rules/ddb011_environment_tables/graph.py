@@ -48,6 +48,9 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             elif isinstance(access, Unknown):
                 unknown.append((f"{variable} names table {table.name}; whether role {function.role.logical_id} may "
                                 f"use it is unknown: {access.reason}", path))
+            elif can_use(statements, table) is True:
+                problems.append((f"{variable} names table {table.name}, which role {function.role.logical_id}'s "
+                                 "permissions boundary does not allow", path))
             else:
                 problems.append((f"{variable} names table {table.name}, but role {function.role.logical_id} may use "
                                  f"only: {', '.join(reachable) or 'no table'}", path))

@@ -11,14 +11,16 @@ from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
-def named_tables(function, config):
-    """(variable, value) for each variable that names a table (by name or ARN); none when the environment
-    cannot be read (DDB011 reports that)."""
+def named_tables(function, config, snapshot):
+    """(variable, value) for each variable that names a table: by its name (table_variables), or because its
+    value is a table ARN or the name of a table of the region, as on the template side. None when the
+    environment cannot be read (DDB011 reports that)."""
     if isinstance(function.variables, Unknown):
         return
     patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
     for variable, value in sorted(function.variables.items()):
-        if names_a_table(variable, patterns):
+        if names_a_table(variable, patterns) or (isinstance(value, str) and (
+                TABLE_ARN.match(value) or value in snapshot.table_names)):
             yield variable, value
 
 
@@ -46,7 +48,7 @@ def evaluate(snapshot, config, now):
             evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, [],
                                             [function.variables.reason]))
             continue
-        variables = list(named_tables(function, config))
+        variables = list(named_tables(function, config, snapshot))
         if not variables:
             continue
         problems, unknown = [], []

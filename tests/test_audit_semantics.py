@@ -1,0 +1,359 @@
+"""The audit judged the way AWS behaves: each case was a false pass or a silent gap before, and each is
+tested against the moto server (or, where moto does not model AWS, on responses recorded from the AWS
+API reference: AWS Backup recovery points, global table replicas, Environment.Error, table status)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import boto3
+import pytest
+
+from conftest import run_ddbguard
+from ddbguard.config import Config
+from ddbguard.live.audit import AuditOptions, audit_evaluations
+
+ACCOUNT = "123456789012"
+KEY = [{"AttributeName": "id", "KeyType": "HASH"}]
+ID = [{"AttributeName": "id", "AttributeType": "S"}]
+
+
+def judged(moto, config: Config | None = None, **options) -> dict:
+    """(rule, resource) -> (status, message) of an in-process audit of the moto account."""
+    evaluations, errors = audit_evaluations(AuditOptions(endpoint_url=moto, **{"regions": ["us-east-1"], **options}),
+                                            config or Config())
+    assert errors == []
+    return {(e.rule_id, e.logical_id): (e.status.value, e.message) for e in evaluations}
+
+
+def table(moto, name: str, region: str = "us-east-1", **extra) -> str:
+    client = boto3.client("dynamodb", region_name=region, endpoint_url=moto)
+    return client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=KEY, AttributeDefinitions=ID,
+                               **extra)["TableDescription"]["TableArn"]
+
+
+def function(moto, name: str, variables: dict, statements: list, boundary: list | None = None) -> None:
+    iam = boto3.client("iam", endpoint_url=moto)
+    extra = {}
+    if boundary is not None:
+        extra["PermissionsBoundary"] = iam.create_policy(
+            PolicyName=f"{name}-boundary", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": boundary})
+        )["Policy"]["Arn"]
+    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}", **extra)["Role"]
+    iam.put_role_policy(RoleName=f"{name}-role", PolicyName="data",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    from fixtures.live.seed import _zip
+
+    boto3.client("lambda", region_name="us-east-1", endpoint_url=moto).create_function(
+        FunctionName=name, Runtime="python3.11", Role=role["Arn"], Handler="index.handler", Code={"ZipFile": _zip()},
+        Environment={"Variables": variables})
+
+
+def resource_policy(moto, arn: str, condition: dict | None) -> None:
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem", "Resource": arn}
+    if condition is not None:
+        statement["Condition"] = condition
+    boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto).put_resource_policy(
+        ResourceArn=arn, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+
+
+# -- DDB013: a * principal pinned by a condition ---------------------------------------------------------
+@pytest.mark.parametrize("condition, status, message", [
+    ({"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}, "pass", "compliant"),
+    ({"StringEquals": {"aws:PrincipalOrgID": "o-trusted0001"}}, "pass", "compliant"),
+    ({"StringEquals": {"aws:PrincipalAccount": "999999999999"}}, "fail",
+     "the resource policy allows the * principal when aws:PrincipalAccount '999999999999', which is not the table's "
+     "own or a trusted account or organization (trusted_accounts, trusted_organizations)"),
+    ({"StringEquals": {"aws:PrincipalOrgID": "o-elsewhere01"}}, "fail",
+     "the resource policy allows the * principal when aws:PrincipalOrgID 'o-elsewhere01', which is not the table's "
+     "own or a trusted account or organization (trusted_accounts, trusted_organizations)"),
+    ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/reader"}}, "fail",
+     "the resource policy allows the * principal when aws:PrincipalArn 'arn:aws:iam::*:role/reader', which is not "
+     "the table's own or a trusted account or organization (trusted_accounts, trusted_organizations)"),
+    # keys of one condition must all hold: one key pinned to a trusted account is enough
+    ({"StringEquals": {"aws:SourceAccount": "999999999999", "aws:PrincipalAccount": ACCOUNT}}, "pass", "compliant"),
+    (None, "fail", "the resource policy allows the * principal of any account (no condition pins the caller's "
+                   "account or organization)"),
+])
+def test_a_star_principal_is_judged_by_the_account_or_organization_its_condition_pins(moto, condition, status,
+                                                                                       message):
+    resource_policy(moto, table(moto, "shared"), condition)
+    config = Config(trusted_organizations=("o-trusted0001",))
+    assert judged(moto, config)[("DDB013", "shared")] == (status, message)
+
+
+def test_the_template_side_reads_pinned_conditions_the_same_way(tmp_path):
+    template = {"Resources": {"Shared": {"Type": "AWS::DynamoDB::Table", "Properties": {
+        "KeySchema": KEY, "AttributeDefinitions": ID, "BillingMode": "PAY_PER_REQUEST",
+        "ResourcePolicy": {"PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-elsewhere01"}}}]}}}}}}
+    (tmp_path / "t.json").write_text(json.dumps(template))
+    report = run_ddbguard("check", str(tmp_path / "t.json"), "--format", "json").json()
+    found = next(f for f in report["findings"] if f["rule_id"] == "DDB013")
+    assert (found["status"], found["message"]) == ("fail", (
+        "the resource policy allows the * principal when aws:PrincipalOrgID 'o-elsewhere01', which is not the "
+        "table's own or a trusted account or organization (trusted_accounts, trusted_organizations)"))
+    (tmp_path / ".ddbguard.yaml").write_text('trusted_organizations: ["o-elsewhere01"]\n')
+    trusted = run_ddbguard("check", str(tmp_path / "t.json"), "--format", "json", "--config",
+                           str(tmp_path / ".ddbguard.yaml")).json()
+    assert {(f["rule_id"], f["status"]) for f in trusted["findings"] if f["rule_id"] == "DDB013"} == {
+        ("DDB013", "pass")}
+
+
+# -- DDB011: permission boundaries, conditional Deny, ARNs, --table-prefix --------------------------------
+def test_a_permission_boundary_limits_what_the_role_may_do(moto):
+    orders = table(moto, "orders")
+    function(moto, "bounded", {"ORDERS_TABLE": "orders"},
+             [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": orders}],
+             boundary=[{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+    function(moto, "within", {"ORDERS_TABLE": "orders"},
+             [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": orders}],
+             boundary=[{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}])
+    results = judged(moto)
+    assert results[("DDB011", "bounded")] == ("fail", "ORDERS_TABLE names table orders, but role bounded-role may not "
+                                                      "use it")
+    assert results[("DDB011", "within")] == ("pass", "compliant")
+
+
+def test_a_deny_with_a_condition_makes_access_unknown_never_allowed(moto):
+    orders = table(moto, "orders")
+    function(moto, "guarded", {"ORDERS_TABLE": "orders"}, [
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": orders},
+        {"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}}])
+    assert judged(moto)[("DDB011", "guarded")] == ("unknown", (
+        "ORDERS_TABLE names table orders; whether role guarded-role may use it is unknown: a Deny with a Condition in "
+        "the role's policies (guarded-role/data) applies to dynamodb:GetItem, and ddbguard cannot evaluate the "
+        "condition"))
+
+
+def test_a_table_arn_is_judged_in_its_own_region(moto):
+    table(moto, "orders", region="eu-west-1")
+    table(moto, "local")
+    arn = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders"
+    function(moto, "reporter", {"ORDERS_TABLE_ARN": arn}, [{"Effect": "Allow", "Action": "dynamodb:Query",
+                                                            "Resource": arn}])
+    # the function's region alone: the table's region is not read, so unknown (and which region to add)
+    assert judged(moto)[("DDB011", "reporter")] == ("unknown", (
+        f"ORDERS_TABLE_ARN names table orders in account {ACCOUNT} region eu-west-1, which this audit does not read "
+        "(add it with --accounts/--regions)"))
+    both = judged(moto, regions=["us-east-1", "eu-west-1"])
+    assert both[("DDB011", "reporter")] == ("pass", "compliant")
+    # the same name in the function's own region is not the table the ARN names
+    function(moto, "misnamed", {"ORDERS_TABLE_ARN": arn.replace("eu-west-1", "us-east-1")},
+             [{"Effect": "Allow", "Action": "dynamodb:Query", "Resource": "*"}])
+    assert judged(moto, regions=["us-east-1", "eu-west-1"])[("DDB011", "misnamed")] == ("fail", (
+        f"ORDERS_TABLE_ARN names table orders, which does not exist in account {ACCOUNT} region us-east-1"))
+
+
+def test_table_prefix_limits_what_is_judged_not_what_exists(moto):
+    table(moto, "app-orders")
+    table(moto, "shared-config")
+    function(moto, "app", {"ORDERS_TABLE": "app-orders", "CONFIG_TABLE": "shared-config"},
+             [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}])
+    results = judged(moto, table_prefix="app-")
+    assert results[("DDB011", "app")] == ("pass", "compliant")
+    assert {resource for rule, resource in results if rule == "DDB002"} == {"app-orders"}
+
+
+# -- DDB020: this incarnation's backups, and AWS Backup's recovery points ----------------------------------
+def test_a_backup_of_an_earlier_table_of_the_same_name_does_not_count(moto):
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto)
+    table(moto, "orders")
+    dynamodb.create_backup(TableName="orders", BackupName="before-recreation")
+    dynamodb.delete_table(TableName="orders")
+    table(moto, "orders")
+    status, message = judged(moto)[("DDB020", "orders")]
+    today = dt.datetime.now(dt.timezone.utc)
+    assert (status, message) == ("fail", (
+        "the table has no backup (on-demand or AWS Backup) newer than 7 days; 1 recent backup(s) of an earlier table "
+        f"of the same name do not count (the table was re-created on {today:%Y-%m-%d})"))
+    dynamodb.create_backup(TableName="orders", BackupName="after-recreation")
+    assert judged(moto)[("DDB020", "orders")] == ("pass", "compliant")
+
+
+def test_aws_backup_recovery_points_count(moto, aws_backup):
+    arn = table(moto, "orders")
+    table(moto, "stale")
+    stale = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/stale"
+    now = dt.datetime.now(dt.timezone.utc)
+    aws_backup.record(arn, now.timestamp())
+    aws_backup.record(stale, (now - dt.timedelta(days=30)).timestamp())  # older than max_backup_age_days
+    aws_backup.record(stale, (now - dt.timedelta(days=3)).timestamp())  # recent, but older than this table
+    aws_backup.record(stale, now.timestamp(), status="PARTIAL")  # not a usable recovery point
+    results = judged(moto)
+    assert results[("DDB020", "orders")] == ("pass", "compliant")
+    assert results[("DDB020", "stale")] == ("fail", (
+        "the table has no backup (on-demand or AWS Backup) newer than 7 days; 1 recent backup(s) of an earlier table "
+        f"of the same name do not count (the table was re-created on {now:%Y-%m-%d})"))
+
+
+def test_aws_backup_that_cannot_be_asked_is_unknown(moto, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_BACKUP")  # moto does not model AWS Backup: its answer is an error
+    table(moto, "orders")
+    assert judged(moto)[("DDB020", "orders")] == ("unknown", (
+        "DynamoDB lists no recent backup of this table, and AWS Backup cannot be asked: 404 on "
+        "backup:ListRecoveryPointsByResource"))
+
+
+# -- DDB003: a KMS key that cannot be used ------------------------------------------------------------------
+@pytest.mark.parametrize("action, state", [("disable_key", "Disabled"), ("schedule_key_deletion", "PendingDeletion")])
+def test_a_disabled_or_deleted_customer_key_fails(moto, action, state):
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=moto)
+    key = kms.create_key()["KeyMetadata"]
+    table(moto, "orders", SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key["Arn"]})
+    getattr(kms, action)(KeyId=key["KeyId"])
+    assert judged(moto, Config(encryption_level="customer-managed"))[("DDB003", "orders")] == ("fail", (
+        f"the table's KMS key {key['Arn']} is {state}: DynamoDB loses access to the data and archives the table; "
+        "re-enable the key or cancel its deletion"))
+
+
+def test_a_table_whose_key_is_inaccessible_fails_on_its_recorded_status():
+    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
+    from ddbguard.registry import implementation
+
+    recorded = {"TableName": "orders", "TableStatus": "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "SSEDescription": {
+        "Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k",
+        "InaccessibleEncryptionDateTime": dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)}}
+    snapshot = RegionSnapshot(ACCOUNT, "us-east-1", [LiveTable("orders", "arn:aws:dynamodb:us-east-1:1:table/orders",
+                                                               recorded, {}, None)])
+    [evaluation] = implementation("DDB003", "live").evaluate(snapshot, Config(), None)
+    assert (evaluation.status.value, evaluation.message) == ("fail", (
+        "the table is INACCESSIBLE_ENCRYPTION_CREDENTIALS: its KMS key cannot be used; restore access to the key "
+        "within 7 days or DynamoDB archives the table"))
+
+
+# -- Lambda environments that cannot be read ----------------------------------------------------------------
+def test_a_function_whose_environment_cannot_be_read_is_unknown():
+    from ddbguard.live.collect import live_function
+    from ddbguard.live.snapshot import LiveRole, RegionSnapshot
+    from ddbguard.registry import implementation
+
+    # ListFunctions' item when Lambda cannot decrypt the environment (AWS Lambda API reference, EnvironmentResponse)
+    recorded = {"FunctionName": "api", "FunctionArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:api",
+                "Role": f"arn:aws:iam::{ACCOUNT}:role/api", "Environment": {"Error": {
+                    "ErrorCode": "KMSAccessDeniedException",
+                    "Message": "Lambda was unable to decrypt the environment variables because KMS access was denied."}}}
+    snapshot = RegionSnapshot(ACCOUNT, "us-east-1", functions=[live_function(recorded, LiveRole("r", "api", []))])
+    [evaluation] = implementation("DDB011", "live").evaluate(snapshot, Config(), None)
+    assert (evaluation.status.value, evaluation.message) == ("unknown", (
+        "the function's environment cannot be read: KMSAccessDeniedException: Lambda was unable to decrypt the "
+        "environment variables because KMS access was denied."))
+
+
+# -- global tables ---------------------------------------------------------------------------------------
+def _replicated(name: str, region: str, replicas: list[str], stack=None):
+    from ddbguard.live.snapshot import LiveTable
+
+    # DescribeTable of a global table (version 2019.11.21), as the DynamoDB API reference documents it
+    description = {"TableName": name, "TableStatus": "ACTIVE", "TableArn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
+                   "Replicas": [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in replicas],
+                   "DeletionProtectionEnabled": True}
+    found = LiveTable(name, description["TableArn"], description, {}, None, backups=[])
+    if stack is not None:
+        found.stack, found.template_resource = stack, {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    return found
+
+
+def test_a_replica_belongs_to_the_stack_of_its_global_table_and_unread_regions_are_unknown():
+    from ddbguard.live.audit import join_replicas
+    from ddbguard.live.snapshot import RegionSnapshot, Scope
+    from ddbguard.registry import implementation
+
+    east = RegionSnapshot(ACCOUNT, "us-east-1", [_replicated("orders", "us-east-1", ["eu-west-1", "ap-south-1"],
+                                                             stack=("data", "Orders"))])
+    west = RegionSnapshot(ACCOUNT, "eu-west-1", [_replicated("orders", "eu-west-1", ["us-east-1", "ap-south-1"])])
+    join_replicas(Scope({(ACCOUNT, "us-east-1"): east, (ACCOUNT, "eu-west-1"): west}))
+    assert west.tables[0].stack == ("data", "Orders")
+    verdicts = {(e.stack, e.status.value, e.message) for snapshot in (east, west)
+                for e in implementation("DDB001", "live").evaluate(snapshot, Config(), None)}
+    assert verdicts == {
+        (f"{ACCOUNT}/us-east-1", "pass", "compliant"), (f"{ACCOUNT}/eu-west-1", "pass", "compliant"),
+        (f"{ACCOUNT}/ap-south-1", "unknown", "a replica of global table orders is in region ap-south-1, which this "
+                                             "audit does not read: add ap-south-1 to --regions")}
+    # a replica whose owner may be in a region that is not read is unknown to DDB021, not "import it"
+    alone = RegionSnapshot(ACCOUNT, "eu-west-1", [_replicated("orders", "eu-west-1", ["us-east-1"])])
+    join_replicas(Scope({(ACCOUNT, "eu-west-1"): alone}))
+    ddb021 = [(e.status.value, e.message) for e in implementation("DDB021", "live").evaluate(alone, Config(), None)]
+    assert ddb021 == [("unknown", "global table orders may be owned by a stack in us-east-1, which this audit does "
+                                  "not read"),
+                      ("unknown", "a replica of global table orders is in region us-east-1, which this audit does not "
+                                  "read: add us-east-1 to --regions")]
+
+
+# -- stacks in any state that still exists own their tables --------------------------------------------------
+def test_stacks_in_failed_or_rollback_states_still_own_their_tables():
+    from botocore.stub import Stubber
+
+    from ddbguard.live.collect import _existing_stacks
+
+    cloudformation = boto3.client("cloudformation", region_name="us-east-1", aws_access_key_id="x",
+                                  aws_secret_access_key="x")
+    states = ["DELETE_FAILED", "UPDATE_FAILED", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS",
+              "UPDATE_ROLLBACK_FAILED", "IMPORT_IN_PROGRESS", "IMPORT_ROLLBACK_FAILED", "DELETE_IN_PROGRESS",
+              "DELETE_COMPLETE"]
+    summaries = [{"StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/s{i}/uuid{i}", "StackName": f"s{i}",
+                  "StackStatus": state, "CreationTime": dt.datetime(2026, 1, 1)} for i, state in enumerate(states)]
+    with Stubber(cloudformation) as stub:  # one ListStacks page as recorded from the API
+        stub.add_response("list_stacks", {"StackSummaries": summaries}, {})
+        assert _existing_stacks(cloudformation) == [s["StackId"] for s in summaries[:-1]]
+
+
+def test_credentials_of_an_assumed_role_renew_before_they_expire(moto):
+    from ddbguard.live.audit import assumed_session
+
+    calls = []
+    base = boto3.Session()
+    base.events.register("before-call", lambda model, **_: calls.append(model.name))
+    sts = base.client("sts", endpoint_url=moto)
+    session = assumed_session(sts, "arn:aws:iam::222222222222:role/auditor", "us-east-1", lambda **kw: boto3.Session(**kw))
+    dynamodb = session.client("dynamodb", endpoint_url=moto)
+    dynamodb.list_tables()
+    assert calls == ["AssumeRole"]
+    credentials = session._session._credentials
+    credentials._expiry_time = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=30)  # about to expire
+    dynamodb.list_tables()
+    assert calls == ["AssumeRole", "AssumeRole"]
+    assert boto3.client("sts", endpoint_url=moto, aws_access_key_id=credentials.access_key,
+                        aws_secret_access_key=credentials.secret_key, aws_session_token=credentials.token
+                        ).get_caller_identity()["Account"] == "222222222222"
+
+
+# -- the template side shares the IAM answers ----------------------------------------------------------------
+def _template_with_role(boundary, statements) -> dict:
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}, "Policies": [
+        {"PolicyName": "data", "PolicyDocument": {"Statement": statements}}]}}
+    if boundary is not None:
+        role["Properties"]["PermissionsBoundary"] = boundary
+    return {"Resources": {
+        "Orders": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "orders", "KeySchema": KEY,
+                                                                  "AttributeDefinitions": ID}},
+        "Boundary": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}}},
+        "Role": role,
+        "Handler": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Environment": {"Variables": {"ORDERS_TABLE": {"Ref": "Orders"}}}}},
+    }}
+
+
+@pytest.mark.parametrize("boundary, statements, expected", [
+    ({"Ref": "Boundary"}, [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
+     ("fail", "ORDERS_TABLE names table orders, which role Role's permissions boundary does not allow")),
+    ("arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess", [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
+     ("pass", "compliant")),
+    ("arn:aws:iam::123456789012:policy/org-boundary", [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
+     ("unknown", "ORDERS_TABLE names table orders; whether role Role may use it is unknown: the permissions boundary "
+                 "\"arn:aws:iam::123456789012:policy/org-boundary\" of role Role is neither in the input nor an AWS "
+                 "managed policy ddbguard knows, so what it allows is unknown")),
+    (None, [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}],
+     ("unknown", "ORDERS_TABLE names table orders; whether role Role may use it is unknown: a Deny with a Condition "
+                 "in the role's policies (Role) applies to dynamodb:GetItem, and ddbguard cannot evaluate the condition")),
+])
+def test_templates_judge_boundaries_and_conditional_denies_like_the_audit(tmp_path, boundary, statements, expected):
+    (tmp_path / "t.json").write_text(json.dumps(_template_with_role(boundary, statements)))
+    report = run_ddbguard("check", str(tmp_path / "t.json"), "--format", "json").json()
+    found = next(f for f in report["findings"] if f["rule_id"] == "DDB011")
+    assert (found["status"], found["message"]) == expected
