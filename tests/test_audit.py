@@ -4,6 +4,7 @@ shards and merge, the shipped IAM policy, and no secrets in the output."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -171,6 +172,67 @@ def test_shards_split_accounts_and_merge_puts_them_back(moto, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema_version": 2}')
     assert run_ddbguard("merge", str(bad)).stderr.startswith(f"ddbguard: {bad}: not a ddbguard JSON report:")
+
+
+def test_merge_refuses_mixed_runs_and_reports_missing_or_repeated_shards(moto, tmp_path):
+    seed_guide_account(boto3.Session(), moto)
+    config = tmp_path / ".ddbguard.yaml"  # an expired suppression: a DDB000 finding every shard makes
+    config.write_text("suppressions:\n  - rule: DDB002\n    resource: x\n    reason: a waiver that ran out\n    expires: 2020-01-01\n")
+    accounts = f"{ACCOUNT},{OTHER},333333333333"
+
+    def shard(spec: str, accounts: str = accounts) -> str:
+        out = tmp_path / f"{spec.replace('/', '-')}-{len(accounts)}.json"
+        result = run_ddbguard("audit", "--endpoint-url", moto, "--accounts", accounts, "--role-name", "auditor",
+                              "--regions", "us-east-1", "--shard", spec, "--format", "json", "--output", str(out),
+                              "--config", str(config))
+        assert result.code in (0, 1), result.stderr
+        return str(out)
+
+    first, second, third = shard("1/3"), shard("2/3"), shard("3/3")
+    audit_scope = json.loads(Path(first).read_text())["audit"]
+    assert audit_scope["shard"] == [1, 3] and audit_scope["accounts"] == 1 and len(audit_scope["accounts_digest"]) == 64
+    whole = run_ddbguard("merge", first, second, third, "--format", "json").json()
+    assert whole["errors"] == []
+    assert whole["audit"] == {"shard": None, "shards": 3, "accounts_digest": audit_scope["accounts_digest"]}
+    assert [f["rule_id"] for f in whole["findings"]].count("DDB000") == 1
+    missing = run_ddbguard("merge", first, third, "--format", "json")
+    assert missing.code == 2
+    assert missing.json()["errors"] == [{"file": "merge", "message": "shard 2/3 is missing: its accounts are not in "
+                                                                      "this report"}]
+    repeated = run_ddbguard("merge", first, second, third, second, "--format", "json")
+    assert repeated.json()["errors"] == [{"file": "merge", "message": f"shard 2/3 is given more than once ({second}, "
+                                                                       f"{second})"}]
+    other_run = shard("2/3", f"{ACCOUNT},{OTHER}")
+    mixed = run_ddbguard("merge", first, other_run, third)
+    assert mixed.code == 2
+    assert mixed.stderr.startswith("ddbguard: the reports audited different account lists (")
+
+
+def test_the_quick_finding_check_agrees_with_jsonschema():
+    import copy
+
+    import jsonschema
+
+    from ddbguard.report.json_report import _schema, finding_problem
+
+    schema = _schema()
+    definition = schema["$defs"]["finding"]
+    validator = jsonschema.Draft202012Validator({**definition, "$defs": schema["$defs"]})
+    good = {"rule_id": "DDB001", "title": "t", "status": "fail", "severity": "high", "message": "m", "stack": "s",
+            "logical_id": "l", "resource_type": None, "cdk_path": None, "file": "f", "line": 3, "engine": "live",
+            "remediation": "r", "suppression_reason": None, "account": "1", "region": "r", "arn": "a",
+            "resource_name": "n"}
+    mutations = [lambda f: f, lambda f: f.pop("rule_id"), lambda f: f.update(rule_id="X1"),
+                 lambda f: f.update(status="ok"), lambda f: f.update(line=-1), lambda f: f.update(line=True),
+                 lambda f: f.update(line="3"), lambda f: f.update(extra=1), lambda f: f.pop("arn"),
+                 lambda f: f.update(status="suppressed"), lambda f: f.update(status="suppressed", suppression_reason=""),
+                 lambda f: f.update(status="suppressed", suppression_reason="baseline"),
+                 lambda f: f.update(cdk_path=3), lambda f: f.update(resource_type="AWS::DynamoDB::Table"),
+                 lambda f: f.update(severity="urgent"), lambda f: f.update(title=None)]
+    for mutate in mutations:
+        finding = copy.deepcopy(good)
+        mutate(finding)
+        assert (finding_problem(finding, definition) is None) == validator.is_valid(finding), finding
 
 
 @pytest.mark.parametrize("shard", ["0/2", "3/2", "x"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -49,12 +50,22 @@ def shard_accounts(accounts: list[str], shard: tuple[int, int] | None) -> list[s
 
 def run_audit(options: AuditOptions, config: Config) -> Report:
     """The audit's report: every live rule on every account and region in scope."""
-    evaluations, errors = audit_evaluations(options, config)
+    scope: dict = {}
+    evaluations, errors = audit_evaluations(options, config, scope)
     today = (options.now or dt.datetime.now(dt.timezone.utc)).date()
-    return Report(findings=join_live(evaluations, load_catalog(), config, today=today), errors=errors)
+    return Report(findings=join_live(evaluations, load_catalog(), config, today=today), errors=errors,
+                  audit=scope or None)
 
 
-def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evaluation], list[InputError]]:
+def accounts_digest(accounts: list[str]) -> str:
+    """Names the account list a run was sliced from, so `merge` can refuse shards of different lists."""
+    return hashlib.sha256(",".join(sorted(set(accounts))).encode()).hexdigest()
+
+
+def audit_evaluations(options: AuditOptions, config: Config,
+                      scope: dict | None = None) -> tuple[list[Evaluation], list[InputError]]:
+    """The live rules' evaluations and the errors of the run; `scope` (when given) is told the shard and the
+    digest of the account list it was cut from."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -89,7 +100,11 @@ def audit_evaluations(options: AuditOptions, config: Config) -> tuple[list[Evalu
             accounts = active_accounts(account for page in listed for account in page["Accounts"])
         except (ClientError, BotoCoreError) as exc:
             return [], [InputError("organization", error_reason(exc, "organizations:ListAccounts"))]
+    if scope is not None:
+        scope.update(shard=list(options.shard) if options.shard else None, accounts_digest=accounts_digest(accounts))
     accounts = shard_accounts(accounts, options.shard)
+    if scope is not None:
+        scope["accounts"] = len(accounts)
     if not accounts:  # an empty scope is never a green run
         shard = f" (shard {options.shard[0]}/{options.shard[1]})" if options.shard else ""
         return [], [InputError("scope", f"no account to audit{shard}: the organization lists no ACTIVE account"
