@@ -213,9 +213,9 @@ def test_the_quick_finding_check_agrees_with_jsonschema():
 
     import jsonschema
 
-    from ddbguard.report.json_report import _schema, finding_problem
+    from ddbguard.report.json_report import report_schema, finding_problem
 
-    schema = _schema()
+    schema = report_schema()
     definition = schema["$defs"]["finding"]
     validator = jsonschema.Draft202012Validator({**definition, "$defs": schema["$defs"]})
     good = {"rule_id": "DDB001", "title": "t", "status": "fail", "severity": "high", "message": "m", "stack": "s",

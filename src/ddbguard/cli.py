@@ -56,15 +56,20 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--role-name", help="role to assume in each account")
     audit.add_argument("--organization", action="store_true", help="audit every active account of the organization")
     audit.add_argument("--table-prefix", help="only tables whose names start with this")
-    audit.add_argument("--concurrency", type=int, default=8, help="accounts x regions fetched at once (default 8)")
+    audit.add_argument("--concurrency", type=int, default=8,
+                       help="API reads in flight at once, across and inside regions (default 8)")
     audit.add_argument("--shard", metavar="I/N", help="audit only the I-th of N deterministic slices of the accounts")
     audit.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
     audit.add_argument("--fail-on-unknown", action="store_true", help="unknown results (denied calls) exit 1 too")
+    _security_hub_options(audit)
     _report_options(audit)
 
     merge = commands.add_parser("merge", help="combine JSON reports (for example from audit shards) into one")
     merge.add_argument("reports", nargs="+", metavar="REPORT.json")
     merge.add_argument("--fail-on-unknown", action="store_true")
+    merge.add_argument("--profile", help="AWS profile for --security-hub")
+    merge.add_argument("--endpoint-url", help="an AWS-compatible endpoint for --security-hub")
+    _security_hub_options(merge)
     _report_options(merge)
 
     diff = commands.add_parser(
@@ -94,8 +99,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _security_hub_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--security-hub", action="store_true",
+                        help="also import the live findings into Security Hub (BatchImportFindings) in the caller's "
+                             "account and --security-hub-region; the next run updates the same findings")
+    parser.add_argument("--security-hub-region", help="Security Hub's region (default: the session's region)")
+
+
 def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--since", metavar="PREVIOUS.json",
+                        help="compare with a previous JSON report: new, fixed and still failing lead the report")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     parser.add_argument("--fail-on", choices=[s.value for s in Severity],
                         help="lowest severity that fails the run (default: any failure)")
@@ -167,6 +181,20 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
 
     from ddbguard.report import exit_code, render, summary
 
+    if args.since:
+        from ddbguard.report.changes import compare
+        from ddbguard.report.json_report import ReportFileError, report_schema, read_report
+
+        try:
+            report.changes = compare(read_report(args.since, report_schema()), report)
+        except ReportFileError as exc:
+            return _fail(f"--since {exc}")
+    if getattr(args, "security_hub", False):
+        report.errors += _send_to_security_hub(report, args)
+    if args.format == "asff" and any(f.live is None for f in report.findings):
+        left_out = sum(1 for f in report.findings if f.live is None)
+        print(f"ddbguard: {left_out} findings name no AWS resource (templates, configuration) and are not in the "
+              "ASFF output", file=sys.stderr)
     rendered = render(report, args.format, engine=engine)
     if args.output:
         try:
@@ -184,6 +212,32 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
             print(f"ddbguard: {error}", file=sys.stderr)
     fail_on = Severity(args.fail_on) if args.fail_on else config.fail_on
     return int(exit_code(report, fail_on, unknown_fails=unknown_fails))
+
+
+def _send_to_security_hub(report, args: argparse.Namespace) -> list:
+    """Import the report into Security Hub; what could not be imported is an error of the run (exit 2)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ddbguard.aws import CredentialsError, client_config, endpoint_for, error_reason, open_session
+    from ddbguard.model import InputError
+    from ddbguard.report.asff import send_to_security_hub
+
+    try:
+        session = open_session(args.profile)
+        region = args.security_hub_region or session.region_name or "us-east-1"
+        endpoint = endpoint_for("securityhub", args.endpoint_url)
+        account = session.client("sts", region_name=region, endpoint_url=endpoint_for("sts", args.endpoint_url),
+                                 config=client_config()).get_caller_identity()["Account"]
+        securityhub = session.client("securityhub", region_name=region, endpoint_url=endpoint, config=client_config())
+    except CredentialsError as exc:
+        return [InputError("security-hub", str(exc))]
+    except (ClientError, BotoCoreError) as exc:
+        return [InputError("security-hub", error_reason(exc, "sts:GetCallerIdentity"))]
+    problems = send_to_security_hub(report, securityhub, account, region)
+    if not problems:
+        sent = sum(1 for f in report.findings if f.live)
+        print(f"ddbguard: {sent} findings imported into Security Hub ({account}, {region})", file=sys.stderr)
+    return [InputError("security-hub", problem) for problem in problems]
 
 
 def _load_config(args: argparse.Namespace):

@@ -115,6 +115,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     audit: dict | None = None  # an audit's scope: its shard and the digest of the account list it was cut from
+    changes: dict | None = None  # --since: new, fixed, still failing and gone since the previous report
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status is status)

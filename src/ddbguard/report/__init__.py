@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ddbguard.model import ExitCode, Report, Severity, Status
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "asff")
 
 
 def render(report: Report, fmt: str, *, engine: str) -> str:
@@ -18,6 +18,8 @@ def render(report: Report, fmt: str, *, engine: str) -> str:
         from ddbguard.report.junit import render_junit as renderer
     elif fmt == "markdown":
         from ddbguard.report.markdown import render_markdown as renderer
+    elif fmt == "asff":
+        from ddbguard.report.asff import render_asff as renderer
     else:
         raise ValueError(f"unknown format {fmt}")
     return renderer(report, engine=engine)

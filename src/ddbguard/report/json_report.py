@@ -47,6 +47,8 @@ def report_to_dict(report: Report, *, engine: str) -> dict:
     }
     if report.audit is not None:
         data["audit"] = report.audit
+    if report.changes is not None:
+        data["changes"] = report.changes
     return data
 
 
@@ -71,7 +73,7 @@ def finding_from_dict(data: dict) -> Finding:
     )
 
 
-def _schema() -> dict:
+def report_schema() -> dict:
     return json.loads(resources.files("ddbguard.schemas").joinpath("report.schema.json").read_text())
 
 
@@ -149,7 +151,7 @@ def merge_reports(paths: list[str]) -> tuple[Report, str]:
     Shards of one audit must come from the same account list (the digest each records); a missing or
     repeated shard is an error of the merged report. Findings and errors that several reports share
     (a report given twice, configuration findings every shard makes) count once."""
-    schema = _schema()
+    schema = report_schema()
     merged, engines = Report(), []
     seen: set[bytes] = set()
     shards: dict[tuple[int, int], list[str]] = {}

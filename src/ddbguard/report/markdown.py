@@ -5,6 +5,7 @@ from __future__ import annotations
 from ddbguard import __version__
 from ddbguard.model import Report, Status
 from ddbguard.report import by_severity, summary
+from ddbguard.report.changes import change_lines
 
 
 def _cell(text: str) -> str:
@@ -19,6 +20,9 @@ def render_markdown(report: Report, *, engine: str) -> str:
         f"**{counts['fail']} failed**, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
         f"{counts['pass']} passed ({counts['resources']} resources, engine: {engine}).",
     ]
+    if report.changes is not None:
+        first, *listed = change_lines(report.changes)
+        lines += ["", f"**{first}**", ""] + [f"- {_cell(line.strip())}" for line in listed]
     shown = [f for f in report.findings if f.status is not Status.PASS]
     for severity, findings in by_severity(shown):
         lines += ["", f"### {severity.value.capitalize()}", "",

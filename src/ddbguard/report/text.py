@@ -5,6 +5,7 @@ from __future__ import annotations
 from ddbguard import __version__
 from ddbguard.model import Report, Status
 from ddbguard.report import by_severity, summary
+from ddbguard.report.changes import change_lines
 
 _MARK = {Status.FAIL: "FAIL", Status.UNKNOWN: "UNKNOWN", Status.SUPPRESSED: "SUPPRESSED"}
 
@@ -16,6 +17,8 @@ def render_text(report: Report, *, engine: str) -> str:
         f"{counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
         f"{counts['pass']} passed",
     ]
+    if report.changes is not None:
+        lines += change_lines(report.changes)
     shown = [f for f in report.findings if f.status is not Status.PASS]
     for severity, findings in by_severity(shown):
         lines += ["", f"{severity.value.upper()} ({len(findings)})"]
