@@ -53,6 +53,7 @@ rule: setup
 # policies/ and checks/ (what cfn-guard and checkov users point their tools at) from the rule folders.
 export: setup
 	$(BIN)/python -m ddbguard.rule_packs .
+	$(BIN)/python tools/generate_member_role.py
 
 clean:
 	rm -rf $(VENV) node_modules build .pytest_cache
