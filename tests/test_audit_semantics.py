@@ -298,7 +298,7 @@ def test_stacks_in_failed_or_rollback_states_still_own_their_tables():
                   "StackStatus": state, "CreationTime": dt.datetime(2026, 1, 1)} for i, state in enumerate(states)]
     with Stubber(cloudformation) as stub:  # one ListStacks page as recorded from the API
         stub.add_response("list_stacks", {"StackSummaries": summaries}, {})
-        assert _existing_stacks(cloudformation) == [s["StackId"] for s in summaries[:-1]]
+        assert _existing_stacks(cloudformation) == [s["StackName"] for s in summaries[:-1]]
 
 
 def test_credentials_of_an_assumed_role_renew_before_they_expire(moto):
@@ -357,3 +357,28 @@ def test_templates_judge_boundaries_and_conditional_denies_like_the_audit(tmp_pa
     report = run_ddbguard("check", str(tmp_path / "t.json"), "--format", "json").json()
     found = next(f for f in report["findings"] if f["rule_id"] == "DDB011")
     assert (found["status"], found["message"]) == expected
+
+
+def test_a_stack_that_cannot_be_read_leaves_the_other_stacks_tables_known(moto):
+    """Ownership is read stack by stack: a stack whose resources cannot be listed makes only the tables that
+    may be its own unknown (a table in no readable stack), never the tables other stacks own."""
+    cloudformation = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=moto)
+    for stack, name in (("data-a", "table-a"), ("data-b", "table-b")):
+        cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps({"Resources": {"T": {
+            "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {"TableName": name, "KeySchema": KEY, "AttributeDefinitions": ID,
+                           "BillingMode": "PAY_PER_REQUEST"}}}}))
+    table(moto, "by-hand")
+    deleted = []
+
+    def delete_data_b_while_the_audit_reads(call: str) -> None:
+        if call == "cloudformation:ListStackResources" and not deleted:
+            deleted.append(cloudformation.delete_stack(StackName="data-b"))  # its table is retained
+
+    results = judged(moto, observer=delete_data_b_while_the_audit_reads)
+    assert results[("DDB001", "table-a")] == ("pass", "compliant")
+    assert results[("DDB021", "table-a")] == ("pass", "compliant")
+    for name in ("table-b", "by-hand"):
+        status, message = results[("DDB021", name)]
+        assert (status, message.split(": ")[0]) == ("unknown", "ValidationError on cloudformation:ListStackResources "
+                                                               "(data-b)"), message

@@ -61,7 +61,7 @@ class RegionWork:
     clients: dict
     judged: list[str]  # the table names the rules judge (--table-prefix)
     backups: dict[str, list[dict]] | Unknown  # table name -> recent DynamoDB backups
-    stacks: list[str] | Unknown  # stack names (or ids) that still exist
+    stacks: list[str] | Unknown  # the names of the stacks that still exist
     backup_since: dt.datetime
     encryption_level: str
     owners: dict[str, tuple[str, str, object]] = field(default_factory=dict)  # table -> (stack, logical id, resource)
@@ -131,7 +131,8 @@ def _existing_stacks(cloudformation) -> list[str] | Unknown:
         stacks = paginate(cloudformation, "list_stacks", "StackSummaries")
     except (ClientError, BotoCoreError) as exc:
         return Unknown(error_reason(exc, "cloudformation:ListStacks"))
-    return [s.get("StackId") or s["StackName"] for s in stacks if s.get("StackStatus") != _GONE]
+    # by name: the one stack of that name that exists (an id would also find a stack deleted meanwhile)
+    return [s["StackName"] for s in stacks if s.get("StackStatus") != _GONE]
 
 
 def read_stack(work: RegionWork, stack: str) -> None:
@@ -141,7 +142,7 @@ def read_stack(work: RegionWork, stack: str) -> None:
         resources = paginate(cloudformation, "list_stack_resources", "StackResourceSummaries", StackName=stack)
     except (ClientError, BotoCoreError) as exc:
         with work.lock:
-            work.unreadable_stacks.append(error_reason(exc, f"cloudformation:ListStackResources ({_stack_name(stack)})"))
+            work.unreadable_stacks.append(error_reason(exc, f"cloudformation:ListStackResources ({stack})"))
         return
     tables = {r["PhysicalResourceId"]: r["LogicalResourceId"] for r in resources
               if r.get("ResourceType") in TABLE_TYPES and r.get("PhysicalResourceId")}
@@ -152,12 +153,7 @@ def read_stack(work: RegionWork, stack: str) -> None:
     with work.lock:
         for physical, logical in tables.items():
             resource = template if isinstance(template, Unknown) else (template.get("Resources") or {}).get(logical)
-            work.owners[physical] = (_stack_name(stack), logical, resource)
-
-
-def _stack_name(stack: str) -> str:
-    # arn:aws:cloudformation:region:account:stack/NAME/uuid -> NAME
-    return stack.split("/")[1] if stack.startswith("arn:") and stack.count("/") >= 2 else stack
+            work.owners[physical] = (stack, logical, resource)
 
 
 def read_table(work: RegionWork, name: str) -> LiveTable:
