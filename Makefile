@@ -41,6 +41,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_merge.py
 
 docs: setup
 	$(BIN)/ddbguard rules --format markdown > docs/rules.md

@@ -69,7 +69,7 @@ def audit_evaluations(options: AuditOptions, config: Config,
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ddbguard.aws import CredentialsError, Unknown, client_config, error_reason, open_session
+    from ddbguard.aws import CredentialsError, Unknown, client_config, endpoint_for, error_reason, open_session
 
     boto_config = client_config()
     errors: list[InputError] = []
@@ -83,7 +83,7 @@ def audit_evaluations(options: AuditOptions, config: Config,
 
     def client(session, service, region=None):
         return session.client(service, region_name=region or session.region_name or "us-east-1",
-                              endpoint_url=options.endpoint_url, config=boto_config)
+                              endpoint_url=endpoint_for(service, options.endpoint_url), config=boto_config)
 
     try:
         base = open_session(options.profile, observer=options.observer)
@@ -138,11 +138,11 @@ def audit_evaluations(options: AuditOptions, config: Config,
         units += [(account, session, region) for region in regions]
 
     now = options.now or dt.datetime.now(dt.timezone.utc)
-    scope, region_errors = read_regions(units, options, config, now)
+    audited, region_errors = read_regions(units, options, config, now)
     errors += region_errors
     checks = [implementation(rule.id, "live") for rule in select_rules(config, ("live",))]
     evaluations: list[Evaluation] = []
-    for snapshot in scope.snapshots.values():
+    for snapshot in audited.snapshots.values():
         if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
             errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
                                      f"Lambda functions not checked: {snapshot.functions.reason}"))
@@ -150,7 +150,7 @@ def audit_evaluations(options: AuditOptions, config: Config,
             evaluations += check.evaluate(snapshot, config, now)
     # A global table's replica outside the audited regions is named once per rule, whichever region saw it.
     evaluations = list({(e.rule_id, e.stack, e.logical_id): e for e in evaluations}.values())
-    tables_seen = sum(len(s.tables) for s in scope.snapshots.values())
+    tables_seen = sum(len(s.tables) for s in audited.snapshots.values())
     # A mistyped prefix, region or account is not a clean audit. (One shard of an organization may hold only
     # accounts without tables: the merged report is what the whole run is judged on.)
     if not tables_seen and not errors and options.shard is None:

@@ -92,7 +92,7 @@ def open_region(session, account: str, region: str, *, endpoint_url: str | None,
     if isinstance(functions, Unknown):
         snapshot.functions = functions
     else:
-        iam = session.client("iam", endpoint_url=endpoint_url, config=config)
+        iam = session.client("iam", endpoint_url=endpoint_for("iam", endpoint_url), config=config)
         snapshot.functions = [live_function(f, _role(iam, f.get("Role"), account_cache)) for f in functions]
     return work
 
