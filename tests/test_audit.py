@@ -213,7 +213,7 @@ def test_the_quick_finding_check_agrees_with_jsonschema():
 
     import jsonschema
 
-    from ddbguard.report.json_report import report_schema, finding_problem
+    from ddbguard.report.json_report import finding_checker, report_schema
 
     schema = report_schema()
     definition = schema["$defs"]["finding"]
@@ -228,11 +228,12 @@ def test_the_quick_finding_check_agrees_with_jsonschema():
                  lambda f: f.update(status="suppressed"), lambda f: f.update(status="suppressed", suppression_reason=""),
                  lambda f: f.update(status="suppressed", suppression_reason="baseline"),
                  lambda f: f.update(cdk_path=3), lambda f: f.update(resource_type="AWS::DynamoDB::Table"),
-                 lambda f: f.update(severity="urgent"), lambda f: f.update(title=None)]
+                 lambda f: f.update(severity="urgent"), lambda f: f.update(title=None),
+                 lambda f: f.update(line=3.0), lambda f: f.update(message=True), lambda f: f.update(cdk_path=None)]
     for mutate in mutations:
         finding = copy.deepcopy(good)
         mutate(finding)
-        assert (finding_problem(finding, definition) is None) == validator.is_valid(finding), finding
+        assert (finding_checker(definition)(finding) is None) == validator.is_valid(finding), finding
 
 
 @pytest.mark.parametrize("shard", ["0/2", "3/2", "x"])
