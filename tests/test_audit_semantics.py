@@ -13,6 +13,7 @@ import pytest
 from conftest import run_ddbguard
 from ddbguard.config import Config
 from ddbguard.live.audit import AuditOptions, audit_evaluations
+from ddbguard.model import Unknown
 
 ACCOUNT = "123456789012"
 KEY = [{"AttributeName": "id", "KeyType": "HASH"}]
@@ -359,16 +360,13 @@ def test_templates_judge_boundaries_and_conditional_denies_like_the_audit(tmp_pa
     assert (found["status"], found["message"]) == expected
 
 
-def test_a_stack_that_cannot_be_read_leaves_the_other_stacks_tables_known(moto):
-    """Ownership is read stack by stack: a stack whose resources cannot be listed makes only the tables that
-    may be its own unknown (a table in no readable stack), never the tables other stacks own."""
+def test_a_stack_deleted_while_the_audit_reads_owns_nothing_and_other_stacks_stay_known(moto):
     cloudformation = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=moto)
     for stack, name in (("data-a", "table-a"), ("data-b", "table-b")):
         cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps({"Resources": {"T": {
             "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
             "Properties": {"TableName": name, "KeySchema": KEY, "AttributeDefinitions": ID,
                            "BillingMode": "PAY_PER_REQUEST"}}}}))
-    table(moto, "by-hand")
     deleted = []
 
     def delete_data_b_while_the_audit_reads(call: str) -> None:
@@ -378,7 +376,38 @@ def test_a_stack_that_cannot_be_read_leaves_the_other_stacks_tables_known(moto):
     results = judged(moto, observer=delete_data_b_while_the_audit_reads)
     assert results[("DDB001", "table-a")] == ("pass", "compliant")
     assert results[("DDB021", "table-a")] == ("pass", "compliant")
-    for name in ("table-b", "by-hand"):
-        status, message = results[("DDB021", name)]
-        assert (status, message.split(": ")[0]) == ("unknown", "ValidationError on cloudformation:ListStackResources "
-                                                               "(data-b)"), message
+    assert results[("DDB021", "table-b")][0] == "fail"  # retained when its stack went: unmanaged now
+
+
+def test_a_stack_that_cannot_be_read_makes_only_unowned_tables_unknown():
+    """Ownership is read stack by stack: a stack whose resources cannot be listed makes the tables that may be
+    its own (those in no readable stack) unknown, never the tables another stack owns."""
+    from botocore.stub import Stubber
+
+    from ddbguard.live.collect import RegionWork, finish_region, read_stack
+    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
+
+    cloudformation = boto3.client("cloudformation", region_name="us-east-1", aws_access_key_id="x",
+                                  aws_secret_access_key="x")
+    work = RegionWork(RegionSnapshot(ACCOUNT, "us-east-1"), {"cloudformation": cloudformation}, [], {},
+                      ["data-a", "data-b"], dt.datetime.now(dt.timezone.utc), "aws-managed")
+    with Stubber(cloudformation) as stub:  # ListStackResources and GetTemplate as recorded from the API
+        stub.add_response("list_stack_resources", {"StackResourceSummaries": [{
+            "LogicalResourceId": "T", "PhysicalResourceId": "table-a", "ResourceType": "AWS::DynamoDB::Table",
+            "LastUpdatedTimestamp": dt.datetime(2026, 1, 1), "ResourceStatus": "CREATE_COMPLETE"}]},
+            {"StackName": "data-a"})
+        stub.add_response("get_template", {"TemplateBody": json.dumps({"Resources": {"T": {
+            "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain"}}})}, {"StackName": "data-a"})
+        stub.add_client_error("list_stack_resources", "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/"
+                              "auditor/x is not authorized to perform: cloudformation:ListStackResources", 403,
+                              expected_params={"StackName": "data-b"})
+        read_stack(work, "data-a")
+        read_stack(work, "data-b")
+    tables = [LiveTable(name, f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{name}", {}, {}, None)
+              for name in ("table-a", "by-hand")]
+    snapshot = finish_region(work, tables)
+    assert [(t.name, t.stack) for t in snapshot.tables] == [
+        ("by-hand", Unknown("AccessDenied on cloudformation:ListStackResources: User: arn:aws:sts::123456789012:"
+                            "assumed-role/auditor/x is not authorized to perform: cloudformation:ListStackResources "
+                            "(data-b)")),
+        ("table-a", ("data-a", "T"))]

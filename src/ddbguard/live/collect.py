@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ddbguard.aws import TABLE_TYPES, attempt, endpoint_for, error_reason, paginate, template_from_body
+from ddbguard.aws import attempt, endpoint_for, error_reason, paginate, stack_tables, template_from_body
 from ddbguard.iam import parse_statements
 from ddbguard.live.snapshot import LiveFunction, LiveRole, LiveTable, RegionSnapshot, Unknown, belongs_to_incarnation
 
@@ -136,16 +136,14 @@ def _existing_stacks(cloudformation) -> list[str] | Unknown:
 
 
 def read_stack(work: RegionWork, stack: str) -> None:
-    """The tables one stack owns, with their resources in its deployed template."""
+    """The tables one stack owns, with their resources in its deployed template. A stack deleted since it
+    was listed owns nothing now (its retained tables are unmanaged)."""
     cloudformation = work.clients["cloudformation"]
-    try:
-        resources = paginate(cloudformation, "list_stack_resources", "StackResourceSummaries", StackName=stack)
-    except (ClientError, BotoCoreError) as exc:
+    tables = stack_tables(cloudformation, stack)
+    if isinstance(tables, Unknown):
         with work.lock:
-            work.unreadable_stacks.append(error_reason(exc, f"cloudformation:ListStackResources ({stack})"))
+            work.unreadable_stacks.append(f"{tables.reason} ({stack})")
         return
-    tables = {r["PhysicalResourceId"]: r["LogicalResourceId"] for r in resources
-              if r.get("ResourceType") in TABLE_TYPES and r.get("PhysicalResourceId")}
     if not tables:
         return
     body = attempt("cloudformation:GetTemplate", lambda: cloudformation.get_template(StackName=stack)["TemplateBody"])

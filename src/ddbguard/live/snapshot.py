@@ -123,6 +123,3 @@ class Scope:
 
     def region(self, account: str, region: str) -> RegionSnapshot | None:
         return self.snapshots.get((account, region))
-
-    def regions_of(self, account: str) -> list[str]:
-        return sorted(region for owner, region in self.snapshots if owner == account)
