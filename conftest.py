@@ -130,50 +130,13 @@ def moto(moto_server, aws_backup_server, monkeypatch):
 
 
 # -- AWS Backup's answers, recorded: moto does not model recovery points ----------------------------------
-class RecordedAwsBackup:
-    """ListRecoveryPointsByResource on 127.0.0.1, answering as the AWS API reference documents it (REST-JSON,
-    `GET /resources/{resourceArn}/recovery-points/`): the points recorded for a table ARN, else none.
-    ddbguard reaches it through botocore's own per-service endpoint setting (AWS_ENDPOINT_URL_BACKUP)."""
-
-    def __init__(self) -> None:
-        import http.server
-        import threading
-        import urllib.parse
-
-        recorded = self.points = {}
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the http.server API
-                parts = urllib.parse.urlparse(self.path).path.strip("/").split("/")
-                if len(parts) != 3 or parts[0] != "resources" or parts[2] != "recovery-points":
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                body = json.dumps({"RecoveryPoints": recorded.get(urllib.parse.unquote(parts[1]), [])}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def record(self, table_arn: str, created: float, status: str = "COMPLETED") -> None:
-        self.points.setdefault(table_arn, []).append({
-            "RecoveryPointArn": f"arn:aws:backup:us-east-1:123456789012:recovery-point:{len(self.points)}",
-            "CreationDate": created, "Status": status, "BackupVaultName": "Default", "ResourceType": "DynamoDB"})
-
-
 @pytest.fixture(scope="session")
 def aws_backup_server():
+    from fixtures.live.recorded_backup import RecordedAwsBackup
+
     server = RecordedAwsBackup()
     yield server
-    server.server.shutdown()
+    server.stop()
 
 
 @pytest.fixture
