@@ -18,11 +18,12 @@ from ddbguard.report import exit_code, render
 SARIF_SCHEMA = ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
 
 
-def finding(status: Status, logical_id: str, rule_id="DDB002", severity=Severity.HIGH, **extra) -> Finding:
+def finding(status: Status, logical_id: str, rule_id="DDB002", severity=Severity.HIGH,
+            file="cdk.out/app.template.json", **extra) -> Finding:
     return Finding(rule_id=rule_id, title="DynamoDB tables have point-in-time recovery enabled on every replica",
                    severity=severity, status=status, message=f"{logical_id} message | with pipe", stack="app",
                    logical_id=logical_id, resource_type="AWS::DynamoDB::Table", cdk_path=f"app/{logical_id}/Resource",
-                   file="cdk.out/app.template.json", line=7, engine="guard", remediation="turn it on", **extra)
+                   file=file, line=7, engine="guard", remediation="turn it on", **extra)
 
 
 @pytest.fixture
@@ -70,8 +71,34 @@ def test_sarif_report_is_valid_sarif_2_1_0(report):
                        ("DDB004", "fail", "warning", "Waived", True)]
     assert run["results"][2]["suppressions"] == [{"kind": "external", "justification": "scratch data"}]
     assert run["results"][0]["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "cdk.out/app.template.json"}, "region": {"startLine": 7}}
+        "artifactLocation": {"uri": "cdk.out/app.template.json", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 7}}
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": ROOT.as_uri() + "/"}}
+    assert run["automationDetails"] == {"id": "ddbguard/check/"}
     assert run["invocations"][0]["executionSuccessful"] is False
+    assert_github_accepts(data)
+
+
+def assert_github_accepts(data: dict) -> None:
+    """What GitHub code scanning documents for SARIF uploads (beyond the schema)."""
+    assert len(data["runs"]) <= 20
+    for run in data["runs"]:
+        rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+        assert run["tool"]["driver"]["name"] and len(run["results"]) <= 25000
+        for rule in rules.values():
+            assert 0 <= float(rule["properties"]["security-severity"]) <= 10
+            assert rule["help"]["text"] and rule["shortDescription"]["text"]
+        for result in run["results"]:
+            assert result["ruleId"] in rules and result["message"]["text"]
+            assert result["partialFingerprints"] and 1 <= len(result["locations"]) <= 10
+            for location in result["locations"]:
+                physical = location.get("physicalLocation")
+                if physical is None:
+                    assert location["logicalLocations"]
+                    continue
+                artifact = physical["artifactLocation"]
+                assert artifact["uriBaseId"] == "%SRCROOT%" and physical["region"]["startLine"] >= 1
+                assert ":" not in artifact["uri"] and not artifact["uri"].startswith(("/", "..")), artifact
+                assert " " not in artifact["uri"] and "arn%3A" not in artifact["uri"]
 
 
 def test_junit_report_is_valid_against_xsd(report):
@@ -87,7 +114,11 @@ def test_junit_report_is_valid_against_xsd(report):
 def test_markdown_report(report):
     text = render(report, "markdown", engine="guard")
     assert "**1 failed**, 1 unknown, 1 suppressed, 1 passed (4 resources, engine: guard)." in text
-    assert ("| fail | DDB002 DynamoDB tables have point-in-time recovery enabled on every replica | `app/Bad`<br>"
+    assert "| high | 1 | 1 | 0 |\n| medium | 0 | 0 | 1 |" in text
+    headings = [line for line in text.splitlines() if line.startswith("### ")]
+    assert headings == ["### Failures: high (1)", "### Unknown: high (1)", "### Suppressed: medium (1)",
+                        "### Inputs that could not be checked"]
+    assert ("| DDB002 DynamoDB tables have point-in-time recovery enabled on every replica | `app/Bad`<br>"
             "`app/Bad/Resource` | `cdk.out/app.template.json:7` | Bad message \\| with pipe |") in text
     assert "(suppressed: scratch data)" in text
     assert "- `broken.yaml`: invalid YAML: line 3: mapping values are not allowed here" in text
@@ -113,7 +144,82 @@ def test_exit_codes(report):
     assert exit_code(report, None) == 0
 
 
-@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "markdown", "text"])
+def test_github_annotations(report):
+    lines = render(report, "github", engine="guard").splitlines()
+    assert lines == [
+        "::error file=cdk.out/app.template.json,line=7,title=DDB002 (high) DynamoDB tables have point-in-time recovery "
+        "enabled on every replica::app/Bad/Resource: Bad message | with pipe. Fix: turn it on",
+        "::warning file=cdk.out/app.template.json,line=7,title=DDB002 (unknown) DynamoDB tables have point-in-time "
+        "recovery enabled on every replica::app/Unsure/Resource: Unsure message | with pipe. Fix: turn it on",
+        "::error title=ddbguard input error::broken.yaml: invalid YAML: line 3: mapping values are not allowed here"]
+    from ddbguard.report.github import _data, _property
+
+    assert (_data("50%\nnext"), _property("a:b,c")) == ("50%25%0Anext", "a%3Ab%2Cc")
+
+
+def test_gitlab_code_quality(report):
+    from ddbguard.report.identity import fingerprint
+
+    issues = json.loads(render(report, "gitlab", engine="guard"))
+    # GitLab's documented Code Quality fields: description, check_name, fingerprint, severity, location.path/lines
+    assert issues == [
+        {"type": "issue", "check_name": "DDB002", "description": "DDB002 Bad message | with pipe (app/Bad)",
+         "content": {"body": "turn it on"}, "categories": ["Security"], "severity": "critical",
+         "fingerprint": fingerprint(report.findings[1]),
+         "location": {"path": "cdk.out/app.template.json", "lines": {"begin": 7}}},
+        {"type": "issue", "check_name": "DDB002", "description": "DDB002 unknown: Unsure message | with pipe (app/Unsure)",
+         "content": {"body": "turn it on"}, "categories": ["Security"], "severity": "minor",
+         "fingerprint": fingerprint(report.findings[2]),
+         "location": {"path": "cdk.out/app.template.json", "lines": {"begin": 7}}}]
+    assert all(issue["severity"] in ("info", "minor", "major", "critical", "blocker") for issue in issues)
+
+
+def test_locations_are_repository_relative_percent_encoded_and_never_arns(tmp_path, monkeypatch):
+    from ddbguard.model import LiveResource
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "cdk out").mkdir()
+    monkeypatch.chdir(repo / "cdk out")  # run from a subdirectory: paths are still from the repository root
+    live = LiveResource("123456789012", "us-east-1", "arn:aws:dynamodb:us-east-1:123456789012:table/t", "t")
+    findings = [finding(Status.FAIL, "Spaced", file=str(repo / "cdk out" / "a b.template.json")),
+                finding(Status.FAIL, "Outside", file=str(tmp_path / "elsewhere.json")),
+                finding(Status.FAIL, "Compared", file=str(tmp_path / "main" / "cdk out" / "a b.template.json")),
+                finding(Status.FAIL, "Live", live=live)]
+    report = Report(findings=findings, command="diff",
+                    path_aliases={str(tmp_path / "main" / "cdk out"): str(repo / "cdk out")})
+    data = json.loads(render(report, "sarif", engine="diff"))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(data)
+    assert_github_accepts(data)
+    run = data["runs"][0]
+    uris = [r["locations"][0].get("physicalLocation", {}).get("artifactLocation", {}).get("uri")
+            for r in run["results"]]
+    assert uris == ["cdk%20out/a%20b.template.json", None, "cdk%20out/a%20b.template.json", None]
+    assert run["results"][3]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == live.arn
+    assert run["automationDetails"] == {"id": "ddbguard/diff/"}
+
+
+def test_fingerprints_survive_line_moves_and_reformatting(tmp_path):
+    source = next((RULES_DIR / "ddb002_pitr_enabled" / "fixtures").glob("bad*"))
+    from ddbguard.templates.decode import decode_text
+
+    template = decode_text(source.read_text())
+    compact, spread = tmp_path / "compact" / "t.json", tmp_path / "spread" / "t.json"
+    for path, text in ((compact, json.dumps(template)), (spread, "\n\n" + json.dumps(template, indent=7))):
+        path.parent.mkdir()
+        path.write_text(text)
+
+    def fingerprints(path):
+        data = json.loads(run_ddbguard("check", str(path), "--format", "sarif", cwd=path.parent).stdout)
+        return sorted((r["ruleId"], r["partialFingerprints"]["ddbguardFindingIdentity/v1"],
+                       r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in data["runs"][0]["results"])
+
+    before, after = fingerprints(compact), fingerprints(spread)
+    assert [(rule, print_) for rule, print_, _ in before] == [(rule, print_) for rule, print_, _ in after]
+    assert [line for *_, line in before] != [line for *_, line in after]  # the lines did move
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "markdown", "text", "gitlab", "github"])
 def test_every_format_from_the_command_line(fmt, tmp_path):
     template = RULES_DIR / "ddb005_resource_policy" / "fixtures" / "bad.yaml"
     out = tmp_path / f"report.{fmt}"

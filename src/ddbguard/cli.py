@@ -181,6 +181,7 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
 
     from ddbguard.report import exit_code, render, summary
 
+    report.command = args.command or "check"
     if args.since:
         from ddbguard.report.changes import compare
         from ddbguard.report.json_report import ReportFileError, report_schema, read_report
@@ -289,6 +290,8 @@ def _diff(args: argparse.Namespace) -> int:
 
     config, parameters = _config_and_parameters(args)
     report = run_diff([args.old], [args.new], config, parameters=parameters)
+    # findings located on OLD's side (a comparison checkout) are reported at the same place on NEW's
+    report.path_aliases = {os.path.abspath(args.old): os.path.abspath(args.new)}
     return _deliver(report, args, config, engine="diff", unknown_fails=True)
 
 

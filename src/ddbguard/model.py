@@ -116,6 +116,8 @@ class Report:
     errors: list[InputError] = field(default_factory=list)
     audit: dict | None = None  # an audit's scope: its shard and the digest of the account list it was cut from
     changes: dict | None = None  # --since: new, fixed, still failing and gone since the previous report
+    command: str = "check"  # the command that made it (SARIF's automationDetails)
+    path_aliases: dict[str, str] = field(default_factory=dict)  # a comparison checkout -> this one (diff)
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status is status)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ddbguard.model import ExitCode, Report, Severity, Status
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "asff")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "gitlab", "github", "asff")
 
 
 def render(report: Report, fmt: str, *, engine: str) -> str:
@@ -18,6 +18,10 @@ def render(report: Report, fmt: str, *, engine: str) -> str:
         from ddbguard.report.junit import render_junit as renderer
     elif fmt == "markdown":
         from ddbguard.report.markdown import render_markdown as renderer
+    elif fmt == "gitlab":
+        from ddbguard.report.gitlab import render_gitlab as renderer
+    elif fmt == "github":
+        from ddbguard.report.github import render_github as renderer
     elif fmt == "asff":
         from ddbguard.report.asff import render_asff as renderer
     else:

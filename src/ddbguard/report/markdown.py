@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ddbguard import __version__
-from ddbguard.model import Report, Status
+from ddbguard.model import Report, Severity, Status
 from ddbguard.report import by_severity, summary
 from ddbguard.report.changes import change_lines
 
@@ -23,15 +23,21 @@ def render_markdown(report: Report, *, engine: str) -> str:
     if report.changes is not None:
         first, *listed = change_lines(report.changes)
         lines += ["", f"**{first}**", ""] + [f"- {_cell(line.strip())}" for line in listed]
-    shown = [f for f in report.findings if f.status is not Status.PASS]
-    for severity, findings in by_severity(shown):
-        lines += ["", f"### {severity.value.capitalize()}", "",
-                  "| Status | Rule | Resource | Location | Message |", "|---|---|---|---|---|"]
-        for f in sorted(findings, key=lambda f: (f.rule_id, f.file, f.line)):
-            resource = f"`{f.stack}/{f.logical_id}`" + (f"<br>`{f.cdk_path}`" if f.cdk_path else "")
-            message = f.message + (f" (suppressed: {f.suppression_reason})" if f.suppression_reason else "")
-            lines.append(f"| {f.status.value} | {f.rule_id} {_cell(f.title)} | {resource} | "
-                         f"`{f.file}:{f.line}` | {_cell(message)} |")
+    lines += ["", "| Severity | Failed | Unknown | Suppressed |", "|---|---:|---:|---:|"]
+    for severity in sorted(Severity, key=lambda s: -s.rank):
+        of = [f for f in report.findings if f.severity is severity]
+        lines.append(f"| {severity.value} | {sum(f.status is Status.FAIL for f in of)} | "
+                     f"{sum(f.status is Status.UNKNOWN for f in of)} | {sum(f.status is Status.SUPPRESSED for f in of)} |")
+    # failures first (gravest first), then what could not be judged, then what was waived
+    for status, heading in ((Status.FAIL, "Failures"), (Status.UNKNOWN, "Unknown"), (Status.SUPPRESSED, "Suppressed")):
+        for severity, findings in by_severity([f for f in report.findings if f.status is status]):
+            lines += ["", f"### {heading}: {severity.value} ({len(findings)})", "",
+                      "| Rule | Resource | Location | Message |", "|---|---|---|---|"]
+            for f in sorted(findings, key=lambda f: (f.rule_id, f.file, f.line)):
+                resource = f"`{f.stack}/{f.logical_id}`" + (f"<br>`{f.cdk_path}`" if f.cdk_path else "")
+                where = f"`{f.live.arn}`" if f.live else f"`{f.file}:{f.line}`"
+                message = f.message + (f" (suppressed: {f.suppression_reason})" if f.suppression_reason else "")
+                lines.append(f"| {f.rule_id} {_cell(f.title)} | {resource} | {where} | {_cell(message)} |")
     if report.errors:
         lines += ["", "### Inputs that could not be checked", ""]
         lines += [f"- `{_cell(e.file)}`: {_cell(e.message)}" for e in report.errors]

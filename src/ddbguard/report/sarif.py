@@ -1,29 +1,27 @@
-"""SARIF 2.1.0, for GitHub code scanning and other SARIF viewers. Passing checks are left out."""
+"""SARIF 2.1.0, for GitHub code scanning and other SARIF viewers. Passing checks are left out.
+
+Artifact URIs are relative to the repository root (`uriBaseId: %SRCROOT%`) and percent-encoded; a
+live finding (an ARN) or a file outside the repository has logical locations only. Results carry
+`partialFingerprints` from the finding's identity, so an alert survives line moves and reformatting,
+and `automationDetails.id` names the command, so `check` and `audit` uploads do not close each other's
+alerts.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 from ddbguard import __version__
 from ddbguard.catalog import load_catalog
 from ddbguard.model import Report, Severity, Status
+from ddbguard.report.identity import fingerprint
+from ddbguard.report.locations import repository_path, repository_root, uri
 
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
           Severity.LOW: "note", Severity.INFO: "note"}
 # GitHub ranks code-scanning alerts by this number (0-10).
 _SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
                       Severity.LOW: "3.0", Severity.INFO: "1.0"}
-
-
-def artifact_uri(file: str) -> str:
-    """Relative to the working directory (the repository root in CI) when the file is inside it."""
-    path = Path(file)
-    if not path.is_absolute():
-        return path.as_posix()
-    relative = os.path.relpath(path)
-    return path.as_uri() if relative.startswith("..") else Path(relative).as_posix()
 
 
 def render_sarif(report: Report, *, engine: str) -> str:
@@ -38,31 +36,37 @@ def render_sarif(report: Report, *, engine: str) -> str:
             "help": {
                 "text": f"Compliant when: {rule.compliant_when}\nCloudFormation: {rule.remediation.cloudformation}\n"
                         f"CDK: {rule.remediation.cdk}\nCLI: {rule.remediation.cli}",
+                "markdown": f"**Compliant when:** {rule.compliant_when}\n\n"
+                            f"- CloudFormation: {rule.remediation.cloudformation}\n- CDK: {rule.remediation.cdk}\n"
+                            f"- CLI: {rule.remediation.cli}\n\nGuide: {'; '.join(rule.guide_sections)}",
             },
             "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-            "properties": {"security-severity": _SECURITY_SEVERITY[rule.severity],
+            "properties": {"security-severity": _SECURITY_SEVERITY[rule.severity], "precision": "high",
                            "tags": ["dynamodb", "security"], "guide_sections": list(rule.guide_sections)},
         }
         for rule in (catalog[i] for i in rule_ids)
     ]
+    root = repository_root()
     results = []
     for f in report.findings:
         if f.status is Status.PASS:
             continue
+        location: dict = {"logicalLocations": [{
+            "name": f.logical_id,
+            "fullyQualifiedName": f.live.arn if f.live else f.cdk_path or f"{f.stack}/{f.logical_id}",
+            "kind": "resource"}]}
+        relative = repository_path(f, report, root)
+        if relative is not None:
+            location["physicalLocation"] = {"artifactLocation": {"uri": uri(relative), "uriBaseId": "%SRCROOT%"},
+                                            "region": {"startLine": max(f.line, 1)}}
         result = {
             "ruleId": f.rule_id,
             "ruleIndex": rule_ids.index(f.rule_id),
             "kind": "fail" if f.status is not Status.UNKNOWN else "review",
             "level": _LEVEL[f.severity] if f.status is not Status.UNKNOWN else "warning",
             "message": {"text": f"{f.message} ({f.stack}/{f.logical_id})" if f.stack else f.message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": artifact_uri(f.file)},
-                    "region": {"startLine": max(f.line, 1)},
-                },
-                "logicalLocations": [{"name": f.logical_id, "fullyQualifiedName": f.cdk_path or f"{f.stack}/{f.logical_id}",
-                                      "kind": "resource"}],
-            }],
+            "locations": [location],
+            "partialFingerprints": {"ddbguardFindingIdentity/v1": fingerprint(f)},
             "properties": {"status": f.status.value, "severity": f.severity.value, "stack": f.stack,
                            "engine": f.engine},
         }
@@ -76,6 +80,8 @@ def render_sarif(report: Report, *, engine: str) -> str:
         "runs": [{
             "tool": {"driver": {"name": "ddbguard", "version": __version__, "semanticVersion": __version__,
                                 "informationUri": "https://pypi.org/project/ddbguard/", "rules": rules}},
+            "automationDetails": {"id": f"ddbguard/{report.command}/"},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": root.as_uri() + "/"}},
             "invocations": [{"executionSuccessful": not report.errors,
                              "toolExecutionNotifications": notifications}],
             "results": results,

@@ -1,0 +1,36 @@
+"""Where a finding is, as code scanning and CI tools want it: a path relative to the repository root,
+'/'-separated; never a path outside the repository and never an ARN.
+
+The repository is the nearest directory above the working directory that holds `.git` (else the working
+directory). A file in another checkout (`ddbguard diff main-checkout/cdk.out cdk.out`) maps, through the
+report's path aliases, to the same path in this one; a file with no place in the repository has none.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from ddbguard.model import Finding, Report
+
+
+def repository_root(start: Path | None = None) -> Path:
+    here = (start or Path.cwd()).resolve()
+    return next((d for d in (here, *here.parents) if (d / ".git").exists()), here)
+
+
+def repository_path(finding: Finding, report: Report, root: Path) -> str | None:
+    if finding.live is not None or not finding.file:
+        return None
+    path = Path(os.path.abspath(finding.file))
+    for source, target in report.path_aliases.items():
+        if path.is_relative_to(source):
+            path = Path(target) / path.relative_to(source)
+            break
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else None
+
+
+def uri(relative: str) -> str:
+    """A relative path as a URI reference (percent-encoded, '/' kept)."""
+    return quote(relative, safe="/")
