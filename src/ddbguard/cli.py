@@ -7,7 +7,7 @@ import os
 import sys
 
 from ddbguard import __version__
-from ddbguard.model import Severity
+from ddbguard.model import Report, Severity
 from ddbguard.report import FORMATS
 
 ENGINES = ("builtin", "guard", "checkov", "all", "both")
@@ -108,6 +108,10 @@ def _security_hub_options(parser: argparse.ArgumentParser) -> None:
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--baseline", metavar="FILE",
+                        help="report the failures recorded in FILE as suppressed (reason: baseline); fail on new ones")
+    parser.add_argument("--write-baseline", metavar="FILE",
+                        help="record today's failures and unknowns in FILE (keeps the order of the entries it keeps)")
     parser.add_argument("--since", metavar="PREVIOUS.json",
                         help="compare with a previous JSON report: new, fixed and still failing lead the report")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
@@ -182,6 +186,22 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
     from ddbguard.report import exit_code, render, summary
 
     report.command = args.command or "check"
+    if args.write_baseline:
+        from ddbguard.baseline import write_baseline
+
+        try:
+            entries, added, removed = write_baseline(report, args.write_baseline)
+        except OSError as exc:
+            return _fail(f"{args.write_baseline}: cannot write baseline: {exc.strerror or exc}")
+        print(f"ddbguard: baseline {args.write_baseline}: {entries} entries ({added} added, {removed} removed)",
+              file=sys.stderr)
+    if args.baseline:
+        from ddbguard.baseline import BaselineError, apply_baseline, read_baseline
+
+        try:
+            apply_baseline(report, read_baseline(args.baseline), args.baseline)
+        except BaselineError as exc:
+            return _fail(str(exc))
     if args.since:
         from ddbguard.report.changes import compare
         from ddbguard.report.json_report import ReportFileError, report_schema, read_report
@@ -211,6 +231,11 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
     if args.format != "text":
         for error in report.errors:  # machine formats carry them too; people read stderr
             print(f"ddbguard: {error}", file=sys.stderr)
+    if report.baseline and report.baseline["stale"]:
+        print(f"ddbguard: {len(report.baseline['stale'])} baseline entries match nothing now (fixed: remove them with "
+              f"--write-baseline {report.baseline['file']})", file=sys.stderr)
+    if args.write_baseline and not args.baseline:
+        return int(exit_code(Report(errors=report.errors), None))  # recording a baseline is not a failure
     fail_on = Severity(args.fail_on) if args.fail_on else config.fail_on
     return int(exit_code(report, fail_on, unknown_fails=unknown_fails))
 

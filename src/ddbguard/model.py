@@ -117,6 +117,7 @@ class Report:
     audit: dict | None = None  # an audit's scope: its shard and the digest of the account list it was cut from
     changes: dict | None = None  # --since: new, fixed, still failing and gone since the previous report
     command: str = "check"  # the command that made it (SARIF's automationDetails)
+    baseline: dict | None = None  # --baseline: the file, how many entries matched, the entries that no longer do
     path_aliases: dict[str, str] = field(default_factory=dict)  # a comparison checkout -> this one (diff)
 
     def count(self, status: Status) -> int:

@@ -49,6 +49,8 @@ def report_to_dict(report: Report, *, engine: str) -> dict:
         data["audit"] = report.audit
     if report.changes is not None:
         data["changes"] = report.changes
+    if report.baseline is not None:
+        data["baseline"] = report.baseline
     return data
 
 

@@ -19,6 +19,10 @@ def render_text(report: Report, *, engine: str) -> str:
     ]
     if report.changes is not None:
         lines += change_lines(report.changes)
+    if report.baseline is not None:
+        lines.append(f"Baseline {report.baseline['file']}: {report.baseline['matched']} known failures suppressed, "
+                     f"{len(report.baseline['stale'])} entries match nothing now")
+        lines += [f"  stale: {entry}" for entry in report.baseline["stale"]]
     shown = [f for f in report.findings if f.status is not Status.PASS]
     for severity, findings in by_severity(shown):
         lines += ["", f"{severity.value.upper()} ({len(findings)})"]

@@ -1,0 +1,100 @@
+"""Baselines: adopt ddbguard on an existing codebase, fail only on what is new; keys survive line moves."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from conftest import run_ddbguard
+from fixtures.live.seed import seed_guide_account
+
+KEY = {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+       "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}
+
+
+def table(name: str) -> dict:
+    return {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": name, **KEY}}
+
+
+def function(variables: dict) -> dict:
+    return {"Type": "AWS::Lambda::Function", "Properties": {
+        "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Environment": {"Variables": variables}}}
+
+
+ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}, "Policies": [
+    {"PolicyName": "p", "PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": {"Fn::GetAtt": ["Orders", "Arn"]}}]}}]}}
+
+
+def write(path, resources: dict, indent=None) -> None:
+    path.write_text(("\n\n\n" if indent else "") + json.dumps({"Resources": resources}, indent=indent))
+
+
+def check(path, *args):
+    return run_ddbguard("check", str(path), "--format", "json", *args)
+
+
+def test_a_baseline_suppresses_known_failures_survives_line_moves_and_fails_on_new_ones(tmp_path):
+    template, baseline = tmp_path / "app.json", tmp_path / "baseline.json"
+    resources = {"Orders": table("orders"), "Audit": table("audit"), "Role": ROLE,
+                 "Handler": function({"ORDERS_TABLE": {"Ref": "Orders"}, "AUDIT_TABLE": {"Ref": "Audit"}})}
+    write(template, resources)
+    recorded = check(template, "--write-baseline", str(baseline))
+    assert recorded.code == 0, recorded.stderr
+    failing = {(f["rule_id"], f["logical_id"]) for f in recorded.json()["findings"] if f["status"] == "fail"}
+    entries = json.loads(baseline.read_text())["entries"]
+    assert len(entries) == len(failing) and [e["id"] for e in entries] == sorted(e["id"] for e in entries)
+    assert "DDB011|app|Handler||AUDIT_TABLE names table audit" in [e["id"] for e in entries]
+
+    # the same template, reformatted and reordered: nothing new
+    write(template, dict(reversed(list(resources.items()))), indent=3)
+    again = check(template, "--baseline", str(baseline))
+    assert again.code == 0, again.stderr
+    report = again.json()
+    assert {(f["rule_id"], f["logical_id"]) for f in report["findings"] if f["status"] == "suppressed"} == failing
+    assert {f["suppression_reason"] for f in report["findings"] if f["status"] == "suppressed"} == {"baseline"}
+    assert report["baseline"] == {"file": str(baseline), "matched": len(entries), "stale": []}
+
+    # a new table without the guide's settings fails; a fixed one leaves a stale entry to remove
+    resources["Sessions"] = table("sessions")
+    resources["Audit"]["Properties"]["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    write(template, resources)
+    changed = check(template, "--baseline", str(baseline))
+    assert changed.code == 1
+    assert {f["logical_id"] for f in changed.json()["findings"] if f["status"] == "fail"} == {"Sessions"}
+    assert changed.json()["baseline"]["stale"] == ["DDB002|app|Audit"]
+    assert "1 baseline entries match nothing now (fixed: remove them with --write-baseline" in changed.stderr
+
+    # rewriting keeps the order of the entries it keeps: new ones are appended, fixed ones dropped
+    reordered = list(reversed(entries))
+    baseline.write_text(json.dumps({"ddbguard_baseline": 1, "entries": reordered}))
+    rewritten = check(template, "--write-baseline", str(baseline))
+    assert "entries (" in rewritten.stderr and "removed)" in rewritten.stderr
+    ids = [e["id"] for e in json.loads(baseline.read_text())["entries"]]
+    kept = [e["id"] for e in reordered if e["id"] != "DDB002|app|Audit"]
+    assert ids[:len(kept)] == kept
+    assert all(identity.split("|")[2] == "Sessions" for identity in ids[len(kept):])
+
+
+def test_a_bad_baseline_is_one_line_and_exit_2(tmp_path):
+    template, baseline = tmp_path / "app.json", tmp_path / "baseline.json"
+    write(template, {"Orders": table("orders")})
+    baseline.write_text('{"entries": []}')
+    result = check(template, "--baseline", str(baseline))
+    assert result.code == 2
+    assert result.stderr.startswith(f"ddbguard: {baseline}: not a ddbguard baseline")
+
+
+def test_an_audit_baseline_is_keyed_by_account_region_and_resource(moto, tmp_path):
+    seed_guide_account(boto3.Session(), moto)
+    baseline = tmp_path / "baseline.json"
+    first = run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json",
+                         "--write-baseline", str(baseline))
+    assert first.code == 0, first.stderr
+    ids = [e["id"] for e in json.loads(baseline.read_text())["entries"]]
+    assert all(identity.count("|") == 3 and "|123456789012|us-east-1|" in identity for identity in ids)
+    second = run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json",
+                          "--baseline", str(baseline))
+    assert second.code == 0
+    assert {f["status"] for f in second.json()["findings"]} == {"pass", "suppressed"}
