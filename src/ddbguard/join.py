@@ -114,6 +114,26 @@ def _finding(rule: Rule, evaluation: Evaluation, config: Config, **location) -> 
                    logical_id=evaluation.logical_id, engine=evaluation.engine, live=evaluation.live, **location)
 
 
+ACKNOWLEDGED = "acknowledged in CDK"  # the reason's prefix for a CDK acknowledgement
+CDK_NAMESPACE = "ddbguard"  # CDK names a plugin's rules `<plugin name>::<rule>`: ddbguard::DDB002
+
+
+def acknowledgement(stack, cdk_path: str | None, rule_id: str) -> str | None:
+    """The reason of a CDK acknowledgement of `ddbguard::RULE` on the construct or one of its ancestors,
+    as CDK itself applies them to validation plugins (so `check cdk.out` and the plugin agree)."""
+    if not cdk_path:
+        return None
+    while stack.parent is not None:  # nested stacks: the acknowledgements are in the top stack's metadata
+        stack = stack.parent
+    path = cdk_path
+    while path:
+        reason = stack.acknowledgements.get(path, {}).get(f"{CDK_NAMESPACE}::{rule_id}")
+        if reason is not None:
+            return f"{ACKNOWLEDGED} ({path}): {reason}"
+        path = path.rpartition("/")[0]
+    return None
+
+
 def _suppress(finding: Finding, reason: str | None) -> None:
     if reason and finding.status in (Status.FAIL, Status.UNKNOWN):
         finding.status = Status.SUPPRESSED
@@ -153,7 +173,7 @@ def join(
             finding.message = unresolved_message(resolved_resource, evaluation.path,
                                                  stack.stack.template.get("Parameters")) or finding.message
         in_resource = next((s.reason for s in in_metadata[stack.name].get(evaluation.logical_id, [])
-                            if s.rule == rule.id), None)
+                            if s.rule == rule.id), None) or acknowledgement(stack.stack, cdk_path, rule.id)
         _suppress(finding, in_resource or next((s.reason for s in active if _matches(s, finding)), None))
         findings.append(finding)
     return findings + (expired_suppressions(catalog, config, today) if with_expired else []), errors

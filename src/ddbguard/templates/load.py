@@ -28,6 +28,8 @@ class Stack:
     file: str
     template: dict
     cdk_paths: dict[str, str] = field(default_factory=dict)  # logical id -> construct path
+    # construct path -> {rule id: reason}: CDK's `Validations.of(construct).acknowledge(...)`
+    acknowledgements: dict[str, dict[str, str]] = field(default_factory=dict)
     account: str | None = None
     region: str | None = None
     stack_name: str = ""  # the CloudFormation stack name (AWS::StackName); defaults to name
@@ -246,7 +248,7 @@ def _load_assembly_stack(
         stack_name=(artifact.get("properties") or {}).get("stackName") or artifact_id,
         file=str(template_path),
         template=template,
-        cdk_paths=_construct_paths(directory, artifact),
+        **_construct_metadata(directory, artifact),
         account=account,
         region=region,
         assembly=True,
@@ -266,8 +268,9 @@ def _environment(env: str) -> tuple[str | None, str | None]:
     return (None if account.startswith("unknown") else account, None if region.startswith("unknown") else region)
 
 
-def _construct_paths(directory: Path, artifact: dict) -> dict[str, str]:
-    """logical id -> construct path, from the manifest's metadata or the <stack>.metadata.json file."""
+def _construct_metadata(directory: Path, artifact: dict) -> dict:
+    """From the manifest's metadata or the <stack>.metadata.json file: logical id -> construct path
+    (`cdk_paths`), and construct path -> the rules acknowledged there (`acknowledgements`)."""
     metadata = dict(artifact.get("metadata") or {})
     extra = (artifact.get("properties") or {}).get("additionalMetadataFile") or artifact.get("additionalMetadataFile")
     if extra:
@@ -276,11 +279,16 @@ def _construct_paths(directory: Path, artifact: dict) -> dict[str, str]:
         except (OSError, ValueError):
             pass  # the aws:cdk:path resource metadata still gives the path when present
     paths: dict[str, str] = {}
+    acknowledged: dict[str, dict[str, str]] = {}
     for construct_path, entries in metadata.items():
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId":
                 paths[str(entry.get("data"))] = construct_path.lstrip("/")
-    return paths
+            elif isinstance(entry, dict) and entry.get("type") == "aws:cdk:acknowledged-rules" and isinstance(
+                    entry.get("data"), dict):
+                acknowledged.setdefault(construct_path.lstrip("/"), {}).update(
+                    {str(k): str(v) for k, v in entry["data"].items()})
+    return {"cdk_paths": paths, "acknowledgements": acknowledged}
 
 
 def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asset_files: dict | None = None) -> None:

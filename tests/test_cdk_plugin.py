@@ -1,0 +1,73 @@
+"""The CDK policy-validation plugin (ddbguard.cdk.DdbguardValidator), in a real synthesis of the fixture app:
+synth fails with ddbguard's findings in CDK's own report (the same as `ddbguard check` of the assembly),
+CDK acknowledgements move findings to suppressed, nothing in the assembly is changed, and a compliant
+app synthesizes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FIXTURES, ROOT, run_ddbguard
+
+CDK_SEVERITY = {"critical": "error", "high": "error", "medium": "warning", "low": "info", "info": "info"}
+
+
+def synth(tmp_path, **env):
+    out = tmp_path / "cdk.out"
+    completed = subprocess.run(
+        [sys.executable, str(FIXTURES / "cdk_app" / "app.py")], capture_output=True, text=True, check=False,
+        env={**os.environ, "CDK_OUTDIR": str(out), "DDBGUARD_CDK_PLUGIN": "1",
+             "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+             "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache"), **env})
+    return completed, out
+
+
+@pytest.fixture(scope="module")
+def failed_synth(tmp_path_factory):
+    return synth(tmp_path_factory.mktemp("plugin"))
+
+
+def test_synth_fails_with_the_findings_of_ddbguard_check(failed_synth):
+    completed, out = failed_synth
+    assert completed.returncode != 0
+    assert "ValidationFailed" in completed.stderr and f"report can be found in: {out}" in completed.stderr
+    assert "Acknowledge with 'ddbguard::DDB001'" in completed.stderr  # CDK's own report, CDK's own hints
+    [plugin] = json.loads((out / "validation-report.json").read_text())["pluginReports"]
+    assert (plugin["pluginName"], plugin["pluginVersion"], plugin["conclusion"]) == ("ddbguard", "0.1.0", "failure")
+    reported = {(v["ruleName"], c["constructPath"], v["severity"], v["ruleMetadata"]["status"])
+                for v in plugin["violations"] for c in v["violatingConstructs"]}
+    # the very findings `ddbguard check cdk.out` reports, with CDK's severities (an unknown is a warning)
+    check = run_ddbguard("check", str(out), "--format", "json").json()
+    expected = {(f["rule_id"], f["cdk_path"], "warning" if f["status"] == "unknown" else CDK_SEVERITY[f["severity"]],
+                 f["status"]) for f in check["findings"] if f["status"] in ("fail", "unknown")}
+    assert reported == expected
+    assert ("DDB011", "ddbguard-compute-broken/AuditHandler/Resource", "warning", "unknown") in reported
+    violation = next(v for v in plugin["violations"] if v["ruleName"] == "DDB001")
+    assert violation["description"].startswith("DynamoDB tables are retained when their stack deletes or replaces "
+                                                "them: DeletionPolicy is not Retain")
+    assert violation["suggestedFix"].startswith("Pass `removalPolicy: RemovalPolicy.RETAIN`")
+
+
+def test_cdk_acknowledgements_move_findings_to_suppressed_in_cdk_and_in_check(failed_synth):
+    _, out = failed_synth
+    [plugin] = json.loads((out / "validation-report.json").read_text())["pluginReports"]
+    suppressed = [(v["ruleName"], c["constructPath"], v["acknowledgedId"], v["reason"])
+                  for v in plugin["suppressedViolations"] for c in v["violatingConstructs"]]
+    assert suppressed == [("DDB002", "ddbguard-legacy/Scratch/Resource", "ddbguard::DDB002",
+                           "scratch data: nothing to recover")]
+    check = run_ddbguard("check", str(out), "--format", "json").json()
+    scratch = next(f for f in check["findings"] if f["rule_id"] == "DDB002" and f["logical_id"].startswith("Scratch"))
+    assert (scratch["status"], scratch["suppression_reason"]) == (
+        "suppressed", "acknowledged in CDK (ddbguard-legacy/Scratch): scratch data: nothing to recover")
+
+
+def test_a_compliant_app_synthesizes(tmp_path):
+    completed, out = synth(tmp_path, DDBGUARD_CDK_APP="compliant")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert json.loads((out / "validation-report.json").read_text())["pluginReports"] == []
+    assert (out / "ddbguard-compliant.template.json").is_file()
