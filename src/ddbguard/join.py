@@ -168,6 +168,7 @@ def join(
             file=stack.stack.file,
             line=location_line(stack, evaluation.logical_id, evaluation.path),
             remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
+            source=stack.stack.cdk_sources.get(evaluation.logical_id),
         )
         if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
             finding.message = unresolved_message(resolved_resource, evaluation.path,

@@ -97,6 +97,7 @@ class Finding:
     remediation: str = ""
     suppression_reason: str | None = None
     live: LiveResource | None = None
+    source: tuple[str, int] | None = None  # where the CDK app created the resource (file, line), when recorded
 
 
 @dataclass(frozen=True)

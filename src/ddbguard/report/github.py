@@ -4,7 +4,7 @@ on the file and line when the finding has a place in the repository (live findin
 from __future__ import annotations
 
 from ddbguard.model import Report, Severity, Status
-from ddbguard.report.locations import repository_path, repository_root
+from ddbguard.report.locations import place, repository_root
 
 _COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
             Severity.LOW: "notice", Severity.INFO: "notice"}
@@ -28,9 +28,9 @@ def render_github(report: Report, *, engine: str) -> str:
             continue
         command = _COMMAND[f.severity] if f.status is Status.FAIL else "warning"
         properties = []
-        path = repository_path(f, report, root)
-        if path is not None:
-            properties += [f"file={_property(path)}", f"line={max(f.line, 1)}"]
+        where = place(f, report, root)
+        if where is not None:
+            properties += [f"file={_property(where[0])}", f"line={where[1]}"]
         status = "unknown" if f.status is Status.UNKNOWN else f.severity.value
         properties.append(f"title={_property(f'{f.rule_id} ({status}) {f.title}')}")
         where = f.live.arn if f.live else f.cdk_path or f"{f.stack}/{f.logical_id}"

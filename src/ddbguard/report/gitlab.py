@@ -11,7 +11,7 @@ import json
 
 from ddbguard.model import Report, Severity, Status
 from ddbguard.report.identity import fingerprint
-from ddbguard.report.locations import repository_path, repository_root
+from ddbguard.report.locations import place, repository_root
 
 _SEVERITY = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major",
              Severity.LOW: "minor", Severity.INFO: "info"}
@@ -21,8 +21,8 @@ def render_gitlab(report: Report, *, engine: str) -> str:
     root = repository_root()
     issues = []
     for f in report.findings:
-        path = repository_path(f, report, root)
-        if f.status not in (Status.FAIL, Status.UNKNOWN) or path is None:
+        where = place(f, report, root)
+        if f.status not in (Status.FAIL, Status.UNKNOWN) or where is None:
             continue
         prefix = "unknown: " if f.status is Status.UNKNOWN else ""
         issues.append({
@@ -33,6 +33,6 @@ def render_gitlab(report: Report, *, engine: str) -> str:
             "categories": ["Security"],
             "severity": _SEVERITY[f.severity] if f.status is Status.FAIL else "minor",
             "fingerprint": fingerprint(f),
-            "location": {"path": path, "lines": {"begin": max(f.line, 1)}},
+            "location": {"path": where[0], "lines": {"begin": where[1]}},
         })
     return json.dumps(issues, indent=2) + "\n"

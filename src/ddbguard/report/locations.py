@@ -2,7 +2,7 @@
 '/'-separated; never a path outside the repository and never an ARN.
 
 The repository is the nearest directory above the working directory that holds `.git` (else the working
-directory). A file in another checkout (`ddbguard diff main-checkout/cdk.out cdk.out`) maps, through the
+directory). A finding is placed on the CDK app's own line when the assembly recorded it. A file in another checkout (`ddbguard diff main-checkout/cdk.out cdk.out`) maps, through the
 report's path aliases, to the same path in this one; a file with no place in the repository has none.
 """
 
@@ -21,9 +21,26 @@ def repository_root(start: Path | None = None) -> Path:
 
 
 def repository_path(finding: Finding, report: Report, root: Path) -> str | None:
+    """The finding's template, relative to the repository."""
     if finding.live is not None or not finding.file:
         return None
-    path = Path(os.path.abspath(finding.file))
+    return _relative(finding.file, report, root)
+
+
+def place(finding: Finding, report: Report, root: Path) -> tuple[str, int] | None:
+    """Where a reviewer should look: the line of the CDK app that created the resource when the assembly
+    recorded it (`aws:cdk:creationStack`, TypeScript/JavaScript apps) and it is in the repository, else
+    the synthesized template's line."""
+    if finding.source is not None:
+        relative = _relative(finding.source[0], report, root)
+        if relative is not None:
+            return relative, max(finding.source[1], 1)
+    relative = repository_path(finding, report, root)
+    return (relative, max(finding.line, 1)) if relative is not None else None
+
+
+def _relative(file: str, report: Report, root: Path) -> str | None:
+    path = Path(os.path.abspath(file))
     for source, target in report.path_aliases.items():
         if path.is_relative_to(source):
             path = Path(target) / path.relative_to(source)

@@ -15,13 +15,17 @@ from ddbguard import __version__
 from ddbguard.catalog import load_catalog
 from ddbguard.model import Report, Severity, Status
 from ddbguard.report.identity import fingerprint
-from ddbguard.report.locations import repository_path, repository_root, uri
+from ddbguard.report.locations import place, repository_path, repository_root, uri
 
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
           Severity.LOW: "note", Severity.INFO: "note"}
 # GitHub ranks code-scanning alerts by this number (0-10).
 _SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
                       Severity.LOW: "3.0", Severity.INFO: "1.0"}
+
+
+def _physical(relative: str, line: int) -> dict:
+    return {"artifactLocation": {"uri": uri(relative), "uriBaseId": "%SRCROOT%"}, "region": {"startLine": line}}
 
 
 def render_sarif(report: Report, *, engine: str) -> str:
@@ -55,10 +59,9 @@ def render_sarif(report: Report, *, engine: str) -> str:
             "name": f.logical_id,
             "fullyQualifiedName": f.live.arn if f.live else f.cdk_path or f"{f.stack}/{f.logical_id}",
             "kind": "resource"}]}
-        relative = repository_path(f, report, root)
-        if relative is not None:
-            location["physicalLocation"] = {"artifactLocation": {"uri": uri(relative), "uriBaseId": "%SRCROOT%"},
-                                            "region": {"startLine": max(f.line, 1)}}
+        where = place(f, report, root)
+        if where is not None:
+            location["physicalLocation"] = _physical(*where)
         result = {
             "ruleId": f.rule_id,
             "ruleIndex": rule_ids.index(f.rule_id),
@@ -70,6 +73,10 @@ def render_sarif(report: Report, *, engine: str) -> str:
             "properties": {"status": f.status.value, "severity": f.severity.value, "stack": f.stack,
                            "engine": f.engine},
         }
+        template = repository_path(f, report, root)
+        if where is not None and template is not None and where[0] != template:  # placed in the CDK app's code
+            result["relatedLocations"] = [{"id": 1, "physicalLocation": _physical(template, max(f.line, 1)),
+                                           "message": {"text": "the synthesized template"}}]
         if f.status is Status.SUPPRESSED:
             result["suppressions"] = [{"kind": "external", "justification": f.suppression_reason or ""}]
         results.append(result)

@@ -30,6 +30,8 @@ class Stack:
     cdk_paths: dict[str, str] = field(default_factory=dict)  # logical id -> construct path
     # construct path -> {rule id: reason}: CDK's `Validations.of(construct).acknowledge(...)`
     acknowledgements: dict[str, dict[str, str]] = field(default_factory=dict)
+    # logical id -> (file, line) of the app code that created it: `aws:cdk:creationStack` (TypeScript/JS apps)
+    cdk_sources: dict[str, tuple[str, int]] = field(default_factory=dict)
     account: str | None = None
     region: str | None = None
     stack_name: str = ""  # the CloudFormation stack name (AWS::StackName); defaults to name
@@ -280,15 +282,34 @@ def _construct_metadata(directory: Path, artifact: dict) -> dict:
             pass  # the aws:cdk:path resource metadata still gives the path when present
     paths: dict[str, str] = {}
     acknowledged: dict[str, dict[str, str]] = {}
+    created: dict[str, tuple[str, int]] = {}  # construct path -> the app's frame
     for construct_path, entries in metadata.items():
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId":
                 paths[str(entry.get("data"))] = construct_path.lstrip("/")
+            elif isinstance(entry, dict) and entry.get("type") == "aws:cdk:creationStack":
+                frame = _user_frame(entry.get("data"))
+                if frame:
+                    created[construct_path.lstrip("/")] = frame
             elif isinstance(entry, dict) and entry.get("type") == "aws:cdk:acknowledged-rules" and isinstance(
                     entry.get("data"), dict):
                 acknowledged.setdefault(construct_path.lstrip("/"), {}).update(
                     {str(k): str(v) for k, v in entry["data"].items()})
-    return {"cdk_paths": paths, "acknowledgements": acknowledged}
+    sources = {logical_id: created[path] for logical_id, path in paths.items() if path in created}
+    return {"cdk_paths": paths, "acknowledgements": acknowledged, "cdk_sources": sources}
+
+
+# "new DataStack (/repo/lib/data-stack.ts:12:5)", "<anonymous> (/repo/bin/app.js:5:1)", "at /repo/x.ts:3:1"
+_FRAME = re.compile(r"(?:\(|^|\s)((?:[A-Za-z]:)?[/\\][^()]*?|file://[^()]*?):(\d+):\d+\)?$")
+
+
+def _user_frame(trace: object) -> tuple[str, int] | None:
+    """The first frame of a creation stack in the app's own code (CDK already folds library frames)."""
+    for frame in trace if isinstance(trace, list) else []:
+        match = _FRAME.search(frame) if isinstance(frame, str) else None
+        if match and "node_modules" not in match.group(1) and not match.group(1).startswith("node:"):
+            return match.group(1).removeprefix("file://"), int(match.group(2))
+    return None
 
 
 def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asset_files: dict | None = None) -> None:
