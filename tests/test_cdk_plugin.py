@@ -71,3 +71,21 @@ def test_a_compliant_app_synthesizes(tmp_path):
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert json.loads((out / "validation-report.json").read_text())["pluginReports"] == []
     assert (out / "ddbguard-compliant.template.json").is_file()
+
+
+def test_the_app_level_setting_works_too(tmp_path):
+    """`cdk.App(policy_validation_beta1=[DdbguardValidator()])`, the other way CDK documents."""
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import os\nimport aws_cdk as cdk\nfrom aws_cdk import aws_dynamodb as dynamodb\n"
+        "from ddbguard.cdk import DdbguardValidator\n\n"
+        "app = cdk.App(outdir=os.environ['CDK_OUTDIR'], policy_validation_beta1=[DdbguardValidator()])\n"
+        "dynamodb.Table(cdk.Stack(app, 'orders'), 'Orders',\n"
+        "               partition_key=dynamodb.Attribute(name='id', type=dynamodb.AttributeType.STRING))\n"
+        "app.synth()\n")
+    completed = subprocess.run([sys.executable, str(app)], capture_output=True, text=True, check=False, env={
+        **os.environ, "CDK_OUTDIR": str(tmp_path / "cdk.out"), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache")})
+    assert completed.returncode != 0
+    [plugin] = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())["pluginReports"]
+    assert sorted(v["ruleName"] for v in plugin["violations"]) == ["DDB002", "DDB003", "DDB004"]
