@@ -30,9 +30,16 @@ $(DEMO_ASSEMBLY)/manifest.json: fixtures/cdk_app/app.py $(VENV)/.installed
 	CDK_OUTDIR=$(DEMO_ASSEMBLY) $(BIN)/python fixtures/cdk_app/app.py
 
 # Exit code 1 means "findings", which is what the demo is for; 2 (an input error) still fails it.
-# The second part starts a local moto server, seeds it with the guide's tables and audits it live.
+# Then a baseline of those findings (a second run fails on nothing new), the example app synthesized with
+# ddbguard as a CDK validation plugin (synth fails), and a live audit of a local moto server seeded with
+# the guide's tables.
 demo: setup $(DEMO_ASSEMBLY)/manifest.json
 	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) || [ $$? -eq 1 ]
+	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) --write-baseline build/demo/baseline.json --output build/demo/report.txt
+	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) --baseline build/demo/baseline.json --output build/demo/baselined.txt
+	head -n 2 build/demo/baselined.txt
+	rm -rf build/demo/plugin.out
+	$(BIN)/python fixtures/cdk_app/plugin_demo.py build/demo/plugin.out
 	$(BIN)/python fixtures/live/demo.py
 
 test: setup
