@@ -94,3 +94,12 @@ def test_the_readme_gitlab_recipe(cdk_assembly, tmp_path):
     assert issues and all({"description", "check_name", "fingerprint", "severity", "location"} <= set(i) for i in issues)
     assert all(i["location"]["path"].startswith("cdk.out/") for i in issues)
     assert (tmp_path / "ddbguard.xml").read_text().startswith("<?xml")
+
+
+def test_the_readme_pre_commit_recipe_names_the_shipped_hooks():
+    """tests/test_precommit.py runs these hooks through `pre-commit try-repo`."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("### pre-commit"):].split("```")[1]
+    named = re.findall(r"id: ([a-z-]+)", block)
+    shipped = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert named == ["ddbguard", "ddbguard-checkov"] and set(named) <= shipped

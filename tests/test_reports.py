@@ -233,3 +233,23 @@ def test_every_format_from_the_command_line(fmt, tmp_path):
     elif fmt == "junit":
         xmlschema.XMLSchema(str(resources.files("ddbguard.schemas").joinpath("junit.xsd"))).validate(text)
     assert "StarPrincipal" in text
+
+
+def test_diff_findings_in_the_comparison_checkout_map_to_the_same_repository_path(tmp_path):
+    repo, main = tmp_path / "repo", tmp_path / "main-checkout"
+    (repo / ".git").mkdir(parents=True)
+    for root in (repo, main):
+        (root / "infra").mkdir(parents=True)
+    table = {"Type": "AWS::DynamoDB::Table", "Properties": {
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}}
+    (main / "infra" / "data.json").write_text(json.dumps({"Resources": {"Orders": table, "Old": table}}))
+    (repo / "infra" / "data.json").write_text(json.dumps({"Resources": {"Orders": table}}))
+    result = run_ddbguard("diff", str(main / "infra"), "infra", "--format", "sarif", cwd=repo)
+    assert result.code == 1, result.stderr
+    run = json.loads(result.stdout)["runs"][0]
+    removed = next(r for r in run["results"] if r["ruleId"] == "DDB030")
+    assert removed["locations"][0]["physicalLocation"]["artifactLocation"] == {
+        "uri": "infra/data.json", "uriBaseId": "%SRCROOT%"}
+    assert run["automationDetails"] == {"id": "ddbguard/diff/"}
+    assert_github_accepts(json.loads(result.stdout))
