@@ -36,7 +36,8 @@ def per_table_rules() -> list[str]:
 
 
 # Each rule's good and bad fixtures live in its folder: src/ddbguard/rules/<stem>/fixtures/.
-TEMPLATE_FIXTURES = sorted(p for p in RULES_DIR.glob("ddb*/fixtures/*") if p.suffix in (".yaml", ".json"))
+# templates, and small cloud assemblies (`*.assembly/`) for what only an assembly can say (DDB007)
+TEMPLATE_FIXTURES = sorted(p for p in RULES_DIR.glob("ddb*/fixtures/*") if p.suffix in (".yaml", ".json", ".assembly"))
 # Realistic templates (SAM, LanguageExtensions, includes, nested stacks, managed policies) with the
 # verdicts they must get; snippets and nested templates beside them declare none.
 CORPUS = sorted(p for p in (FIXTURES / "corpus").rglob("*.yaml") if "ddbguard-test:" in p.read_text())
@@ -88,6 +89,10 @@ def expectations(path: Path) -> tuple[dict, dict]:
     """(config, {rule id: {"pass": set, "fail": set}}) declared in a fixture's top-level Metadata."""
     from ddbguard.templates.decode import decode_file
 
+    if path.is_dir():  # a cloud assembly: its stack's template declares the expectations
+        manifest = json.loads((path / "manifest.json").read_text())
+        [stack] = [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
+        path = path / stack["properties"]["templateFile"]
     declared = decode_file(path)["Metadata"]["ddbguard-test"]
     expected = {rule: {status: set(ids) for status, ids in sets.items()} for rule, sets in declared["expect"].items()}
     return declared.get("config", {}), expected

@@ -42,6 +42,7 @@ EXPECTED = {
     ("DDB010", FUNCTIONS[0], "fail"),
     ("DDB011", FUNCTIONS[0], "pass"), ("DDB011", FUNCTIONS[1], "fail"),
     ("DDB012", FUNCTIONS[0], "pass"), ("DDB012", FUNCTIONS[1], "fail"),
+    ("DDB007", "aws-drs-orchestration-test", "fail"),  # no termination protection, no stack policy
 }
 
 

@@ -411,3 +411,47 @@ def test_a_stack_that_cannot_be_read_makes_only_unowned_tables_unknown():
                             "assumed-role/auditor/x is not authorized to perform: cloudformation:ListStackResources "
                             "(data-b)")),
         ("table-a", ("data-a", "T"))]
+
+
+# -- DDB007: termination protection and stack policies of the stacks that own tables --------------------
+def _stack(moto, name: str, logical: str, table_name: str, **extra) -> None:
+    boto3.client("cloudformation", region_name="us-east-1", endpoint_url=moto).create_stack(
+        StackName=name, TemplateBody=json.dumps({"Resources": {logical: {
+            "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {"TableName": table_name, "KeySchema": KEY, "AttributeDefinitions": ID,
+                           "BillingMode": "PAY_PER_REQUEST"}}}}), **extra)
+
+
+GUARD_TABLES = {"Statement": [
+    {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
+    {"Effect": "Deny", "Action": ["Update:Replace", "Update:Delete"], "Principal": "*", "Resource": "*",
+     "Condition": {"StringEquals": {"ResourceType": ["AWS::DynamoDB::Table"]}}}]}
+
+
+def test_stacks_that_own_tables_are_protected_against_deletion_and_replacement(moto):
+    _stack(moto, "guarded", "Orders", "orders", EnableTerminationProtection=True,
+           StackPolicyBody=json.dumps(GUARD_TABLES))
+    _stack(moto, "open", "Sessions", "sessions")
+    _stack(moto, "partly", "Audit", "audit", EnableTerminationProtection=True, StackPolicyBody=json.dumps(
+        {"Statement": [{"Effect": "Deny", "Action": "Update:Replace", "Principal": "*",
+                        "Resource": "LogicalResourceId/Audit"}]}))
+    results = judged(moto)
+    assert results[("DDB007", "guarded")] == ("pass", "compliant")
+    assert results[("DDB007", "open")] == ("fail", (
+        "termination protection is off for stack open, which owns table sessions: one `delete-stack` deletes every "
+        "table of it that is not retained; stack open has no stack policy: nothing stops an update from replacing "
+        "or deleting sessions (deny Update:Replace and Update:Delete on them)"))
+    assert results[("DDB007", "partly")] == ("fail", "the stack policy of partly does not deny Update:Replace and "
+                                                     "Update:Delete on audit")
+
+
+def test_a_stack_policy_condition_that_cannot_be_judged_is_unknown():
+    from ddbguard.rules.ddb007_stack_protection.live import denies_changes
+
+    conditional = {"Statement": [{"Effect": "Deny", "Action": "Update:*", "Principal": "*", "Resource": "*",
+                                  "Condition": {"StringEquals": {"aws:SourceIp": "10.0.0.1"}}}]}
+    assert isinstance(denies_changes(conditional, "Orders"), Unknown)
+    assert denies_changes(GUARD_TABLES, "Orders") is True
+    assert denies_changes({"Statement": [{"Effect": "Deny", "NotAction": "Update:Modify", "Principal": "*",
+                                          "Resource": "LogicalResourceId/Orders"}]}, "Orders") is True
+    assert denies_changes({"Statement": []}, "Orders") is False

@@ -102,4 +102,6 @@ def test_every_rule_file_is_package_data():
         if path.is_file() and path.suffix != ".py":
             assert path.name in patterns, path
         elif path.is_dir() and path.name != "__pycache__":
-            assert f"{path.name}/*" in patterns, path
+            for fixture in path.iterdir():  # fixtures: templates, and cloud assemblies (directories)
+                pattern = f"{path.name}/*{fixture.suffix}/*" if fixture.is_dir() else f"{path.name}/*{fixture.suffix}"
+                assert pattern in patterns, fixture

@@ -23,7 +23,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbguard.aws import attempt, endpoint_for, error_reason, paginate, stack_tables, template_from_body
 from ddbguard.iam import parse_statements
-from ddbguard.live.snapshot import LiveFunction, LiveRole, LiveTable, RegionSnapshot, Unknown, belongs_to_incarnation
+from ddbguard.live.snapshot import (LiveFunction, LiveRole, LiveStack, LiveTable, RegionSnapshot, Unknown,
+                                    belongs_to_incarnation)
 
 # Every stack that still exists owns its tables, whatever state its last operation left it in.
 _GONE = "DELETE_COMPLETE"
@@ -148,10 +149,34 @@ def read_stack(work: RegionWork, stack: str) -> None:
         return
     body = attempt("cloudformation:GetTemplate", lambda: cloudformation.get_template(StackName=stack)["TemplateBody"])
     template = template_from_body(body)
+    judged = {logical: physical for physical, logical in tables.items() if physical in set(work.judged)}
+    protection = _protection(cloudformation, stack, judged) if judged else None
     with work.lock:
         for physical, logical in tables.items():
             resource = template if isinstance(template, Unknown) else (template.get("Resources") or {}).get(logical)
             work.owners[physical] = (stack, logical, resource)
+        if protection is not None:
+            work.snapshot.stacks.append(protection)
+
+
+def _protection(cloudformation, stack: str, tables: dict[str, str]) -> LiveStack:
+    """Termination protection (a nested stack's is its root's) and the stack policy of a stack."""
+    described = attempt("cloudformation:DescribeStacks",
+                        lambda: cloudformation.describe_stacks(StackName=stack)["Stacks"][0])
+    if isinstance(described, Unknown):
+        return LiveStack(stack, stack, tables, described, described)
+    root = described
+    if described.get("RootId"):
+        root = attempt("cloudformation:DescribeStacks",
+                       lambda: cloudformation.describe_stacks(StackName=described["RootId"])["Stacks"][0])
+    termination = root if isinstance(root, Unknown) else bool(root.get("EnableTerminationProtection"))
+    body = attempt("cloudformation:GetStackPolicy",
+                   lambda: cloudformation.get_stack_policy(StackName=stack).get("StackPolicyBody"))
+    try:
+        policy = json.loads(body) if isinstance(body, str) and body.strip() else (body or None)
+    except ValueError:
+        policy = Unknown("the stack policy is not JSON")
+    return LiveStack(stack, described.get("StackId", stack), tables, termination, policy)
 
 
 def read_table(work: RegionWork, name: str) -> LiveTable:

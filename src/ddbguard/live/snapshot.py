@@ -102,6 +102,17 @@ class LiveFunction:
 
 
 @dataclass
+class LiveStack:
+    """A stack that owns judged tables, and how it is protected (DescribeStacks, GetStackPolicy)."""
+
+    name: str
+    arn: str
+    tables: dict[str, str]  # logical id -> table name
+    termination_protection: bool | Unknown
+    policy: dict | None | Unknown  # the stack policy; None: the stack has none
+
+
+@dataclass
 class RegionSnapshot:
     account: str
     region: str
@@ -110,6 +121,7 @@ class RegionSnapshot:
     table_names: set[str] = field(default_factory=set)  # every table that exists here, judged or not
     audited: "Scope | None" = None  # every region of the run, to look up tables a function names by ARN
     replicas_outside: list[tuple[str, str, str]] = field(default_factory=list)  # (table, region, arn) not audited
+    stacks: list[LiveStack] = field(default_factory=list)  # the stacks that own the judged tables
 
     def table(self, name: str) -> LiveTable | None:
         return next((t for t in self.tables if t.name == name), None)

@@ -41,6 +41,7 @@ class Stack:
     origins: dict[str, str] = field(default_factory=dict)  # logical id made by Fn::ForEach -> its loop's key
     context: bool = False  # loaded only so that references to it resolve (pre-commit project context)
     assembly: bool = False  # a stack artifact of a cloud assembly (its stack_name comes from the manifest)
+    termination_protection: bool | None = None  # the artifact's terminationProtection; None: a template file
 
     def __post_init__(self) -> None:
         self.stack_name = self.stack_name or self.name
@@ -254,6 +255,7 @@ def _load_assembly_stack(
         account=account,
         region=region,
         assembly=True,
+        termination_protection=bool((artifact.get("properties") or {}).get("terminationProtection", False)),
     )
     if not _prepare(stack, directory, result, text):
         return

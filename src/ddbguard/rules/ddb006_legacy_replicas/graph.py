@@ -1,0 +1,47 @@
+"""DDB006: replicas made by `Custom::DynamoDBReplica` resources (CDK `Table` with `replicationRegions`) are
+neither retained nor protected; a global table (`TableV2`) declares its replicas on the table."""
+
+from __future__ import annotations
+
+from ddbguard.graph import Graph, token
+from ddbguard.model import Evaluation
+from ddbguard.registry import rule_of
+from ddbguard.rules import verdict
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+
+LEGACY_REPLICA = "Custom::DynamoDBReplica"
+
+
+def evaluate(graph: Graph, config) -> list[Evaluation]:
+    evaluations = []
+    for stack in graph.stacks:
+        resources = stack.resolved["Resources"]
+        legacy: dict[str, list[tuple[str, str, bool]]] = {}  # table logical id -> (region, replica id, retained)
+        for logical_id, resource in resources.items():
+            if resource.get("Type") != LEGACY_REPLICA:
+                continue
+            properties = resource.get("Properties") or {}
+            # TableName is the table's Ref: resolved, the table's name (or its token when it has no name)
+            named = token(properties.get("TableName"))
+            found = graph.table_of(properties.get("TableName"), stack) if not named else None
+            table = named[0] if named and named[0] in resources else (
+                found.logical_id if found is not None and found.stack is stack else logical_id)
+            region = properties.get("Region")
+            legacy.setdefault(table, []).append((region if isinstance(region, str) else "an unresolved region",
+                                                 logical_id, resource.get("DeletionPolicy") == "Retain"))
+        for table, replicas in sorted(legacy.items()):
+            regions = ", ".join(sorted(region for region, _, _ in replicas))
+            deleted = [replica for _, replica, retained in replicas if not retained]
+            problems = [(f"legacy replicas in {regions} (Custom::DynamoDBReplica "
+                         f"{', '.join(sorted(replica for _, replica, _ in replicas))}) have no point-in-time recovery "
+                         "or deletion protection of their own"
+                         + (f", and {len(deleted)} of them are deleted with their custom resource (DeletionPolicy "
+                            "is not Retain): removing a region or the stack deletes that region's data" if deleted
+                            else "") + "; use TableV2 (AWS::DynamoDB::GlobalTable) with replicas", ())]
+            evaluations.append(verdict(RULE.id, stack, table, problems))
+        for logical_id, resource in resources.items():
+            if resource.get("Type") == "AWS::DynamoDB::GlobalTable" and logical_id not in legacy and len(
+                    (resource.get("Properties") or {}).get("Replicas") or []) > 1:
+                evaluations.append(verdict(RULE.id, stack, logical_id, []))
+    return evaluations
