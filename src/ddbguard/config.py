@@ -46,6 +46,7 @@ class Config:
     table_variables: tuple[str, ...] = ()  # globs for environment variables that name tables
     naming: dict = field(default_factory=dict)
     max_backup_age_days: int = 7
+    min_backup_retention_days: int = 30  # DDB022: a backup plan keeps recovery points at least this long
     context: tuple[str, ...] = ()  # templates loaded for their references only (paths resolved to the config's folder)
 
 
@@ -137,6 +138,7 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
         table_variables=tuple(data.get("table_variables", ())),
         naming=dict(data.get("naming", {})),
         max_backup_age_days=data.get("max_backup_age_days", 7),
+        min_backup_retention_days=data.get("min_backup_retention_days", 30),
         context=tuple(str(Path(source).parent / path) for path in data.get("context", ())),
         severity_overrides={rule: Severity(s["severity"]) for rule, s in rules.items() if "severity" in s},
         external_exports=dict(data.get("external_exports", {})),

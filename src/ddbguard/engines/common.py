@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from ddbguard.catalog import Rule
-from ddbguard.model import Evaluation, LiveResource, Problem, Status
+from ddbguard.model import Evaluation, LiveResource, Problem, Severity, Status
 from ddbguard.templates.load import Stack
 
 
@@ -60,13 +60,14 @@ def join_messages(messages) -> str:
 
 
 def evaluation_of(rule_id: str, stack: str, logical_id: str, problems: list[Problem], engine: str, *,
-                  live: LiveResource | None = None) -> Evaluation:
-    """The one verdict builder: fail with every problem found, else unknown with every reason, else pass."""
+                  live: LiveResource | None = None, severity: Severity | None = None) -> Evaluation:
+    """The one verdict builder: fail with every problem found, else unknown with every reason, else pass.
+    `severity`: a failure graver or milder than the rule's default."""
     failed = [p for p in problems if not p.unknown]
     unknown = [p for p in problems if p.unknown]
     if failed:
         return Evaluation(rule_id, stack, logical_id, Status.FAIL, join_messages(p.message for p in failed), engine,
-                          failed[0].path, live=live)
+                          failed[0].path, live=live, severity=severity)
     if unknown:
         return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, join_messages(p.message for p in unknown),
                           engine, unknown[0].path, live=live)

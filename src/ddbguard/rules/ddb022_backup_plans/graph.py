@@ -1,0 +1,124 @@
+"""DDB022: each table is selected by a backup plan of the input that keeps recovery points long enough;
+an input without any backup plan says so at low severity (an organization backup policy may cover it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ddbguard.graph import Graph, token
+from ddbguard.iam import resource_matches
+from ddbguard.model import Evaluation, Problem, Severity
+from ddbguard.engines.common import evaluation_of
+from ddbguard.registry import rule_of
+from ddbguard.templates.resolve import TABLE_TYPES, is_intrinsic
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+
+
+@dataclass
+class Selection:
+    plan: str  # the plan's logical id
+    resources: list  # ARN patterns (resolved), or unresolved values
+    not_resources: list
+    tags: list[tuple[str, str]]  # ListOfTags STRINGEQUALS (key, value): any selects
+    conditions: list[tuple[str, str]]  # Conditions.StringEquals (key, value): all must hold
+
+
+def _plans(graph: Graph) -> dict[str, int | None | str]:
+    """plan logical id -> the longest retention of its rules in days (None: forever), or why it is unknown."""
+    plans = {}
+    for stack in graph.stacks:
+        for logical_id, resource in stack.resolved["Resources"].items():
+            if resource.get("Type") != "AWS::Backup::BackupPlan":
+                continue
+            rules = ((resource.get("Properties") or {}).get("BackupPlan") or {}).get("BackupPlanRule") or []
+            days = [((rule or {}).get("Lifecycle") or {}).get("DeleteAfterDays") for rule in rules
+                    if isinstance(rule, dict)]
+            if not days:
+                plans[logical_id] = f"backup plan {logical_id} has no rule"
+            elif any(d is None for d in days):
+                plans[logical_id] = None
+            elif all(isinstance(d, int) for d in days):
+                plans[logical_id] = max(days)
+            else:
+                plans[logical_id] = f"the retention of backup plan {logical_id} cannot be resolved statically"
+    return plans
+
+
+def _selections(graph: Graph) -> list[Selection]:
+    found = []
+    for stack in graph.stacks:
+        for resource in stack.resolved["Resources"].values():
+            if resource.get("Type") != "AWS::Backup::BackupSelection":
+                continue
+            properties = resource.get("Properties") or {}
+            plan = token(properties.get("BackupPlanId"))
+            selection = properties.get("BackupSelection") or {}
+            equals = ((selection.get("Conditions") or {}).get("StringEquals") or [])
+            found.append(Selection(
+                plan=plan[0] if plan else str(properties.get("BackupPlanId")),
+                resources=list(selection.get("Resources") or []),
+                not_resources=list(selection.get("NotResources") or []),
+                tags=[(t.get("ConditionKey"), t.get("ConditionValue")) for t in selection.get("ListOfTags") or []
+                      if isinstance(t, dict) and t.get("ConditionType") == "STRINGEQUALS"],
+                conditions=[(c.get("ConditionKey", "").removeprefix("aws:ResourceTag/"), c.get("ConditionValue"))
+                            for c in equals if isinstance(c, dict)]))
+    return found
+
+
+def _selects(selection: Selection, arn: str, tags: dict) -> bool | str:
+    """Whether the selection picks the table; a string says why it cannot be told."""
+    if any(is_intrinsic(r) or not isinstance(r, str) for r in selection.resources + selection.not_resources):
+        return "a backup selection's resources cannot be resolved statically"
+    if any(resource_matches(r, arn) for r in selection.not_resources):
+        return False
+    picked = any(resource_matches(r, arn) for r in selection.resources) or any(
+        tags.get(key) == value for key, value in selection.tags)
+    return picked and all(tags.get(key) == value for key, value in selection.conditions)
+
+
+def evaluate(graph: Graph, config) -> list[Evaluation]:
+    plans = _plans(graph)
+    selections = _selections(graph)
+    minimum = config.min_backup_retention_days
+    evaluations = []
+    for stack in graph.stacks:
+        resolver = graph.model.resolver(stack.stack)
+        for logical_id, resource in stack.resolved["Resources"].items():
+            if resource.get("Type") not in TABLE_TYPES:
+                continue
+            name = resolver.table_name(logical_id)
+            raw_tags = (resource.get("Properties") or {}).get("Tags") or []
+            tags = {t.get("Key"): t.get("Value") for t in raw_tags if isinstance(t, dict)} if isinstance(
+                raw_tags, list) else {}
+            if not plans:
+                evaluations.append(evaluation_of(RULE.id, stack.name, logical_id, [Problem(
+                    f"no backup plan in the input selects table {name} (the input defines none): if an organization "
+                    "backup policy covers it, say so with a suppression; else add a plan and a selection")],
+                    "graph", severity=Severity.LOW))
+                continue
+            retained, unknown = [], []
+            for selection in selections:
+                picked = _selects(selection, resolver.table_arn(logical_id), tags)
+                if isinstance(picked, str):
+                    unknown.append(picked)
+                elif picked:
+                    retention = plans.get(selection.plan, f"backup plan {selection.plan} is not in the input")
+                    if isinstance(retention, str):
+                        unknown.append(retention)
+                    else:
+                        retained.append(retention)
+            keeps = any(days is None or days >= minimum for days in retained)
+            problems, reasons = [], []
+            if keeps:
+                pass
+            elif unknown:
+                reasons = [f"whether a backup plan keeps table {name} is unknown: {unknown[0]}"]
+            elif retained:
+                problems = [f"the backup plans that select table {name} keep recovery points at most "
+                            f"{max(retained)} days, less than min_backup_retention_days ({minimum})"]
+            else:
+                problems = [f"no backup plan of the input selects table {name} (by ARN, tag or wildcard)"]
+            evaluations.append(evaluation_of(RULE.id, stack.name, logical_id, [Problem(m) for m in problems] + [
+                Problem(m, unknown=True) for m in reasons], "graph"))
+    return evaluations
