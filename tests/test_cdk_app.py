@@ -34,6 +34,9 @@ NOT_PASSING = {
     ("DDB007", "ddbguard-multi-region", "ddbguard-multi-region/Sessions/Resource", "fail"),
     ("DDB007", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
     ("DDB007", "ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource", "fail"),
+    # a dev stage's function granted a production table (whose indexes it cannot query either)
+    ("DDB040", "Dev/compute", "Dev/compute/Reporter/ServiceRole/Resource", "fail"),
+    ("DDB010", "Dev/compute", "Dev/compute/Reporter/ServiceRole/DefaultPolicy/Resource", "fail"),
     # a Table with replicationRegions: its replicas are custom resources (DDB006), and CDK's replica provider
     # grants its handlers dynamodb:* and DeleteTable (DDB012)
     ("DDB006", "ddbguard-multi-region", "ddbguard-multi-region/Sessions/Resource", "fail"),
@@ -147,3 +150,14 @@ def test_text_report_shows_stack_construct_path_and_fix(cdk_assembly):
     assert "      suppressed: scratch data, recreated nightly\n" in result.stdout
     assert ("    fix: Pass `removalPolicy: RemovalPolicy.RETAIN` to the Table/TableV2 (or call "
             "`table.applyRemovalPolicy(RemovalPolicy.RETAIN)`).") in result.stdout
+
+
+def test_backup_plans_of_the_app_when_ddb022_is_on(cdk_assembly, tmp_path):
+    """The data stacks' daily plan (35 days) selects two tables by ARN; every other table is in no plan."""
+    config = tmp_path / ".ddbguard.yaml"
+    config.write_text("rules: {DDB022: {enabled: true}}\n")
+    report = run_ddbguard("check", str(cdk_assembly), "--format", "json", "--config", str(config)).json()
+    verdicts = {(f["cdk_path"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB022"}
+    selected = {f"{stack}/{table}/Resource" for stack in ("ddbguard-data", "Prod/data")
+                for table in ("ProtectionGroups", "Executions")}
+    assert verdicts == {(path, "pass" if path in selected else "fail") for _, path in TABLES}

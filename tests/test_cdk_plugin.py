@@ -89,4 +89,4 @@ def test_the_app_level_setting_works_too(tmp_path):
         "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache")})
     assert completed.returncode != 0
     [plugin] = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())["pluginReports"]
-    assert sorted(v["ruleName"] for v in plugin["violations"]) == ["DDB002", "DDB003", "DDB004"]
+    assert sorted(v["ruleName"] for v in plugin["violations"]) == ["DDB002", "DDB003", "DDB004", "DDB007"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import FIXTURES, run_ddbguard
@@ -108,3 +110,19 @@ def test_imports_resolve_across_templates_given_together(tmp_path, exports, expe
     inputs = [str(compute)] if not exports else [str(compute), str(data)]
     report = run_ddbguard("check", *inputs, "--format", "json").json()
     assert not_passing(report, {"DDB011", "DDB014"}) == expected
+
+
+def test_aws_backups_service_role_may_read_every_table_but_a_function_role_may_not(tmp_path):
+    """AWSBackupServiceRolePolicyForBackup grants on table/*: by design for a role only AWS Backup can assume."""
+    def role(service: str) -> dict:
+        return {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": service},
+                                                        "Action": "sts:AssumeRole"}]},
+            "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"]}}
+
+    template = tmp_path / "backups.json"
+    template.write_text(json.dumps({"Resources": {"BackupRole": role("backup.amazonaws.com"),
+                                                  "FunctionRole": role("lambda.amazonaws.com")}}))
+    report = run_ddbguard("check", str(template), "--format", "json").json()
+    assert {(f["logical_id"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB012"} == {
+        ("FunctionRole", "fail")}

@@ -141,3 +141,19 @@ def test_graph_rules_on_a_small_hand_built_graph():
         "AuditStore names table audit, but role Role may use only: orders")
     unused = implementation(rules["ddb015_unused_grants"].id, "graph").evaluate(graph, Config())
     assert {(e.logical_id, e.status) for e in unused} == {("Role", Status.PASS)}  # orders is named by Reader
+
+
+@pytest.mark.parametrize("name, settings, expected", [
+    ("orders-prod", {}, "prod"), ("drs_Production_orders", {}, "prod"), ("compute-dev", {}, "dev"),
+    ("staging.audit", {}, "staging"), ("orders", {}, None), ("prod-to-dev-sync", {}, None),  # two: not judged
+    ("${Orders}", {}, None),
+    ("orders-live", {"naming": {"values": {"environment": ["live", "sandbox"]}}}, "live"),
+    ("orders-prod", {"naming": {"values": {"environment": ["live", "sandbox"]}}}, None),
+    ("acme-orders-eu", {"environments": {"prod": ["acme-*"], "dev": ["scratch-*"]}}, "prod"),
+    ("orders-dev", {"environments": {"prod": ["acme-*"]}}, None),  # the mapping replaces the words
+])
+def test_environment_of_a_name(name, settings, expected):
+    from ddbguard.config import Config
+    from ddbguard.rules.ddb040_environment_isolation.graph import environment_of
+
+    assert environment_of(name, Config(**settings)) == expected

@@ -45,6 +45,7 @@ class Config:
     tables: dict[str, dict] = field(default_factory=dict)  # what the input cannot say about imported tables
     table_variables: tuple[str, ...] = ()  # globs for environment variables that name tables
     naming: dict = field(default_factory=dict)
+    environments: dict[str, list[str]] = field(default_factory=dict)  # DDB040: environment -> name patterns
     max_backup_age_days: int = 7
     min_backup_retention_days: int = 30  # DDB022: a backup plan keeps recovery points at least this long
     context: tuple[str, ...] = ()  # templates loaded for their references only (paths resolved to the config's folder)
@@ -137,6 +138,7 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
         tables=dict(data.get("tables", {})),
         table_variables=tuple(data.get("table_variables", ())),
         naming=dict(data.get("naming", {})),
+        environments={env: list(patterns) for env, patterns in (data.get("environments") or {}).items()},
         max_backup_age_days=data.get("max_backup_age_days", 7),
         min_backup_retention_days=data.get("min_backup_retention_days", 30),
         context=tuple(str(Path(source).parent / path) for path in data.get("context", ())),

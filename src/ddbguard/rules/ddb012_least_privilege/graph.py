@@ -53,11 +53,34 @@ def grants_dynamodb(statement: Statement) -> bool:
     return statement.not_actions is not None or any(names_dynamodb_action(a) for a in statement.actions)
 
 
+def _trusted_services(role) -> set | None:
+    """The service principals a role's trust policy names, None when anything else may assume it."""
+    properties = role.stack.resolved["Resources"][role.logical_id].get("Properties") or {}
+    statements = (properties.get("AssumeRolePolicyDocument") or {}).get("Statement") or []
+    services = set()
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        if not isinstance(principal, dict) or set(principal) != {"Service"}:
+            return None
+        values = principal["Service"] if isinstance(principal["Service"], list) else [principal["Service"]]
+        services |= set(values)
+    return services
+
+
+# AWS Backup's service role reads every table it backs up by design (AWSBackupServiceRolePolicyForBackup)
+_BACKUP_SERVICE = {"backup.amazonaws.com"}
+
+
 def evaluate(graph: Graph, config) -> list[Evaluation]:
     lambda_roles = {id(f.role) for f in graph.functions if f.role}
     lambda_policies = {id(p) for r in graph.roles if id(r) in lambda_roles for p in r.policies}
+    backup_roles = {id(r) for r in graph.roles if _trusted_services(r) == _BACKUP_SERVICE}
+    others = {id(p) for r in graph.roles if id(r) not in backup_roles for p in r.policies}
+    backup_only = {id(p) for r in graph.roles if id(r) in backup_roles for p in r.policies if id(p) not in others}
     evaluations = []
     for policy in graph.policies:
+        if id(policy) in backup_only:
+            continue
         lambda_role = id(policy) in lambda_policies
         problems = []
         own = [s for s in policy.statements if s.source == policy.logical_id]
