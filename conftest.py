@@ -89,10 +89,11 @@ def expectations(path: Path) -> tuple[dict, dict]:
     """(config, {rule id: {"pass": set, "fail": set}}) declared in a fixture's top-level Metadata."""
     from ddbguard.templates.decode import decode_file
 
-    if path.is_dir():  # a cloud assembly: its stack's template declares the expectations
+    if path.is_dir():  # a cloud assembly: the stack template that declares the expectations
         manifest = json.loads((path / "manifest.json").read_text())
-        [stack] = [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
-        path = path / stack["properties"]["templateFile"]
+        templates = [path / a["properties"]["templateFile"] for a in manifest["artifacts"].values()
+                     if a["type"] == "aws:cloudformation:stack"]
+        path = next(t for t in templates if "ddbguard-test" in t.read_text())
     declared = decode_file(path)["Metadata"]["ddbguard-test"]
     expected = {rule: {status: set(ids) for status, ids in sets.items()} for rule, sets in declared["expect"].items()}
     return declared.get("config", {}), expected

@@ -120,3 +120,72 @@ def test_removing_a_cdk_nested_stack_deletes_its_tables(cdk_assembly, tmp_path):
                        for lid, r in tables.items()}
     assert all(f["message"].startswith(f"its nested stack {nested[0]} is removed from ddbguard-data")
                for f in report["findings"] if f["rule_id"] == "DDB030")
+
+
+# -- refactors: tables moving between stacks, exports still imported, RetainExceptOnCreate ---------------
+def _table(name: str, policy: str = "Retain") -> dict:
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": policy, "UpdateReplacePolicy": "Retain",
+            "Properties": {"TableName": name, "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                           "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}}
+
+
+def _write(root, templates: dict) -> None:
+    import json
+
+    root.mkdir()
+    for name, resources in templates.items():
+        (root / f"{name}.json").write_text(json.dumps(resources))
+
+
+def _diff(tmp_path, old: dict, new: dict) -> dict:
+    _write(tmp_path / "old", old)
+    _write(tmp_path / "new", new)
+    return run_ddbguard("diff", str(tmp_path / "old"), str(tmp_path / "new"), "--format", "json").json()
+
+
+def _verdicts(report: dict, rule: str) -> set:
+    return {(f["stack"], f["logical_id"], f["status"], f["message"]) for f in report["findings"] if f["rule_id"] == rule}
+
+
+ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}, "Policies": [{
+    "PolicyName": "p", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem",
+                                                         "Resource": "arn:aws:dynamodb:us-east-1:1:table/orders"}]}}]}}
+
+
+@pytest.mark.parametrize("policy, status, tail", [
+    ("Retain", "pass", "DeletionPolicy Retain keeps the table and its data"),
+    ("RetainExceptOnCreate", "pass", "DeletionPolicy RetainExceptOnCreate keeps the table and its data"),
+    ("Delete", "fail", "DeletionPolicy Delete deletes the table and its data")])
+def test_a_table_that_moves_to_another_stack_is_a_move_with_its_safe_path(tmp_path, policy, status, tail):
+    report = _diff(tmp_path, {"data": {"Resources": {"Orders": _table("orders", policy)}},
+                              "shared": {"Resources": {"Other": _table("other")}}},
+                   {"data": {"Resources": {}},
+                    "shared": {"Resources": {"Other": _table("other"), "Orders": _table("orders")}}})
+    assert _verdicts(report, "DDB030") == {("data", "Orders", status, (
+        "table orders moves to stack shared: retain it here and deploy, then bring it into shared with `cdk import` "
+        "(or a resource import change set); a plain deploy of the new stack fails while the table exists; " + tail))}
+
+
+def test_a_retained_table_that_another_stack_now_uses_by_name_passes(tmp_path):
+    report = _diff(tmp_path, {"data": {"Resources": {"Orders": _table("orders")}},
+                              "compute": {"Resources": {"Role": ROLE}}},
+                   {"data": {"Resources": {}}, "compute": {"Resources": {"Role": ROLE}}})
+    assert _verdicts(report, "DDB030") == {("data", "Orders", "pass", (
+        "table orders leaves the stack and stack compute uses it by name (an import); DeletionPolicy Retain keeps "
+        "the table and its data"))}
+
+
+def test_removing_an_export_that_another_stack_imports_fails(tmp_path):
+    exporting = {"Resources": {"Orders": _table("orders")},
+                 "Outputs": {"OrdersName": {"Value": "orders", "Export": {"Name": "data-OrdersName"}}}}
+    importing = {"Resources": {"Handler": {"Type": "AWS::Lambda::Function", "Properties": {
+        "Role": "arn:aws:iam::1:role/r", "Environment": {"Variables": {
+            "ORDERS_TABLE": {"Fn::ImportValue": "data-OrdersName"}}}}}}}
+    report = _diff(tmp_path, {"data": exporting, "compute": importing},
+                   {"data": {"Resources": {"Orders": _table("orders")}}, "compute": importing})
+    assert _verdicts(report, "DDB035") == {("compute", "Handler", "fail", (
+        "imports data-OrdersName, which stack data no longer exports: CloudFormation refuses to remove an export in "
+        "use (the exporting stack's deploy fails), or this stack loses its table when deployed first"))}
+    kept = _diff(tmp_path / "kept", {"data": exporting, "compute": importing}, {"data": exporting, "compute": importing}) \
+        if (tmp_path / "kept").mkdir() is None else None
+    assert _verdicts(kept, "DDB035") == set()

@@ -46,6 +46,20 @@ def diff_rules(config) -> list:
     return [implementation(rule.id, "diff") for rule in select_rules(config, ("diff",))]
 
 
+def across_stacks(removed: list[Evaluation], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str],
+                  config) -> tuple[list[Evaluation], list[Evaluation]]:
+    """What only the whole change shows (a table moving to another stack, an export another stack still
+    imports): each diff rule's optional `across(removed, old, new, paired)` (paired: OLD stack name -> the NEW
+    stack it became) may reword the removals it knows about and add evaluations; returns (the removals, the
+    added evaluations located in NEW)."""
+    added: list[Evaluation] = []
+    for rule in diff_rules(config):
+        if hasattr(rule, "across"):
+            removed, more = rule.across(removed, old, new, paired)
+            added += more
+    return removed, added
+
+
 def diff_stacks(old: CheckedStack, new: CheckedStack | None, config) -> tuple[list[Evaluation], list[Evaluation]]:
     """(evaluations located in OLD: removed tables, evaluations located in NEW: changed tables). NEW is None
     for a nested stack whose resource leaves its parent: the stack is deleted with everything in it."""

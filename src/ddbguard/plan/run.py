@@ -10,7 +10,7 @@ from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.join import join
 from ddbguard.model import InputError, Report
-from ddbguard.plan.diff import diff_stacks
+from ddbguard.plan.diff import across_stacks, diff_stacks
 from ddbguard.templates.load import Stack, load_inputs
 from ddbguard.templates.model import InputModel
 
@@ -49,10 +49,12 @@ def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, para
                                    *old_keys[id(stack)][len(pair_key(top_old[0].stack, Path(old_paths[0]))):])
     removed, changed = [], []
     paired = 0
+    counterparts: dict[str, str] = {}
     for before in old:
         after = new_by_key.get(old_keys[id(before)])
         if after is not None:
             paired += 1
+            counterparts[before.name] = after.name
             gone, kept = diff_stacks(before, after, config)
             removed += gone
             changed += kept
@@ -65,6 +67,8 @@ def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, para
                                         "assembly and by path relative to the directory given)"))
     if not old and not old_errors:
         report.errors.append(InputError(" ".join(old_paths), "no stack in OLD to compare with"))
+    removed, added = across_stacks(removed, old, new, counterparts, config)
+    changed += added
     today = today or dt.date.today()
     catalog = load_catalog()
     old_findings, _ = join(removed, old, catalog, config, today=today, with_expired=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ddbguard.engines.common import CheckedStack
 from ddbguard.model import Evaluation, Status
 from ddbguard.plan.diff import tables_of
@@ -46,3 +48,44 @@ def removed_with_nested_stack(stack: CheckedStack) -> list[Evaluation]:
         return []  # the nested stack itself is retained, and so is everything in it
     how = f"its nested stack {stack.stack.parent_logical_id} is removed from {stack.stack.parent.name}"
     return [removal(stack, logical_id, resource, how) for logical_id, resource in tables_of(stack).items()]
+
+
+def across(removed: list[Evaluation], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str]):
+    """A removed table that NEW defines in another stack, or still uses by name, is a move: say which, and the
+    safe path (retain here, then import there); retained and only used by name there, it passes."""
+    defined = {name: stack.name for stack in new for name in _names(stack)}
+    by_stack = {stack.name: stack for stack in old}
+    reworded = []
+    for evaluation in removed:
+        if evaluation.rule_id != RULE.id:
+            reworded.append(evaluation)
+            continue
+        resource = by_stack[evaluation.stack].resolved["Resources"].get(evaluation.logical_id) or {}
+        name = (resource.get("Properties") or {}).get("TableName")
+        if not isinstance(name, str):
+            reworded.append(evaluation)
+            continue
+        target = defined.get(name)
+        users = [] if target else [stack.name for stack in new if _uses(stack, name)
+                                   and stack.name != paired.get(evaluation.stack)]
+        if target and target != paired.get(evaluation.stack):
+            how = (f"table {name} moves to stack {target}: retain it here and deploy, then bring it into {target} with "
+                   "`cdk import` (or a resource import change set); a plain deploy of the new stack fails while the "
+                   "table exists")
+        elif users:
+            how = f"table {name} leaves the stack and stack {', '.join(users)} uses it by name (an import)"
+        else:
+            reworded.append(evaluation)
+            continue
+        reworded.append(removal(by_stack[evaluation.stack], evaluation.logical_id, resource, how))
+    return reworded, []
+
+
+def _names(stack: CheckedStack) -> list[str]:
+    return [n for r in tables_of(stack).values() for n in [(r.get("Properties") or {}).get("TableName")]
+            if isinstance(n, str)]
+
+
+def _uses(stack: CheckedStack, name: str) -> bool:
+    text = json.dumps(stack.resolved["Resources"], default=str)
+    return f'"{name}"' in text or f"table/{name}\"" in text or f"table/{name}/" in text
