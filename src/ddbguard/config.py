@@ -46,6 +46,7 @@ class Config:
     table_variables: tuple[str, ...] = ()  # globs for environment variables that name tables
     naming: dict = field(default_factory=dict)
     environments: dict[str, list[str]] = field(default_factory=dict)  # DDB040: environment -> name patterns
+    profiles: tuple = ()  # profiles.Profile, in priority order
     max_backup_age_days: int = 7
     min_backup_retention_days: int = 30  # DDB022: a backup plan keeps recovery points at least this long
     context: tuple[str, ...] = ()  # templates loaded for their references only (paths resolved to the config's folder)
@@ -109,6 +110,8 @@ def _dates_as_text(value: object) -> object:
 def parse_config(data: object, *, source: str, suppression_lines: dict[int, int] | None = None) -> Config:
     import jsonschema
 
+    from ddbguard.profiles import parse_profiles
+
     schema = json.loads(resources.files("ddbguard.schemas").joinpath("config.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -121,7 +124,8 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
     from ddbguard.catalog import load_catalog
 
     known = load_catalog()
-    named = [*rules, *(item["rule"] for item in data.get("suppressions", []) if item["rule"] != "*")]
+    named = [*rules, *(item["rule"] for item in data.get("suppressions", []) if item["rule"] != "*"),
+             *(rule for spec in (data.get("profiles") or {}).values() for rule in spec.get("rules") or {})]
     for rule_id in named:
         if rule_id not in known:
             raise ConfigError(f"{source}: unknown rule {rule_id} (see `ddbguard rules`)")
@@ -139,6 +143,7 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
         table_variables=tuple(data.get("table_variables", ())),
         naming=dict(data.get("naming", {})),
         environments={env: list(patterns) for env, patterns in (data.get("environments") or {}).items()},
+        profiles=parse_profiles(data.get("profiles") or {}),
         max_backup_age_days=data.get("max_backup_age_days", 7),
         min_backup_retention_days=data.get("min_backup_retention_days", 30),
         context=tuple(str(Path(source).parent / path) for path in data.get("context", ())),

@@ -14,6 +14,7 @@ from ddbguard.catalog import Rule
 from ddbguard.config import Config, Suppression
 from ddbguard.engines.common import CheckedStack
 from ddbguard.model import Evaluation, Finding, InputError, Status
+from ddbguard.profiles import apply_profiles
 from ddbguard.templates.decode import line_of
 from ddbguard.templates.resolve import is_intrinsic
 
@@ -177,6 +178,7 @@ def join(
                             if s.rule == rule.id), None) or acknowledgement(stack.stack, cdk_path, rule.id)
         _suppress(finding, in_resource or next((s.reason for s in active if _matches(s, finding)), None))
         findings.append(finding)
+    findings = apply_profiles(findings, catalog, config)
     return findings + (expired_suppressions(catalog, config, today) if with_expired else []), errors
 
 
@@ -190,7 +192,7 @@ def join_live(evaluations: list[Evaluation], catalog: dict[str, Rule], config: C
                            line=0, remediation=rule.remediation.cli)
         _suppress(finding, next((s.reason for s in active if _matches(s, finding)), None))
         findings.append(finding)
-    return findings + expired_suppressions(catalog, config, today)
+    return apply_profiles(findings, catalog, config) + expired_suppressions(catalog, config, today)
 
 
 def _active(config: Config, today: dt.date) -> list[Suppression]:

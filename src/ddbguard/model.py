@@ -98,6 +98,7 @@ class Finding:
     suppression_reason: str | None = None
     live: LiveResource | None = None
     source: tuple[str, int] | None = None  # where the CDK app created the resource (file, line), when recorded
+    profile: str | None = None  # the environment profile that applied to it (configuration `profiles:`)
 
 
 @dataclass(frozen=True)

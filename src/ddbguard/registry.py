@@ -70,9 +70,13 @@ def rule_of(package: str) -> Rule:
 
 def select_rules(config, engines: tuple[str, ...]) -> list[Rule]:
     """The rules a run applies: implemented by one of `engines`, enabled (by default or by the
-    configuration) and not disabled. The one rule selection of check, audit, diff and plan."""
+    configuration) and not disabled, or enabled by a profile. The one rule selection of check, audit,
+    diff and plan."""
+    from ddbguard.profiles import enabled_somewhere
+
     return [
         rule for rule in load_catalog().values()
-        if any(engine in rule.engines for engine in engines) and rule.id not in config.disabled_rules
-        and (rule.enabled_by_default or rule.id in config.enabled_rules)
+        if any(engine in rule.engines for engine in engines) and (
+            (rule.id not in config.disabled_rules and (rule.enabled_by_default or rule.id in config.enabled_rules))
+            or enabled_somewhere(rule.id, config.profiles))  # a profile's scope is applied to the findings
     ]

@@ -33,6 +33,7 @@ def finding_to_dict(f: Finding) -> dict:
         "engine": f.engine,
         "remediation": f.remediation,
         "suppression_reason": f.suppression_reason,
+        **({"profile": f.profile} if f.profile else {}),
         **live,
     }
 
@@ -71,7 +72,7 @@ def finding_from_dict(data: dict) -> Finding:
         message=data["message"], stack=data["stack"], logical_id=data["logical_id"],
         resource_type=data.get("resource_type"), cdk_path=data.get("cdk_path"), file=data["file"], line=data["line"],
         engine=data["engine"], remediation=data.get("remediation", ""), suppression_reason=data.get("suppression_reason"),
-        live=live,
+        live=live, profile=data.get("profile"),
     )
 
 

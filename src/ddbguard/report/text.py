@@ -31,7 +31,8 @@ def render_text(report: Report, *, engine: str) -> str:
             lines.append(f"  {rule_id} {of_rule[0].title}")
             for f in of_rule:
                 where = f"{f.stack}/{f.logical_id}" if f.stack else f.logical_id
-                lines.append(f"    {_MARK[f.status]} {where}" + (f"  [{f.cdk_path}]" if f.cdk_path else ""))
+                lines.append(f"    {_MARK[f.status]} {where}" + (f"  [{f.cdk_path}]" if f.cdk_path else "")
+                             + (f"  (profile {f.profile})" if f.profile else ""))
                 lines.append(f"      at {f.live.arn}" if f.live else f"      at {f.file}:{f.line}")
                 lines.append(f"      {f.message}")
                 if f.status is Status.SUPPRESSED:
