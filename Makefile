@@ -38,6 +38,8 @@ demo: setup $(DEMO_ASSEMBLY)/manifest.json
 	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) --write-baseline build/demo/baseline.json --output build/demo/report.txt
 	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) --baseline build/demo/baseline.json --output build/demo/baselined.txt
 	head -n 2 build/demo/baselined.txt
+	$(BIN)/ddbguard inventory $(DEMO_ASSEMBLY) --output build/demo/inventory.md
+	head -n 28 build/demo/inventory.md
 	rm -rf build/demo/plugin.out
 	$(BIN)/python fixtures/cdk_app/plugin_demo.py build/demo/plugin.out
 	$(BIN)/python fixtures/live/demo.py

@@ -94,6 +94,25 @@ def _parser() -> argparse.ArgumentParser:
                                            "stem; a cloud assembly names its stacks itself)")
     _report_options(plan)
 
+    inventory = commands.add_parser(
+        "inventory", help="document every table: where it is defined, its settings, backups, and who is granted what",
+        description="Per-table documentation (guide: Best Practice 8, pre-migration checklist) from templates and "
+                    "cloud assemblies, or with --live from the accounts the audit reads. Exit codes: 0, or 2 for an "
+                    "input or account that could not be read.")
+    inventory.add_argument("paths", nargs="*", metavar="PATH")
+    inventory.add_argument("--live", action="store_true", help="read the tables from AWS (the audit's options)")
+    inventory.add_argument("--profile")
+    inventory.add_argument("--regions")
+    inventory.add_argument("--accounts")
+    inventory.add_argument("--role-name")
+    inventory.add_argument("--organization", action="store_true")
+    inventory.add_argument("--table-prefix")
+    inventory.add_argument("--endpoint-url")
+    inventory.add_argument("--parameters", metavar="FILE")
+    inventory.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
+    inventory.add_argument("--output", "-o", metavar="FILE")
+    inventory.add_argument("--config", metavar="FILE")
+
     rules = commands.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
@@ -134,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             return _diff(args)
         if args.command == "plan":
             return _plan(args)
+        if args.command == "inventory":
+            return _inventory(args)
         return _check(args)
     except _Usage as exc:
         return _fail(str(exc))
@@ -332,6 +353,36 @@ def _plan(args: argparse.Namespace) -> int:
     report = run_plan(args.paths, config, session=session, endpoint_url=args.endpoint_url, region=args.region,
                       parameters=parameters, stack_name=args.stack_name)
     return _deliver(report, args, config, engine="plan", unknown_fails=True)
+
+
+def _inventory(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ddbguard.inventory import live_inventory, render, template_inventory
+
+    config, parameters = _config_and_parameters(args)
+    if args.live:
+        from ddbguard.live.audit import AuditOptions, read_scope
+
+        options = AuditOptions(
+            profile=args.profile, regions=[r.strip() for r in (args.regions or "").split(",") if r.strip()],
+            accounts=[a.strip() for a in (args.accounts or "").split(",") if a.strip()], role_name=args.role_name,
+            organization=args.organization, table_prefix=args.table_prefix, endpoint_url=args.endpoint_url)
+        audited, errors = read_scope(options, config)
+        records = live_inventory(audited)
+    elif not args.paths:
+        return _fail("inventory: give templates, directories or cloud assemblies, or --live")
+    else:
+        records, errors = template_inventory(args.paths, config, parameters)
+    rendered = render(sorted(records, key=lambda r: (r["account"] or "", r["region"] or "", r["stack"] or "",
+                                                     r["name"] or r["logical_id"] or "")), args.format)
+    if args.output:
+        Path(args.output).write_text(rendered, encoding="utf-8")
+    else:
+        sys.stdout.write(rendered)
+    for error in errors:
+        print(f"ddbguard: {error}", file=sys.stderr)
+    return 2 if errors else 0
 
 
 def _rules(args: argparse.Namespace) -> int:

@@ -66,10 +66,45 @@ def audit_evaluations(options: AuditOptions, config: Config,
                       scope: dict | None = None) -> tuple[list[Evaluation], list[InputError]]:
     """The live rules' evaluations and the errors of the run; `scope` (when given) is told the shard and the
     digest of the account list it was cut from."""
+    from ddbguard.aws import Unknown
+
+    units, accounts, errors = audit_units(options, scope)
+    now = options.now or dt.datetime.now(dt.timezone.utc)
+    audited, region_errors = read_regions(units, options, config, now)
+    errors += region_errors
+    checks = [implementation(rule.id, "live") for rule in select_rules(config, ("live",))]
+    evaluations: list[Evaluation] = []
+    for snapshot in audited.snapshots.values():
+        if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
+            errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
+                                     f"Lambda functions not checked: {snapshot.functions.reason}"))
+        for check in checks:
+            evaluations += check.evaluate(snapshot, config, now)
+    # A global table's replica outside the audited regions is named once per rule, whichever region saw it.
+    evaluations = list({(e.rule_id, e.stack, e.logical_id): e for e in evaluations}.values())
+    tables_seen = sum(len(s.tables) for s in audited.snapshots.values())
+    # A mistyped prefix, region or account is not a clean audit. (One shard of an organization may hold only
+    # accounts without tables: the merged report is what the whole run is judged on.)
+    if not tables_seen and not errors and options.shard is None:
+        prefix = f" whose name starts with {options.table_prefix!r}" if options.table_prefix else ""
+        errors.append(InputError("scope", f"no DynamoDB table{prefix} in {len(accounts)} account(s) x "
+                                          f"{len({region for _, _, region in units})} region(s)"))
+    return evaluations, errors
+
+
+def read_scope(options: AuditOptions, config: Config):
+    """The audited regions of a run (for `ddbguard inventory --live`), and its errors."""
+    units, _, errors = audit_units(options)
+    audited, region_errors = read_regions(units, options, config, options.now or dt.datetime.now(dt.timezone.utc))
+    return audited, errors + region_errors
+
+
+def audit_units(options: AuditOptions, scope: dict | None = None) -> tuple[list, list[str], list[InputError]]:
+    """The (account, session, region) units of a run, its accounts, and the errors met finding them."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ddbguard.aws import CredentialsError, Unknown, client_config, endpoint_for, error_reason, open_session
+    from ddbguard.aws import CredentialsError, client_config, endpoint_for, error_reason, open_session
 
     boto_config = client_config()
     errors: list[InputError] = []
@@ -89,9 +124,9 @@ def audit_evaluations(options: AuditOptions, config: Config,
         base = open_session(options.profile, observer=options.observer)
         caller = client(base, "sts").get_caller_identity()["Account"]
     except CredentialsError as exc:
-        return [], [InputError("credentials", str(exc))]
+        return [], [], [InputError("credentials", str(exc))]
     except (ClientError, BotoCoreError) as exc:
-        return [], [InputError("credentials", error_reason(exc, "sts:GetCallerIdentity"))]
+        return [], [], [InputError("credentials", error_reason(exc, "sts:GetCallerIdentity"))]
 
     accounts = list(options.accounts) or [caller]
     if options.organization:
@@ -99,7 +134,7 @@ def audit_evaluations(options: AuditOptions, config: Config,
             listed = client(base, "organizations").get_paginator("list_accounts").paginate()
             accounts = active_accounts(account for page in listed for account in page["Accounts"])
         except (ClientError, BotoCoreError) as exc:
-            return [], [InputError("organization", error_reason(exc, "organizations:ListAccounts"))]
+            return [], [], [InputError("organization", error_reason(exc, "organizations:ListAccounts"))]
     if scope is not None:
         scope.update(shard=list(options.shard) if options.shard else None, accounts_digest=accounts_digest(accounts))
     accounts = shard_accounts(accounts, options.shard)
@@ -107,8 +142,8 @@ def audit_evaluations(options: AuditOptions, config: Config,
         scope["accounts"] = len(accounts)
     if not accounts:  # an empty scope is never a green run
         shard = f" (shard {options.shard[0]}/{options.shard[1]})" if options.shard else ""
-        return [], [InputError("scope", f"no account to audit{shard}: the organization lists no ACTIVE account"
-                                         if options.organization else f"no account to audit{shard}")]
+        return [], [], [InputError("scope", f"no account to audit{shard}: the organization lists no ACTIVE account"
+                                             if options.organization else f"no account to audit{shard}")]
 
     units = []  # (account, session, region)
     for account in accounts:
@@ -136,28 +171,7 @@ def audit_evaluations(options: AuditOptions, config: Config,
             errors.append(InputError(account, "no region: pass --regions or set AWS_DEFAULT_REGION"))
             continue
         units += [(account, session, region) for region in regions]
-
-    now = options.now or dt.datetime.now(dt.timezone.utc)
-    audited, region_errors = read_regions(units, options, config, now)
-    errors += region_errors
-    checks = [implementation(rule.id, "live") for rule in select_rules(config, ("live",))]
-    evaluations: list[Evaluation] = []
-    for snapshot in audited.snapshots.values():
-        if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
-            errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
-                                     f"Lambda functions not checked: {snapshot.functions.reason}"))
-        for check in checks:
-            evaluations += check.evaluate(snapshot, config, now)
-    # A global table's replica outside the audited regions is named once per rule, whichever region saw it.
-    evaluations = list({(e.rule_id, e.stack, e.logical_id): e for e in evaluations}.values())
-    tables_seen = sum(len(s.tables) for s in audited.snapshots.values())
-    # A mistyped prefix, region or account is not a clean audit. (One shard of an organization may hold only
-    # accounts without tables: the merged report is what the whole run is judged on.)
-    if not tables_seen and not errors and options.shard is None:
-        prefix = f" whose name starts with {options.table_prefix!r}" if options.table_prefix else ""
-        errors.append(InputError("scope", f"no DynamoDB table{prefix} in {len(accounts)} account(s) x "
-                                          f"{len({region for _, _, region in units})} region(s)"))
-    return evaluations, errors
+    return units, accounts, errors
 
 
 def assumed_session(sts, role_arn: str, region: str | None, session_for):

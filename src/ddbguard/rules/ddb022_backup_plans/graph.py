@@ -17,6 +17,7 @@ RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 @dataclass
 class Selection:
+    logical_id: str
     plan: str  # the plan's logical id
     resources: list  # ARN patterns (resolved), or unresolved values
     not_resources: list
@@ -45,10 +46,11 @@ def _plans(graph: Graph) -> dict[str, int | None | str]:
     return plans
 
 
-def _selections(graph: Graph) -> list[Selection]:
+def selections(graph: Graph) -> list[Selection]:
+    """The AWS Backup selections of the input (shared with `ddbguard inventory`)."""
     found = []
     for stack in graph.stacks:
-        for resource in stack.resolved["Resources"].values():
+        for logical_id, resource in stack.resolved["Resources"].items():
             if resource.get("Type") != "AWS::Backup::BackupSelection":
                 continue
             properties = resource.get("Properties") or {}
@@ -56,6 +58,7 @@ def _selections(graph: Graph) -> list[Selection]:
             selection = properties.get("BackupSelection") or {}
             equals = ((selection.get("Conditions") or {}).get("StringEquals") or [])
             found.append(Selection(
+                logical_id=logical_id,
                 plan=plan[0] if plan else str(properties.get("BackupPlanId")),
                 resources=list(selection.get("Resources") or []),
                 not_resources=list(selection.get("NotResources") or []),
@@ -66,7 +69,7 @@ def _selections(graph: Graph) -> list[Selection]:
     return found
 
 
-def _selects(selection: Selection, arn: str, tags: dict) -> bool | str:
+def selects(selection: Selection, arn: str, tags: dict) -> bool | str:
     """Whether the selection picks the table; a string says why it cannot be told."""
     if any(is_intrinsic(r) or not isinstance(r, str) for r in selection.resources + selection.not_resources):
         return "a backup selection's resources cannot be resolved statically"
@@ -77,9 +80,14 @@ def _selects(selection: Selection, arn: str, tags: dict) -> bool | str:
     return picked and all(tags.get(key) == value for key, value in selection.conditions)
 
 
+def table_tags(resource: dict) -> dict:
+    raw = (resource.get("Properties") or {}).get("Tags") or []
+    return {t.get("Key"): t.get("Value") for t in raw if isinstance(t, dict)} if isinstance(raw, list) else {}
+
+
 def evaluate(graph: Graph, config) -> list[Evaluation]:
     plans = _plans(graph)
-    selections = _selections(graph)
+    chosen = selections(graph)
     minimum = config.min_backup_retention_days
     evaluations = []
     for stack in graph.stacks:
@@ -88,9 +96,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             if resource.get("Type") not in TABLE_TYPES:
                 continue
             name = resolver.table_name(logical_id)
-            raw_tags = (resource.get("Properties") or {}).get("Tags") or []
-            tags = {t.get("Key"): t.get("Value") for t in raw_tags if isinstance(t, dict)} if isinstance(
-                raw_tags, list) else {}
+            tags = table_tags(resource)
             if not plans:
                 evaluations.append(evaluation_of(RULE.id, stack.name, logical_id, [Problem(
                     f"no backup plan in the input selects table {name} (the input defines none): if an organization "
@@ -98,8 +104,8 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                     "graph", severity=Severity.LOW))
                 continue
             retained, unknown = [], []
-            for selection in selections:
-                picked = _selects(selection, resolver.table_arn(logical_id), tags)
+            for selection in chosen:
+                picked = selects(selection, resolver.table_arn(logical_id), tags)
                 if isinstance(picked, str):
                     unknown.append(picked)
                 elif picked:

@@ -1,0 +1,166 @@
+"""`ddbguard inventory`: the per-table documentation the guide asks for (Best Practice 8, the pre-migration
+checklist), from templates or cloud assemblies, or (`--live`) from the accounts the audit reads.
+
+One record per table (schemas/inventory.schema.json): where it is defined (stack, construct path), name,
+ARN, key schema, billing mode, encryption and key, indexes, stream, point-in-time recovery, deletion
+protection, retain policies, backups, and who is granted what. A value that cannot be told is null.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ddbguard.graph import DATA_ACTIONS
+from ddbguard.iam import is_allowed
+from ddbguard.model import Unknown
+
+FIELDS = ("account", "region", "stack", "construct_path", "logical_id", "name", "arn", "type", "key_schema",
+          "billing_mode", "encryption", "kms_key", "global_indexes", "local_indexes", "stream",
+          "point_in_time_recovery", "deletion_protection", "deletion_policy", "update_replace_policy", "backups",
+          "granted")
+
+
+def _keys(schema) -> str | None:
+    if not isinstance(schema, list):
+        return None
+    return ", ".join(f"{k.get('AttributeName')} ({k.get('KeyType')})" for k in schema if isinstance(k, dict))
+
+
+def _encryption(sse) -> tuple[str | None, str | None]:
+    if not isinstance(sse, dict) or not sse.get("SSEEnabled"):
+        return ("AWS owned key", None) if isinstance(sse, dict) or sse is None else (None, None)
+    key = sse.get("KMSMasterKeyId")
+    return ("customer managed key", key if isinstance(key, str) else None) if key else ("AWS managed key", None)
+
+
+def _known(value):
+    return None if isinstance(value, (Unknown, dict)) or (isinstance(value, str) and "${" in value) else value
+
+
+def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[dict], list]:
+    from ddbguard.engines.common import CheckedStack
+    from ddbguard.graph import Graph
+    from ddbguard.join import cdk_path_of
+    from ddbguard.rules.ddb022_backup_plans.graph import selections, selects, table_tags
+    from ddbguard.templates.load import load_inputs
+    from ddbguard.templates.model import InputModel
+    from ddbguard.templates.resolve import TABLE_TYPES
+
+    loaded = load_inputs(paths, parameters=parameters)
+    model = InputModel(loaded.stacks, parameters, config.external_exports)
+    resolved, errors = model.resolve_all()
+    stacks = [CheckedStack(stack, template) for stack, template in resolved]
+    graph = Graph(stacks, model, config.tables)
+    chosen = selections(graph)
+    records = []
+    for stack in stacks:
+        resolver = model.resolver(stack.stack)
+        for logical_id, resource in stack.resolved["Resources"].items():
+            if resource.get("Type") not in TABLE_TYPES:
+                continue
+            p = resource.get("Properties") or {}
+            replicas = [r for r in p.get("Replicas") or [] if isinstance(r, dict)]
+            holder = replicas[0] if replicas else p  # a global table's per-replica settings
+            encryption, key = _encryption(p.get("SSESpecification"))
+            name, arn = resolver.table_name(logical_id), resolver.table_arn(logical_id)
+            table = graph.tables.get(name)
+            records.append({
+                "account": stack.stack.account, "region": stack.stack.region, "stack": stack.stack.stack_name,
+                "construct_path": cdk_path_of(stack, logical_id), "logical_id": logical_id,
+                "name": None if "${" in name else name, "arn": None if "${" in arn else arn,
+                "type": resource["Type"], "key_schema": _keys(p.get("KeySchema")),
+                "billing_mode": _known(p.get("BillingMode")) or "PROVISIONED",
+                "encryption": encryption, "kms_key": key,
+                "global_indexes": [i.get("IndexName") for i in p.get("GlobalSecondaryIndexes") or [] if isinstance(i, dict)],
+                "local_indexes": [i.get("IndexName") for i in p.get("LocalSecondaryIndexes") or [] if isinstance(i, dict)],
+                "stream": _known((p.get("StreamSpecification") or {}).get("StreamViewType")),
+                "point_in_time_recovery": _known(((holder.get("PointInTimeRecoverySpecification") or {})
+                                                  .get("PointInTimeRecoveryEnabled"))) is True,
+                "deletion_protection": _known(holder.get("DeletionProtectionEnabled")) is True,
+                "deletion_policy": resource.get("DeletionPolicy", "Delete"),
+                "update_replace_policy": resource.get("UpdateReplacePolicy", "Delete"),
+                "backups": [s.logical_id for s in chosen if selects(s, arn, table_tags(resource)) is True],
+                "granted": _grants(graph, table) if table is not None else [],
+            })
+    return records, loaded.errors + errors
+
+
+def _grants(graph, table) -> list[str]:
+    from ddbguard.graph import table_arns
+
+    granted = []
+    for role in graph.roles:
+        statements = role.statements
+        arns = table_arns(table, statements)
+        actions = [a.split(":")[1] for a in DATA_ACTIONS if any(is_allowed(statements, a, arn) for arn in arns)]
+        if actions:
+            functions = [f.logical_id for f in graph.functions_using(role)]
+            who = f"{role.stack.stack.stack_name}/{role.logical_id}" + (f" ({', '.join(functions)})" if functions else "")
+            granted.append(f"{who}: {', '.join(actions)}")
+    return sorted(granted)
+
+
+def live_inventory(scope) -> list[dict]:
+    """Records of the tables the audit read (live/snapshot.py), with the functions whose roles may use them."""
+    from ddbguard.graph import may_use
+
+    records = []
+    for snapshot in scope.snapshots.values():
+        functions = snapshot.functions if isinstance(snapshot.functions, list) else []
+        for table in snapshot.tables:
+            d = table.description if isinstance(table.description, dict) else {}
+            sse = d.get("SSEDescription") or {}
+            pitr = table.continuous_backups
+            template = table.template_resource if isinstance(table.template_resource, dict) else {}
+            records.append({
+                "account": snapshot.account, "region": snapshot.region,
+                "stack": table.stack[0] if isinstance(table.stack, tuple) else None, "construct_path": None,
+                "logical_id": table.stack[1] if isinstance(table.stack, tuple) else None,
+                "name": table.name, "arn": table.arn,
+                "type": "AWS::DynamoDB::GlobalTable" if d.get("Replicas") else "AWS::DynamoDB::Table",
+                "key_schema": _keys(d.get("KeySchema")),
+                "billing_mode": (d.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED") if d else None,
+                "encryption": ("customer managed key" if isinstance(table.kms_key, dict) and table.kms_key.get(
+                    "KeyManager") == "CUSTOMER" else "AWS managed key") if sse.get("Status") in ("ENABLED", "UPDATING")
+                else ("AWS owned key" if d else None),
+                "kms_key": sse.get("KMSMasterKeyArn"),
+                "global_indexes": [i["IndexName"] for i in d.get("GlobalSecondaryIndexes") or []],
+                "local_indexes": [i["IndexName"] for i in d.get("LocalSecondaryIndexes") or []],
+                "stream": (d.get("StreamSpecification") or {}).get("StreamViewType"),
+                "point_in_time_recovery": None if isinstance(pitr, Unknown) else (
+                    (pitr.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus") == "ENABLED"),
+                "deletion_protection": bool(d.get("DeletionProtectionEnabled")) if d else None,
+                "deletion_policy": template.get("DeletionPolicy", "Delete") if template else None,
+                "update_replace_policy": template.get("UpdateReplacePolicy", "Delete") if template else None,
+                "backups": [] if isinstance(table.backups, Unknown) else sorted(
+                    f"{b['source']} {b['created']:%Y-%m-%d}" for b in table.backups),
+                "granted": sorted(f"{f.name} ({f.role.name})" for f in functions if f.role is not None
+                                  and isinstance(f.role.statements, list)
+                                  and may_use(f.role.statements, [table.arn], f.role.boundary) is True),
+            })
+    return records
+
+
+def render(records: list[dict], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps({"ddbguard_inventory": 1, "tables": records}, indent=2, default=str) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=FIELDS)
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: "; ".join(map(str, v)) if isinstance(v, list) else "" if v is None else v
+                             for k, v in record.items()})
+        return out.getvalue()
+    lines = ["# DynamoDB table inventory", ""]
+    for record in records:
+        lines += [f"## {record['name'] or record['logical_id']}", "", "| Field | Value |", "|---|---|"]
+        for key in FIELDS:
+            value = record[key]
+            shown = "; ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
+            cell = shown.replace("|", "\\|")
+            lines.append(f"| {key.replace('_', ' ')} | {cell} |")
+        lines.append("")
+    return "\n".join(lines)
