@@ -12,17 +12,17 @@ from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
-def _imports(value: object, path: tuple):
-    """Yield (import argument, path) for every Fn::ImportValue inside a value as written."""
+def import_values(value: object, path: tuple = ()):
+    """Yield (import argument, path) for every Fn::ImportValue inside a value (shared with DDB035)."""
     if isinstance(value, dict):
         if set(value) == {"Fn::ImportValue"}:
             yield value["Fn::ImportValue"], path
             return
         for key, item in value.items():
-            yield from _imports(item, (*path, key))
+            yield from import_values(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _imports(item, (*path, index))
+            yield from import_values(item, (*path, index))
 
 
 def _table_contexts(resource: dict, patterns: tuple[str, ...]):
@@ -51,7 +51,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
         for logical_id, resource in stack.stack.template["Resources"].items():
             if not isinstance(resource, dict):
                 continue
-            found = [item for value, path in _table_contexts(resource, patterns) for item in _imports(value, path)]
+            found = [item for value, path in _table_contexts(resource, patterns) for item in import_values(value, path)]
             if not found:
                 continue
             problems = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ddbguard.engines.common import CheckedStack
 from ddbguard.model import Evaluation, Status
 from ddbguard.registry import rule_of
+from ddbguard.rules.ddb014_cross_stack_imports.graph import import_values
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 LOCATED_IN = "old"  # evaluate() judges no single stack pair; across() reports at the importing resource in NEW
@@ -25,26 +26,13 @@ def _exports(stack: CheckedStack) -> dict[str, str]:
     return found
 
 
-def _imports(value: object, path: tuple = ()):
-    """(export name, path) of each Fn::ImportValue left in a resolved value."""
-    if isinstance(value, dict):
-        if set(value) == {"Fn::ImportValue"} and isinstance(value["Fn::ImportValue"], str):
-            yield value["Fn::ImportValue"], path
-            return
-        for key, item in value.items():
-            yield from _imports(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _imports(item, (*path, index))
-
-
 def across(removed: list[Evaluation], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str]):
     kept = {name for stack in new for name in _exports(stack)}
     gone = {name: stack.name for stack in old for name in _exports(stack) if name not in kept}
     evaluations = []
     for stack in new:
         for logical_id, resource in stack.resolved["Resources"].items():
-            imported = [(name, path) for name, path in _imports(resource) if name in gone]
+            imported = [(name, path) for name, path in import_values(resource) if isinstance(name, str) and name in gone]
             if imported:
                 names = sorted({name for name, _ in imported})
                 evaluations.append(Evaluation(
