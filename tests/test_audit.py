@@ -43,6 +43,7 @@ EXPECTED = {
     ("DDB011", FUNCTIONS[0], "pass"), ("DDB011", FUNCTIONS[1], "fail"),
     ("DDB012", FUNCTIONS[0], "pass"), ("DDB012", FUNCTIONS[1], "fail"),
     ("DDB007", "aws-drs-orchestration-test", "fail"),  # no termination protection, no stack policy
+    ("DDB040", FUNCTIONS[0], "pass"), ("DDB040", FUNCTIONS[1], "pass"),  # -test functions, -test tables
 }
 
 

@@ -455,3 +455,38 @@ def test_a_stack_policy_condition_that_cannot_be_judged_is_unknown():
     assert denies_changes({"Statement": [{"Effect": "Deny", "NotAction": "Update:Modify", "Principal": "*",
                                           "Resource": "LogicalResourceId/Orders"}]}, "Orders") is True
     assert denies_changes({"Statement": []}, "Orders") is False
+
+
+# -- DDB040 and DDB019 live ---------------------------------------------------------------------------------
+def test_a_dev_function_that_may_use_a_prod_table_fails_environment_isolation(moto):
+    prod = table(moto, "orders-prod")
+    function(moto, "orders-api-dev", {"ORDERS_TABLE": "orders-prod"},
+             [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": prod}])
+    function(moto, "orders-api-prod", {"ORDERS_TABLE": "orders-prod"},
+             [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": prod}])
+    results = judged(moto)
+    assert results[("DDB040", "orders-api-dev")] == ("fail", (
+        "function orders-api-dev (environment dev) may use table orders-prod of environment prod through role "
+        "orders-api-dev-role"))
+    assert results[("DDB040", "orders-api-prod")] == ("pass", "compliant")
+
+
+def test_the_table_half_of_a_cross_account_grant_is_judged_when_both_accounts_are_audited(moto):
+    other = "222222222222"
+    issued = boto3.client("sts", endpoint_url=moto).assume_role(
+        RoleArn=f"arn:aws:iam::{other}:role/auditor", RoleSessionName="seed")["Credentials"]
+    partner = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto,
+                           aws_access_key_id=issued["AccessKeyId"], aws_secret_access_key=issued["SecretAccessKey"],
+                           aws_session_token=issued["SessionToken"])
+    arn = partner.create_table(TableName="partner-orders", BillingMode="PAY_PER_REQUEST", KeySchema=KEY,
+                               AttributeDefinitions=ID)["TableDescription"]["TableArn"]
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/reporter-role"
+    partner.put_resource_policy(ResourceArn=arn, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": role_arn}, "Action": "dynamodb:GetItem", "Resource": arn}]}))
+    function(moto, "reporter", {"ORDERS_TABLE_ARN": arn},
+             [{"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": arn}])
+    table(moto, "local")
+    results = judged(moto, accounts=[ACCOUNT, other], role_name="auditor")
+    assert results[("DDB019", "partner-orders")] == ("fail", (
+        f"role {role_arn} is granted dynamodb:Query on this table, but its resource policy does not allow it "
+        "(cross-account access needs both halves)"))

@@ -1,0 +1,32 @@
+"""DDB040 live: a function (by its name, else its role's) of one environment whose role may use a table of
+another environment in the same region."""
+
+from ddbguard.graph import DATA_ACTIONS
+from ddbguard.iam import is_allowed
+from ddbguard.live.checks import functions_with_roles, live_verdict
+from ddbguard.live.snapshot import Unknown
+from ddbguard.registry import rule_of
+from ddbguard.rules.ddb040_environment_isolation.graph import environment_of
+
+RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+
+
+def evaluate(snapshot, config, now):
+    evaluations = []
+    for function in functions_with_roles(snapshot):
+        own = environment_of(function.name, config) or environment_of(function.role.name, config)
+        statements = function.role.statements
+        if own is None or isinstance(statements, Unknown):
+            continue
+        problems, judged = [], False
+        for table in snapshot.tables:
+            other = environment_of(table.name, config)
+            if other is None or not any(is_allowed(statements, a, table.arn) for a in DATA_ACTIONS):
+                continue
+            judged = True
+            if other != own:
+                problems.append(f"function {function.name} (environment {own}) may use table {table.name} of "
+                                f"environment {other} through role {function.role.name}")
+        if judged:
+            evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, problems))
+    return evaluations
