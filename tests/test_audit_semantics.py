@@ -490,3 +490,35 @@ def test_the_table_half_of_a_cross_account_grant_is_judged_when_both_accounts_ar
     assert results[("DDB019", "partner-orders")] == ("fail", (
         f"role {role_arn} is granted dynamodb:Query on this table, but its resource policy does not allow it "
         "(cross-account access needs both halves)"))
+
+
+# -- DDB022 live: AWS Backup recovery points that new and that old -----------------------------------------
+def test_backup_plan_coverage_live_reads_each_tables_recovery_points_once(moto, aws_backup):
+    orders = table(moto, "orders")
+    table(moto, "bare")
+    aws_backup.record(orders, dt.datetime.now(dt.timezone.utc).timestamp())
+    calls = []
+    results = judged(moto, Config(enabled_rules=frozenset({"DDB022"})), observer=calls.append)
+    assert results[("DDB022", "orders")] == ("pass", "compliant")
+    assert results[("DDB022", "bare")] == ("fail", "AWS Backup keeps no recovery point of table bare: it is in no "
+                                                   "backup plan")
+    assert calls.count("backup:ListRecoveryPointsByResource") == 2  # once per table, shared with DDB020
+
+
+@pytest.mark.parametrize("oldest_days, expected", [
+    (40, ("pass", "compliant")),
+    (10, ("fail", "the oldest AWS Backup recovery point of table orders is from {oldest}: the backup plan keeps them "
+                  "less than min_backup_retention_days (30)"))])
+def test_a_plan_that_keeps_recovery_points_too_briefly_fails(oldest_days, expected):
+    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
+    from ddbguard.registry import implementation
+
+    now = dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc)
+    points = [{"created": now - dt.timedelta(days=days), "table_id": None, "source": "AWS Backup recovery point"}
+              for days in (oldest_days, 1)]
+    recorded = {"TableName": "orders", "CreationDateTime": now - dt.timedelta(days=100)}  # DescribeTable, abridged
+    live = LiveTable("orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", recorded, {}, None,
+                     recovery_points=points)
+    [evaluation] = implementation("DDB022", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [live]), Config(), now)
+    oldest = f"{now - dt.timedelta(days=oldest_days):%Y-%m-%d}"
+    assert (evaluation.status.value, evaluation.message) == (expected[0], expected[1].format(oldest=oldest))

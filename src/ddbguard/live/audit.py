@@ -207,11 +207,15 @@ def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime)
     works = []
     show = options.progress and sys.stderr.isatty() and not os.environ.get("CI")
     backup_since = now - dt.timedelta(days=config.max_backup_age_days)
+    # what the selected rules need beyond the usual reads (a live adapter's NEEDS)
+    needs = {need for rule in select_rules(config, ("live",)) for need in getattr(implementation(rule.id, "live"),
+                                                                                   "NEEDS", ())}
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         opened = {pool.submit(open_region, session, account, region, endpoint_url=options.endpoint_url,
                               config=boto_config, table_prefix=options.table_prefix,
                               encryption_level=config.encryption_level, backup_since=backup_since,
-                              account_cache=caches.setdefault(account, AccountCache())): (account, region)
+                              account_cache=caches.setdefault(account, AccountCache()),
+                              recovery_points="recovery_points" in needs): (account, region)
                   for account, session, region in units}
         for future in as_completed(opened):
             account, region = opened[future]

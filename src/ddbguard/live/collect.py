@@ -65,6 +65,7 @@ class RegionWork:
     stacks: list[str] | Unknown  # the names of the stacks that still exist
     backup_since: dt.datetime
     encryption_level: str
+    recovery_points: bool = False  # read every AWS Backup recovery point of each table (a rule needs them)
     owners: dict[str, tuple[str, str, object]] = field(default_factory=dict)  # table -> (stack, logical id, resource)
     unreadable_stacks: list[str] = field(default_factory=list)  # why a stack's tables cannot be known
     keys: dict[str, object] = field(default_factory=dict)  # KMS key ARN -> KeyMetadata or Unknown
@@ -72,7 +73,8 @@ class RegionWork:
 
 
 def open_region(session, account: str, region: str, *, endpoint_url: str | None, config, table_prefix: str | None,
-                encryption_level: str, backup_since: dt.datetime, account_cache: AccountCache) -> RegionWork:
+                encryption_level: str, backup_since: dt.datetime, account_cache: AccountCache,
+                recovery_points: bool = False) -> RegionWork:
     clients = {service: session.client(service, region_name=region, endpoint_url=endpoint_for(service, endpoint_url),
                                        config=config)
                for service in ("dynamodb", "cloudformation", "lambda", "kms", "backup")}
@@ -84,7 +86,7 @@ def open_region(session, account: str, region: str, *, endpoint_url: str | None,
     # --table-prefix limits which tables are judged, not which exist (DDB011 still sees every name)
     judged = [n for n in names if n.startswith(table_prefix)] if table_prefix else list(names)
     snapshot = RegionSnapshot(account, region, table_names=set(names))
-    work = RegionWork(snapshot, clients, judged, {}, [], backup_since, encryption_level)
+    work = RegionWork(snapshot, clients, judged, {}, [], backup_since, encryption_level, recovery_points)
     if judged:
         work.backups = _recent_backups(dynamodb, backup_since)
         work.stacks = _existing_stacks(clients["cloudformation"])
@@ -191,8 +193,10 @@ def read_table(work: RegionWork, name: str) -> LiveTable:
         continuous_backups=attempt("dynamodb:DescribeContinuousBackups", lambda: dynamodb.describe_continuous_backups(
             TableName=name)["ContinuousBackupsDescription"]),
         resource_policy=_resource_policy(dynamodb, arn),
-        backups=_backups(work, name, arn, description),
     )
+    if work.recovery_points:
+        table.recovery_points = _recovery_points(work, arn)
+    table.backups = _backups(work, name, arn, description, table.recovery_points)
     if work.encryption_level == "customer-managed" and isinstance(description, dict):
         key = (description.get("SSEDescription") or {}).get("KMSMasterKeyArn")
         if key:
@@ -209,7 +213,17 @@ def _key(work: RegionWork, key: str):
         return work.keys.setdefault(key, found)
 
 
-def _backups(work: RegionWork, name: str, arn: str, description) -> list[dict] | Unknown:
+def _recovery_points(work: RegionWork, arn: str) -> list[dict] | Unknown:
+    """Every completed AWS Backup recovery point of the table, as backup records."""
+    points = attempt("backup:ListRecoveryPointsByResource", paginate, work.clients["backup"],
+                     "list_recovery_points_by_resource", "RecoveryPoints", ResourceArn=arn)
+    if isinstance(points, Unknown):
+        return points
+    return [{"created": p["CreationDate"], "table_id": None, "table_arn": arn, "source": "AWS Backup recovery point"}
+            for p in points if p.get("Status") == "COMPLETED" and p.get("CreationDate")]
+
+
+def _backups(work: RegionWork, name: str, arn: str, description, points=None) -> list[dict] | Unknown:
     """This table's recent backups: DynamoDB's list, and AWS Backup's recovery points when that list holds
     none of this incarnation (tables with AWS Backup's advanced features keep them only there)."""
     if isinstance(work.backups, Unknown):
@@ -217,13 +231,10 @@ def _backups(work: RegionWork, name: str, arn: str, description) -> list[dict] |
     listed = work.backups.get(name, [])
     if isinstance(description, Unknown) or any(belongs_to_incarnation(b, description) for b in listed):
         return listed
-    points = attempt("backup:ListRecoveryPointsByResource", paginate, work.clients["backup"],
-                     "list_recovery_points_by_resource", "RecoveryPoints", ResourceArn=arn)
+    points = _recovery_points(work, arn) if points is None else points
     if isinstance(points, Unknown):
         return Unknown(f"DynamoDB lists no recent backup of this table, and AWS Backup cannot be asked: {points.reason}")
-    return listed + [{"created": p["CreationDate"], "table_id": None, "table_arn": arn, "source": "AWS Backup recovery point"}
-                     for p in points if p.get("Status") == "COMPLETED" and p.get("CreationDate")
-                     and p["CreationDate"] >= work.backup_since]
+    return listed + [p for p in points if p["created"] >= work.backup_since]
 
 
 def finish_region(work: RegionWork, tables: list[LiveTable]) -> RegionSnapshot:

@@ -23,6 +23,7 @@ class LiveTable:
     template_resource: dict | None | Unknown = None  # the resource in the deployed template
     backups: list[dict] | Unknown = field(default_factory=list)  # recent ones: {"created", "table_id", "source"}
     kms_key: dict | None | Unknown = None  # DescribeKey's KeyMetadata, when customer-managed keys are required
+    recovery_points: list[dict] | Unknown | None = None  # every AWS Backup recovery point, when a rule needs them
 
     @property
     def replica_regions(self) -> list[str]:
