@@ -522,3 +522,27 @@ def test_a_plan_that_keeps_recovery_points_too_briefly_fails(oldest_days, expect
     [evaluation] = implementation("DDB022", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [live]), Config(), now)
     oldest = f"{now - dt.timedelta(days=oldest_days):%Y-%m-%d}"
     assert (evaluation.status.value, evaluation.message) == (expected[0], expected[1].format(oldest=oldest))
+
+
+def test_legacy_replicas_are_read_from_the_deployed_template():
+    """moto cannot run the replica provider's custom resources: the deployed template (GetTemplate's body, as
+    CDK synthesizes a Table with replicationRegions) is recorded here."""
+    from ddbguard.live.collect import legacy_replica_regions
+    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
+    from ddbguard.registry import implementation
+
+    deployed = {"Resources": {
+        "Orders": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": {"TableName": "orders"}},
+        "OrdersReplicaeuwest1": {"Type": "Custom::DynamoDBReplica", "Properties": {
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider", "TableName": {"Ref": "Orders"},
+            "Region": "eu-west-1"}}}}
+    regions = legacy_replica_regions(deployed, "Orders")
+    assert regions == ["eu-west-1"]
+    table_ = LiveTable("orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", {"TableName": "orders"}, {},
+                       None, stack=("data", "Orders"), legacy_replicas=regions)
+    [evaluation] = implementation("DDB006", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [table_]), Config(),
+                                                             None)
+    assert (evaluation.status.value, evaluation.message) == ("fail", (
+        "stack data makes the replicas of table orders in eu-west-1 with Custom::DynamoDBReplica resources: they have "
+        "no point-in-time recovery or deletion protection of their own and are deleted with their custom resource; "
+        "use TableV2 (AWS::DynamoDB::GlobalTable) with replicas"))

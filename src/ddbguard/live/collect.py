@@ -67,6 +67,7 @@ class RegionWork:
     encryption_level: str
     recovery_points: bool = False  # read every AWS Backup recovery point of each table (a rule needs them)
     owners: dict[str, tuple[str, str, object]] = field(default_factory=dict)  # table -> (stack, logical id, resource)
+    legacy_replicas: dict[str, list[str]] = field(default_factory=dict)  # table -> regions of Custom::DynamoDBReplica
     unreadable_stacks: list[str] = field(default_factory=list)  # why a stack's tables cannot be known
     keys: dict[str, object] = field(default_factory=dict)  # KMS key ARN -> KeyMetadata or Unknown
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -157,8 +158,17 @@ def read_stack(work: RegionWork, stack: str) -> None:
         for physical, logical in tables.items():
             resource = template if isinstance(template, Unknown) else (template.get("Resources") or {}).get(logical)
             work.owners[physical] = (stack, logical, resource)
+            if not isinstance(template, Unknown):
+                work.legacy_replicas[physical] = legacy_replica_regions(template, logical)
         if protection is not None:
             work.snapshot.stacks.append(protection)
+
+
+def legacy_replica_regions(template: dict, logical_id: str) -> list[str]:
+    """The regions of the `Custom::DynamoDBReplica` resources (CDK `Table` replicationRegions) of a table."""
+    return sorted(str((r.get("Properties") or {}).get("Region")) for r in (template.get("Resources") or {}).values()
+                  if isinstance(r, dict) and r.get("Type") == "Custom::DynamoDBReplica"
+                  and (r.get("Properties") or {}).get("TableName") == {"Ref": logical_id})
 
 
 def _protection(cloudformation, stack: str, tables: dict[str, str]) -> LiveStack:
@@ -246,6 +256,7 @@ def finish_region(work: RegionWork, tables: list[LiveTable]) -> RegionSnapshot:
         owner = work.owners.get(table.name)
         if owner is not None:
             table.stack, table.template_resource = (owner[0], owner[1]), owner[2]
+            table.legacy_replicas = work.legacy_replicas.get(table.name, [])
         else:
             table.stack = unowned
         work.snapshot.tables.append(table)

@@ -24,6 +24,7 @@ class LiveTable:
     backups: list[dict] | Unknown = field(default_factory=list)  # recent ones: {"created", "table_id", "source"}
     kms_key: dict | None | Unknown = None  # DescribeKey's KeyMetadata, when customer-managed keys are required
     recovery_points: list[dict] | Unknown | None = None  # every AWS Backup recovery point, when a rule needs them
+    legacy_replicas: list[str] = field(default_factory=list)  # regions of its stack's Custom::DynamoDBReplica
 
     @property
     def replica_regions(self) -> list[str]:
