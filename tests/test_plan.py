@@ -100,3 +100,24 @@ def test_denied_lookups_are_unknown(moto):
     assert got == {("DDB034", "Sessions", "unknown"), ("DDB034", "Customers", "unknown"),
                    ("DDB032", "Handler", "unknown"), ("DDB032", "InvoicesAccess", "unknown")}
     assert result.code == 1
+
+
+def test_plan_reads_a_table_moving_to_another_stack_as_a_move(moto, tmp_path):
+    import json
+
+    table = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+             "Properties": {"TableName": "moving-orders", "BillingMode": "PAY_PER_REQUEST",
+                            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}}
+    boto3.client("cloudformation", endpoint_url=moto).create_stack(
+        StackName="legacy-data", TemplateBody=json.dumps({"Resources": {"Orders": table}}))
+    (tmp_path / "legacy-data.json").write_text(json.dumps({"Resources": {}}))
+    (tmp_path / "shared-data.json").write_text(json.dumps({"Resources": {"Orders": table}}))
+    report = run_ddbguard("plan", str(tmp_path / "legacy-data.json"), str(tmp_path / "shared-data.json"),
+                          "--endpoint-url", moto, "--format", "json").json()
+    moved = next(f for f in report["findings"] if f["rule_id"] == "DDB030")
+    assert (moved["stack"], moved["logical_id"], moved["status"], moved["message"]) == (
+        "legacy-data", "Orders", "pass",
+        "table moving-orders moves to stack shared-data: retain it here and deploy, then bring it into shared-data "
+        "with `cdk import` (or a resource import change set); a plain deploy of the new stack fails while the table "
+        "exists; DeletionPolicy Retain keeps the table and its data")

@@ -18,7 +18,7 @@ from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
-from ddbguard.plan.diff import diff_stacks
+from ddbguard.plan.diff import across_stacks, diff_stacks
 from ddbguard.plan.run import checked_stacks
 from ddbguard.registry import implementation, select_rules
 from ddbguard.rules import table_variables
@@ -109,6 +109,9 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
             gone, kept = diff_stacks(old, stack, config)
             removed += gone
             evaluations += kept
+    # a table that leaves one deployed stack for another, an export still imported: the whole change shows them
+    removed, added = across_stacks(removed, old_stacks, new, {old.name: old.name for old in old_stacks}, config)
+    evaluations += added
     context = PlanContext(new, top_level, lookups, config)
     for rule in select_rules(config, ("plan",)):
         evaluations += implementation(rule.id, "plan").evaluate(context)

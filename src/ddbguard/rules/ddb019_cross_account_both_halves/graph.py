@@ -12,7 +12,7 @@ from ddbguard.rules.table import dig
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
-_INDEX_READS = ("dynamodb:Query", "dynamodb:Scan")
+INDEX_READS = ("dynamodb:Query", "dynamodb:Scan")
 
 
 def _as_list(value) -> list:
@@ -90,7 +90,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                     (role.logical_id, own, role_arn or f"role {role.logical_id} of account {own}"),
                     {"missing": [], "denied": [], "unknown": []})
                 for action in (a for a in DATA_ACTIONS if statement.covers_action(a)):
-                    reaches_indexes = match.group(4) and action in _INDEX_READS
+                    reaches_indexes = match.group(4) and action in INDEX_READS
                     for target in [table.arn] + ([f"{table.arn}/index/*"] if reaches_indexes else []):
                         answer = resource_policy_allows(statements, role_arn, own, action, target)
                         what = f"{action} on {target.rsplit(':', 1)[-1]}"

@@ -5,7 +5,7 @@ from ddbguard.graph import DATA_ACTIONS, TABLE_ARN
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
-from ddbguard.rules.ddb019_cross_account_both_halves.graph import resource_policy_allows
+from ddbguard.rules.ddb019_cross_account_both_halves.graph import INDEX_READS, resource_policy_allows
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
@@ -29,7 +29,8 @@ def evaluate(snapshot, config, now):
                     match = TABLE_ARN.match(resource)
                     if match and (match.group(1), match.group(2)) == (snapshot.region, snapshot.account):
                         actions = [a for a in DATA_ACTIONS if statement.covers_action(a)]
-                        grants.setdefault(match.group(3), []).append((function.role, other.account, actions))
+                        grants.setdefault(match.group(3), []).append(
+                            (function.role, other.account, actions, bool(match.group(4))))
     evaluations = []
     for table in snapshot.tables:
         if table.name not in grants:
@@ -39,8 +40,11 @@ def evaluate(snapshot, config, now):
             continue
         statements = _as_list((table.resource_policy or {}).get("Statement"))
         problems, unknown = [], []
-        for role, account, actions in grants[table.name]:
-            answers = {a: resource_policy_allows(statements, role.arn, account, a, table.arn) for a in actions}
+        for role, account, actions, indexes in grants[table.name]:
+            targets = [table.arn] + ([f"{table.arn}/index/*"] if indexes else [])
+            answers = {a: answer for a in actions for target in (targets if a in INDEX_READS else [table.arn])
+                       for answer in [resource_policy_allows(statements, role.arn, account, a, target)]
+                       if answer is not True} or {a: True for a in actions}
             missing = [a for a, answer in answers.items() if answer is False]
             denied = [a for a, answer in answers.items() if answer == "denied"]
             unknown += [f"role {role.name} (account {account}): {answer.reason}" for answer in answers.values()
