@@ -546,3 +546,12 @@ def test_legacy_replicas_are_read_from_the_deployed_template():
         "stack data makes the replicas of table orders in eu-west-1 with Custom::DynamoDBReplica resources: they have "
         "no point-in-time recovery or deletion protection of their own and are deleted with their custom resource; "
         "use TableV2 (AWS::DynamoDB::GlobalTable) with replicas"))
+
+
+def test_on_demand_backups_alone_leave_backup_plan_retention_unknown(moto, aws_backup):
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto)
+    table(moto, "orders")
+    dynamodb.create_backup(TableName="orders", BackupName="nightly")
+    assert judged(moto, Config(enabled_rules=frozenset({"DDB022"})))[("DDB022", "orders")] == ("unknown", (
+        "table orders has on-demand backups but no AWS Backup recovery point: how long on-demand backups are kept is "
+        "not read (the audit lists only recent ones)"))

@@ -25,6 +25,13 @@ def evaluate(snapshot, config, now):
         own = sorted(p["created"] for p in points if belongs_to_incarnation(p, description))
         created = description.get("CreationDateTime") or now
         problems = []
+        on_demand = [] if isinstance(table.backups, Unknown) else [
+            b for b in table.backups if b.get("source", "").startswith("DynamoDB") and belongs_to_incarnation(b, description)]
+        if not own and on_demand:
+            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [], [
+                f"table {table.name} has on-demand backups but no AWS Backup recovery point: how long on-demand backups "
+                "are kept is not read (the audit lists only recent ones)"]))
+            continue
         if not own:
             problems.append(f"AWS Backup keeps no recovery point of table {table.name}: it is in no backup plan")
         else:
