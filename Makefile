@@ -35,6 +35,7 @@ $(DEMO_ASSEMBLY)/manifest.json: fixtures/cdk_app/app.py $(VENV)/.installed
 # the guide's tables.
 demo: setup $(DEMO_ASSEMBLY)/manifest.json
 	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) || [ $$? -eq 1 ]
+	rm -f build/demo/baseline.json
 	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) --write-baseline build/demo/baseline.json --output build/demo/report.txt
 	$(BIN)/ddbguard check $(DEMO_ASSEMBLY) --baseline build/demo/baseline.json --output build/demo/baselined.txt
 	head -n 2 build/demo/baselined.txt
