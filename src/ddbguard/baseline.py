@@ -55,8 +55,9 @@ def write_baseline(report: Report, path: str) -> tuple[int, int, int]:
     current = {}
     for finding in report.findings:
         if finding.status in BLOCKING:
-            current.setdefault(finding_identity(finding), {
-                "id": finding_identity(finding), "rule_id": finding.rule_id, "status": finding.status.value,
+            identity = finding_identity(finding)
+            current.setdefault(identity, {
+                "id": identity, "rule_id": finding.rule_id, "status": finding.status.value,
                 "message": finding.message})
     try:
         previous = read_baseline(path) if Path(path).exists() else []

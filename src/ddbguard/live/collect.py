@@ -152,7 +152,8 @@ def read_stack(work: RegionWork, stack: str) -> None:
         return
     body = attempt("cloudformation:GetTemplate", lambda: cloudformation.get_template(StackName=stack)["TemplateBody"])
     template = template_from_body(body)
-    judged = {logical: physical for physical, logical in tables.items() if physical in set(work.judged)}
+    judged_names = set(work.judged)
+    judged = {logical: physical for physical, logical in tables.items() if physical in judged_names}
     protection = _protection(cloudformation, stack, judged) if judged else None
     with work.lock:
         for physical, logical in tables.items():

@@ -24,7 +24,9 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             properties = resource.get("Properties") or {}
             # TableName is the table's Ref: resolved, the table's name (or its token when it has no name)
             named = token(properties.get("TableName"))
-            found = graph.table_of(properties.get("TableName"), stack) if not named else None
+            # a lookup, not graph.table_of: that would add a table the input only names to the shared graph
+            name = properties.get("TableName")
+            found = graph.tables.get(name) if not named and isinstance(name, str) else None
             table = named[0] if named and named[0] in resources else (
                 found.logical_id if found is not None and found.stack is stack else logical_id)
             region = properties.get("Region")

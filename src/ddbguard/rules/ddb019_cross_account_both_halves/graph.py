@@ -15,18 +15,17 @@ RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 INDEX_READS = ("dynamodb:Query", "dynamodb:Scan")
 
 
-def _as_list(value) -> list:
+def as_list(value) -> list:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def _principal(statement: dict, role_arn: str | None, account: str) -> bool | Unknown:
     principal = statement.get("Principal")
-    values = _as_list(principal.get("AWS")) if isinstance(principal, dict) else _as_list(principal)
+    values = as_list(principal.get("AWS")) if isinstance(principal, dict) else as_list(principal)
     if "*" in values:
         return True
     for value in values:
-        if value in (account, f"arn:aws:iam::{account}:root") or (isinstance(value, str) and value.endswith(
-                f"::{account}:root")):
+        if value == account or (isinstance(value, str) and value.endswith(f"::{account}:root")):
             return True
         if isinstance(value, str) and f"::{account}:role/" in value:
             if role_arn is None:
@@ -47,8 +46,8 @@ def resource_policy_allows(statements: list[dict], role_arn: str | None, account
         who = _principal(statement, role_arn, account)
         if who is False:
             continue
-        actions = _as_list(statement.get("Action"))
-        resources = _as_list(statement.get("Resource")) or ["*"]
+        actions = as_list(statement.get("Action"))
+        resources = as_list(statement.get("Resource")) or ["*"]
         if not (any(isinstance(a, str) and action_matches(a, action) for a in actions) and any(
                 isinstance(r, str) and (r == "*" or resource_matches(r, resource)) for r in resources)):
             continue
@@ -83,7 +82,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 table = graph.tables.get(match.group(3))
                 if table is None or table.stack is None or table.stack.stack.account != match.group(2):
                     continue  # not a table of the input (DDB013 judges whether the account is trusted)
-                statements = _as_list(dig(table.stack.resolved["Resources"][table.logical_id], "Properties",
+                statements = as_list(dig(table.stack.resolved["Resources"][table.logical_id], "Properties",
                                           "ResourcePolicy", "PolicyDocument", "Statement"))
                 tables[id(table)] = table
                 found = gaps.setdefault(id(table), {}).setdefault(

@@ -5,13 +5,9 @@ from ddbguard.graph import DATA_ACTIONS, TABLE_ARN
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
-from ddbguard.rules.ddb019_cross_account_both_halves.graph import INDEX_READS, resource_policy_allows
+from ddbguard.rules.ddb019_cross_account_both_halves.graph import INDEX_READS, as_list, resource_policy_allows
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def evaluate(snapshot, config, now):
@@ -38,7 +34,7 @@ def evaluate(snapshot, config, now):
         if isinstance(table.resource_policy, Unknown):
             evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [], [table.resource_policy.reason]))
             continue
-        statements = _as_list((table.resource_policy or {}).get("Statement"))
+        statements = as_list((table.resource_policy or {}).get("Statement"))
         problems, unknown = [], []
         for role, account, actions, indexes in grants[table.name]:
             targets = [table.arn] + ([f"{table.arn}/index/*"] if indexes else [])

@@ -104,8 +104,9 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                     "graph", severity=Severity.LOW))
                 continue
             retained, unknown = [], []
+            arn = resolver.table_arn(logical_id)
             for selection in chosen:
-                picked = selects(selection, resolver.table_arn(logical_id), tags)
+                picked = selects(selection, arn, tags)
                 if isinstance(picked, str):
                     unknown.append(picked)
                 elif picked:
