@@ -35,6 +35,12 @@ def per_table_rules() -> list[str]:
     return sorted(rule.id for rule in load_catalog().values() if "builtin" in rule.engines)
 
 
+def good_table_verdicts() -> set[tuple[str, str]]:
+    """(rule, status) of a compliant table in an input without backup plans: every per-table rule passes,
+    and DDB022 says without failing that no plan of the input selects it (an organization policy may)."""
+    return {(rule, "pass") for rule in per_table_rules()} | {("DDB022", "suppressed")}
+
+
 # Each rule's good and bad fixtures live in its folder: src/ddbguard/rules/<stem>/fixtures/.
 # templates, and small cloud assemblies (`*.assembly/`) for what only an assembly can say (DDB007)
 TEMPLATE_FIXTURES = sorted(p for p in RULES_DIR.glob("ddb*/fixtures/*") if p.suffix in (".yaml", ".json", ".assembly"))

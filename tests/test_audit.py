@@ -39,6 +39,9 @@ EXPECTED = {
     ("DDB020", TABLES["recovery-plans"], "fail"), ("DDB020", TABLES["target-accounts"], "pass"),
     ("DDB021", TABLES["protection-groups"], "pass"), ("DDB021", TABLES["executions"], "pass"),
     ("DDB021", TABLES["recovery-plans"], "fail"), ("DDB021", TABLES["target-accounts"], "fail"),
+    # AWS Backup keeps no recovery point of any table: on-demand backups alone leave the retention unknown
+    ("DDB022", TABLES["protection-groups"], "unknown"), ("DDB022", TABLES["executions"], "unknown"),
+    ("DDB022", TABLES["recovery-plans"], "fail"), ("DDB022", TABLES["target-accounts"], "unknown"),
     ("DDB010", FUNCTIONS[0], "fail"),
     ("DDB011", FUNCTIONS[0], "pass"), ("DDB011", FUNCTIONS[1], "fail"),
     ("DDB012", FUNCTIONS[0], "pass"), ("DDB012", FUNCTIONS[1], "fail"),
@@ -93,7 +96,7 @@ def test_two_accounts_through_assume_role_and_two_regions(moto):
     assert {f["account"] for f in report["findings"]} == {ACCOUNT, OTHER}
     assert {(f["rule_id"], f["status"]) for f in report["findings"] if f["resource_name"] == "partner-orders"} == {
         ("DDB002", "fail"), ("DDB003", "fail"), ("DDB004", "fail"), ("DDB005", "pass"), ("DDB020", "fail"),
-        ("DDB021", "fail")}
+        ("DDB021", "fail"), ("DDB022", "fail")}
 
 
 def test_other_account_without_role_name_is_an_error_and_the_rest_completes(moto):

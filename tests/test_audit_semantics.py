@@ -498,7 +498,7 @@ def test_backup_plan_coverage_live_reads_each_tables_recovery_points_once(moto, 
     table(moto, "bare")
     aws_backup.record(orders, dt.datetime.now(dt.timezone.utc).timestamp())
     calls = []
-    results = judged(moto, Config(enabled_rules=frozenset({"DDB022"})), observer=calls.append)
+    results = judged(moto, Config(), observer=calls.append)
     assert results[("DDB022", "orders")] == ("pass", "compliant")
     assert results[("DDB022", "bare")] == ("fail", "AWS Backup keeps no recovery point of table bare: it is in no "
                                                    "backup plan")
@@ -552,6 +552,6 @@ def test_on_demand_backups_alone_leave_backup_plan_retention_unknown(moto, aws_b
     dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto)
     table(moto, "orders")
     dynamodb.create_backup(TableName="orders", BackupName="nightly")
-    assert judged(moto, Config(enabled_rules=frozenset({"DDB022"})))[("DDB022", "orders")] == ("unknown", (
+    assert judged(moto, Config())[("DDB022", "orders")] == ("unknown", (
         "table orders has on-demand backups but no AWS Backup recovery point: how long on-demand backups are kept is "
         "not read (the audit lists only recent ones)"))

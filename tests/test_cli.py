@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMPLIANT, ROOT, RULES_DIR, per_table_rules, run_ddbguard
+from conftest import COMPLIANT, ROOT, RULES_DIR, good_table_verdicts, per_table_rules, run_ddbguard
 
 GOOD = RULES_DIR / "ddb001_retain" / "fixtures" / "good.yaml"
 BAD = RULES_DIR / "ddb001_retain" / "fixtures" / "bad.json"
@@ -50,8 +50,8 @@ def test_an_internal_error_is_one_line_and_exit_2(monkeypatch, capsys, compliant
 def test_compliant_template_exits_0(compliant):
     result = run_ddbguard("check", str(compliant))
     assert result.code == 0
-    count = len(per_table_rules())
-    assert f"1 resources, {count} checks: 0 failed, 0 unknown, 0 suppressed, {count} passed" in result.stdout
+    count = len(per_table_rules())  # and DDB022, suppressed: the input defines no backup plan
+    assert f"1 resources, {count + 1} checks: 0 failed, 0 unknown, 1 suppressed, {count} passed" in result.stdout
     assert "No failures." in result.stdout
 
 
@@ -70,7 +70,7 @@ def test_fail_on_threshold(tmp_path):
         result = run_ddbguard("check", str(path), "--format", "json", *(("--fail-on", fail_on) if fail_on else ()))
         assert result.code == code, fail_on
         assert {(f["rule_id"], f["status"]) for f in result.json()["findings"] if f["status"] != "pass"} == {
-            ("DDB003", "fail")}, fail_on  # the same findings; only the gate moves
+            ("DDB003", "fail"), ("DDB022", "suppressed")}, fail_on  # the same findings; only the gate moves
 
 
 def test_output_file_and_summary_on_stderr(tmp_path):
@@ -101,7 +101,7 @@ def test_bad_input_is_one_line_exit_2_and_other_inputs_still_reported(tmp_path, 
     assert "Traceback" not in result.stdout + result.stderr
     assert f"  {bad}: {problem}" in result.stdout
     count = len(per_table_rules())
-    assert f"1 resources, {count} checks: 0 failed, 0 unknown, 0 suppressed, {count} passed" in result.stdout
+    assert f"1 resources, {count + 1} checks: 0 failed, 0 unknown, 1 suppressed, {count} passed" in result.stdout
 
 
 def test_bad_input_in_json_report_errors(tmp_path, compliant):
@@ -111,7 +111,7 @@ def test_bad_input_in_json_report_errors(tmp_path, compliant):
     assert result.code == 2
     report = result.json()
     assert report["errors"] == [{"file": str(bad), "message": "invalid YAML: line 4: did not find expected ',' or ']'"}]
-    assert {f["status"] for f in report["findings"]} == {"pass"}
+    assert {(f["rule_id"], f["status"]) for f in report["findings"]} == good_table_verdicts()
     assert f"ddbguard: {bad}: invalid YAML" in result.stderr
 
 
@@ -175,9 +175,12 @@ def test_ignore_non_templates_for_pre_commit(tmp_path, compliant):
     other.write_text("repos: []\n")
     strict = run_ddbguard("check", str(other), str(compliant), "--format", "json")
     assert strict.code == 2 and [e["file"] for e in strict.json()["errors"]] == [str(other)]
-    lenient = run_ddbguard("check", "--ignore-non-templates", str(other), str(compliant), "--format", "json")
+    # outside any git repository: no other templates are read for context (their backup plans would count)
+    lenient = run_ddbguard("check", "--ignore-non-templates", str(other), str(compliant), "--format", "json",
+                           cwd=tmp_path)
     assert lenient.code == 0 and lenient.json()["errors"] == []
-    assert {(f["stack"], f["status"]) for f in lenient.json()["findings"]} == {("compliant", "pass")}
+    assert {(f["stack"], f["rule_id"], f["status"]) for f in lenient.json()["findings"]} == {
+        ("compliant", rule, status) for rule, status in good_table_verdicts()}
 
 
 def test_no_traceback_when_debug_is_off():

@@ -25,6 +25,7 @@ def test_nested_stacks_from_s3_urls_receive_their_parameters():
     assert not_passing(report) == {
         ("DDB010", "main/ComputeStack", "HandlerRole", "fail"),
         ("DDB011", "main/ComputeStack", "Handler", "fail"),
+        ("DDB022", "main/DataStack", "Orders", "suppressed"),  # no backup plan in the input: said, not failed
     }
     messages = {f["rule_id"]: f["message"] for f in report["findings"] if f["status"] == "fail"}
     # the data stack's Environment parameter came from the parent, its output reached the compute stack
@@ -53,7 +54,8 @@ def test_s3_urls_are_found_next_to_the_parent_or_under_template_root(tmp_path):
         for logical_id, name in (("DataStack", "data"), ("ComputeStack", "compute"))}
     rooted = run_ddbguard("check", str(elsewhere), "--template-root", str(NESTED), "--format", "json")
     assert not_passing(rooted.json()) == {("DDB010", "main/ComputeStack", "HandlerRole", "fail"),
-                                          ("DDB011", "main/ComputeStack", "Handler", "fail")}
+                                          ("DDB011", "main/ComputeStack", "Handler", "fail"),
+                                          ("DDB022", "main/DataStack", "Orders", "suppressed")}
     beside = run_ddbguard("check", str(NESTED / "main.yaml"), "--format", "json")
     assert not_passing(beside.json()) == not_passing(rooted.json())
 
@@ -67,6 +69,7 @@ def test_sam_application_is_expanded_before_checking():
         ("DDB011", "app", "Reports", "fail"),
         ("DDB015", "app", "ReportsRole", "fail"),
         ("DDB012", "app", "AdminRole", "fail"),
+        ("DDB022", "app", "Orders", "suppressed"),
     }
     passing = {(f["rule_id"], f["logical_id"]) for f in report["findings"] if f["status"] == "pass"}
     assert {("DDB011", "OrdersApi"), ("DDB012", "OrdersApiRole"), ("DDB015", "OrdersApiRole"),
@@ -126,3 +129,46 @@ def test_aws_backups_service_role_may_read_every_table_but_a_function_role_may_n
     report = run_ddbguard("check", str(template), "--format", "json").json()
     assert {(f["logical_id"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB012"} == {
         ("FunctionRole", "fail")}
+
+
+COMPLIANT_TABLE = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                   "Properties": {"TableName": "orders", "BillingMode": "PAY_PER_REQUEST", "DeletionProtectionEnabled": True,
+                                  "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                                  "SSESpecification": {"SSEEnabled": True},
+                                  "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                                  "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}}
+DAILY_PLAN = {"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {
+    "BackupPlanName": "daily", "BackupPlanRule": [{"RuleName": "daily", "TargetBackupVault": "Default",
+                                                   "Lifecycle": {"DeleteAfterDays": 35}}]}}}
+
+
+def test_an_input_without_backup_plans_says_so_at_low_severity_without_failing(tmp_path):
+    # organization backup policies are common: a table the input cannot show a plan for is reported, not failed
+    template = tmp_path / "table.json"
+    template.write_text(json.dumps({"Resources": {"Orders": COMPLIANT_TABLE}}))
+    result = run_ddbguard("check", str(template), "--format", "json")
+    assert result.code == 0, result.stdout
+    [finding] = [f for f in result.json()["findings"] if f["rule_id"] == "DDB022"]
+    assert (finding["status"], finding["severity"], finding["message"]) == (
+        "suppressed", "low", "no backup plan selects table orders: the input defines no AWS Backup plan")
+    assert finding["suppression_reason"].startswith("the input defines no backup plan, so an organization backup "
+                                                    "policy may cover the table")
+    assert not_passing(result.json()) == {("DDB022", "table", "Orders", "suppressed")}
+
+    # once the input defines a plan, a table it does not select fails at the rule's severity
+    template.write_text(json.dumps({"Resources": {"Orders": COMPLIANT_TABLE, "Plan": DAILY_PLAN}}))
+    result = run_ddbguard("check", str(template), "--format", "json")
+    assert result.code == 1
+    [finding] = [f for f in result.json()["findings"] if f["rule_id"] == "DDB022"]
+    assert (finding["status"], finding["severity"], finding["message"]) == (
+        "fail", "medium", "no backup plan of the input selects table orders")
+
+
+def test_a_users_suppression_of_ddb022_keeps_its_own_reason(tmp_path):
+    template = tmp_path / "table.json"
+    template.write_text(json.dumps({"Resources": {"Orders": COMPLIANT_TABLE}}))
+    (tmp_path / ".ddbguard.yaml").write_text(
+        "suppressions:\n  - {rule: DDB022, resource: Orders, reason: the org backup policy daily-35 covers it}\n")
+    report = run_ddbguard("check", str(template), "--format", "json", cwd=tmp_path).json()
+    [finding] = [f for f in report["findings"] if f["rule_id"] == "DDB022"]
+    assert (finding["status"], finding["suppression_reason"]) == ("suppressed", "the org backup policy daily-35 covers it")

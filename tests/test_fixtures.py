@@ -40,6 +40,8 @@ def test_fixture_expectations(results, path, engine):
         assert {lid for (rid, lid), s in got.items() if rid == rule_id and s is Status.PASS} == sets["pass"]
         assert {lid for (rid, lid), s in got.items() if rid == rule_id and s is Status.FAIL} == sets["fail"]
         assert {lid for (rid, lid), s in got.items() if rid == rule_id and s is Status.UNKNOWN} == sets.get("unknown", set())
+        assert {lid for (rid, lid), s in got.items()
+                if rid == rule_id and s is Status.SUPPRESSED} == sets.get("suppressed", set())
 
 
 @pytest.mark.parametrize("path", CHECKED, ids=FIXTURE_IDS)

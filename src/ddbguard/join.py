@@ -176,7 +176,7 @@ def join(
                                                  stack.stack.template.get("Parameters")) or finding.message
         in_resource = next((s.reason for s in in_metadata[stack.name].get(evaluation.logical_id, [])
                             if s.rule == rule.id), None) or acknowledgement(stack.stack, cdk_path, rule.id)
-        _suppress(finding, in_resource or next((s.reason for s in active if _matches(s, finding)), None))
+        _suppress(finding, in_resource or _configured(active, finding) or evaluation.waiver)
         findings.append(finding)
     findings = apply_profiles(findings, catalog, config)
     return findings + (expired_suppressions(catalog, config, today) if with_expired else []), errors
@@ -190,9 +190,14 @@ def join_live(evaluations: list[Evaluation], catalog: dict[str, Rule], config: C
         rule = catalog[evaluation.rule_id]
         finding = _finding(rule, evaluation, config, resource_type=None, cdk_path=None, file=evaluation.live.arn,
                            line=0, remediation=rule.remediation.cli)
-        _suppress(finding, next((s.reason for s in active if _matches(s, finding)), None))
+        _suppress(finding, _configured(active, finding) or evaluation.waiver)
         findings.append(finding)
     return apply_profiles(findings, catalog, config) + expired_suppressions(catalog, config, today)
+
+
+def _configured(active: list[Suppression], finding: Finding) -> str | None:
+    """The reason of the first configured suppression that matches the finding."""
+    return next((s.reason for s in active if _matches(s, finding)), None)
 
 
 def _active(config: Config, today: dt.date) -> list[Suppression]:

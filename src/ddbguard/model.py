@@ -78,6 +78,7 @@ class Evaluation:
     path: tuple[str | int, ...] = ()  # where in the resource the evidence is, for the location
     live: LiveResource | None = None  # set by the live audit instead of a template location
     severity: Severity | None = None  # a finding graver or milder than its rule's default (rare)
+    waiver: str | None = None  # why this failure is reported without failing (the join suppresses it with this reason)
 
 
 @dataclass

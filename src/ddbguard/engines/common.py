@@ -60,14 +60,16 @@ def join_messages(messages) -> str:
 
 
 def evaluation_of(rule_id: str, stack: str, logical_id: str, problems: list[Problem], engine: str, *,
-                  live: LiveResource | None = None, severity: Severity | None = None) -> Evaluation:
+                  live: LiveResource | None = None, severity: Severity | None = None,
+                  waiver: str | None = None) -> Evaluation:
     """The one verdict builder: fail with every problem found, else unknown with every reason, else pass.
-    `severity`: a failure graver or milder than the rule's default."""
+    `severity`: a failure graver or milder than the rule's default; `waiver`: why a failure is reported
+    without failing the run."""
     failed = [p for p in problems if not p.unknown]
     unknown = [p for p in problems if p.unknown]
     if failed:
         return Evaluation(rule_id, stack, logical_id, Status.FAIL, join_messages(p.message for p in failed), engine,
-                          failed[0].path, live=live, severity=severity)
+                          failed[0].path, live=live, severity=severity, waiver=waiver)
     if unknown:
         return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, join_messages(p.message for p in unknown),
                           engine, unknown[0].path, live=live)

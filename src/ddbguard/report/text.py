@@ -42,6 +42,6 @@ def render_text(report: Report, *, engine: str) -> str:
     if report.errors:
         lines += ["", f"ERRORS ({len(report.errors)}): these inputs were not checked"]
         lines += [f"  {error}" for error in report.errors]
-    if not shown and not report.errors:
+    if not any(f.status in (Status.FAIL, Status.UNKNOWN) for f in shown) and not report.errors:
         lines.append("No failures.")
     return "\n".join(lines) + "\n"
