@@ -113,7 +113,7 @@ class Graph:
                 continue
             properties = resource.get("Properties") or {}
             indexes = [i.get("IndexName") for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
-                       for i in _as_list(properties.get(key)) if isinstance(i, dict)]
+                       for i in as_list(properties.get(key)) if isinstance(i, dict)]
             name = resolver.table_name(logical_id)
             self.tables[name] = Table(name, resolver.table_arn(logical_id), stack, logical_id,
                                       frozenset(i for i in indexes if isinstance(i, str)),
@@ -165,7 +165,7 @@ class Graph:
             for index, policy in enumerate(policies if isinstance(policies, list) else [policies]):
                 document = policy.get("PolicyDocument") if isinstance(policy, dict) else None
                 inline.add_document(document, ("Properties", "Policies", index, "PolicyDocument"))
-            for index, arn in enumerate(_as_list(properties.get("ManagedPolicyArns"))):
+            for index, arn in enumerate(as_list(properties.get("ManagedPolicyArns"))):
                 where = ("Properties", "ManagedPolicyArns", index)
                 if token(arn) and token(arn)[0] in resources:
                     continue  # a policy of this stack, attached below
@@ -191,7 +191,7 @@ class Graph:
             policy = Policy(stack, logical_id)
             policy.add_document(properties.get("PolicyDocument"), ("Properties", "PolicyDocument"))
             self.policies.append(policy)
-            targets = _as_list(properties.get("Roles")) if kind != "AWS::IAM::RolePolicy" else [properties.get("RoleName")]
+            targets = as_list(properties.get("Roles")) if kind != "AWS::IAM::RolePolicy" else [properties.get("RoleName")]
             for target in targets:
                 role = by_id.get((token(target) or (target, None))[0]) if isinstance(target, str) else None
                 if role is not None:
@@ -199,7 +199,7 @@ class Graph:
         # managed policies attached through the role's ManagedPolicyArns (a Ref to the policy)
         managed = {p.logical_id: p for p in self.policies if p.stack is stack}
         for role in [r for r in self.roles if r.stack is stack]:
-            arns = _as_list((resources[role.logical_id].get("Properties") or {}).get("ManagedPolicyArns"))
+            arns = as_list((resources[role.logical_id].get("Properties") or {}).get("ManagedPolicyArns"))
             for index, arn in enumerate(arns):
                 found = token(arn)
                 if found and found[0] in managed and managed[found[0]] not in role.policies:
@@ -288,7 +288,8 @@ def _boundary(value: object, managed: dict[str, Policy], role: str) -> Boundary:
                    "managed policy ddbguard knows, so what it allows is unknown")
 
 
-def _as_list(value: object) -> list:
+def as_list(value: object) -> list:
+    """A policy or template value that may be one item or a list of them, as a list (absent: empty)."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]

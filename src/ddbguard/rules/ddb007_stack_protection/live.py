@@ -1,6 +1,7 @@
 """DDB007 live: each stack that owns judged tables has termination protection (DescribeStacks; a nested
 stack's is its root's) and a stack policy that denies Update:Replace and Update:Delete on each table."""
 
+from ddbguard.graph import as_list
 from ddbguard.iam import action_matches, resource_matches
 from ddbguard.live.checks import live_verdict
 from ddbguard.live.snapshot import Unknown
@@ -13,25 +14,21 @@ _GUARDED = ("Update:Replace", "Update:Delete")
 _TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 
 
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
 def denies_changes(policy: dict, logical_id: str) -> bool | Unknown:
     """A stack policy statement denies both guarded actions on the table (conditions other than its
     resource type cannot be judged here: unknown)."""
     uncertain = None
-    statements = [s for s in _as_list(policy.get("Statement")) if isinstance(s, dict) and s.get("Effect") == "Deny"]
+    statements = [s for s in as_list(policy.get("Statement")) if isinstance(s, dict) and s.get("Effect") == "Deny"]
     for action in _GUARDED:
         covered = False
         for statement in statements:
             actions, negated = (statement.get("NotAction"), True) if "NotAction" in statement else (
                 statement.get("Action"), False)
-            hit = any(isinstance(a, str) and action_matches(a, action) for a in _as_list(actions))
+            hit = any(isinstance(a, str) and action_matches(a, action) for a in as_list(actions))
             resources, out = (statement.get("NotResource"), True) if "NotResource" in statement else (
                 statement.get("Resource"), False)
             on_table = any(isinstance(r, str) and resource_matches(r, f"LogicalResourceId/{logical_id}")
-                           for r in _as_list(resources))
+                           for r in as_list(resources))
             if (hit != negated) and (on_table != out):
                 condition = statement.get("Condition")
                 if not condition or _only_table_types(condition):
@@ -49,7 +46,7 @@ def _only_table_types(condition: dict) -> bool:
         if operator not in ("StringEquals", "StringLike") or set(keys) != {"ResourceType"}:
             return False
         if not any(isinstance(v, str) and any(action_matches(v, t) for t in _TABLE_TYPES)
-                   for v in _as_list(keys["ResourceType"])):
+                   for v in as_list(keys["ResourceType"])):
             return False
     return True
 

@@ -3,7 +3,7 @@ resource policy too (both halves), and no resource-policy Deny blocks it."""
 
 from __future__ import annotations
 
-from ddbguard.graph import DATA_ACTIONS, TABLE_ARN, Graph
+from ddbguard.graph import DATA_ACTIONS, TABLE_ARN, Graph, as_list
 from ddbguard.iam import action_matches, resource_matches
 from ddbguard.model import Evaluation, Unknown
 from ddbguard.registry import rule_of
@@ -13,10 +13,6 @@ from ddbguard.rules.table import dig
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 INDEX_READS = ("dynamodb:Query", "dynamodb:Scan")
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def _principal(statement: dict, role_arn: str | None, account: str) -> bool | Unknown:

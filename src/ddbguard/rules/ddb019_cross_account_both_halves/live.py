@@ -5,7 +5,8 @@ from ddbguard.graph import DATA_ACTIONS, TABLE_ARN
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
-from ddbguard.rules.ddb019_cross_account_both_halves.graph import INDEX_READS, as_list, resource_policy_allows
+from ddbguard.graph import as_list
+from ddbguard.rules.ddb019_cross_account_both_halves.graph import INDEX_READS, resource_policy_allows
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 

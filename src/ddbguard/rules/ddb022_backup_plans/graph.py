@@ -3,9 +3,10 @@ an input without any backup plan says so at low severity (an organization backup
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 
-from ddbguard.graph import Graph, token
+from ddbguard.graph import Graph, as_list, token
 from ddbguard.iam import resource_matches
 from ddbguard.model import Evaluation, Problem, Severity
 from ddbguard.engines.common import evaluation_of
@@ -26,7 +27,7 @@ class Selection:
     resources: list  # ARN patterns (resolved), or unresolved values
     not_resources: list
     tags: list[tuple[str, str]]  # ListOfTags STRINGEQUALS (key, value): any selects
-    conditions: list[tuple[str, str]]  # Conditions.StringEquals (key, value): all must hold
+    conditions: list[tuple[str, str, str]]  # Conditions (operator, tag key, value): all must hold
 
 
 def _plans(graph: Graph) -> dict[str, int | None | str]:
@@ -37,7 +38,7 @@ def _plans(graph: Graph) -> dict[str, int | None | str]:
             if resource.get("Type") != "AWS::Backup::BackupPlan":
                 continue
             rules = ((resource.get("Properties") or {}).get("BackupPlan") or {}).get("BackupPlanRule") or []
-            days = [((rule or {}).get("Lifecycle") or {}).get("DeleteAfterDays") for rule in rules
+            days = [_days(((rule or {}).get("Lifecycle") or {}).get("DeleteAfterDays")) for rule in rules
                     if isinstance(rule, dict)]
             if not days:
                 plans[logical_id] = f"backup plan {logical_id} has no rule"
@@ -50,6 +51,15 @@ def _plans(graph: Graph) -> dict[str, int | None | str]:
     return plans
 
 
+def _days(value: object) -> object:
+    """DeleteAfterDays as CloudFormation reads it: a Ref to a Number parameter arrives as a string of digits."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    return repr(value)  # anything else cannot be read as days: the plan's retention is unknown
+
+
 def selections(graph: Graph) -> list[Selection]:
     """The AWS Backup selections of the input (shared with `ddbguard inventory`)."""
     found = []
@@ -60,7 +70,7 @@ def selections(graph: Graph) -> list[Selection]:
             properties = resource.get("Properties") or {}
             plan = token(properties.get("BackupPlanId"))
             selection = properties.get("BackupSelection") or {}
-            equals = ((selection.get("Conditions") or {}).get("StringEquals") or [])
+            conditions = selection.get("Conditions") if isinstance(selection.get("Conditions"), dict) else {}
             found.append(Selection(
                 logical_id=logical_id,
                 plan=plan[0] if plan else str(properties.get("BackupPlanId")),
@@ -68,20 +78,40 @@ def selections(graph: Graph) -> list[Selection]:
                 not_resources=list(selection.get("NotResources") or []),
                 tags=[(t.get("ConditionKey"), t.get("ConditionValue")) for t in selection.get("ListOfTags") or []
                       if isinstance(t, dict) and t.get("ConditionType") == "STRINGEQUALS"],
-                conditions=[(c.get("ConditionKey", "").removeprefix("aws:ResourceTag/"), c.get("ConditionValue"))
-                            for c in equals if isinstance(c, dict)]))
+                conditions=[(operator, _tag_key(c.get("ConditionKey")), c.get("ConditionValue"))
+                            for operator, listed in conditions.items() for c in as_list(listed) if isinstance(c, dict)]))
     return found
+
+
+def _tag_key(key: object) -> object:
+    return key.removeprefix("aws:ResourceTag/") if isinstance(key, str) else key
+
+
+# AWS Backup's selection conditions: whether the table's tag value (None: no such tag) meets the condition
+_CONDITIONS = {
+    "StringEquals": lambda tag, value: tag == value,
+    "StringNotEquals": lambda tag, value: tag != value,
+    "StringLike": lambda tag, value: tag is not None and fnmatch.fnmatchcase(tag, value),
+    "StringNotLike": lambda tag, value: tag is None or not fnmatch.fnmatchcase(tag, value),
+}
 
 
 def selects(selection: Selection, arn: str, tags: dict) -> bool | str:
     """Whether the selection picks the table; a string says why it cannot be told."""
     if any(is_intrinsic(r) or not isinstance(r, str) for r in selection.resources + selection.not_resources):
         return "a backup selection's resources cannot be resolved statically"
+    compared = [(key, value) for key, value in selection.tags] + [(k, v) for _, k, v in selection.conditions]
+    if any(not isinstance(part, str) for pair in compared for part in pair) or any(
+            not isinstance(tags.get(key), (str, type(None))) for key, _ in compared):
+        return "a backup selection's tag condition or the table's tags cannot be resolved statically"
+    unknown_operator = next((op for op, _, _ in selection.conditions if op not in _CONDITIONS), None)
+    if unknown_operator:
+        return f"backup selection {selection.logical_id} uses condition {unknown_operator}, which ddbguard does not read"
     if any(resource_matches(r, arn) for r in selection.not_resources):
         return False
     picked = any(resource_matches(r, arn) for r in selection.resources) or any(
         tags.get(key) == value for key, value in selection.tags)
-    return picked and all(tags.get(key) == value for key, value in selection.conditions)
+    return picked and all(_CONDITIONS[op](tags.get(key), value) for op, key, value in selection.conditions)
 
 
 def table_tags(resource: dict) -> dict:
