@@ -169,8 +169,8 @@ def test_a_backup_of_an_earlier_table_of_the_same_name_does_not_count(moto):
     status, message = judged(moto)[("DDB020", "orders")]
     today = dt.datetime.now(dt.timezone.utc)
     assert (status, message) == ("fail", (
-        "the table has no backup (on-demand or AWS Backup) newer than 7 days; 1 recent backup(s) of an earlier table "
-        f"of the same name do not count (the table was re-created on {today:%Y-%m-%d})"))
+        "table orders has no backup (on-demand or AWS Backup) newer than 7 days; 1 recent backup(s) of an earlier "
+        f"table of the same name do not count (the table was re-created on {today:%Y-%m-%d})"))
     dynamodb.create_backup(TableName="orders", BackupName="after-recreation")
     assert judged(moto)[("DDB020", "orders")] == ("pass", "compliant")
 
@@ -187,8 +187,8 @@ def test_aws_backup_recovery_points_count(moto, aws_backup):
     results = judged(moto)
     assert results[("DDB020", "orders")] == ("pass", "compliant")
     assert results[("DDB020", "stale")] == ("fail", (
-        "the table has no backup (on-demand or AWS Backup) newer than 7 days; 1 recent backup(s) of an earlier table "
-        f"of the same name do not count (the table was re-created on {now:%Y-%m-%d})"))
+        "table stale has no backup (on-demand or AWS Backup) newer than 7 days; 1 recent backup(s) of an earlier "
+        f"table of the same name do not count (the table was re-created on {now:%Y-%m-%d})"))
 
 
 def test_aws_backup_that_cannot_be_asked_is_unknown(moto, monkeypatch):

@@ -20,7 +20,7 @@ def evaluate(snapshot, config, now):
         problems = []
         if not own:
             earlier = len(table.backups) - len(own)
-            problems.append(f"the table has no backup (on-demand or AWS Backup) newer than {days} days" + (
+            problems.append(f"table {table.name} has no backup (on-demand or AWS Backup) newer than {days} days" + (
                 f"; {earlier} recent backup(s) of an earlier table of the same name do not count (the table was "
                 f"re-created on {table.description.get('CreationDateTime'):%Y-%m-%d})" if earlier else ""))
         evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems))
