@@ -548,10 +548,63 @@ def test_legacy_replicas_are_read_from_the_deployed_template():
         "use TableV2 (AWS::DynamoDB::GlobalTable) with replicas"))
 
 
-def test_on_demand_backups_alone_leave_backup_plan_retention_unknown(moto, aws_backup):
+def test_on_demand_backups_of_a_table_younger_than_the_retention_count(moto, aws_backup):
     dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto)
     table(moto, "orders")
+    table(moto, "bare")
     dynamodb.create_backup(TableName="orders", BackupName="nightly")
-    assert judged(moto, Config())[("DDB022", "orders")] == ("unknown", (
-        "table orders has on-demand backups but no AWS Backup recovery point: how long on-demand backups are kept is "
-        "not read (the audit lists only recent ones)"))
+    calls = []
+    results = judged(moto, Config(), observer=calls.append)
+    # a recent backup, and the table is younger than min_backup_retention_days: nothing older can exist yet
+    assert results[("DDB022", "orders")] == ("pass", "compliant")
+    assert results[("DDB022", "bare")][0] == "fail"
+    assert calls.count("dynamodb:ListBackups") == 1  # the region's recent backups only: no table is old enough
+
+
+def test_an_old_tables_on_demand_backups_are_read_before_the_retention(moto, aws_backup):
+    """The older backups are listed for a table old enough whose only recent backups are on-demand. moto cannot
+    make a table or a backup in the past, so the audit's clock is moved 30 days on instead: the table and its
+    backup, both made now, are then 30 days old."""
+    from ddbguard.live.collect import AccountCache, finish_region, open_region, read_table
+    from ddbguard.registry import implementation
+
+    boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto).create_backup(
+        TableName=table(moto, "orders").rpartition("/")[2], BackupName="monthly")
+    now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30, minutes=5)
+    work = open_region(boto3.Session(), ACCOUNT, "us-east-1", endpoint_url=moto, config=None, table_prefix=None,
+                       encryption_level="aws-managed", backup_since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7),
+                       account_cache=AccountCache(), recovery_points=True,
+                       old_backups_before=now - dt.timedelta(days=30))
+    live = read_table(work, "orders")
+    assert [b["source"] for b in live.old_backups] == ["DynamoDB user backup"]
+    [evaluation] = implementation("DDB022", "live").evaluate(finish_region(work, [live]), Config(), now)
+    assert (evaluation.status.value, evaluation.message) == ("pass", "compliant")
+
+
+@pytest.mark.parametrize("old_backups, expected", [
+    ([{"days": 40}], ("pass", "compliant")),
+    ([], ("fail", "table orders has recent on-demand backups but none older than min_backup_retention_days (30) and no "
+                  "AWS Backup recovery point: its backups are not kept that long")),
+    ([{"days": 40, "earlier_table": True}], ("fail", "table orders has recent on-demand backups but none older than "
+                                                     "min_backup_retention_days (30) and no AWS Backup recovery point: "
+                                                     "its backups are not kept that long")),
+    (Unknown("AccessDeniedException on dynamodb:ListBackups: denied"), (
+        "unknown", "whether the on-demand backups of table orders are kept 30 days is unknown: AccessDeniedException on "
+                   "dynamodb:ListBackups: denied"))])
+def test_how_long_an_old_tables_on_demand_backups_are_kept(old_backups, expected):
+    """ListBackups with TimeRangeUpperBound, as the DynamoDB API reference describes it (recorded shapes)."""
+    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
+    from ddbguard.registry import implementation
+
+    now = dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc)
+
+    def backup(days: int, earlier_table: bool = False) -> dict:
+        return {"created": now - dt.timedelta(days=days), "table_id": "old-id" if earlier_table else "orders-id",
+                "source": "DynamoDB user backup"}
+
+    recorded = {"TableName": "orders", "TableId": "orders-id", "CreationDateTime": now - dt.timedelta(days=100)}
+    live = LiveTable("orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", recorded, {}, None,
+                     backups=[backup(1)], recovery_points=[],
+                     old_backups=old_backups if isinstance(old_backups, Unknown) else [backup(**b) for b in old_backups])
+    [evaluation] = implementation("DDB022", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [live]), Config(), now)
+    assert (evaluation.status.value, evaluation.message) == expected

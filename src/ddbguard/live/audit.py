@@ -215,7 +215,9 @@ def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime)
                               config=boto_config, table_prefix=options.table_prefix,
                               encryption_level=config.encryption_level, backup_since=backup_since,
                               account_cache=caches.setdefault(account, AccountCache()),
-                              recovery_points="recovery_points" in needs): (account, region)
+                              recovery_points="recovery_points" in needs,
+                              old_backups_before=now - dt.timedelta(days=config.min_backup_retention_days)
+                              if "old_backups" in needs else None): (account, region)
                   for account, session, region in units}
         for future in as_completed(opened):
             account, region = opened[future]

@@ -6,9 +6,10 @@ The audit reads a region in three steps, so that the work inside a region runs c
    backup age limit, grouped by table once), ListStacks, ListFunctions, and each function's role (IAM is
    global: roles are read once per account).
 2. `read_table` (one task per table): DescribeTable, DescribeContinuousBackups, GetResourcePolicy; DescribeKey
-   per distinct KMS key at `customer-managed`; ListRecoveryPointsByResource (AWS Backup) only when DynamoDB
-   lists no recent backup of this incarnation. `read_stack` (one task per stack): ListStackResources, and
-   GetTemplate when the stack owns a table.
+   per distinct KMS key at `customer-managed`; ListRecoveryPointsByResource (AWS Backup) when DynamoDB
+   lists no recent backup of this incarnation or a rule needs every recovery point; ListBackups of the one
+   table (older backups) when DDB022 must tell how long its on-demand backups are kept. `read_stack` (one
+   task per stack): ListStackResources, and GetTemplate when the stack owns a table.
 3. `finish_region`: each table gets its owning stack and the deployed template's resource.
 """
 
@@ -24,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ddbguard.aws import attempt, endpoint_for, error_reason, paginate, stack_tables, template_from_body
 from ddbguard.iam import parse_statements
 from ddbguard.live.snapshot import (LiveFunction, LiveRole, LiveStack, LiveTable, RegionSnapshot, Unknown,
-                                    belongs_to_incarnation)
+                                    belongs_to_incarnation, own_dynamodb_backups)
 
 # Every stack that still exists owns its tables, whatever state its last operation left it in.
 _GONE = "DELETE_COMPLETE"
@@ -66,6 +67,8 @@ class RegionWork:
     backup_since: dt.datetime
     encryption_level: str
     recovery_points: bool = False  # read every AWS Backup recovery point of each table (a rule needs them)
+    # read the DynamoDB backups made before this of a table old enough whose only recent backups are on-demand
+    old_backups_before: dt.datetime | None = None
     owners: dict[str, tuple[str, str, object]] = field(default_factory=dict)  # table -> (stack, logical id, resource)
     legacy_replicas: dict[str, list[str]] = field(default_factory=dict)  # table -> regions of Custom::DynamoDBReplica
     unreadable_stacks: list[str] = field(default_factory=list)  # why a stack's tables cannot be known
@@ -75,7 +78,7 @@ class RegionWork:
 
 def open_region(session, account: str, region: str, *, endpoint_url: str | None, config, table_prefix: str | None,
                 encryption_level: str, backup_since: dt.datetime, account_cache: AccountCache,
-                recovery_points: bool = False) -> RegionWork:
+                recovery_points: bool = False, old_backups_before: dt.datetime | None = None) -> RegionWork:
     clients = {service: session.client(service, region_name=region, endpoint_url=endpoint_for(service, endpoint_url),
                                        config=config)
                for service in ("dynamodb", "cloudformation", "lambda", "kms", "backup")}
@@ -87,7 +90,8 @@ def open_region(session, account: str, region: str, *, endpoint_url: str | None,
     # --table-prefix limits which tables are judged, not which exist (DDB011 still sees every name)
     judged = [n for n in names if n.startswith(table_prefix)] if table_prefix else list(names)
     snapshot = RegionSnapshot(account, region, table_names=set(names))
-    work = RegionWork(snapshot, clients, judged, {}, [], backup_since, encryption_level, recovery_points)
+    work = RegionWork(snapshot, clients, judged, {}, [], backup_since, encryption_level, recovery_points,
+                      old_backups_before)
     if judged:
         work.backups = _recent_backups(dynamodb, backup_since)
         work.stacks = _existing_stacks(clients["cloudformation"])
@@ -124,10 +128,14 @@ def _recent_backups(dynamodb, since: dt.datetime) -> dict[str, list[dict]] | Unk
     for backup in listed:
         created = backup.get("BackupCreationDateTime")
         if backup.get("BackupStatus") in ("AVAILABLE", None) and created and created >= since:
-            grouped.setdefault(backup.get("TableName"), []).append(
-                {"created": created, "table_id": backup.get("TableId"),
-                 "table_arn": backup.get("TableArn"), "source": f"DynamoDB {backup.get('BackupType', '').lower()} backup"})
+            grouped.setdefault(backup.get("TableName"), []).append(_backup_record(backup))
     return grouped
+
+
+def _backup_record(backup: dict) -> dict:
+    """A DynamoDB BackupSummary as the backup record the rules read."""
+    return {"created": backup["BackupCreationDateTime"], "table_id": backup.get("TableId"),
+            "table_arn": backup.get("TableArn"), "source": f"DynamoDB {backup.get('BackupType', '').lower()} backup"}
 
 
 def _existing_stacks(cloudformation) -> list[str] | Unknown:
@@ -208,6 +216,8 @@ def read_table(work: RegionWork, name: str) -> LiveTable:
     if work.recovery_points:
         table.recovery_points = _recovery_points(work, arn)
     table.backups = _backups(work, name, arn, description, table.recovery_points)
+    if work.old_backups_before is not None and _only_on_demand(table, work.old_backups_before):
+        table.old_backups = _old_backups(dynamodb, name, work.old_backups_before)
     if work.encryption_level == "customer-managed" and isinstance(description, dict):
         key = (description.get("SSEDescription") or {}).get("KMSMasterKeyArn")
         if key:
@@ -232,6 +242,28 @@ def _recovery_points(work: RegionWork, arn: str) -> list[dict] | Unknown:
         return points
     return [{"created": p["CreationDate"], "table_id": None, "table_arn": arn, "source": "AWS Backup recovery point"}
             for p in points if p.get("Status") == "COMPLETED" and p.get("CreationDate")]
+
+
+def _only_on_demand(table: LiveTable, before: dt.datetime) -> bool:
+    """The table existed before `before`, AWS Backup keeps no recovery point of it, and DynamoDB lists recent
+    backups of it: only older DynamoDB backups can tell how long its backups are kept."""
+    description, points, backups = table.description, table.recovery_points, table.backups
+    if not isinstance(description, dict) or not isinstance(points, list) or not isinstance(backups, list):
+        return False
+    created = description.get("CreationDateTime")
+    return (created is not None and created <= before
+            and not any(belongs_to_incarnation(p, description) for p in points)
+            and bool(own_dynamodb_backups(backups, description)))
+
+
+def _old_backups(dynamodb, name: str, before: dt.datetime) -> list[dict] | Unknown:
+    listed = attempt("dynamodb:ListBackups", paginate, dynamodb, "list_backups", "BackupSummaries", TableName=name,
+                     BackupType="ALL", TimeRangeUpperBound=before)
+    if isinstance(listed, Unknown):
+        return listed
+    return [_backup_record(b) for b in listed
+            if b.get("BackupStatus") in ("AVAILABLE", None) and b.get("BackupCreationDateTime")
+            and b["BackupCreationDateTime"] <= before]
 
 
 def _backups(work: RegionWork, name: str, arn: str, description, points=None) -> list[dict] | Unknown:

@@ -24,6 +24,7 @@ class LiveTable:
     backups: list[dict] | Unknown = field(default_factory=list)  # recent ones: {"created", "table_id", "source"}
     kms_key: dict | None | Unknown = None  # DescribeKey's KeyMetadata, when customer-managed keys are required
     recovery_points: list[dict] | Unknown | None = None  # every AWS Backup recovery point, when a rule needs them
+    old_backups: list[dict] | Unknown | None = None  # DynamoDB backups older than the retention, when a rule needs them
     legacy_replicas: list[str] = field(default_factory=list)  # regions of its stack's Custom::DynamoDBReplica
 
     @property
@@ -41,6 +42,12 @@ def belongs_to_incarnation(backup: dict, description: dict) -> bool:
         return backup["table_id"] == description["TableId"]
     created = description.get("CreationDateTime")
     return created is None or backup["created"] >= created
+
+
+def own_dynamodb_backups(backups: list[dict], description: dict) -> list[dict]:
+    """The table's own backups as DynamoDB lists them (on-demand, or made by AWS Backup without its advanced
+    features), not those of an earlier table of the same name."""
+    return [b for b in backups if b.get("source", "").startswith("DynamoDB") and belongs_to_incarnation(b, description)]
 
 
 def as_resource(table: LiveTable) -> dict:

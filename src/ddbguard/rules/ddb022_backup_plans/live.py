@@ -4,11 +4,13 @@ old (min_backup_retention_days, or as old as the table when it is younger): its 
 import datetime as dt
 
 from ddbguard.live.checks import live_verdict
-from ddbguard.live.snapshot import Unknown, belongs_to_incarnation
+from ddbguard.live.snapshot import Unknown, belongs_to_incarnation, own_dynamodb_backups
 from ddbguard.registry import rule_of
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
-NEEDS = ("recovery_points",)  # every recovery point of each table (backup:ListRecoveryPointsByResource)
+# every recovery point of each table (backup:ListRecoveryPointsByResource), and the older DynamoDB backups of
+# a table whose only recent backups are DynamoDB's own (one more dynamodb:ListBackups for that table)
+NEEDS = ("recovery_points", "old_backups")
 
 
 def evaluate(snapshot, config, now):
@@ -24,24 +26,36 @@ def evaluate(snapshot, config, now):
             continue
         own = sorted(p["created"] for p in points if belongs_to_incarnation(p, description))
         created = description.get("CreationDateTime") or now
-        problems = []
-        on_demand = [] if isinstance(table.backups, Unknown) else [
-            b for b in table.backups if b.get("source", "").startswith("DynamoDB") and belongs_to_incarnation(b, description)]
-        if not own and on_demand:
-            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [], [
-                f"table {table.name} has on-demand backups but no AWS Backup recovery point: how long on-demand backups "
-                "are kept is not read (the audit lists only recent ones)"]))
-            continue
-        if not own:
-            problems.append(f"AWS Backup keeps no recovery point of table {table.name}: it is in no backup plan")
-        else:
+        old_enough = now - created >= retention  # a table younger than the retention needs no point that old
+        problems, reasons = [], []
+        if own:
             if own[-1] < newest_limit:
                 problems.append(f"the newest AWS Backup recovery point of table {table.name} is from "
                                 f"{own[-1]:%Y-%m-%d}, older than {config.max_backup_age_days} days")
             # a plan that keeps points min_backup_retention_days has one that old, once the table is that old
-            if now - created >= retention and now - own[0] < retention:
+            if old_enough and now - own[0] < retention:
                 problems.append(f"the oldest AWS Backup recovery point of table {table.name} is from {own[0]:%Y-%m-%d}: "
                                 f"the backup plan keeps them less than min_backup_retention_days "
                                 f"({config.min_backup_retention_days})")
-        evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems))
+        elif isinstance(table.backups, Unknown):
+            reasons.append(f"AWS Backup keeps no recovery point of table {table.name}, and its on-demand backups "
+                           f"cannot be listed: {table.backups.reason}")
+        elif not own_dynamodb_backups(table.backups, description):
+            problems.append(f"AWS Backup keeps no recovery point of table {table.name}: it is in no backup plan")
+        elif old_enough:  # recent on-demand backups: are they kept as long?
+            problems, reasons = _on_demand_retention(table, config.min_backup_retention_days)
+        evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems, reasons))
     return evaluations
+
+
+def _on_demand_retention(table, days: int) -> tuple[list[str], list[str]]:
+    """(problems, unknown reasons) for a table old enough whose only recent backups are DynamoDB's own."""
+    if isinstance(table.old_backups, Unknown):
+        return [], [f"whether the on-demand backups of table {table.name} are kept {days} days is unknown: "
+                    f"{table.old_backups.reason}"]
+    if table.old_backups is None:
+        return [], [f"the on-demand backups of table {table.name} older than {days} days were not read"]
+    if own_dynamodb_backups(table.old_backups, table.description):
+        return [], []
+    return [f"table {table.name} has recent on-demand backups but none older than min_backup_retention_days "
+            f"({days}) and no AWS Backup recovery point: its backups are not kept that long"], []
