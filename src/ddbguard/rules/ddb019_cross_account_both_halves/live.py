@@ -1,11 +1,10 @@
 """DDB019 live: when a function's role in one audited account is granted a table of another audited
 account, that table's resource policy allows the role the granted data actions (reported at the table)."""
 
-from ddbguard.graph import DATA_ACTIONS, TABLE_ARN
+from ddbguard.graph import DATA_ACTIONS, TABLE_ARN, as_list
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
-from ddbguard.graph import as_list
 from ddbguard.rules.ddb019_cross_account_both_halves.graph import INDEX_READS, resource_policy_allows
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog

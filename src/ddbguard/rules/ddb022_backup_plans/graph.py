@@ -3,7 +3,6 @@ an input without any backup plan says so at low severity (an organization backup
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 
 from ddbguard.graph import Graph, as_list, token
@@ -88,11 +87,12 @@ def _tag_key(key: object) -> object:
 
 
 # AWS Backup's selection conditions: whether the table's tag value (None: no such tag) meets the condition
+# (StringLike: `*` and `?` wildcards, case-sensitive, as IAM matches strings)
 _CONDITIONS = {
     "StringEquals": lambda tag, value: tag == value,
     "StringNotEquals": lambda tag, value: tag != value,
-    "StringLike": lambda tag, value: tag is not None and fnmatch.fnmatchcase(tag, value),
-    "StringNotLike": lambda tag, value: tag is None or not fnmatch.fnmatchcase(tag, value),
+    "StringLike": lambda tag, value: tag is not None and resource_matches(value, tag),
+    "StringNotLike": lambda tag, value: tag is None or not resource_matches(value, tag),
 }
 
 
@@ -100,6 +100,14 @@ def selects(selection: Selection, arn: str, tags: dict) -> bool | str:
     """Whether the selection picks the table; a string says why it cannot be told."""
     if any(is_intrinsic(r) or not isinstance(r, str) for r in selection.resources + selection.not_resources):
         return "a backup selection's resources cannot be resolved statically"
+    if any(resource_matches(r, arn) for r in selection.not_resources):
+        return False
+    # neither resources nor tags: AWS Backup selects every supported resource (then filtered by Conditions)
+    by_resource = any(resource_matches(r, arn) for r in selection.resources) or not (
+        selection.resources or selection.tags)
+    if not by_resource and not selection.tags:
+        return False
+    # from here the table's tags decide
     compared = [(key, value) for key, value in selection.tags] + [(k, v) for _, k, v in selection.conditions]
     if any(not isinstance(part, str) for pair in compared for part in pair) or any(
             not isinstance(tags.get(key), (str, type(None))) for key, _ in compared):
@@ -107,10 +115,7 @@ def selects(selection: Selection, arn: str, tags: dict) -> bool | str:
     unknown_operator = next((op for op, _, _ in selection.conditions if op not in _CONDITIONS), None)
     if unknown_operator:
         return f"backup selection {selection.logical_id} uses condition {unknown_operator}, which ddbguard does not read"
-    if any(resource_matches(r, arn) for r in selection.not_resources):
-        return False
-    picked = any(resource_matches(r, arn) for r in selection.resources) or any(
-        tags.get(key) == value for key, value in selection.tags)
+    picked = by_resource or any(tags.get(key) == value for key, value in selection.tags)
     return picked and all(_CONDITIONS[op](tags.get(key), value) for op, key, value in selection.conditions)
 
 
