@@ -172,3 +172,37 @@ def test_a_users_suppression_of_ddb022_keeps_its_own_reason(tmp_path):
     report = run_ddbguard("check", str(template), "--format", "json", cwd=tmp_path).json()
     [finding] = [f for f in report["findings"] if f["rule_id"] == "DDB022"]
     assert (finding["status"], finding["suppression_reason"]) == ("suppressed", "the org backup policy daily-35 covers it")
+
+
+EVERYTHING_BUT_SCRATCH = {"Type": "AWS::Backup::BackupSelection", "Properties": {
+    "BackupPlanId": {"Ref": "Plan"}, "BackupSelection": {
+        "SelectionName": "all", "IamRoleArn": "arn:aws:iam::111111111111:role/backup", "Resources": ["*"],
+        "Conditions": {"StringNotEquals": [{"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "scratch"}]}}}}
+
+
+@pytest.mark.parametrize("changes, expected", [
+    # CloudFormation would reject these shapes: never read as a plan that keeps points forever, never a crash
+    ({"Plan": {"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {"BackupPlanRule": [
+        {"RuleName": "r", "TargetBackupVault": "Default", "Lifecycle": "35 days"}]}}}},
+     ("unknown", "whether a backup plan keeps table orders is unknown: the retention of backup plan Plan cannot be "
+                 "resolved statically")),
+    ({"Plan": {"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": "daily"}}},
+     ("unknown", "whether a backup plan keeps table orders is unknown: backup plan Plan has no rule that can be read")),
+    ({"Everything": {"Type": "AWS::Backup::BackupSelection", "Properties": {
+        "BackupPlanId": {"Ref": "Plan"}, "BackupSelection": {"Resources": ["*"], "Conditions": {"StringEquals": "x"}}}}},
+     ("unknown", "whether a backup plan keeps table orders is unknown: backup selection Everything does not have the "
+                 "shape CloudFormation requires")),
+    # tags that do not resolve could be env=scratch: a StringNotEquals selection cannot tell
+    ({"Orders": {**COMPLIANT_TABLE, "Properties": {**COMPLIANT_TABLE["Properties"], "Tags": {"Ref": "Tags"}}}},
+     ("unknown", "whether a backup plan keeps table orders is unknown: a backup selection's tag condition or the "
+                 "table's tags cannot be resolved statically")),
+    ({}, ("pass", "compliant")),
+])
+def test_backup_resources_that_cannot_be_read_leave_ddb022_unknown(tmp_path, changes, expected):
+    template = tmp_path / "backups.json"
+    resources = {"Orders": COMPLIANT_TABLE, "Plan": DAILY_PLAN, "Everything": EVERYTHING_BUT_SCRATCH, **changes}
+    template.write_text(json.dumps({"Parameters": {"Tags": {"Type": "String"}}, "Resources": resources}))
+    result = run_ddbguard("check", str(template), "--format", "json")
+    assert "Traceback" not in result.stderr and result.json()["errors"] == []
+    [finding] = [f for f in result.json()["findings"] if f["rule_id"] == "DDB022"]
+    assert (finding["status"], finding["message"]) == expected

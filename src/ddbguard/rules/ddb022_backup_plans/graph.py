@@ -10,6 +10,7 @@ from ddbguard.iam import resource_matches
 from ddbguard.model import Evaluation, Problem, Severity
 from ddbguard.engines.common import evaluation_of
 from ddbguard.registry import rule_of
+from ddbguard.rules.table import dig
 from ddbguard.templates.resolve import TABLE_TYPES, is_intrinsic
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
@@ -27,6 +28,7 @@ class Selection:
     not_resources: list
     tags: list[tuple[str, str]]  # ListOfTags STRINGEQUALS (key, value): any selects
     conditions: list[tuple[str, str, str]]  # Conditions (operator, tag key, value): all must hold
+    unreadable: str | None = None  # why the selection cannot be read (CloudFormation would reject its shape)
 
 
 def _plans(graph: Graph) -> dict[str, int | None | str]:
@@ -36,11 +38,10 @@ def _plans(graph: Graph) -> dict[str, int | None | str]:
         for logical_id, resource in stack.resolved["Resources"].items():
             if resource.get("Type") != "AWS::Backup::BackupPlan":
                 continue
-            rules = ((resource.get("Properties") or {}).get("BackupPlan") or {}).get("BackupPlanRule") or []
-            days = [_days(((rule or {}).get("Lifecycle") or {}).get("DeleteAfterDays")) for rule in rules
-                    if isinstance(rule, dict)]
+            rules = dig(resource, "Properties", "BackupPlan", "BackupPlanRule")
+            days = [_retention(rule) for rule in rules] if isinstance(rules, list) else []
             if not days:
-                plans[logical_id] = f"backup plan {logical_id} has no rule"
+                plans[logical_id] = f"backup plan {logical_id} has no rule that can be read"
             elif any(d is None for d in days):
                 plans[logical_id] = None
             elif all(isinstance(d, int) for d in days):
@@ -50,13 +51,18 @@ def _plans(graph: Graph) -> dict[str, int | None | str]:
     return plans
 
 
-def _days(value: object) -> object:
-    """DeleteAfterDays as CloudFormation reads it: a Ref to a Number parameter arrives as a string of digits."""
+def _retention(rule: object) -> int | None | str:
+    """One plan rule's Lifecycle.DeleteAfterDays: days, None (kept forever), or a text when it cannot be read.
+    A Ref to a Number parameter arrives as a string of digits, which CloudFormation reads as a number."""
+    lifecycle = rule.get("Lifecycle") if isinstance(rule, dict) else rule
+    if lifecycle is None:
+        return None
+    value = lifecycle.get("DeleteAfterDays") if isinstance(lifecycle, dict) else lifecycle
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
-    return repr(value)  # anything else cannot be read as days: the plan's retention is unknown
+    return repr(value)
 
 
 def selections(graph: Graph) -> list[Selection]:
@@ -66,19 +72,29 @@ def selections(graph: Graph) -> list[Selection]:
         for logical_id, resource in stack.resolved["Resources"].items():
             if resource.get("Type") != "AWS::Backup::BackupSelection":
                 continue
-            properties = resource.get("Properties") or {}
-            plan = token(properties.get("BackupPlanId"))
-            selection = properties.get("BackupSelection") or {}
-            conditions = selection.get("Conditions") if isinstance(selection.get("Conditions"), dict) else {}
+            plan_id = dig(resource, "Properties", "BackupPlanId")
+            plan = token(plan_id)
+            selection = dig(resource, "Properties", "BackupSelection")
+            selection = selection if isinstance(selection, dict) else {}
+            conditions = selection.get("Conditions") or {}
+            listed = [(operator, c) for operator, items in (conditions.items() if isinstance(conditions, dict) else [])
+                      for c in as_list(items)]
+            parts = [selection.get(key) for key in ("Resources", "NotResources", "ListOfTags")]
+            malformed = (not selection or not isinstance(conditions, dict)
+                         or any(p is not None and not isinstance(p, list) for p in parts)
+                         or any(not isinstance(t, dict) for t in as_list(selection.get("ListOfTags")))
+                         or any(not isinstance(c, dict) for _, c in listed))
             found.append(Selection(
                 logical_id=logical_id,
-                plan=plan[0] if plan else str(properties.get("BackupPlanId")),
-                resources=list(selection.get("Resources") or []),
-                not_resources=list(selection.get("NotResources") or []),
-                tags=[(t.get("ConditionKey"), t.get("ConditionValue")) for t in selection.get("ListOfTags") or []
+                plan=plan[0] if plan else str(plan_id),
+                resources=as_list(selection.get("Resources")),
+                not_resources=as_list(selection.get("NotResources")),
+                tags=[(t.get("ConditionKey"), t.get("ConditionValue")) for t in as_list(selection.get("ListOfTags"))
                       if isinstance(t, dict) and t.get("ConditionType") == "STRINGEQUALS"],
                 conditions=[(operator, _tag_key(c.get("ConditionKey")), c.get("ConditionValue"))
-                            for operator, listed in conditions.items() for c in as_list(listed) if isinstance(c, dict)]))
+                            for operator, c in listed if isinstance(c, dict)],
+                unreadable=f"backup selection {logical_id} does not have the shape CloudFormation requires"
+                if malformed else None))
     return found
 
 
@@ -96,8 +112,10 @@ _CONDITIONS = {
 }
 
 
-def selects(selection: Selection, arn: str, tags: dict) -> bool | str:
+def selects(selection: Selection, arn: str, tags: dict | None) -> bool | str:
     """Whether the selection picks the table; a string says why it cannot be told."""
+    if selection.unreadable:
+        return selection.unreadable
     if any(is_intrinsic(r) or not isinstance(r, str) for r in selection.resources + selection.not_resources):
         return "a backup selection's resources cannot be resolved statically"
     if any(resource_matches(r, arn) for r in selection.not_resources):
@@ -109,7 +127,7 @@ def selects(selection: Selection, arn: str, tags: dict) -> bool | str:
         return False
     # from here the table's tags decide
     compared = [(key, value) for key, value in selection.tags] + [(k, v) for _, k, v in selection.conditions]
-    if any(not isinstance(part, str) for pair in compared for part in pair) or any(
+    if (compared and tags is None) or any(not isinstance(part, str) for pair in compared for part in pair) or any(
             not isinstance(tags.get(key), (str, type(None))) for key, _ in compared):
         return "a backup selection's tag condition or the table's tags cannot be resolved statically"
     unknown_operator = next((op for op, _, _ in selection.conditions if op not in _CONDITIONS), None)
@@ -119,9 +137,12 @@ def selects(selection: Selection, arn: str, tags: dict) -> bool | str:
     return picked and all(_CONDITIONS[op](tags.get(key), value) for op, key, value in selection.conditions)
 
 
-def table_tags(resource: dict) -> dict:
-    raw = (resource.get("Properties") or {}).get("Tags") or []
-    return {t.get("Key"): t.get("Value") for t in raw if isinstance(t, dict)} if isinstance(raw, list) else {}
+def table_tags(resource: dict) -> dict | None:
+    """The table's tags by key; None when they cannot be read statically (an unresolved or malformed value)."""
+    raw = dig(resource, "Properties", "Tags") or []
+    if not isinstance(raw, list) or not all(isinstance(t, dict) and isinstance(t.get("Key"), str) for t in raw):
+        return None
+    return {t["Key"]: t.get("Value") for t in raw}
 
 
 def evaluate(graph: Graph, config) -> list[Evaluation]:
