@@ -47,7 +47,12 @@ def test_inventory_of_the_cdk_app_names_who_is_granted_what(cdk_assembly):
         "Prod-data", "Prod/data/Executions/Resource", ["StatusIndex", "PlanIndex"], True, True, "Retain")
     assert any(g.startswith("Dev-compute/ReporterServiceRole") and g.endswith(
         "GetItem, BatchGetItem, Query, Scan, ConditionCheckItem") for g in executions["granted"])
-    assert len(executions["backups"]) == 1  # the data stack's daily plan selects it
+    # each data stack's daily plan selects its own tables (the two selections share a logical id)
+    assert {t["name"]: t["backups"] for t in data["tables"] if t["name"] and t["name"].startswith("drs-executions")} == {
+        "drs-executions-prod": ["DailyBackupsTables3F942C5F"], "drs-executions-shared": ["DailyBackupsTables3F942C5F"]}
+    # what a parameter without a value decides is null, never a guess
+    sessions = next(t for t in data["tables"] if t["stack"] == "ddbguard-parameterised")
+    assert (sessions["deletion_protection"], sessions["encryption"]) == (None, "AWS managed key")
 
 
 def test_live_inventory_of_a_moto_account(moto):

@@ -15,6 +15,7 @@ import json
 from ddbguard.graph import DATA_ACTIONS
 from ddbguard.iam import is_allowed
 from ddbguard.model import Unknown
+from ddbguard.rules.ddb022_backup_plans.graph import selects, table_tags
 
 FIELDS = ("account", "region", "stack", "construct_path", "logical_id", "name", "arn", "type", "key_schema",
           "billing_mode", "encryption", "kms_key", "global_indexes", "local_indexes", "stream",
@@ -29,8 +30,11 @@ def _keys(schema) -> str | None:
 
 
 def _encryption(sse) -> tuple[str | None, str | None]:
-    if not isinstance(sse, dict) or not sse.get("SSEEnabled"):
-        return ("AWS owned key", None) if isinstance(sse, dict) or sse is None else (None, None)
+    if sse is not None and not isinstance(sse, dict):
+        return None, None
+    enabled = _flag((sse or {}).get("SSEEnabled"))
+    if not enabled:
+        return ("AWS owned key", None) if enabled is False else (None, None)
     key = sse.get("KMSMasterKeyId")
     return ("customer managed key", key if isinstance(key, str) else None) if key else ("AWS managed key", None)
 
@@ -39,11 +43,28 @@ def _known(value):
     return None if isinstance(value, (Unknown, dict)) or (isinstance(value, str) and "${" in value) else value
 
 
+def _flag(value) -> bool | None:
+    """A boolean property as CloudFormation reads it: absent is off, "true"/"false" count, anything else (an
+    unresolved parameter) cannot be told."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _selected_by(chosen, arn: str, resource: dict) -> list[str] | None:
+    """The backup selections that pick the table; None when one of them cannot tell."""
+    tags = table_tags(resource)
+    picked = [(s.logical_id, selects(s, arn, tags)) for s in chosen]
+    return None if any(isinstance(v, str) for _, v in picked) else [k for k, v in picked if v]
+
+
 def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[dict], list]:
     from ddbguard.engines.common import CheckedStack
     from ddbguard.graph import Graph
     from ddbguard.join import cdk_path_of
-    from ddbguard.rules.ddb022_backup_plans.graph import selections, selects, table_tags
+    from ddbguard.rules.ddb022_backup_plans.graph import selections
     from ddbguard.templates.load import load_inputs
     from ddbguard.templates.model import InputModel
     from ddbguard.templates.resolve import TABLE_TYPES
@@ -76,12 +97,12 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
                 "global_indexes": [i.get("IndexName") for i in p.get("GlobalSecondaryIndexes") or [] if isinstance(i, dict)],
                 "local_indexes": [i.get("IndexName") for i in p.get("LocalSecondaryIndexes") or [] if isinstance(i, dict)],
                 "stream": _known((p.get("StreamSpecification") or {}).get("StreamViewType")),
-                "point_in_time_recovery": _known(((holder.get("PointInTimeRecoverySpecification") or {})
-                                                  .get("PointInTimeRecoveryEnabled"))) is True,
-                "deletion_protection": _known(holder.get("DeletionProtectionEnabled")) is True,
+                "point_in_time_recovery": _flag(((holder.get("PointInTimeRecoverySpecification") or {})
+                                                 .get("PointInTimeRecoveryEnabled"))),
+                "deletion_protection": _flag(holder.get("DeletionProtectionEnabled")),
                 "deletion_policy": resource.get("DeletionPolicy", "Delete"),
                 "update_replace_policy": resource.get("UpdateReplacePolicy", "Delete"),
-                "backups": [s.logical_id for s in chosen if selects(s, arn, table_tags(resource)) is True],
+                "backups": _selected_by(chosen, arn, resource),
                 "granted": _grants(graph, table) if table is not None else [],
             })
     return records, loaded.errors + errors
@@ -134,7 +155,7 @@ def live_inventory(scope) -> list[dict]:
                 "deletion_protection": bool(d.get("DeletionProtectionEnabled")) if d else None,
                 "deletion_policy": template.get("DeletionPolicy", "Delete") if template else None,
                 "update_replace_policy": template.get("UpdateReplacePolicy", "Delete") if template else None,
-                "backups": [] if isinstance(table.backups, Unknown) else sorted(
+                "backups": None if isinstance(table.backups, Unknown) else sorted(
                     f"{b['source']} {b['created']:%Y-%m-%d}" for b in table.backups),
                 "granted": sorted(f"{f.name} ({f.role.name})" for f in functions if f.role is not None
                                   and isinstance(f.role.statements, list)
