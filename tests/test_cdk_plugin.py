@@ -27,6 +27,18 @@ def synth(tmp_path, **env):
     return completed, out
 
 
+def synth_app(tmp_path, tables: str):
+    """A one-file app with the plugin set on the App (`policy_validation_beta1`), its tables given as code."""
+    app = tmp_path / "app.py"
+    app.write_text("import os\nimport aws_cdk as cdk\nfrom aws_cdk import aws_dynamodb as dynamodb\n"
+                   "from ddbguard.cdk import DdbguardValidator\n\n"
+                   "app = cdk.App(outdir=os.environ['CDK_OUTDIR'], policy_validation_beta1=[DdbguardValidator()])\n"
+                   f"{tables}\napp.synth()\n")
+    return subprocess.run([sys.executable, str(app)], capture_output=True, text=True, check=False, env={
+        **os.environ, "CDK_OUTDIR": str(tmp_path / "cdk.out"), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache")})
+
+
 @pytest.fixture(scope="module")
 def failed_synth(tmp_path_factory):
     return synth(tmp_path_factory.mktemp("plugin"))
@@ -76,17 +88,33 @@ def test_a_compliant_app_synthesizes(tmp_path):
 
 def test_the_app_level_setting_works_too(tmp_path):
     """`cdk.App(policy_validation_beta1=[DdbguardValidator()])`, the other way CDK documents."""
-    app = tmp_path / "app.py"
-    app.write_text(
-        "import os\nimport aws_cdk as cdk\nfrom aws_cdk import aws_dynamodb as dynamodb\n"
-        "from ddbguard.cdk import DdbguardValidator\n\n"
-        "app = cdk.App(outdir=os.environ['CDK_OUTDIR'], policy_validation_beta1=[DdbguardValidator()])\n"
+    completed = synth_app(tmp_path, (
         "dynamodb.Table(cdk.Stack(app, 'orders'), 'Orders',\n"
         "               partition_key=dynamodb.Attribute(name='id', type=dynamodb.AttributeType.STRING))\n"
-        "app.synth()\n")
-    completed = subprocess.run([sys.executable, str(app)], capture_output=True, text=True, check=False, env={
-        **os.environ, "CDK_OUTDIR": str(tmp_path / "cdk.out"), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache")})
+    ))
     assert completed.returncode != 0
     [plugin] = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())["pluginReports"]
-    assert sorted(v["ruleName"] for v in plugin["violations"]) == ["DDB002", "DDB003", "DDB004", "DDB007"]
+    assert sorted(v["ruleName"] for v in plugin["violations"]) == ["DDB002", "DDB003", "DDB004", "DDB007", "DDB022"]
+    # the app defines no backup plan: said as CDK info, with why it does not fail
+    [backups] = [v for v in plugin["violations"] if v["ruleName"] == "DDB022"]
+    assert (backups["severity"], backups["ruleMetadata"]["status"]) == ("info", "suppressed")
+    assert backups["description"].startswith(
+        "Each table is in an AWS Backup plan that keeps recovery points long enough: no backup plan selects table "
+        "Orders")
+    assert "(the input defines no backup plan, so an organization backup policy may cover the table" in (
+        backups["description"])
+
+
+def test_a_table_without_a_backup_plan_alone_does_not_fail_synth(tmp_path):
+    completed = synth_app(tmp_path, (
+        "dynamodb.Table(cdk.Stack(app, 'orders', termination_protection=True), 'Orders', table_name='orders',\n"
+        "               partition_key=dynamodb.Attribute(name='id', type=dynamodb.AttributeType.STRING),\n"
+        "               removal_policy=cdk.RemovalPolicy.RETAIN, deletion_protection=True,\n"
+        "               encryption=dynamodb.TableEncryption.AWS_MANAGED,\n"
+        "               point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(\n"
+        "                   point_in_time_recovery_enabled=True))\n"
+    ))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    [plugin] = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())["pluginReports"]
+    assert [(v["ruleName"], v["severity"]) for v in plugin["violations"]] == [("DDB022", "info")]
+    assert "no backup plan selects table orders" in completed.stderr  # CDK prints its report

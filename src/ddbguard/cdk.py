@@ -12,6 +12,8 @@ warnings, low and info ones info; an unknown is a warning that says why. ddbguar
 (configuration, resource metadata) apply as in `ddbguard check`; CDK acknowledgements
 (`Validations.of(construct).acknowledge(Acknowledgment(id="ddbguard::DDB002", reason=...))`) are applied
 by CDK itself, which lists them as suppressed violations (and `ddbguard check` honours them the same way).
+A finding its rule reports without failing (DDB022 when the app defines no backup plan) is CDK info, with
+the reason: CDK prints it, and synth goes on.
 """
 
 from __future__ import annotations
@@ -68,14 +70,16 @@ class DdbguardValidator:
             # CDK applies its acknowledgements itself (and reports them as suppressed): hand those over too
             acknowledged = finding.status is Status.SUPPRESSED and (finding.suppression_reason or "").startswith(
                 ACKNOWLEDGED)
-            if finding.status not in (Status.FAIL, Status.UNKNOWN) and not acknowledged:
+            if finding.status not in (Status.FAIL, Status.UNKNOWN) and not acknowledged and not finding.waived:
                 continue
             unknown = finding.status is Status.UNKNOWN
+            # a finding its rule says without failing (DDB022 without any backup plan) is CDK info, with why
+            said = f" ({finding.suppression_reason})" if finding.waived else ""
             violations.append(PolicyViolation(
                 rule_name=finding.rule_id,
-                description=f"{finding.title}: {'unknown: ' if unknown else ''}{finding.message}",
+                description=f"{finding.title}: {'unknown: ' if unknown else ''}{finding.message}{said}",
                 fix=finding.remediation,
-                severity="warning" if unknown else CDK_SEVERITY[finding.severity],
+                severity="warning" if unknown else "info" if finding.waived else CDK_SEVERITY[finding.severity],
                 rule_metadata={"severity": finding.severity.value, "status": finding.status.value,
                                "engine": finding.engine},
                 violating_resources=[PolicyViolatingResource(

@@ -135,10 +135,12 @@ def acknowledgement(stack, cdk_path: str | None, rule_id: str) -> str | None:
     return None
 
 
-def _suppress(finding: Finding, reason: str | None) -> None:
-    if reason and finding.status in (Status.FAIL, Status.UNKNOWN):
+def _suppress(finding: Finding, reason: str | None, waiver: str | None = None) -> None:
+    """Suppress with the user's reason, else with the rule's own waiver."""
+    if (reason or waiver) and finding.status in (Status.FAIL, Status.UNKNOWN):
         finding.status = Status.SUPPRESSED
-        finding.suppression_reason = reason
+        finding.suppression_reason = reason or waiver
+        finding.waived = not reason
 
 
 def join(
@@ -176,7 +178,7 @@ def join(
                                                  stack.stack.template.get("Parameters")) or finding.message
         in_resource = next((s.reason for s in in_metadata[stack.name].get(evaluation.logical_id, [])
                             if s.rule == rule.id), None) or acknowledgement(stack.stack, cdk_path, rule.id)
-        _suppress(finding, in_resource or _configured(active, finding) or evaluation.waiver)
+        _suppress(finding, in_resource or _configured(active, finding), evaluation.waiver)
         findings.append(finding)
     findings = apply_profiles(findings, catalog, config)
     return findings + (expired_suppressions(catalog, config, today) if with_expired else []), errors
@@ -190,7 +192,7 @@ def join_live(evaluations: list[Evaluation], catalog: dict[str, Rule], config: C
         rule = catalog[evaluation.rule_id]
         finding = _finding(rule, evaluation, config, resource_type=None, cdk_path=None, file=evaluation.live.arn,
                            line=0, remediation=rule.remediation.cli)
-        _suppress(finding, _configured(active, finding) or evaluation.waiver)
+        _suppress(finding, _configured(active, finding), evaluation.waiver)
         findings.append(finding)
     return apply_profiles(findings, catalog, config) + expired_suppressions(catalog, config, today)
 

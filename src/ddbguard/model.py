@@ -100,6 +100,7 @@ class Finding:
     live: LiveResource | None = None
     source: tuple[str, int] | None = None  # where the CDK app created the resource (file, line), when recorded
     profile: str | None = None  # the environment profile that applied to it (configuration `profiles:`)
+    waived: bool = False  # suppressed by its rule (Evaluation.waiver): said without failing, not the user's choice
 
 
 @dataclass(frozen=True)
