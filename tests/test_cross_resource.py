@@ -196,6 +196,12 @@ EVERYTHING_BUT_SCRATCH = {"Type": "AWS::Backup::BackupSelection", "Properties": 
     ({"Orders": {**COMPLIANT_TABLE, "Properties": {**COMPLIANT_TABLE["Properties"], "Tags": {"Ref": "Tags"}}}},
      ("unknown", "whether a backup plan keeps table orders is unknown: a backup selection's tag condition or the "
                  "table's tags cannot be resolved statically")),
+    # AWS Backup documents `*` for StringLike, not `?`
+    ({"Everything": {"Type": "AWS::Backup::BackupSelection", "Properties": {
+        "BackupPlanId": {"Ref": "Plan"}, "BackupSelection": {"Resources": ["*"], "Conditions": {"StringLike": [
+            {"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "pro?"}]}}}}},
+     ("unknown", "whether a backup plan keeps table orders is unknown: backup selection Everything has a `?` in a "
+                 "StringLike pattern, whose meaning AWS Backup does not document")),
     ({}, ("pass", "compliant")),
 ])
 def test_backup_resources_that_cannot_be_read_leave_ddb022_unknown(tmp_path, changes, expected):

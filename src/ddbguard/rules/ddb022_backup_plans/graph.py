@@ -103,7 +103,7 @@ def _tag_key(key: object) -> object:
 
 
 # AWS Backup's selection conditions: whether the table's tag value (None: no such tag) meets the condition
-# (StringLike: `*` and `?` wildcards, case-sensitive, as IAM matches strings)
+# (StringLike: the `*` wildcard AWS Backup documents, case-sensitive; a `?` is not documented: unknown)
 _CONDITIONS = {
     "StringEquals": lambda tag, value: tag == value,
     "StringNotEquals": lambda tag, value: tag != value,
@@ -133,6 +133,9 @@ def selects(selection: Selection, arn: str, tags: dict | None) -> bool | str:
     unknown_operator = next((op for op, _, _ in selection.conditions if op not in _CONDITIONS), None)
     if unknown_operator:
         return f"backup selection {selection.logical_id} uses condition {unknown_operator}, which ddbguard does not read"
+    if any(op.endswith("Like") and "?" in value for op, _, value in selection.conditions):
+        return (f"backup selection {selection.logical_id} has a `?` in a StringLike pattern, whose meaning AWS Backup "
+                "does not document")
     picked = by_resource or any(tags.get(key) == value for key, value in selection.tags)
     return picked and all(_CONDITIONS[op](tags.get(key), value) for op, key, value in selection.conditions)
 
