@@ -77,10 +77,12 @@ def selections(graph: Graph) -> list[Selection]:
             selection = dig(resource, "Properties", "BackupSelection")
             selection = selection if isinstance(selection, dict) else {}
             conditions = selection.get("Conditions") or {}
-            listed = [(operator, c) for operator, items in (conditions.items() if isinstance(conditions, dict) else [])
-                      for c in as_list(items)]
-            parts = [selection.get(key) for key in ("Resources", "NotResources", "ListOfTags")]
-            malformed = (not selection or not isinstance(conditions, dict)
+            conditions = conditions if isinstance(conditions, dict) else {"": conditions}  # "" marks it malformed
+            listed = [(operator, c) for operator, items in conditions.items() for c in as_list(items)]
+            # lists where CloudFormation requires lists, mappings inside them
+            parts = [selection.get(key) for key in ("Resources", "NotResources", "ListOfTags")] + list(
+                conditions.values())
+            malformed = (not selection or "" in conditions
                          or any(p is not None and not isinstance(p, list) for p in parts)
                          or any(not isinstance(t, dict) for t in as_list(selection.get("ListOfTags")))
                          or any(not isinstance(c, dict) for _, c in listed))
