@@ -15,11 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbguard.model import Unknown
 from ddbguard.templates.decode import DecodeError, decode_text
+from ddbguard.templates.resolve import TABLE_TYPES
 
 __all__ = ["CredentialsError", "Unknown", "attempt", "client_config", "endpoint_for", "error_reason", "open_session",
            "paginate", "stack_tables", "template_from_body"]
-
-TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 
 
 class CredentialsError(Exception):

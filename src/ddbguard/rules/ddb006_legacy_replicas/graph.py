@@ -7,6 +7,7 @@ from ddbguard.graph import Graph, token
 from ddbguard.model import Evaluation
 from ddbguard.registry import rule_of
 from ddbguard.rules import verdict
+from ddbguard.rules.table import GLOBAL_TABLE
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
@@ -43,7 +44,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                             else "") + "; use TableV2 (AWS::DynamoDB::GlobalTable) with replicas", ())]
             evaluations.append(verdict(RULE.id, stack, table, problems))
         for logical_id, resource in resources.items():
-            if resource.get("Type") == "AWS::DynamoDB::GlobalTable" and logical_id not in legacy and len(
+            if resource.get("Type") == GLOBAL_TABLE and logical_id not in legacy and len(
                     (resource.get("Properties") or {}).get("Replicas") or []) > 1:
                 evaluations.append(verdict(RULE.id, stack, logical_id, []))
     return evaluations

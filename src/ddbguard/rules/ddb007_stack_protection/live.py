@@ -7,11 +7,11 @@ from ddbguard.live.checks import live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
 from ddbguard.rules.ddb007_stack_protection.graph import message
+from ddbguard.templates.resolve import TABLE_TYPES
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 _GUARDED = ("Update:Replace", "Update:Delete")
-_TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 
 
 def denies_changes(policy: dict, logical_id: str) -> bool | Unknown:
@@ -45,7 +45,7 @@ def _only_table_types(condition: dict) -> bool:
     for operator, keys in condition.items():
         if operator not in ("StringEquals", "StringLike") or set(keys) != {"ResourceType"}:
             return False
-        if not any(isinstance(v, str) and any(action_matches(v, t) for t in _TABLE_TYPES)
+        if not any(isinstance(v, str) and any(action_matches(v, t) for t in TABLE_TYPES)
                    for v in as_list(keys["ResourceType"])):
             return False
     return True
