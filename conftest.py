@@ -155,3 +155,35 @@ def aws_backup_server():
 def aws_backup(aws_backup_server, moto):
     """The recorded AWS Backup of a moto test: `record(table_arn, created)` adds a recovery point."""
     return aws_backup_server
+
+
+# -- IAM's documented matching rules, as plainly as they can be written (the referee of tests/test_iam*.py) ----------
+def documented_resource_match(pattern: str, arn: str) -> bool:
+    """IAM User Guide, "IAM JSON policy elements: Resource": `*` and `?` match within a segment (the parts separated
+    by colons), `*` any run and `?` one character; a `*` that is the last character of a segment may also run past
+    the colons after it. Case-sensitive."""
+    if not pattern:
+        return not arn
+    head = pattern[0]
+    if head == "*":
+        ends_segment = len(pattern) == 1 or pattern[1] == ":"
+        for taken in range(len(arn) + 1):
+            if not ends_segment and ":" in arn[:taken]:
+                return False
+            if documented_resource_match(pattern[1:], arn[taken:]):
+                return True
+        return False
+    if head == "?":
+        return bool(arn) and arn[0] != ":" and documented_resource_match(pattern[1:], arn[1:])
+    return bool(arn) and arn[0] == head and documented_resource_match(pattern[1:], arn[1:])
+
+
+def documented_action_match(pattern: str, action: str) -> bool:
+    """IAM User Guide, "IAM JSON policy elements: Action": the prefix and the action name are case insensitive;
+    `*` matches any run of characters and `?` one."""
+    pattern, action = pattern.lower(), action.lower()
+    if not pattern:
+        return not action
+    if pattern[0] == "*":
+        return any(documented_action_match(pattern[1:], action[i:]) for i in range(len(action) + 1))
+    return bool(action) and pattern[0] in ("?", action[0]) and documented_action_match(pattern[1:], action[1:])

@@ -1,20 +1,58 @@
-"""DynamoDB actions that control a table's existence or its recovery, and how patterns reach them."""
+"""DynamoDB actions that can lose a table's data or expose it, with the reason for each, and how patterns reach them.
+
+One list serves DDB005 (resource policies, every engine), DDB012 (function roles, templates and live) and the
+docs (docs/rules.md is generated from it).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-# Actions that delete, replace, re-key or restore a table, or change who may do so.
-CONTROL_PLANE_ACTIONS = (
-    "dynamodb:DeleteTable",
-    "dynamodb:UpdateTable",
-    "dynamodb:PutResourcePolicy",
-    "dynamodb:DeleteResourcePolicy",
-    "dynamodb:RestoreTableFromBackup",
-    "dynamodb:RestoreTableToPointInTime",
-    "dynamodb:DeleteBackup",
-    "dynamodb:UpdateContinuousBackups",
+
+@dataclass(frozen=True)
+class DangerousAction:
+    action: str
+    reason: str
+
+
+DANGEROUS_ACTIONS = (  # each reason completes "a role that may ACTION may ..."
+    DangerousAction("dynamodb:DeleteTable", "deletes the table and every item in it"),
+    DangerousAction("dynamodb:DeleteTableReplica", "deletes a global table's replica and its items in that region"),
+    DangerousAction("dynamodb:UpdateTable", "turns deletion protection off, deletes indexes, streams and replicas, and "
+                                            "changes the encryption key"),
+    DangerousAction("dynamodb:UpdateGlobalTable", "removes replicas of a global table, with their items"),
+    DangerousAction("dynamodb:UpdateTimeToLive", "turns on TTL, which deletes items whatever DeletionPolicy and "
+                                                 "deletion protection say"),
+    DangerousAction("dynamodb:UpdateContinuousBackups", "turns point-in-time recovery off, dropping every restore "
+                                                        "point"),
+    DangerousAction("dynamodb:DeleteBackup", "deletes an on-demand backup"),
+    DangerousAction("dynamodb:RestoreTableFromBackup", "copies a backup's data into a new table the caller controls"),
+    DangerousAction("dynamodb:RestoreTableToPointInTime", "copies the table's data into a new table the caller "
+                                                          "controls"),
+    DangerousAction("dynamodb:RestoreTableFromAwsBackup", "copies an AWS Backup recovery point's data into a new "
+                                                          "table the caller controls"),
+    DangerousAction("dynamodb:ExportTableToPointInTime", "exports all of the table's data to an S3 bucket the caller "
+                                                         "names"),
+    DangerousAction("dynamodb:EnableKinesisStreamingDestination", "streams every change of the table to a Kinesis "
+                                                                   "data stream the caller names"),
+    DangerousAction("dynamodb:PutResourcePolicy", "changes who may read, write or delete the table (or its stream)"),
+    DangerousAction("dynamodb:DeleteResourcePolicy", "removes the resource policy, with its Deny statements"),
+    DangerousAction("dynamodb:TagResource", "changes the tags that aws:ResourceTag conditions and tag-based AWS "
+                                            "Backup selections decide by"),
+    DangerousAction("dynamodb:UntagResource", "removes tags, which can take the table out of a tag-based AWS Backup "
+                                              "selection"),
 )
+CONTROL_PLANE_ACTIONS = tuple(d.action for d in DANGEROUS_ACTIONS)
+CONTROL_PLANE_MESSAGE = ("an Allow statement grants */dynamodb:* or an action that can lose or expose the table's data "
+                         f"({', '.join(a.split(':', 1)[1] for a in CONTROL_PLANE_ACTIONS)})")
+
+# Actions that only work on Resource "*" (IAM has no resource for them): granting them on "*" reaches no table.
+ACCOUNT_LEVEL_ACTIONS = (
+    "dynamodb:ListTables", "dynamodb:ListStreams", "dynamodb:ListBackups", "dynamodb:ListGlobalTables",
+    "dynamodb:ListExports", "dynamodb:ListImports", "dynamodb:DescribeLimits", "dynamodb:DescribeEndpoints",
+    "dynamodb:DescribeReservedCapacity*", "dynamodb:ListContributorInsights", "dynamodb:PurchaseReservedCapacityOfferings",
+    "dynamodb:GetAbacStatus", "dynamodb:UpdateAbacStatus")
 
 
 def may_reach_control_plane(action_pattern: str) -> bool:

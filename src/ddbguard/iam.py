@@ -1,20 +1,44 @@
 """IAM policy statements and IAM's own matching rules, shared by the template and the live rules.
 
-- Actions match case-insensitively; resources (ARNs) case-sensitively.
-- `*` matches any run of characters (in an ARN it also crosses `/` and `:`), `?` one character.
+- Actions match case-insensitively, `*` any run of characters and `?` one.
+- Resources match as ARNs, segment by segment and case-sensitively (ddbguard.arns says how).
 - NotAction / NotResource match everything except what they list.
 - An explicit Deny wins over any Allow; without an Allow, the answer is no.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 
+from ddbguard.actions import ACCOUNT_LEVEL_ACTIONS
+from ddbguard.arns import arn_matches, wildcard_match
 from ddbguard.model import Unknown
+
+# The identities whose policies are judged, and what each is called in messages.
+IDENTITY_TYPES = {"AWS::IAM::Role": "role", "AWS::IAM::User": "user", "AWS::IAM::Group": "group",
+                  "AWS::SSO::PermissionSet": "permission set"}
+# Policy resources, and the properties that name the identities each one is attached to.
+POLICY_ATTACHMENTS = {
+    "AWS::IAM::Policy": (("Roles", "role"), ("Users", "user"), ("Groups", "group")),
+    "AWS::IAM::ManagedPolicy": (("Roles", "role"), ("Users", "user"), ("Groups", "group")),
+    "AWS::IAM::RolePolicy": (("RoleName", "role"),),
+    "AWS::IAM::UserPolicy": (("UserName", "user"),),
+    "AWS::IAM::GroupPolicy": (("GroupName", "group"),),
+}
+# Services that run code with a role: a role only they may assume is a function role, used by a function of
+# the input or not.
+COMPUTE_SERVICES = ("lambda.amazonaws.com", "edgelambda.amazonaws.com", "ecs-tasks.amazonaws.com",
+                    "ec2.amazonaws.com", "pods.eks.amazonaws.com", "tasks.apprunner.amazonaws.com",
+                    "batch.amazonaws.com", "states.amazonaws.com", "codebuild.amazonaws.com", "glue.amazonaws.com",
+                    "sagemaker.amazonaws.com", "elasticmapreduce.amazonaws.com")
+# AWS Backup's service role reads every table of its account by design (AWSBackupServiceRolePolicyForBackup):
+# DDB012 and DDB013 leave the policies of roles only AWS Backup may assume alone.
+AWS_BACKUP_SERVICE = frozenset({"backup.amazonaws.com"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +51,8 @@ class Statement:
     has_condition: bool = False
     source: str = ""  # logical id of the policy (or role) that holds it
     path: tuple = ()  # where in that resource, for the finding's location
+    condition: object = field(default=None, compare=False)  # the Condition block, as written
+    unresolved: bool = False  # some of its Resource values could not be read (so it may cover more)
 
     def covers_action(self, action: str) -> bool:
         if self.not_actions is not None:
@@ -48,12 +74,27 @@ def _glob(pattern: str, ignore_case: bool) -> re.Pattern:
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
+def _glob_matches(pattern: str, text: str, ignore_case: bool) -> bool:
+    if pattern.count("*") + pattern.count("?") > 3:  # a regular expression could backtrack for too long
+        if ignore_case:
+            pattern, text = pattern.lower(), text.lower()
+        return wildcard_match([("star", True) if c == "*" else ("one", True) if c == "?" else ("lit", c)
+                               for c in pattern], list(text))
+    return _glob(pattern, ignore_case).fullmatch(text) is not None
+
+
 def action_matches(pattern: str, action: str) -> bool:
-    return _glob(pattern, True).fullmatch(action) is not None
+    return _glob_matches(pattern, action, True)
 
 
 def resource_matches(pattern: str, arn: str) -> bool:
-    return _glob(pattern, False).fullmatch(arn) is not None
+    """A policy's Resource against an ARN, as IAM matches them (segment by segment)."""
+    return arn_matches(pattern, arn)
+
+
+def string_like(pattern: str, text: str) -> bool:
+    """StringLike's match of a whole string: `*` any run, `?` one character, case-sensitive."""
+    return _glob_matches(pattern, text, False)
 
 
 def is_allowed(statements: list[Statement], action: str, arn: str) -> bool:
@@ -106,6 +147,10 @@ def _decide(statements: list[Statement], action: str, arn: str, where: str) -> b
     if deny is not None:
         return Unknown(f"a Deny with a Condition in {where} ({deny.source}) applies to {action}, and ddbguard "
                        "cannot evaluate the condition")
+    # a Deny that ddbguard could not read in full may cover this request too
+    deny = next((s for s in statements if s.effect == "Deny" and s.unresolved and s.covers_action(action)), None)
+    if deny is not None:
+        return Unknown(f"a Deny in {where} ({deny.source}) that ddbguard cannot read in full may apply to {action}")
     return True
 
 
@@ -118,8 +163,9 @@ def _strings(value: object) -> tuple[str, ...] | None:
 def parse_statements(document: object, *, source: str, path: tuple = ()) -> tuple[list[Statement], list[tuple]]:
     """Statements of a policy document, and the paths of what could not be read literally.
 
-    A statement whose actions cannot be read is left out; one with some unreadable resources keeps
-    its literal resources. Either way the path is reported, so that rules can say "unknown".
+    A statement whose actions cannot be read is left out (a Deny leaves a placeholder that may deny anything,
+    so that access depending on it is unknown); one with some unreadable resources keeps its literal resources
+    and is marked `unresolved`. Either way the path is reported, so that rules can say "unknown".
     """
     if not isinstance(document, dict):
         return [], [path]
@@ -131,7 +177,7 @@ def parse_statements(document: object, *, source: str, path: tuple = ()) -> tupl
         if not isinstance(item, dict) or item.get("Effect") not in ("Allow", "Deny"):
             unreadable.append(where)
             continue
-        fields = {}
+        fields: dict = {}
         for key, plain, negated in (("Action", "actions", "not_actions"), ("Resource", "resources", "not_resources")):
             if f"Not{key}" in item:
                 values = _strings(item[f"Not{key}"])
@@ -143,15 +189,18 @@ def parse_statements(document: object, *, source: str, path: tuple = ()) -> tupl
                     # (which matters only when the statement can grant a DynamoDB action)
                     raw_items = item.get(key) if isinstance(item.get(key), list) else [item.get(key)]
                     values = tuple(r for r in raw_items if isinstance(r, str))
+                    fields["unresolved"] = True
                     if _may_touch_dynamodb(fields):
                         unreadable.append((*where, key))
                 fields[plain] = values
             if values is None:
                 unreadable.append(where)
+                if item["Effect"] == "Deny":  # it may deny anything: access that depends on it is unknown
+                    statements.append(Statement("Deny", actions=("*",), source=source, path=where, unresolved=True))
                 break
         else:
             statements.append(Statement(effect=item["Effect"], has_condition="Condition" in item, source=source,
-                                        path=where, **fields))
+                                        path=where, condition=item.get("Condition"), **fields))
     return statements, unreadable
 
 
@@ -159,6 +208,14 @@ def names_dynamodb_action(pattern: str) -> bool:
     """An action pattern that can name a DynamoDB action (`dynamodb:GetItem`, `dynamodb:*`, `dyn*`, `*`)."""
     return (action_matches(pattern, "dynamodb:GetItem") or pattern.lower().startswith("dynamodb:")
             or action_matches(pattern, "dynamodb:\x00"))  # a wildcard that reaches some action, like `*:?`
+
+
+def reaches_table_actions(statement: Statement) -> bool:
+    """The statement may grant a DynamoDB action on tables (not only account-level ones such as ListTables)."""
+    if statement.not_actions is not None:
+        return not grants_no_dynamodb_action(statement)
+    return any(names_dynamodb_action(a) and ("*" in a or not any(action_matches(p, a) for p in ACCOUNT_LEVEL_ACTIONS))
+               for a in statement.actions)
 
 
 def _may_touch_dynamodb(fields: dict) -> bool:
@@ -195,5 +252,4 @@ def aws_managed_statements(arn: object, *, source: str, path: tuple) -> tuple[st
         return None
     document = {"Statement": policy["statements"]}
     statements, _ = parse_statements(document, source=source, path=path)
-    return match.group(1), [Statement(s.effect, s.actions, s.not_actions, s.resources, s.not_resources,
-                                      s.has_condition, source, path) for s in statements]
+    return match.group(1), [dataclasses.replace(s, source=source, path=path) for s in statements]

@@ -2,7 +2,7 @@
 stack's is its root's) and a stack policy that denies Update:Replace and Update:Delete on each table."""
 
 from ddbguard.graph import as_list
-from ddbguard.iam import action_matches, resource_matches
+from ddbguard.iam import action_matches, string_like
 from ddbguard.live.checks import live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
@@ -27,7 +27,7 @@ def denies_changes(policy: dict, logical_id: str) -> bool | Unknown:
             hit = any(isinstance(a, str) and action_matches(a, action) for a in as_list(actions))
             resources, out = (statement.get("NotResource"), True) if "NotResource" in statement else (
                 statement.get("Resource"), False)
-            on_table = any(isinstance(r, str) and resource_matches(r, f"LogicalResourceId/{logical_id}")
+            on_table = any(isinstance(r, str) and string_like(r, f"LogicalResourceId/{logical_id}")
                            for r in as_list(resources))
             if (hit != negated) and (on_table != out):
                 condition = statement.get("Condition")

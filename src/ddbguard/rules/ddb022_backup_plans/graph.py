@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ddbguard.graph import Graph, as_list, token
-from ddbguard.iam import resource_matches
+from ddbguard.iam import string_like
 from ddbguard.model import Evaluation, Problem, Severity
 from ddbguard.engines.common import evaluation_of
 from ddbguard.registry import rule_of
@@ -109,8 +109,8 @@ def _tag_key(key: object) -> object:
 _CONDITIONS = {
     "StringEquals": lambda tag, value: tag == value,
     "StringNotEquals": lambda tag, value: tag != value,
-    "StringLike": lambda tag, value: tag is not None and resource_matches(value, tag),
-    "StringNotLike": lambda tag, value: tag is None or not resource_matches(value, tag),
+    "StringLike": lambda tag, value: tag is not None and string_like(value, tag),
+    "StringNotLike": lambda tag, value: tag is None or not string_like(value, tag),
 }
 
 
@@ -120,10 +120,10 @@ def selects(selection: Selection, arn: str, tags: dict | None) -> bool | str:
         return selection.unreadable
     if any(is_intrinsic(r) or not isinstance(r, str) for r in selection.resources + selection.not_resources):
         return "a backup selection's resources cannot be resolved statically"
-    if any(resource_matches(r, arn) for r in selection.not_resources):
+    if any(string_like(r, arn) for r in selection.not_resources):
         return False
     # neither resources nor tags: AWS Backup selects every supported resource (then filtered by Conditions)
-    by_resource = any(resource_matches(r, arn) for r in selection.resources) or not (
+    by_resource = any(string_like(r, arn) for r in selection.resources) or not (
         selection.resources or selection.tags)
     if not by_resource and not selection.tags:
         return False
