@@ -35,6 +35,7 @@ EXPECTED = {
     ("DDB005", TABLES["protection-groups"], "pass"), ("DDB005", TABLES["executions"], "pass"),
     ("DDB005", TABLES["recovery-plans"], "pass"), ("DDB005", TABLES["target-accounts"], "fail"),
     ("DDB013", TABLES["target-accounts"], "fail"), ("DDB013", FUNCTIONS[0], "pass"),
+    ("DDB013", FUNCTIONS[1], "fail"),  # dynamodb:* on Resource "*": tables of every account
     ("DDB020", TABLES["protection-groups"], "pass"), ("DDB020", TABLES["executions"], "pass"),
     ("DDB020", TABLES["recovery-plans"], "fail"), ("DDB020", TABLES["target-accounts"], "pass"),
     ("DDB021", TABLES["protection-groups"], "pass"), ("DDB021", TABLES["executions"], "pass"),
@@ -298,7 +299,7 @@ def test_index_grants_and_cross_account_grants_of_functions(moto, tmp_path):
     functions = {(f["rule_id"], f["status"]) for f in report["findings"] if f["resource_name"] == "orders-api"}
     assert functions == {("DDB010", "pass"), ("DDB011", "pass"), ("DDB012", "pass"), ("DDB013", "fail")}
     message = next(f["message"] for f in report["findings"] if f["rule_id"] == "DDB013")
-    assert message == "role orders-api-role is granted tables in account 999999999999, which is not in trusted_accounts"
+    assert message == "role orders-api-role: grants on table partner in account 999999999999, which is not in trusted_accounts"
     config = tmp_path / ".ddbguard.yaml"
     config.write_text('trusted_accounts: ["999999999999"]\n')
     trusted = audit(moto, "--regions", "us-east-1", "--config", str(config)).json()

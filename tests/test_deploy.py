@@ -46,7 +46,7 @@ def test_cfn_lint_and_ddbguard_pass_on_the_deploy_templates():
     report = run_ddbguard("check", str(DEPLOY), "--format", "json")
     assert report.code == 0, report.stderr
     assert {(f["rule_id"], f["logical_id"], f["status"]) for f in report.json()["findings"]} == {
-        ("DDB012", "AuditRole", "suppressed")}
+        ("DDB012", "AuditRole", "suppressed"), ("DDB013", "AuditRole", "suppressed")}
 
 
 def test_the_schedule_runs_the_readme_commands():

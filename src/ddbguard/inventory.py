@@ -112,13 +112,14 @@ def _grants(graph, table) -> list[str]:
     from ddbguard.graph import table_arns
 
     granted = []
-    for role in graph.roles:
-        statements = role.statements
+    for identity in graph.identities:
+        statements = identity.statements
         arns = table_arns(table, statements)
         actions = [a.split(":")[1] for a in DATA_ACTIONS if any(is_allowed(statements, a, arn) for arn in arns)]
         if actions:
-            functions = [f.logical_id for f in graph.functions_using(role)]
-            who = f"{role.stack.stack.stack_name}/{role.logical_id}" + (f" ({', '.join(functions)})" if functions else "")
+            functions = [f.logical_id for f in graph.functions_using(identity)]
+            who = f"{identity.stack.stack.stack_name}/{identity.logical_id}" + (
+                f" ({', '.join(functions)})" if functions else "")
             granted.append(f"{who}: {', '.join(actions)}")
     return sorted(granted)
 

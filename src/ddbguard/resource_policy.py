@@ -1,11 +1,13 @@
-"""Judging a DynamoDB resource policy (DDB005): shared by the checkov check and the live audit."""
+"""Judging a DynamoDB resource policy (DDB005): shared by the checkov check and the live audit. A table has one,
+and so has its stream (StreamSpecification.ResourcePolicy; a global table's: every replica's, and every replica
+stream's)."""
 
 from __future__ import annotations
 
 import re
 
-from ddbguard.actions import may_reach_control_plane
-from ddbguard.rules.table import dig
+from ddbguard.actions import CONTROL_PLANE_MESSAGE, may_reach_control_plane
+from ddbguard.rules.table import GLOBAL_TABLE, dig
 
 Problem = tuple[str, tuple]  # (message, path)
 
@@ -63,8 +65,33 @@ def statement_problems(statement: dict, path: tuple) -> list[Problem]:
     if not all(isinstance(a, str) for a in actions):
         found.append(("an action is not a literal", (*path, "Action")))
     elif any(may_reach_control_plane(a) for a in actions):
-        found.append(("an Allow statement grants */dynamodb:* or a control-plane action (DeleteTable, UpdateTable, "
-                      "RestoreTable*, DeleteBackup, UpdateContinuousBackups, Put/DeleteResourcePolicy)", (*path, "Action")))
+        found.append((CONTROL_PLANE_MESSAGE, (*path, "Action")))
+    return found
+
+
+def policy_holders(resource: dict) -> list[tuple[tuple, object, str]]:
+    """(path, holder, what) for every place of a table resource that may hold a ResourcePolicy: the table's
+    Properties and its StreamSpecification; a global table's, and each replica's and replica stream's."""
+    properties = resource.get("Properties")
+    found = [(("Properties",), properties, "table"),
+             (("Properties", "StreamSpecification"), dig(resource, "Properties", "StreamSpecification"), "stream")]
+    if resource.get("Type") == GLOBAL_TABLE:
+        replicas = dig(resource, "Properties", "Replicas")
+        for index, replica in enumerate(replicas if isinstance(replicas, list) else []):
+            found += [(("Properties", "Replicas", index), replica, "replica"),
+                      (("Properties", "Replicas", index, "ReplicaStreamSpecification"),
+                       dig(replica, "ReplicaStreamSpecification"), "replica stream")]
+    return found
+
+
+def allow_statements(resource: dict) -> list[tuple[tuple, dict, str]]:
+    """(path, statement, what) of every Allow statement of the resource policies of a table resource."""
+    found = []
+    for path, holder, what in policy_holders(resource):
+        raw = dig(holder, "ResourcePolicy", "PolicyDocument", "Statement")
+        items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+        found += [((*path, "ResourcePolicy", "PolicyDocument", "Statement", i), s, what)
+                  for i, s in enumerate(items) if isinstance(s, dict) and s.get("Effect") == "Allow"]
     return found
 
 
@@ -102,13 +129,19 @@ def principal_accounts(statement: dict) -> list[tuple[str, str]]:
     return found
 
 
-_KEY_KINDS = {"aws:principalaccount": "account", "aws:sourceaccount": "account", "aws:principalorgid": "organization",
-              "aws:sourceorgid": "organization", "aws:principalorgpaths": "organization path",
-              "aws:sourceorgpaths": "organization path", "aws:principalarn": "ARN", "aws:sourcearn": "ARN"}
+# The condition keys that pin who calls (a resource policy's `*` principal), and whose table is called (an identity
+# policy's wildcard account), with the kind of value each holds.
+CALLER_KEYS = {"aws:principalaccount": "account", "aws:sourceaccount": "account", "aws:principalorgid": "organization",
+               "aws:sourceorgid": "organization", "aws:principalorgpaths": "organization path",
+               "aws:sourceorgpaths": "organization path", "aws:principalarn": "ARN", "aws:sourcearn": "ARN"}
+RESOURCE_KEYS = {"aws:resourceaccount": "account", "aws:resourceorgid": "organization",
+                 "aws:resourceorgpaths": "organization path"}
 
 
-def pinned_outsiders(condition: object, own: str | None, trusted_accounts, trusted_organizations) -> list[str] | None:
-    """Who a `*` principal is pinned to by its condition, when that is not trusted (DDB013).
+def pinned_outsiders(condition: object, own: str | None, trusted_accounts, trusted_organizations,
+                     pinning: dict[str, str] = CALLER_KEYS) -> list[str] | None:
+    """Who a `*` principal (or, with `pinning=RESOURCE_KEYS`, a wildcard account) is pinned to by its condition, when
+    that is not trusted (DDB013).
 
     None: the condition pins nothing (every account may call). []: some key pins the caller to trusted
     accounts or organizations only (the keys of a condition must all hold, so one such key is enough).
@@ -123,7 +156,7 @@ def pinned_outsiders(condition: object, own: str | None, trusted_accounts, trust
         if not (_PINNING_OPERATOR.match(str(operator)) and isinstance(keys, dict)):
             continue
         for key, value in keys.items():
-            kind = _KEY_KINDS.get(str(key).lower())
+            kind = pinning.get(str(key).lower())
             if kind is not None:
                 per_key.append([f"{key} {item!r}" for item in _as_list(value)
                                 if not _trusted(kind, item, own, trusted_accounts, trusted_organizations)])

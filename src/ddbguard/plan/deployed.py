@@ -15,7 +15,8 @@ from ddbguard.catalog import load_catalog
 from ddbguard.aws import Unknown, client_config, error_reason, stack_tables, template_from_body
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
-from ddbguard.graph import TABLE_ARN, Graph
+from ddbguard.arns import arn_pattern
+from ddbguard.graph import Graph
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.plan.diff import across_stacks, diff_stacks
@@ -155,13 +156,12 @@ def _imported_tables(stacks: list[CheckedStack], config: Config) -> dict:
     for policy in graph.policies:
         for statement in policy.statements:
             for resource in statement.resources:
-                match = TABLE_ARN.match(resource)
-                name = match.group(3) if match else None
-                if not name or "*" in name or "?" in name or name in defined:
+                name = arn_pattern(resource).table_name
+                if not name or name in defined:
                     continue
                 indexes = subjects.setdefault((policy.stack.name, policy.logical_id), (policy.stack, {}))[1].setdefault(
                     name, set())
-                index = _INDEX.search(match.group(4) or "")
+                index = _INDEX.search(resource.split(f":table/{name}", 1)[-1])
                 if index:
                     indexes.add(index.group(1))
     return subjects

@@ -504,20 +504,30 @@ _MAPPING, _LIST = dict, list
 _TABLE_SLOTS = (
     (("PointInTimeRecoverySpecification",), _MAPPING, None), (("SSESpecification",), _MAPPING, None),
     (("StreamSpecification",), _MAPPING, None), (("ResourcePolicy",), _MAPPING, None),
-    (("ResourcePolicy", "PolicyDocument"), _MAPPING, None), (("KeySchema",), _LIST, _MAPPING),
+    (("ResourcePolicy", "PolicyDocument"), _MAPPING, None), (("StreamSpecification", "ResourcePolicy"), _MAPPING, None),
+    (("StreamSpecification", "ResourcePolicy", "PolicyDocument"), _MAPPING, None), (("KeySchema",), _LIST, _MAPPING),
     (("AttributeDefinitions",), _LIST, _MAPPING), (("GlobalSecondaryIndexes",), _LIST, _MAPPING),
     (("LocalSecondaryIndexes",), _LIST, _MAPPING), (("Replicas",), _LIST, _MAPPING),
 )
 _POLICY_SLOTS = ((("PolicyDocument",), _MAPPING, None),)
+_ATTACHED_SLOTS = ((("Roles",), _LIST, None), (("Users",), _LIST, None), (("Groups",), _LIST, None))
+_IDENTITY_SLOTS = ((("Policies",), _LIST, _MAPPING), (("ManagedPolicyArns",), _LIST, None))
 # The properties rules read, by resource type: (path, shape, shape of each item of a list).
 _PROPERTY_SHAPES = {
     "AWS::DynamoDB::Table": _TABLE_SLOTS,
     "AWS::DynamoDB::GlobalTable": _TABLE_SLOTS,
     "AWS::Lambda::Function": ((("Environment",), _MAPPING, None), (("Environment", "Variables"), _MAPPING, None)),
-    "AWS::IAM::Role": ((("Policies",), _LIST, _MAPPING), (("ManagedPolicyArns",), _LIST, None)),
-    "AWS::IAM::Policy": (*_POLICY_SLOTS, (("Roles",), _LIST, None)),
-    "AWS::IAM::ManagedPolicy": (*_POLICY_SLOTS, (("Roles",), _LIST, None)),
+    "AWS::IAM::Role": _IDENTITY_SLOTS,
+    "AWS::IAM::User": (*_IDENTITY_SLOTS, (("Groups",), _LIST, None)),
+    "AWS::IAM::Group": _IDENTITY_SLOTS,
+    "AWS::IAM::Policy": (*_POLICY_SLOTS, *_ATTACHED_SLOTS),
+    "AWS::IAM::ManagedPolicy": (*_POLICY_SLOTS, *_ATTACHED_SLOTS),
     "AWS::IAM::RolePolicy": _POLICY_SLOTS,
+    "AWS::IAM::UserPolicy": _POLICY_SLOTS,
+    "AWS::IAM::GroupPolicy": _POLICY_SLOTS,
+    "AWS::IAM::UserToGroupAddition": ((("Users",), _LIST, None),),
+    "AWS::SSO::PermissionSet": ((("ManagedPolicies",), _LIST, None), (("CustomerManagedPolicyReferences",), _LIST,
+                                                                       _MAPPING)),
     "AWS::CloudFormation::Stack": ((("Parameters",), _MAPPING, None),),
 }
 

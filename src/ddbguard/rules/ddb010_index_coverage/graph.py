@@ -1,4 +1,5 @@
-"""DDB010: a policy that allows Query/Scan on a table with indexes also allows them on its indexes."""
+"""DDB010: a policy that allows Query/Scan on a table with indexes also allows them on its indexes (every identity:
+roles, users, groups, permission sets)."""
 
 from __future__ import annotations
 
@@ -31,28 +32,29 @@ def missing_indexes(statements, arns: list[str], indexes, boundary: Boundary = N
     return missing, unknown
 
 
-def message(role: str, table: str, missing: list[str]) -> str:
-    return (f"role {role} may Query/Scan table {table} but not its index{'es' if len(missing) > 1 else ''} "
+def message(who: str, table: str, missing: list[str]) -> str:
+    """`who` is the identity as messages call it: "role NAME", "user NAME", ..."""
+    return (f"{who} may Query/Scan table {table} but not its index{'es' if len(missing) > 1 else ''} "
             f"{', '.join(missing)}")
 
 
 def evaluate(graph: Graph, config) -> list[Evaluation]:
     results: dict[int, tuple] = {}  # policy -> (policy, problems)
-    for role in graph.roles:
-        statements = role.statements
-        for policy in role.policies:
-            for table in graph.reachable_tables(policy.statements):
-                if not table.indexes:
-                    continue  # no index, or indexes not known (declare them in config `tables`)
+    for identity in graph.identities:
+        statements = identity.statements
+        for policy in identity.policies:
+            # tables without an index, or whose indexes are not known (declare them in config `tables`), are not judged
+            indexed = graph.reachable_tables(policy.statements).derive("indexed", lambda ts: [t for t in ts if t.indexes])
+            for table in indexed:
                 arns = table_arns(table, statements)
                 granting = [s for s in policy.statements if any(s.applies(a, arn) for a in _READS for arn in arns)]
                 if not granting:
                     continue
                 entry = results.setdefault(id(policy), (policy, [], []))
-                missing, unknown = missing_indexes(statements, arns, table.indexes, role.boundary)
+                missing, unknown = missing_indexes(statements, arns, table.indexes, identity.boundary)
                 if missing:
                     entry[1].append((
-                        f"{message(role.logical_id, table.name, missing)}: allow {table.arn}/index/* "
+                        f"{message(identity.describe(), table.name, missing)}: allow {table.arn}/index/* "
                         "(CDK: import the table with fromTableAttributes and its globalIndexes)", granting[0].path))
                 entry[2].extend((f"table {table.name}: {reason}", granting[0].path) for reason in unknown)
     return [verdict(RULE.id, policy.stack, policy.logical_id, problems, unknown)

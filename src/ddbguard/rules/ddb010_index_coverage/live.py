@@ -30,7 +30,7 @@ def evaluate(snapshot, config, now):
                        for i in table.description.get(key) or []]
             missing, uncertain = missing_indexes(statements, [table.arn], indexes, function.role.boundary)
             if missing:
-                problems.append(message(function.role.name, name, missing))
+                problems.append(message(f"role {function.role.name}", name, missing))
             unknown += [f"table {name}: {reason}" for reason in uncertain]
         if judged:
             evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, problems, unknown))

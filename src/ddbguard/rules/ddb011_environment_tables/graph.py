@@ -1,9 +1,11 @@
-"""DDB011: every environment variable that names a table names one the function's role may use."""
+"""DDB011: every environment variable that names a table names one the function's role may use. A table name resolves
+in the function's own account and region: a grant on a same-named table of another account is another table's."""
 
 from __future__ import annotations
 
 import json
 
+from ddbguard.arns import parse_table_arn
 from ddbguard.graph import Graph, can_use
 from ddbguard.model import Evaluation, Unknown
 from ddbguard.registry import rule_of
@@ -21,7 +23,6 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             continue
         problems, unknown = [], []
         statements = function.role.statements if function.role else []
-        reachable = sorted(t.name for t in graph.reachable_tables(statements)) if function.role else []
         for variable, value in sorted(variables.items()):
             path = ("Properties", "Environment", "Variables", variable)
             if is_intrinsic(value):
@@ -52,7 +53,25 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 problems.append((f"{variable} names table {table.name}, which role {function.role.logical_id}'s "
                                  "permissions boundary does not allow", path))
             else:
-                problems.append((f"{variable} names table {table.name}, but role {function.role.logical_id} may use "
-                                 f"only: {', '.join(reachable) or 'no table'}", path))
+                reach = graph.reachable_tables(statements)
+                elsewhere = any(t.name == table.name and t is not table for t in reach)
+                problems.append((f"{variable} names table {table.name}{_where(table) if elsewhere else ''}, but role "
+                                 f"{function.role.logical_id} may use only: {may_use_only(reach, table)}", path))
         evaluations.append(verdict(RULE.id, function.stack, function.logical_id, problems, unknown))
     return evaluations
+
+
+_SHOWN = 10  # tables named in a message; a wildcard grant may reach thousands
+
+
+def may_use_only(reach, named) -> str:
+    """The tables an identity may use, for a message; one named like the variable's table says where it is (a bare
+    name is the function's own account's table, not another account's)."""
+    labels = sorted(f"{t.name}{_where(t)}" if t.name == named.name and t is not named else t.name for t in reach)
+    more = f" and {len(labels) - _SHOWN} more" if len(labels) > _SHOWN else ""
+    return ", ".join(labels[:_SHOWN]) + more if labels else "no table"
+
+
+def _where(table) -> str:
+    parsed = parse_table_arn(table.arn)
+    return f" (in account {parsed.account})" if parsed and parsed.account.isdigit() else ""

@@ -2,7 +2,8 @@
 role may use (guide Issues 1, 2 and 7). A table name is looked up in the function's own account and
 region; a table ARN in the account and region it names (unknown when the audit does not read them)."""
 
-from ddbguard.graph import TABLE_ARN, may_use
+from ddbguard.arns import parse_table_arn
+from ddbguard.graph import may_use
 from ddbguard.live.checks import live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
@@ -20,18 +21,17 @@ def named_tables(function, config, snapshot):
     patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
     for variable, value in sorted(function.variables.items()):
         if names_a_table(variable, patterns) or (isinstance(value, str) and (
-                TABLE_ARN.match(value) or value in snapshot.table_names)):
+                parse_table_arn(value) or value in snapshot.table_names)):
             yield variable, value
 
 
 def locate(snapshot, function, value):
     """(table name, table ARN, the region's snapshot or an Unknown saying it is not audited) of a value."""
-    match = TABLE_ARN.match(value)
-    if not match:
+    parsed = parse_table_arn(value)
+    if not parsed:  # a bare name is a table of the function's own account and region
         partition = function.arn.split(":")[1] if function.arn.count(":") > 2 else "aws"
         return value, f"arn:{partition}:dynamodb:{snapshot.region}:{snapshot.account}:table/{value}", snapshot
-    region, account, name = match.group(1), match.group(2), match.group(3)
-    arn = value[: len(value) - len(match.group(4) or "")]
+    region, account, name, arn = parsed.region, parsed.account, parsed.name, parsed.table
     if (account, region) == (snapshot.account, snapshot.region):
         return name, arn, snapshot
     found = snapshot.audited.region(account, region) if snapshot.audited is not None else None

@@ -1,4 +1,5 @@
-"""DDB012 live: the policies of each function's role grant DynamoDB narrowly, without control-plane actions."""
+"""DDB012 live: the policies of each function's role grant DynamoDB narrowly, without an action that can lose or
+expose a table's data."""
 
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
@@ -18,6 +19,6 @@ def evaluate(snapshot, config, now):
         statements = function.role.statements
         if not any(grants_dynamodb(s) for s in statements):
             continue
-        problems = [f"{s.source}: {message}" for s in statements for message in statement_problems(s, lambda_role=True)]
+        problems = [f"{s.source}: {message}" for s in statements for message in statement_problems(s, function_role=True)]
         evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, problems))
     return evaluations

@@ -1,15 +1,17 @@
-"""DDB013: grants on tables in other accounts, and resource-policy principals from other accounts,
-name only accounts listed in `trusted_accounts`."""
+"""DDB013: grants on tables in other accounts, and resource-policy principals from other accounts, name only
+accounts listed in `trusted_accounts`. A grant is judged by the accounts it reaches: an account segment that is `*`
+or a pattern (`Resource: "*"` too) reaches every account."""
 
 from __future__ import annotations
 
 import re
 
-from ddbguard.graph import TABLE_ARN, Graph
+from ddbguard.arns import arn_pattern, is_literal
+from ddbguard.graph import Graph
+from ddbguard.iam import AWS_BACKUP_SERVICE, Statement, reaches_table_actions
 from ddbguard.model import Evaluation
 from ddbguard.registry import rule_of
-from ddbguard.resource_policy import pinned_outsiders, principal_accounts
-from ddbguard.rules.table import dig
+from ddbguard.resource_policy import RESOURCE_KEYS, allow_statements, pinned_outsiders, principal_accounts
 from ddbguard.rules import verdict
 from ddbguard.templates.resolve import TABLE_TYPES
 
@@ -19,6 +21,39 @@ RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 def foreign(account: str, own: str | None, trusted) -> bool:
     """An account id that is neither the subject's own nor trusted (shared with the live audit)."""
     return bool(re.fullmatch(r"[0-9]{12}", account)) and account != own and account not in trusted
+
+
+def grant_problems(statement: Statement, own: str | None, config) -> tuple[list[str], list[str]] | None:
+    """(problems, unknown) of one Allow statement of an identity policy, None when it grants no table action.
+    Shared with the live audit."""
+    if statement.effect != "Allow" or not reaches_table_actions(statement):
+        return None
+    trusted = tuple(config.trusted_accounts)
+    problems: list[str] = []
+    unknown: list[str] = []
+    judged = False
+    for resource in statement.resources if statement.not_resources is None else ("*",):
+        reach = arn_pattern(resource)
+        if not reach.reaches_tables:
+            continue
+        judged = True
+        what = f"table {reach.table_name}" if reach.table_name else resource
+        if is_literal(reach.account):
+            if foreign(reach.account, own, trusted):
+                problems.append(f"grants on {what} in account {reach.account}, which {_why(own)}")
+            continue
+        outsiders = pinned_outsiders(statement.condition, own, trusted, tuple(config.trusted_organizations),
+                                     RESOURCE_KEYS)
+        if outsiders is None:
+            problems.append(f"grants on {resource}, which reaches tables in every account (its account is "
+                            f"{reach.account!r}; name the account, or pin it with an aws:ResourceAccount condition)")
+        elif outsiders:
+            problems.append(f"grants on {resource} when {' or '.join(outsiders)}, which is not the stack's own or a "
+                            "trusted account or organization")
+        else:
+            unknown.append(f"grants on {resource} in any account, and a condition pins the table's account to trusted "
+                           "ones, which ddbguard does not evaluate")
+    return (problems, unknown) if judged else None
 
 
 def foreign_principals(statement: dict, own: str | None, config) -> list[str]:
@@ -48,40 +83,31 @@ def _why(own: str | None) -> str:
 
 
 def evaluate(graph: Graph, config) -> list[Evaluation]:
-    trusted = tuple(config.trusted_accounts)
     evaluations = []
+    backup_only = graph.policies_only_of(AWS_BACKUP_SERVICE)  # it backs up its own account's tables
     for policy in graph.policies:
+        if id(policy) in backup_only:
+            continue
         own = policy.stack.stack.account
-        problems, applicable = [], False
+        problems, unknown, applicable = [], [], False
         for statement in policy.statements:
-            for resource in statement.resources if statement.effect == "Allow" else ():
-                match = TABLE_ARN.match(resource)
-                if not match:
-                    continue
+            found = grant_problems(statement, own, config)
+            if found is not None:
                 applicable = True
-                if foreign(match.group(2), own, trusted):
-                    problems.append((f"grants on table {match.group(3)} in account {match.group(2)}, which "
-                                     f"{_why(own)}", statement.path))
+                problems += [(message, statement.path) for message in found[0]]
+                unknown += [(message, statement.path) for message in found[1]]
         if applicable:
-            evaluations.append(verdict(RULE.id, policy.stack, policy.logical_id, problems))
+            evaluations.append(verdict(RULE.id, policy.stack, policy.logical_id, problems, unknown))
     for stack in graph.stacks:
         own = stack.stack.account
         for logical_id, resource in stack.resolved["Resources"].items():
             if resource.get("Type") not in TABLE_TYPES:
                 continue
-            properties = resource.get("Properties") or {}
-            holders = [(("Properties",), properties)] + [
-                (("Properties", "Replicas", i), r) for i, r in enumerate(properties.get("Replicas") or [])
-                if isinstance(r, dict)]
-            statements = []
-            for path, holder in holders:
-                raw = dig(holder, "ResourcePolicy", "PolicyDocument", "Statement")
-                items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
-                statements += [((*path, "ResourcePolicy", "PolicyDocument", "Statement", i), s)
-                               for i, s in enumerate(items) if isinstance(s, dict) and s.get("Effect") == "Allow"]
+            statements = allow_statements(resource)
             if not statements:
                 continue
-            problems = [(message, (*path, "Principal")) for path, statement in statements
+            problems = [(f"{message} ({what} policy)" if what != "table" else message, (*path, "Principal"))
+                        for path, statement, what in statements
                         for message in foreign_principals(statement, own, config)]
             evaluations.append(verdict(RULE.id, stack, logical_id, problems))
     return evaluations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ddbguard.arns import arn_pattern
 from ddbguard.graph import Graph
 from ddbguard.model import Evaluation
 from ddbguard.registry import rule_of
@@ -16,8 +17,8 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
         functions = graph.functions_using(role)
         if not functions:
             continue
-        granted = {t.name: t for t in graph.reachable_tables(role.statements)
-                   if _explicit(t, role.statements)}
+        reach = graph.reachable_tables(role.statements)
+        granted = {t.name: t for t in _named(graph, role.statements) if t in reach}
         if not granted:
             continue
         named = set()
@@ -33,6 +34,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
     return evaluations
 
 
-def _explicit(table, statements) -> bool:
-    """Granted by a statement that names the table (a Resource "*" grant is DDB012's business)."""
-    return any(table.name in resource for s in statements for resource in s.resources)
+def _named(graph: Graph, statements) -> list:
+    """The tables Allow statements name (a Resource that reaches tables of several names is DDB012's business)."""
+    return [t for s in statements if s.effect == "Allow" for resource in s.resources
+            if arn_pattern(resource).table_name for t in graph.tables_matching(resource)]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ddbguard.graph import TABLE_ARN, Graph, token
+from ddbguard.arns import parse_table_arn
+from ddbguard.graph import Graph, token
 from ddbguard.model import Evaluation
 from ddbguard.registry import rule_of
 from ddbguard.rules import verdict
@@ -25,11 +26,11 @@ def _stream_problem(graph: Graph, stack, value: object) -> tuple[str | None, str
         if resource.get("Type") in TABLE_TYPES and not (resource.get("Properties") or {}).get("StreamSpecification"):
             return f"table {found[0]} has no StreamSpecification, so it has no stream", None
         return None, None
-    match = TABLE_ARN.match(value) if isinstance(value, str) else None
-    if not match:
+    parsed = parse_table_arn(value)
+    if not parsed:
         return None, None
-    table = graph.tables.get(match.group(3))
-    if not (match.group(4) or "").startswith("/stream/"):
+    table = graph.table_named(parsed.name, parsed.table)
+    if not parsed.rest.startswith("/stream/"):
         return f"{value} is a table ARN, not a stream ARN (CDK: import the table with tableStreamArn)", None
     if table is not None and table.has_stream is False:
         return f"table {table.name} has no stream (no StreamSpecification, and none declared in config)", None

@@ -1,4 +1,4 @@
-"""DDB040: a role in one environment is not granted a table of another (a dev function writing orders-prod)."""
+"""DDB040: an identity in one environment is not granted a table of another (a dev function writing orders-prod)."""
 
 from __future__ import annotations
 
@@ -33,25 +33,33 @@ def environment_of(name: str | None, config) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _environments(tables, config) -> dict[str, list[str]]:
+    """environment -> the names of the tables that belong to it, by their name or their stack's."""
+    found: dict[str, list[str]] = {}
+    for table in sorted(tables, key=lambda t: t.name):
+        environment = environment_of(table.name, config) or (
+            environment_of(table.stack.stack.stack_name, config) if table.stack else None)
+        if environment is not None:
+            found.setdefault(environment, []).append(table.name)
+    return found
+
+
 def evaluate(graph: Graph, config) -> list[Evaluation]:
     evaluations = []
-    for role in graph.roles:
-        own = environment_of(role.stack.stack.stack_name, config)
+    for identity in graph.identities:
+        own = environment_of(identity.stack.stack.stack_name, config)
         if own is None:
             continue
         judged, problems = False, []
-        for policy in role.policies:
-            for table in sorted(graph.reachable_tables(policy.statements), key=lambda t: t.name):
-                other = environment_of(table.name, config) or (
-                    environment_of(table.stack.stack.stack_name, config) if table.stack else None)
-                if other is None:
-                    continue
-                judged = True
-                if other != own:
-                    problems.append((f"role {role.logical_id} of stack {role.stack.stack.stack_name} (environment "
-                                     f"{own}) is granted table {table.name} of environment {other}"
-                                     + (f" (by {policy.logical_id})" if policy.logical_id != role.logical_id else ""),
-                                     ()))
+        for policy in identity.policies:
+            # computed once for every identity with the same statements, whatever their number
+            environments = graph.reachable_tables(policy.statements).derive(
+                ("environments", id(config)), lambda tables: _environments(tables, config))
+            judged |= bool(environments)
+            problems += [(f"{identity.describe()} of stack {identity.stack.stack.stack_name} (environment {own}) is "
+                          f"granted table {name} of environment {other}"
+                          + (f" (by {policy.logical_id})" if policy.logical_id != identity.logical_id else ""), ())
+                         for other, names in environments.items() if other != own for name in names]
         if judged:
-            evaluations.append(verdict(RULE.id, role.stack, role.logical_id, problems))
+            evaluations.append(verdict(RULE.id, identity.stack, identity.logical_id, problems))
     return evaluations
