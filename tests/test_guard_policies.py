@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 from conftest import RULES_DIR
-from ddbguard.actions import CONTROL_PLANE_ACTIONS, control_plane_guard_regex, may_reach_control_plane
+from ddbguard.actions import (CONTROL_PLANE_ACTIONS, CONTROL_PLANE_MESSAGE, DANGEROUS_ACTIONS, control_plane_guard_regex,
+                              dynamodb_actions, may_reach_control_plane)
 
 POLICIES = sorted(RULES_DIR.glob("*/rule.guard"))
 
@@ -22,16 +23,26 @@ def test_cfn_guard_test_passes(guard_bin, policy):
     assert "FAIL" not in completed.stdout.replace("Expected = FAIL", "").replace("-> FAIL", "")
 
 
-def test_guard_control_plane_regex_is_the_generated_one():
+def test_guard_control_plane_regex_and_message_are_the_generated_ones():
     text = (RULES_DIR / "ddb005_resource_policy" / "rule.guard").read_text()
     regexes = set(re.findall(r"Action\[\*\] != /(.*)/", text))
     assert regexes == {control_plane_guard_regex()}
+    assert f"<<{CONTROL_PLANE_MESSAGE}>>" in text
+
+
+def test_every_dangerous_action_is_a_dynamodb_action_with_a_reason():
+    actions = dynamodb_actions()
+    for dangerous in DANGEROUS_ACTIONS:
+        assert dangerous.action in actions and dangerous.reason, dangerous
 
 
 @pytest.mark.parametrize("pattern, reaches", [
     ("*", True), ("dynamodb:*", True), ("dyn*", True), ("DynamoDB:Delete*", True), ("dynamodb:deletetable", True),
     ("dynamodb:RestoreTableFromAwsBackup", True), ("dynamodb:Put*", True), ("dynamodb:U?dateTable", True),
     ("dynamodb:*Item", True),  # judged by the text before the first wildcard, on purpose
+    ("dynamodb:UpdateTimeToLive", True), ("dynamodb:ExportTableToPointInTime", True), ("dynamodb:Exp*", True),
+    ("dynamodb:EnableKinesisStreamingDestination", True), ("dynamodb:Untag*", True), ("dynamodb:GetRecords", False),
+    ("dynamodb:DescribeTimeToLive", False), ("dynamodb:ListTagsOfResource", False),
     ("dynamodb:Get*", False), ("dynamodb:GetItem", False), ("dynamodb:Query", False), ("s3:*", False),
     ("dynamodb:PutItem", False), ("dynamodb:DescribeTable", False),
 ])

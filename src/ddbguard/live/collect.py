@@ -5,7 +5,8 @@ The audit reads a region in three steps, so that the work inside a region runs c
 1. `open_region` (one task per account and region): ListTables, ListBackups (only backups newer than the
    backup age limit, grouped by table once), ListStacks, ListFunctions, and each function's role (IAM is
    global: roles are read once per account).
-2. `read_table` (one task per table): DescribeTable, DescribeContinuousBackups, GetResourcePolicy; DescribeKey
+2. `read_table` (one task per table): DescribeTable, DescribeContinuousBackups, GetResourcePolicy (of the table, and
+   of its stream when it has one); DescribeKey
    per distinct KMS key at `customer-managed`; ListRecoveryPointsByResource (AWS Backup) when DynamoDB
    lists no recent backup of this incarnation or a rule needs every recovery point; ListBackups of the one
    table (older backups) when DDB022 must tell how long its on-demand backups are kept. `read_stack` (one
@@ -212,6 +213,7 @@ def read_table(work: RegionWork, name: str) -> LiveTable:
         continuous_backups=attempt("dynamodb:DescribeContinuousBackups", lambda: dynamodb.describe_continuous_backups(
             TableName=name)["ContinuousBackupsDescription"]),
         resource_policy=_resource_policy(dynamodb, arn),
+        stream_policy=_stream_policy(dynamodb, description),
     )
     if work.recovery_points:
         table.recovery_points = _recovery_points(work, arn)
@@ -296,7 +298,7 @@ def finish_region(work: RegionWork, tables: list[LiveTable]) -> RegionSnapshot:
     return work.snapshot
 
 
-def _resource_policy(dynamodb, arn: str):
+def _resource_policy(dynamodb, arn: str, call: str = "dynamodb:GetResourcePolicy"):
     try:
         return json.loads(dynamodb.get_resource_policy(ResourceArn=arn)["Policy"])
     except ClientError as exc:
@@ -304,9 +306,19 @@ def _resource_policy(dynamodb, arn: str):
         # not ACTIVE (or went away meanwhile) answers, so its policy is unknown.
         if exc.response.get("Error", {}).get("Code") == "PolicyNotFoundException":
             return None
-        return Unknown(error_reason(exc, "dynamodb:GetResourcePolicy"))
+        return Unknown(error_reason(exc, call))
     except (BotoCoreError, ValueError) as exc:
-        return Unknown(error_reason(exc, "dynamodb:GetResourcePolicy"))
+        return Unknown(error_reason(exc, call))
+
+
+def _stream_policy(dynamodb, description):
+    """The resource policy of the table's stream (GetResourcePolicy takes the stream's ARN); None without a stream."""
+    if isinstance(description, Unknown):
+        return None  # the table's policy says why the table cannot be read
+    stream = description.get("LatestStreamArn")
+    if not stream or not (description.get("StreamSpecification") or {}).get("StreamEnabled", True):
+        return None
+    return _resource_policy(dynamodb, stream, "dynamodb:GetResourcePolicy (of the table's stream)")
 
 
 def _role(iam, role_arn: str | None, cache: AccountCache) -> LiveRole | None:

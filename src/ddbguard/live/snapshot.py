@@ -19,6 +19,7 @@ class LiveTable:
     description: dict | Unknown
     continuous_backups: dict | Unknown
     resource_policy: dict | None | Unknown  # None: the table has no resource policy
+    stream_policy: dict | None | Unknown = None  # the resource policy of its stream (GetResourcePolicy on the stream)
     stack: tuple[str, str] | None | Unknown = None  # (stack name, logical id); None: no stack manages it
     template_resource: dict | None | Unknown = None  # the resource in the deployed template
     backups: list[dict] | Unknown = field(default_factory=list)  # recent ones: {"created", "table_id", "source"}
@@ -76,6 +77,10 @@ def as_resource(table: LiveTable) -> dict:
     }
     if policy is not None:
         properties["ResourcePolicy"] = policy if isinstance(policy, Unknown) else {"PolicyDocument": policy}
+    if table.stream_policy is not None:
+        stream = table.stream_policy
+        properties["StreamSpecification"] = {"ResourcePolicy": stream if isinstance(stream, Unknown) else
+                                             {"PolicyDocument": stream}}
     resource["Properties"] = properties
     return resource
 

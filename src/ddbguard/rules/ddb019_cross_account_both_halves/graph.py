@@ -1,9 +1,10 @@
-"""DDB019: a role granted a table of another account that is in the input is allowed by that table's
-resource policy too (both halves), and no resource-policy Deny blocks it."""
+"""DDB019: an identity granted a table of another account that is in the input is allowed by that table's
+resource policy too (both halves; stream reads by its stream's policy), and no resource-policy Deny blocks it."""
 
 from __future__ import annotations
 
-from ddbguard.graph import DATA_ACTIONS, TABLE_ARN, Graph, as_list
+from ddbguard.arns import arn_pattern, is_literal, parse_table_arn
+from ddbguard.graph import DATA_ACTIONS, STREAM_ACTIONS, Graph, as_list
 from ddbguard.iam import action_matches, resource_matches
 from ddbguard.model import Evaluation, Unknown
 from ddbguard.registry import rule_of
@@ -15,7 +16,7 @@ RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 INDEX_READS = ("dynamodb:Query", "dynamodb:Scan")
 
 
-def _principal(statement: dict, role_arn: str | None, account: str) -> bool | Unknown:
+def _principal(statement: dict, identity_arn: str | None, account: str) -> bool | Unknown:
     principal = statement.get("Principal")
     values = as_list(principal.get("AWS")) if isinstance(principal, dict) else as_list(principal)
     if "*" in values:
@@ -23,11 +24,11 @@ def _principal(statement: dict, role_arn: str | None, account: str) -> bool | Un
     for value in values:
         if value == account or (isinstance(value, str) and value.endswith(f"::{account}:root")):
             return True
-        if isinstance(value, str) and f"::{account}:role/" in value:
-            if role_arn is None:
-                return Unknown(f"the resource policy names {value}, and the role's name is generated, so whether "
-                               "it is that role cannot be told")
-            if value == role_arn:
+        if isinstance(value, str) and (f"::{account}:role/" in value or f"::{account}:user/" in value):
+            if identity_arn is None:
+                return Unknown(f"the resource policy names {value}, and the identity's name is generated, so whether "
+                               "it is that one cannot be told")
+            if value == identity_arn:
                 return True
     return False
 
@@ -60,51 +61,79 @@ def resource_policy_allows(statements: list[dict], role_arn: str | None, account
     return uncertain if uncertain is not None else allowed
 
 
+def stream_targets(table) -> list[str]:
+    """What a stream policy's Resource may call a table's stream in a template: its StreamArn, or an ARN pattern."""
+    return [f"${{{table.logical_id}.StreamArn}}", f"{table.arn}/stream/*"]
+
+
+def grant_targets(resource: str, table_arn: str, actions: list[str]) -> list[tuple[str, str, str]]:
+    """(action, what the table's side calls the target, policy: "table" or "stream") for each granted action on the
+    table, its indexes (Query/Scan) and its stream (stream reads) that the Resource reaches. Only a Resource that names
+    the table's account is a cross-account grant of it (one that reaches every account is DDB013's). Shared with
+    live."""
+    reach, table = arn_pattern(resource), parse_table_arn(table_arn)
+    if table is None or reach.account != table.account:
+        return []
+    found = []
+    for action in actions:
+        if action in STREAM_ACTIONS:
+            if reach.matches(f"{table_arn}/stream/\x03"):
+                found.append((action, "stream", "stream"))
+            continue
+        if reach.matches(table_arn):
+            found.append((action, table_arn, "table"))
+        if action in INDEX_READS and reach.matches(f"{table_arn}/index/\x03"):
+            found.append((action, f"{table_arn}/index/*", "table"))
+    return found
+
+
 def evaluate(graph: Graph, config) -> list[Evaluation]:
     tables: dict[int, object] = {}
-    gaps: dict[int, dict[tuple, dict[str, list]]] = {}  # table -> (role id, account, who) -> missing/denied/unknown
-    for role in graph.roles:
-        own = role.stack.stack.account
-        properties = role.stack.resolved["Resources"][role.logical_id].get("Properties") or {}
-        name, path = properties.get("RoleName"), properties.get("Path") or "/"
-        role_arn = f"arn:aws:iam::{own}:role{path}{name}" if isinstance(name, str) else None
-        for statement in role.statements:
+    gaps: dict[int, dict[tuple, dict[str, list]]] = {}  # table -> (identity, account, who) -> missing/denied/unknown
+    for identity in graph.identities:
+        own = identity.stack.stack.account
+        if own is None:
+            continue
+        for statement in identity.statements:
             if statement.effect != "Allow":
                 continue
-            for resource in statement.resources:
-                match = TABLE_ARN.match(resource)
-                if not match or not match.group(2).isdigit() or own is None or match.group(2) == own:
-                    continue
-                table = graph.tables.get(match.group(3))
-                if table is None or table.stack is None or table.stack.stack.account != match.group(2):
-                    continue  # not a table of the input (DDB013 judges whether the account is trusted)
-                statements = as_list(dig(table.stack.resolved["Resources"][table.logical_id], "Properties",
-                                          "ResourcePolicy", "PolicyDocument", "Statement"))
-                tables[id(table)] = table
-                found = gaps.setdefault(id(table), {}).setdefault(
-                    (role.logical_id, own, role_arn or f"role {role.logical_id} of account {own}"),
-                    {"missing": [], "denied": [], "unknown": []})
-                for action in (a for a in DATA_ACTIONS if statement.covers_action(a)):
-                    reaches_indexes = match.group(4) and action in INDEX_READS
-                    for target in [table.arn] + ([f"{table.arn}/index/*"] if reaches_indexes else []):
-                        answer = resource_policy_allows(statements, role_arn, own, action, target)
-                        what = f"{action} on {target.rsplit(':', 1)[-1]}"
+            actions = [a for a in (*DATA_ACTIONS, *STREAM_ACTIONS) if statement.covers_action(a)]
+            # only a Resource that names another account is a cross-account grant (see grant_targets)
+            foreign = [r for r in statement.resources if actions and is_literal(arn_pattern(r).account)
+                       and arn_pattern(r).account != own]
+            for resource in foreign:
+                for table in graph.tables_matching(resource):
+                    if table.stack is None or table.stack.stack.account in (None, own):
+                        continue  # not a table of another account in the input (DDB013 judges the account)
+                    resource_of = table.stack.resolved["Resources"][table.logical_id]
+                    tables[id(table)] = table
+                    found = gaps.setdefault(id(table), {}).setdefault(
+                        (identity.describe(), own, identity.arn or f"{identity.describe()} of account {own}"),
+                        {"missing": [], "denied": [], "unknown": []})
+                    for action, target, policy in grant_targets(resource, table.arn, actions):
+                        holder = ("Properties", "StreamSpecification") if policy == "stream" else ("Properties",)
+                        statements = as_list(dig(resource_of, *holder, "ResourcePolicy", "PolicyDocument", "Statement"))
+                        answers = [resource_policy_allows(statements, identity.arn, own, action, t)
+                                   for t in (stream_targets(table) if policy == "stream" else [target])]
+                        answer = next((a for a in answers if a is True), answers[0])
+                        what = f"{action} on {target.rsplit(':', 1)[-1]}" if policy == "table" else \
+                            f"{action} on the table's stream"
                         key = "denied" if answer == "denied" else "unknown" if isinstance(answer, Unknown) else (
                             None if answer else "missing")
                         if key and what not in found[key]:
                             found[key].append(answer.reason if key == "unknown" else what)
     evaluations = []
-    for table_id, by_role in gaps.items():
+    for table_id, by_identity in gaps.items():
         table, problems, unknown = tables[table_id], [], []
-        for (role, account, who), found in by_role.items():
+        for (who, account, principal), found in by_identity.items():
             if found["missing"]:
-                problems.append((f"role {role} of account {account} is granted {', '.join(found['missing'])}, but the "
-                                 f"table's resource policy does not allow {who} (cross-account access needs both "
+                problems.append((f"{who} of account {account} is granted {', '.join(found['missing'])}, but the "
+                                 f"table's resource policies do not allow {principal} (cross-account access needs both "
                                  "halves)", ()))
             if found["denied"]:
-                problems.append((f"the table's resource policy denies role {role} of account {account} "
+                problems.append((f"the table's resource policies deny {who} of account {account} "
                                  f"{', '.join(found['denied'])}, which its identity policy grants (AccessDenied at "
                                  "run time)", ()))
-            unknown += [(f"role {role} (account {account}): {reason}", ()) for reason in dict.fromkeys(found["unknown"])]
+            unknown += [(f"{who} (account {account}): {reason}", ()) for reason in dict.fromkeys(found["unknown"])]
         evaluations.append(verdict(RULE.id, table.stack, table.logical_id, problems, unknown))
     return evaluations

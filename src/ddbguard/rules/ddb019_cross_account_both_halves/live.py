@@ -1,11 +1,13 @@
 """DDB019 live: when a function's role in one audited account is granted a table of another audited
-account, that table's resource policy allows the role the granted data actions (reported at the table)."""
+account, that table's resource policy allows the role the granted data actions, and its stream's policy the
+granted stream reads (reported at the table)."""
 
-from ddbguard.graph import DATA_ACTIONS, TABLE_ARN, as_list
+from ddbguard.arns import arn_pattern
+from ddbguard.graph import DATA_ACTIONS, STREAM_ACTIONS, as_list
 from ddbguard.live.checks import functions_with_roles, live_verdict
 from ddbguard.live.snapshot import Unknown
 from ddbguard.registry import rule_of
-from ddbguard.rules.ddb019_cross_account_both_halves.graph import INDEX_READS, resource_policy_allows
+from ddbguard.rules.ddb019_cross_account_both_halves.graph import grant_targets, resource_policy_allows
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
@@ -13,7 +15,7 @@ RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 def evaluate(snapshot, config, now):
     if snapshot.audited is None:
         return []
-    grants: dict[str, list] = {}  # table name -> [(role, account, actions)]
+    grants: dict[str, list] = {}  # table name -> [(role, account, [(action, target, policy)])]
     for other in snapshot.audited.snapshots.values():
         if other.account == snapshot.account:
             continue
@@ -21,26 +23,34 @@ def evaluate(snapshot, config, now):
             if isinstance(function.role.statements, Unknown):
                 continue
             for statement in function.role.statements:
-                for resource in statement.resources if statement.effect == "Allow" else ():
-                    match = TABLE_ARN.match(resource)
-                    if match and (match.group(1), match.group(2)) == (snapshot.region, snapshot.account):
-                        actions = [a for a in DATA_ACTIONS if statement.covers_action(a)]
-                        grants.setdefault(match.group(3), []).append(
-                            (function.role, other.account, actions, bool(match.group(4))))
+                actions = [a for a in (*DATA_ACTIONS, *STREAM_ACTIONS) if statement.covers_action(a)]
+                for resource in statement.resources if statement.effect == "Allow" and actions else ():
+                    if not arn_pattern(resource).reaches_tables:
+                        continue
+                    for table in snapshot.tables:
+                        targets = grant_targets(resource, table.arn, actions)
+                        if targets:
+                            grants.setdefault(table.name, []).append((function.role, other.account, targets))
     evaluations = []
     for table in snapshot.tables:
         if table.name not in grants:
             continue
-        if isinstance(table.resource_policy, Unknown):
-            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [], [table.resource_policy.reason]))
+        policies = {"table": table.resource_policy, "stream": table.stream_policy}
+        needed = {policy for _, _, targets in grants[table.name] for _, _, policy in targets}
+        unreadable = [policies[p].reason for p in sorted(needed) if isinstance(policies[p], Unknown)]
+        if unreadable:
+            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [], unreadable))
             continue
-        statements = as_list((table.resource_policy or {}).get("Statement"))
+        stream_arn = (table.description or {}).get("LatestStreamArn") if isinstance(table.description, dict) else None
         problems, unknown = [], []
-        for role, account, actions, indexes in grants[table.name]:
-            targets = [table.arn] + ([f"{table.arn}/index/*"] if indexes else [])
-            answers = {a: answer for a in actions for target in (targets if a in INDEX_READS else [table.arn])
-                       for answer in [resource_policy_allows(statements, role.arn, account, a, target)]
-                       if answer is not True} or {a: True for a in actions}
+        for role, account, targets in grants[table.name]:
+            answers = {}
+            for action, target, policy in targets:
+                statements = as_list((policies[policy] or {}).get("Statement"))
+                answer = resource_policy_allows(statements, role.arn, account, action,
+                                                stream_arn or f"{table.arn}/stream/*" if policy == "stream" else target)
+                if answer is not True or action not in answers:
+                    answers[action] = answer
             missing = [a for a, answer in answers.items() if answer is False]
             denied = [a for a, answer in answers.items() if answer == "denied"]
             unknown += [f"role {role.name} (account {account}): {answer.reason}" for answer in answers.values()
