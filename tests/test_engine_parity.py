@@ -2,7 +2,8 @@
 
 Each example is a template of a few tables (Table or GlobalTable) drawn from the settings those rules
 read (retain policies, PITR on the table or its replicas, SSE types and keys, deletion protection,
-resource policies with principals, conditions and actions); builtin, cfn-guard and checkov must
+resource policies with principals, conditions and actions, on the table, its stream and every replica and replica
+stream; customer and AWS managed key ids); builtin, cfn-guard and checkov must
 give every table the same verdict for every rule, at the encryption level drawn for the example.
 """
 
@@ -41,13 +42,15 @@ STATEMENT = st.builds(
     st.sampled_from(["*", {"AWS": "arn:aws:iam::111111111111:role/reader"}, {"AWS": ["111111111111", "*"]},
                      {"Service": "lambda.amazonaws.com"}, {"Federated": "cognito-identity.amazonaws.com"}]),
     st.sampled_from(["dynamodb:GetItem", ["dynamodb:Query", "dynamodb:Scan"], "dynamodb:*", "dynamodb:DeleteTable",
-                     "dynamodb:Delete*", "*"]),
+                     "dynamodb:Delete*", "*", "dynamodb:UpdateTimeToLive", "dynamodb:Exp*", "dynamodb:GetRecords"]),
     CONDITION,
 )
 RESOURCE_POLICY = st.lists(STATEMENT, min_size=1, max_size=2).map(
     lambda statements: {"PolicyDocument": {"Version": "2012-10-17", "Statement": statements}})
 PITR = optional("PointInTimeRecoveryEnabled", BOOLEANS)
-KEY = st.sampled_from(["alias/orders", "arn:aws:kms:us-east-1:111111111111:key/1234"])
+KEY = st.sampled_from(["alias/orders", "arn:aws:kms:us-east-1:111111111111:key/1234", "alias/aws/dynamodb",
+                       "arn:aws:kms:us-east-1:111111111111:alias/aws/dynamodb", ""])
+STREAM = optional("ResourcePolicy", RESOURCE_POLICY).map(lambda policy: {"StreamViewType": "NEW_IMAGE", **policy})
 
 
 @st.composite
@@ -63,17 +66,20 @@ def table(draw) -> dict:
         BOOLEANS, optional("SSEType", st.just("KMS")), optional("KMSMasterKeyId", KEY) if not is_global else
         st.just({})))))
     if is_global:
-        replica = st.builds(lambda pitr, protection, policy, sse: {"Region": "us-east-1", **pitr, **protection,
-                                                                     **policy, **sse},
+        replica = st.builds(lambda pitr, protection, policy, sse, stream: {"Region": "us-east-1", **pitr, **protection,
+                                                                             **policy, **sse, **stream},
                             optional("PointInTimeRecoverySpecification", PITR),
                             optional("DeletionProtectionEnabled", BOOLEANS),
                             optional("ResourcePolicy", RESOURCE_POLICY),
-                            optional("SSESpecification", KEY.map(lambda key: {"KMSMasterKeyId": key})))
+                            optional("SSESpecification", KEY.map(lambda key: {"KMSMasterKeyId": key})),
+                            optional("ReplicaStreamSpecification", RESOURCE_POLICY.map(
+                                lambda policy: {"ResourcePolicy": policy})))
         properties["Replicas"] = draw(st.lists(replica, min_size=1, max_size=2))
     else:
         properties.update(draw(optional("PointInTimeRecoverySpecification", PITR)))
         properties.update(draw(optional("DeletionProtectionEnabled", BOOLEANS)))
         properties.update(draw(optional("ResourcePolicy", RESOURCE_POLICY)))
+    properties.update(draw(optional("StreamSpecification", STREAM)))
     resource["Properties"] = properties
     return resource
 

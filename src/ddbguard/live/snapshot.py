@@ -94,8 +94,9 @@ def _sse(table: LiveTable) -> dict | Unknown:
     found = {"SSEEnabled": True, "SSEType": "KMS"}
     if isinstance(table.kms_key, Unknown):
         found["KMSMasterKeyId"] = table.kms_key
-    elif isinstance(table.kms_key, dict) and table.kms_key.get("KeyManager") == "CUSTOMER":
-        found["KMSMasterKeyId"] = sse.get("KMSMasterKeyArn")
+    elif isinstance(table.kms_key, dict):  # DescribeKey tells whose key it is: DynamoDB's AWS managed one is aws/dynamodb
+        found["KMSMasterKeyId"] = sse.get("KMSMasterKeyArn") if table.kms_key.get("KeyManager") == "CUSTOMER" \
+            else "alias/aws/dynamodb"
     return found
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from ddbguard.model import Problem, Unknown
 from ddbguard.rules.table import GLOBAL_TABLE, dig, replicas, require_true
 
 LEVELS = ("aws-owned", "aws-managed", "customer-managed")
+# A key id that names an AWS managed key (aliases under alias/aws/ are AWS's: alias/aws/dynamodb), by its alias or
+# its alias ARN; the guard rule has the same expression.
+AWS_MANAGED_KEY = re.compile(r"^(arn:.+:)?alias/aws/")
 
 
 def problems(resource: dict, config=None) -> list[Problem]:
@@ -28,5 +33,13 @@ def problems(resource: dict, config=None) -> list[Problem]:
         keys = [(("Properties", "SSESpecification", "KMSMasterKeyId"),
                  dig(resource, "Properties", "SSESpecification", "KMSMasterKeyId"))]
         message = "customer-managed encryption is required but SSESpecification.KMSMasterKeyId is not set"
-    return [Problem(key.reason, path, unknown=True) if isinstance(key, Unknown) else Problem(message, path)
-            for path, key in keys if not isinstance(key, str)]
+    found = []
+    for path, key in keys:
+        if isinstance(key, Unknown):
+            found.append(Problem(key.reason, path, unknown=True))
+        elif not isinstance(key, str) or not key:
+            found.append(Problem(message, path))
+        elif AWS_MANAGED_KEY.match(key):
+            found.append(Problem(f"customer-managed encryption is required but the key {key} is an AWS managed key",
+                                 path))
+    return found
