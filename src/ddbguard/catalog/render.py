@@ -27,6 +27,68 @@ def render_catalog(fmt: str) -> str:
                       f"Why: {r.rationale}", "", f"Compliant when: {r.compliant_when}", "", "Remediation:", "",
                       f"- CloudFormation: {r.remediation.cloudformation}", f"- CDK: {r.remediation.cdk}",
                       f"- CLI: {r.remediation.cli}"]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + access_section()) + "\n"
     width = max(len(r.title) for r in rules)
     return "".join(f"{r.id}  {r.severity.value:<8}  {r.title:<{width}}  {','.join(r.engines)}\n" for r in rules)
+
+
+# Spellings docs/rules.md shows with what ddbguard reads in them (computed, so that the page cannot drift).
+ARN_EXAMPLES = ("*", "arn:aws:dynamodb:*", "arn:*:dynamodb:*:*:table/*", "arn:aws:dynamodb:us-east-1:111111111111:*",
+                "arn:aws:dynamodb:us-east-1:111111111111:tab*", "arn:aws:dynamodb:us-east-1:111111111111:table/app-*",
+                "arn:aws:dynamodb:us-east-1:111111111111:table/${aws:username}",
+                "arn:aws:dynamodb:us-east-1:*:table/orders", "arn:aws:dynamodb:*:1111111111??:table/orders",
+                "arn:aws:dynamodb:*:table/orders", "arn:aws:dynamodb:us-east-1:111111111111:table/orders/index/*",
+                "arn:aws:DynamoDB:us-east-1:111111111111:table/orders", "arn:aws:dynamodb:us-*1:table/orders")
+
+
+def _reaches(pattern: str) -> str:
+    from ddbguard.arns import arn_pattern, is_literal
+
+    reach = arn_pattern(pattern)
+    if not reach.reaches_tables:
+        return "no table"
+    accounts = f"account {reach.account}" if is_literal(reach.account) else \
+        "every account" if reach.account == "*" else f"every account matching {reach.account}"
+    if reach.every_table_name:
+        return f"every table of {accounts} (DDB012{'' if is_literal(reach.account) else ', DDB013'})"
+    if reach.table_name is None:
+        return f"tables of other names, in {accounts} (DDB012{'' if is_literal(reach.account) else ', DDB013'})"
+    what = f"the indexes or streams of table {reach.table_name}" if not reach.table_itself else \
+        f"table {reach.table_name}"
+    return f"{what} in {accounts}" + ("" if is_literal(reach.account) else " (DDB013)")
+
+
+def access_section() -> list[str]:
+    """What the access rules (DDB005, DDB010-DDB019, DDB040) judge: identities, ARN spellings, dangerous actions,
+    from the lists the rules use."""
+    from ddbguard.actions import DANGEROUS_ACTIONS
+    from ddbguard.arns import MATCHING_RULES
+    from ddbguard.iam import COMPUTE_SERVICES, IDENTITY_TYPES, POLICY_ATTACHMENTS
+
+    attached = {kind: sorted(t for t, keys in POLICY_ATTACHMENTS.items() if any(k == kind for _, k in keys))
+                for kind in IDENTITY_TYPES.values()}
+    how = {"role": "Policies, ManagedPolicyArns, PermissionsBoundary",
+           "user": "Policies, ManagedPolicyArns, PermissionsBoundary, and its groups' policies (Groups, "
+                   "AWS::IAM::UserToGroupAddition)",
+           "group": "Policies, ManagedPolicyArns",
+           "permission set": "InlinePolicy, ManagedPolicies (CustomerManagedPolicyReferences are unknown: they are read "
+                             "in each account the set is assigned to)"}
+    lines = ["", "## What the access rules judge", "",
+             "DDB005, DDB010-DDB019 and DDB040 judge these identities alike (the live audit: each function's role). A "
+             "managed policy is one of the input or an AWS managed policy ddbguard ships "
+             "(`src/ddbguard/data/aws_managed_policies.json`); any other is unknown.", "",
+             "| Identity | Its statements |", "|---|---|"]
+    lines += [f"| {kind_type} | {how[kind]}" + (f"; {', '.join(attached[kind])}" if attached[kind] else "") + " |"
+              for kind_type, kind in IDENTITY_TYPES.items()]
+    lines += ["", "A function role (DDB012, DDB015) is a role a Lambda function of the input uses, or one that only "
+              f"these services may assume: {', '.join(COMPUTE_SERVICES)}.", "",
+              "A Resource is judged by the tables it reaches, matched as IAM matches:", ""]
+    lines += [f"- {rule}" for rule in MATCHING_RULES]
+    lines += ["", "| Resource | Reaches |", "|---|---|"]
+    lines += [f"| `{pattern}` | {_reaches(pattern)} |" for pattern in ARN_EXAMPLES]
+    lines += ["", "A table name in a function's environment is the table of the function's own account and region; a "
+              "grant on a same-named table of another account is another table's (DDB011).", "",
+              "Actions that can lose or expose a table's data (DDB005 in resource policies, the table's and its "
+              "stream's; DDB012 for function roles; templates and live):", "", "| Action | Why |", "|---|---|"]
+    lines += [f"| `{d.action}` | {d.reason} |" for d in DANGEROUS_ACTIONS]
+    return lines
