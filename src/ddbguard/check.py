@@ -11,13 +11,14 @@ from ddbguard.catalog import Rule, load_catalog
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack, EngineError
 from ddbguard.engines.graph import run_graph
+from ddbguard.engines.reader import run_reader
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.registry import select_rules
 from ddbguard.templates.load import TEMPLATE_SUFFIXES, load_inputs
 from ddbguard.templates.model import InputModel
 
-TEMPLATE_ENGINES = ("builtin", "guard", "checkov", "graph")
+TEMPLATE_ENGINES = ("builtin", "guard", "checkov", "graph", "reader")
 ENGINE_SETS = {"all": ("builtin", "guard", "checkov"), "both": ("guard", "checkov")}
 
 
@@ -58,10 +59,11 @@ def run_check(options: CheckOptions, config: Config) -> Report:
                 evaluations[engine] = _run_engine(engine, given, rules, options, config, Path(workdir))
             except EngineError as exc:
                 report.errors.append(InputError(engine, str(exc)))
-    combined = (combine(evaluations) if evaluations else []) + cross_resource
+    combined = (combine(evaluations) if evaluations else []) + cross_resource + run_reader(given, rules)
     findings, join_errors = join(combined, stacks, load_catalog(), config, today=options.today or dt.date.today())
     report.findings = findings
     report.errors.extend(join_errors)
+    report.not_modelled = [record for stack in given for record in stack.stack.not_modelled]
     return report
 
 
