@@ -48,6 +48,7 @@ class Stack:
     termination_protection: bool | None = None  # the artifact's terminationProtection; None: a template file
     not_modelled: list[NotModelled] = field(default_factory=list)  # what the reader does not model (closed world)
     unread_templates: dict[str, str] = field(default_factory=dict)  # StackSet logical id -> why its template is unread
+    undecided: dict[str, str] = field(default_factory=dict)  # logical id -> a Condition the input cannot decide
     line_offset: int = 0  # a StackSet's TemplateBody: the line in `file` where its text begins, minus one
 
 

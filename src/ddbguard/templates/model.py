@@ -63,6 +63,7 @@ class InputModel:
         key = id(stack)
         if key not in self._resolved:
             self._resolved[key] = resolve_with(self.resolver(stack))
+            stack.undecided = dict(self.resolver(stack).undecided)
         return self._resolved[key]
 
     def _parameters_for(self, stack: Stack) -> dict[str, object]:

@@ -67,6 +67,8 @@ class Resolver:
     import_value: Callable[[str], object] | None = None
     nested_output: Callable[[str, str], object] | None = None
     _conditions: dict[str, object] = field(default_factory=dict)
+    # logical id -> its Condition, for resources whose condition cannot be decided (checked as if created)
+    undecided: dict[str, str] = field(default_factory=dict)
 
     # -- parameters and conditions -------------------------------------------------------------
     def parameter_value(self, name: str) -> object:
@@ -366,8 +368,11 @@ def resolve_with(resolver: Resolver) -> dict:
     resources.line = getattr(source, "line", 0)
     for logical_id, resource in source.items():
         if isinstance(resource, dict) and isinstance(resource.get("Condition"), str):
-            if resolver.condition(resource["Condition"]) is False:
+            decided = resolver.condition(resource["Condition"])
+            if decided is False:
                 continue
+            if decided is UNRESOLVED:
+                resolver.undecided[logical_id] = resource["Condition"]
             # Decided here (or unknown, which is checked as if created): no engine decides again.
             resource = {key: value for key, value in resource.items() if key != "Condition"}
         resources[logical_id] = resolver.resolve(resource)
