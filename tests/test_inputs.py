@@ -386,3 +386,24 @@ def test_a_broken_template_in_a_directory_is_still_an_error(tmp_path):
     assert code == 2
     assert [e["file"] for e in report["errors"]] == [str(tmp_path / "broken.yaml")]
     assert {f["stack"] for f in report["findings"]} == {"stack"}
+
+
+def test_context_is_context_a_broken_context_file_is_a_warning(tmp_path):
+    """Pre-commit loads the repository's other templates only to resolve references: one that cannot be read is
+    a warning, never exit 2 for a run that checked nothing from it; what needed it is not a pass."""
+    compute = tmp_path / "compute.yaml"
+    compute.write_text((FIXTURES / "precommit" / "compute.yaml").read_text())
+    data = tmp_path / "data.yaml"
+    data.write_text("Resources:\n  Orders: [unclosed\n")
+    good = tmp_path / "good.yaml"
+    good.write_text(COMPLIANT)
+    warning = {"file": str(data), "message": "invalid YAML: line 3: did not find expected ',' or ']'"}
+    needs_it = run_ddbguard("check", str(compute), "--context", str(data), "--format", "json")
+    assert needs_it.code == 1 and needs_it.json()["errors"] == [] and needs_it.json()["warnings"] == [warning]
+    handler = {f["rule_id"]: f["status"] for f in needs_it.json()["findings"] if f["logical_id"] == "Handler"}
+    assert handler["DDB011"] == "unknown"
+    assert f"ddbguard: warning: {data}: invalid YAML" in needs_it.stderr
+    unrelated = run_ddbguard("check", str(good), "--context", str(data), "--format", "json")
+    assert unrelated.code == 0 and unrelated.json()["warnings"] == [warning]
+    text = run_ddbguard("check", str(good), "--context", str(data))
+    assert f"WARNINGS (1): context that could not be read\n  {data}: invalid YAML" in text.stdout

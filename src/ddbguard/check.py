@@ -41,10 +41,12 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     loaded = load_inputs(options.paths, ignore_non_templates=options.ignore_non_templates,
                          template_roots=tuple(Path(root) for root in options.template_roots),
                          parameters=options.parameters, context=context)
-    report = Report(errors=list(loaded.errors))
+    report = Report(errors=list(loaded.errors), warnings=list(loaded.warnings))
     model = InputModel(loaded.stacks, options.parameters, config.external_exports)
     resolved, shape_errors = model.resolve_all()
-    report.errors += [e for e in shape_errors if not any(s.file == e.file and s.context for s in loaded.stacks)]
+    for error in shape_errors:
+        in_context = any(s.file == error.file and s.context for s in loaded.stacks)
+        (report.warnings if in_context else report.errors).append(error)
     stacks = [CheckedStack(stack, template) for stack, template in resolved]
     given = [stack for stack in stacks if not stack.stack.context]
     rules = select_rules(config, TEMPLATE_ENGINES)

@@ -254,6 +254,8 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
     if args.format != "text":
         for error in report.errors:  # machine formats carry them too; people read stderr
             print(f"ddbguard: {error}", file=sys.stderr)
+        for warning in report.warnings:
+            print(f"ddbguard: warning: {warning}", file=sys.stderr)
     if report.baseline and report.baseline["stale"]:
         print(f"ddbguard: {len(report.baseline['stale'])} baseline entries match nothing now (fixed: remove them with "
               f"--write-baseline {report.baseline['file']})", file=sys.stderr)

@@ -186,6 +186,7 @@ def join(
             line=location_line(stack, evaluation.logical_id, evaluation.path),
             remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
             source=stack.stack.cdk_sources.get(evaluation.logical_id),
+            stack_key=stack.stack.file_key,
         )
         if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
             finding.message = unresolved_message(resolved_resource, evaluation.path,

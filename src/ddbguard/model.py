@@ -101,6 +101,7 @@ class Finding:
     source: tuple[str, int] | None = None  # where the CDK app created the resource (file, line), when recorded
     profile: str | None = None  # the environment profile that applied to it (configuration `profiles:`)
     waived: bool = False  # suppressed by its rule (Evaluation.waiver): said without failing, not the user's choice
+    stack_key: str | None = None  # a template file's stack across runs (Stack.file_key); None: `stack` is its name
 
 
 @dataclass(frozen=True)

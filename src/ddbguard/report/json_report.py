@@ -11,6 +11,7 @@ from pathlib import Path
 from ddbguard import __version__
 from ddbguard.model import Finding, InputError, LiveResource, Report, Severity, Status
 from ddbguard.report import not_modelled_entries, summary
+from ddbguard.report.identity import relative_stack_key
 
 SCHEMA_VERSION = 1
 
@@ -34,6 +35,7 @@ def finding_to_dict(f: Finding) -> dict:
         "remediation": f.remediation,
         "suppression_reason": f.suppression_reason,
         **({"profile": f.profile} if f.profile else {}),
+        **({"stack_key": relative_stack_key(f.stack_key)} if f.stack_key else {}),
         **live,
     }
 

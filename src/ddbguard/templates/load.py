@@ -52,6 +52,20 @@ class Stack:
     line_offset: int = 0  # a StackSet's TemplateBody: the line in `file` where its text begins, minus one
 
 
+    @property
+    def file_key(self) -> str | None:
+        """What identifies a template file's stack from one run to the next: its top-level template file (an
+        absolute path; identities make it relative to the repository) and the logical ids down to this stack.
+        None for a cloud assembly's stacks, whose manifest names them."""
+        chain, top = [], self
+        while top.parent is not None:
+            chain.append(str(top.parent_logical_id))
+            top = top.parent
+        if top.assembly:
+            return None
+        return os.path.abspath(top.file) + "".join(f"#{logical_id}" for logical_id in reversed(chain))
+
+
 NESTED_STACK, STACK_SET = "AWS::CloudFormation::Stack", "AWS::CloudFormation::StackSet"
 
 
@@ -62,6 +76,7 @@ class LoadResult:
     template_roots: tuple[Path, ...] = ()  # where S3 TemplateURLs of nested stacks are looked up
     parameters: dict[str, str] = field(default_factory=dict)  # for Fn::ForEach collections
     seen: dict[Path, bool] = field(default_factory=dict)  # file -> a template? A file named twice is read once
+    warnings: list[InputError] = field(default_factory=list)  # context that could not be read (not the run's errors)
 
 
 def is_template(data: object) -> bool:
@@ -108,6 +123,8 @@ def load_inputs(
                 _load_template_file(path, result, explicit=False)
         for stack in result.stacks[given:]:
             stack.context = True
+        # context is context: a file the run was not asked to check is a warning, and what needed it is unknown
+        result.warnings = [error for error in result.errors if error not in errors]
         result.errors = errors
     # --parameters may give a top-level stack's pseudo parameters (a cloud assembly's manifest wins); a nested
     # stack or a StackSet's instances get names (and a StackSet accounts and regions) of their own
