@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_ddbguard
+from conftest import COMPLIANT, ROOT, run_ddbguard
 from ddbguard.check import CheckOptions, run_check
 from ddbguard.config import parse_config
 from ddbguard.templates import closed_world
@@ -159,18 +159,7 @@ def test_a_nested_stack_has_a_name_of_its_own(tmp_path):
 
 
 # -- every report says what was not modelled ---------------------------------------------------------------------
-MACRO = """\
-Transform: AcmeMacro
-Resources:
-  Table:
-    Type: AWS::DynamoDB::Table
-    DeletionPolicy: Retain
-    UpdateReplacePolicy: Retain
-    Properties:
-      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
-      SSESpecification: {SSEEnabled: true}
-      DeletionProtectionEnabled: true
-"""
+MACRO = "Transform: AcmeMacro\n" + COMPLIANT
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json", "sarif"])
