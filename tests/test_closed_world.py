@@ -178,6 +178,10 @@ def test_every_report_says_what_was_not_modelled(tmp_path, fmt):
             ("DDB001", "unknown"), ("DDB002", "unknown"), ("DDB003", "unknown"), ("DDB004", "unknown"),
             ("DDB005", "unknown"), ("DDB022", "suppressed")}
     elif fmt == "sarif":
+        import jsonschema
+
+        schema = ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
+        jsonschema.Draft4Validator(json.loads(schema.read_text())).validate(json.loads(result.stdout))
         notes = json.loads(result.stdout)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
         assert [(n["level"], n["message"]["text"]) for n in notes] == [
             ("note", f"not modelled: Transform AcmeMacro (macro/Transform): {effect}")]
