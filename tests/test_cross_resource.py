@@ -107,13 +107,39 @@ def test_imports_resolve_across_templates_given_together(tmp_path, exports, expe
         "  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {}\n"
         "      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Statement:\n"
         "              - Effect: Allow\n                Action: dynamodb:GetItem\n"
-        "                Resource: !Sub ['arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}',"
+        "                Resource: !Sub ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}',"
         " {T: !ImportValue data-OrdersTable}]\n"
         "  Handler:\n    Type: AWS::Lambda::Function\n    Properties:\n      Role: !GetAtt Role.Arn\n"
         "      Environment: {Variables: {ORDERS_TABLE: !ImportValue data-OrdersTable}}\n")
     inputs = [str(compute)] if not exports else [str(compute), str(data)]
     report = run_ddbguard("check", *inputs, "--format", "json").json()
     assert not_passing(report, {"DDB011", "DDB014"}) == expected
+
+
+def test_a_grant_that_spells_a_partition_a_template_file_leaves_open_is_unknown_until_the_region_is_given(tmp_path):
+    """A template file names no region, so its tables' partition is open: a grant on `arn:aws:...` reaches them
+    only in the aws partition. With AWS::Region from --parameters it is known (and the grant works)."""
+    template = tmp_path / "app.yaml"
+    template.write_text(
+        "Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    Properties: {TableName: orders}\n"
+        "  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: {}\n"
+        "      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Statement:\n"
+        "              - {Effect: Allow, Action: dynamodb:GetItem, "
+        "Resource: !Sub 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders'}\n"
+        "  Handler:\n    Type: AWS::Lambda::Function\n    Properties:\n      Role: !GetAtt Role.Arn\n"
+        "      Environment: {Variables: {ORDERS_TABLE: !Ref Orders}}\n")
+    report = run_ddbguard("check", str(template), "--format", "json").json()
+    [finding] = [f for f in report["findings"] if f["rule_id"] == "DDB011"]
+    assert (finding["status"], finding["message"]) == ("unknown", (
+        "ORDERS_TABLE names table orders; whether role Role may use it is unknown: it is granted table orders as "
+        "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders, and whether that is the table's partition, "
+        "region and account (arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders) cannot "
+        "be resolved statically (a template file names no region or account: give AWS::Region and AWS::AccountId "
+        "with --parameters)"))
+    params = tmp_path / "params.json"
+    params.write_text('{"AWS::Region": "us-east-1", "AWS::AccountId": "111111111111"}')
+    report = run_ddbguard("check", str(template), "--parameters", str(params), "--format", "json").json()
+    assert [f["status"] for f in report["findings"] if f["rule_id"] == "DDB011"] == ["pass"]
 
 
 def test_aws_backups_service_role_may_read_every_table_but_a_function_role_may_not(tmp_path):

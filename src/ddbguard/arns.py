@@ -203,38 +203,39 @@ class ArnPattern:
         return arn_matches(self.text, arn)
 
     @cached_property
-    def _table_readings(self) -> list[Reading]:
+    def table_readings(self) -> list[Reading]:
+        """The readings that may match a DynamoDB table's ARN (or its indexes' or streams')."""
         return [r for r in self.readings if _reaches_tables(r)]
 
     @cached_property
     def reaches_tables(self) -> bool:
         """It may match the ARN of some DynamoDB table (or of an index or stream of one)."""
-        return bool(self._table_readings)
+        return bool(self.table_readings)
 
     @cached_property
     def table_name(self) -> str | None:
         """The one table name the pattern spells (`table/NAME` or `table/NAME/...`); None when its name part has a
         wildcard or policy variable (it reaches tables of other names too), or when it reaches no table."""
-        names = {_name(r[4]) for r in self._table_readings}
+        names = {_name(r[4]) for r in self.table_readings}
         return names.pop() if len(names) == 1 else None
 
     @cached_property
     def every_table_name(self) -> bool:
         """It reaches tables of any name (`*`, `table/*`, `arn:aws:dynamodb:*`, `...:tab*`); a policy variable names
         one table for each caller, so `table/${aws:username}` does not."""
-        return any(_segment_matches(_VARIABLE.sub("\x04", r[4]), "table/\x03any") for r in self._table_readings)
+        return any(_segment_matches(_VARIABLE.sub("\x04", r[4]), "table/\x03any") for r in self.table_readings)
 
     @cached_property
     def account(self) -> str:
         """The account segment of the tables it reaches (a pattern, or one account); `*` when readings differ."""
-        accounts = {r[3] for r in self._table_readings}
+        accounts = {r[3] for r in self.table_readings}
         return accounts.pop() if len(accounts) == 1 else "*"
 
     @cached_property
     def table_itself(self) -> bool:
         """It may match a table's own ARN, not only the ARNs of its indexes or streams (`table/NAME/index/*`)."""
         name = self.table_name
-        return name is None or any(_segment_matches(r[4], f"table/{name}") for r in self._table_readings)
+        return name is None or any(_segment_matches(r[4], f"table/{name}") for r in self.table_readings)
 
 
 def _name(resource: str) -> str | None:

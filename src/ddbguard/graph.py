@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ddbguard.arns import arn_pattern, parse_table_arn
+from ddbguard.arns import arn_pattern, is_literal, parse_table_arn
 from ddbguard.engines.common import CheckedStack
 from ddbguard.iam import (COMPUTE_SERVICES, IDENTITY_TYPES, POLICY_ATTACHMENTS, Boundary, Statement,
                           aws_managed_statements, decide_any, is_allowed, parse_statements)
@@ -468,15 +468,34 @@ def same_place(table_arn: str, other: str) -> bool | None:
     return answer
 
 
+def places(table_arn: str, patterns) -> list[tuple[str, bool]]:
+    """The ARNs a table may have at the places Resource patterns assume, and whether it surely has each: its own
+    (surely), and its own with each partition, region or account it leaves open (`${AWS::Partition}` in a template
+    file, `*` for a table known only by name) taken from a pattern that spells one there. A `*` place is surely
+    every place; an unresolved one only may be the pattern's."""
+    parsed = parse_table_arn(table_arn)
+    found = {table_arn: True}
+    if parsed is None or not any("${" in v or v == "*" for v in (parsed.partition, parsed.region, parsed.account)):
+        return list(found.items())
+    for pattern in patterns:
+        for reading in arn_pattern(pattern).table_readings:
+            filled, sure = [], True
+            for mine, theirs in ((parsed.partition, reading[0]), (parsed.region, reading[2]), (parsed.account, reading[3])):
+                if (mine == "*" or "${" in mine) and is_literal(theirs) and theirs != mine:
+                    filled.append(theirs)
+                    sure &= mine == "*"
+                else:
+                    filled.append(mine)
+            arn = f"arn:{filled[0]}:dynamodb:{filled[1]}:{filled[2]}:table/{parsed.name}"
+            found[arn] = found.get(arn, False) or sure
+    return list(found.items())
+
+
 def _may_match(pattern: str, arn: str) -> bool:
-    """The pattern matches the table's ARN (or one of its indexes' or streams'), or names the table at a place that
-    one of them leaves unresolved."""
+    """The pattern may match the table's ARN (or one of its indexes' or streams'), at the places it leaves open."""
     reach = arn_pattern(pattern)
-    if any(reach.matches(arn + part) for part in ("", "/index/\x03", "/stream/\x03")):
-        return True
-    parsed = parse_table_arn(arn)
-    return parsed is not None and arn_pattern(pattern).table_name == parsed.name and \
-        same_place(arn, _table_part(pattern, parsed.name)) is None
+    return any(reach.matches(candidate + part) for candidate, _ in places(arn, [pattern])
+               for part in ("", "/index/\x03", "/stream/\x03"))
 
 
 def _table_part(pattern: str, name: str) -> str:
@@ -486,14 +505,16 @@ def _table_part(pattern: str, name: str) -> str:
 
 
 def can_use(statements: list[Statement], table: Table, boundary: Boundary = None) -> bool | Unknown:
-    """The identity may use the table (DDB011). Unknown also when the only grant names the table at a place (an
-    account or region) that ddbguard cannot resolve, so that it may or may not be the table's own."""
+    """The identity may use the table (DDB011). Unknown also when only a grant at a place the table leaves unresolved
+    (its partition, region or account) allows it: it may or may not be the table's."""
     answer = may_use(statements, table_arns(table, statements, exact=True), boundary)
     if answer is False:
-        maybe = [arn for arn in named_arns(table, statements) if same_place(table.arn, arn) is None]
+        maybe = [arn for arn in table_arns(table, statements) if arn not in table_arns(table, statements, exact=True)]
         if maybe and may_use(statements, maybe, boundary) is True:
-            return Unknown(f"it is granted table {table.name} as {maybe[0]}, and whether that is in the account and "
-                           f"region of {table.arn} cannot be resolved statically")
+            hint = " (a template file names no region or account: give AWS::Region and AWS::AccountId with " \
+                "--parameters)" if "${AWS::" in table.arn else ""
+            return Unknown(f"it is granted table {table.name} as {maybe[0]}, and whether that is the table's partition, "
+                           f"region and account ({table.arn}) cannot be resolved statically{hint}")
     return answer
 
 
@@ -508,17 +529,8 @@ def grants(statements: list[Statement], table: Table) -> bool:
     return any(is_allowed(statements, action, arn) for action in DATA_ACTIONS for arn in table_arns(table, statements))
 
 
-def named_arns(table: Table, statements: list[Statement]) -> list[str]:
-    """The ARNs statements use for a table of this name, cut after the name."""
-    return list(dict.fromkeys(_table_part(resource, table.name) for statement in statements
-                              for resource in statement.resources if arn_pattern(resource).table_name == table.name))
-
-
 def table_arns(table: Table, statements: list[Statement], *, exact: bool = False) -> list[str]:
-    """The ARNs a table may go by: its own, and the ARNs statements use for a table of its name that may be at its
-    place (exact: that surely are; a table ARN of another account or region is another table). A table known only by
-    name is at every place."""
-    others = [arn for arn in named_arns(table, statements)
-              if arn != table.arn and (same_place(table.arn, arn) is True if exact else
-                                       same_place(table.arn, arn) is not False)]
-    return [table.arn, *others]
+    """The ARNs a table may go by at the places the statements' Resources assume (exact: those it surely goes by;
+    a table ARN of another account or region is another table's)."""
+    patterns = [r for s in statements for r in s.resources]
+    return [arn for arn, sure in places(table.arn, patterns) if sure or not exact]

@@ -16,6 +16,7 @@ from ddbguard.graph import DATA_ACTIONS
 from ddbguard.iam import is_allowed
 from ddbguard.model import Unknown
 from ddbguard.rules.ddb022_backup_plans.graph import selects, table_tags
+from ddbguard.rules.table import boolean
 
 FIELDS = ("account", "region", "stack", "construct_path", "logical_id", "name", "arn", "type", "key_schema",
           "billing_mode", "encryption", "kms_key", "global_indexes", "local_indexes", "stream",
@@ -44,13 +45,9 @@ def _known(value):
 
 
 def _flag(value) -> bool | None:
-    """A boolean property as CloudFormation reads it: absent is off, "true"/"false" count, anything else (an
+    """A boolean property as CloudFormation reads it: absent is off; anything that is not a boolean (an
     unresolved parameter) cannot be told."""
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
+    return False if value is None else boolean(value)
 
 
 def _selected_by(chosen, arn: str, resource: dict) -> list[str] | None:
@@ -88,7 +85,7 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
             name, arn = resolver.table_name(logical_id), resolver.table_arn(logical_id)
             table = graph.tables.get(name)
             records.append({
-                "account": stack.stack.account, "region": stack.stack.region, "stack": stack.stack.stack_name,
+                "account": stack.stack.account, "region": stack.stack.region, "stack": stack.stack.stack_name or stack.name,
                 "construct_path": cdk_path_of(stack, logical_id), "logical_id": logical_id,
                 "name": None if "${" in name else name, "arn": None if "${" in arn else arn,
                 "type": resource["Type"], "key_schema": _keys(p.get("KeySchema")),
@@ -118,7 +115,7 @@ def _grants(graph, table) -> list[str]:
         actions = [a.split(":")[1] for a in DATA_ACTIONS if any(is_allowed(statements, a, arn) for arn in arns)]
         if actions:
             functions = [f.logical_id for f in graph.functions_using(identity)]
-            who = f"{identity.stack.stack.stack_name}/{identity.logical_id}" + (
+            who = f"{identity.stack.stack.stack_name or identity.stack.name}/{identity.logical_id}" + (
                 f" ({', '.join(functions)})" if functions else "")
             granted.append(f"{who}: {', '.join(actions)}")
     return sorted(granted)

@@ -33,6 +33,17 @@ def environment_of(name: str | None, config) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _own_environment(identity, config) -> tuple[str | None, str]:
+    """The identity's environment and what tells it: its stack's name (a cloud assembly's, or --parameters'), else
+    its own name (RoleName, UserName, ...). A template file's name is not a stack name and tells nothing."""
+    stack_name = identity.stack.stack.stack_name
+    if environment_of(stack_name, config):
+        return environment_of(stack_name, config), f"of stack {stack_name}"
+    if identity.name and environment_of(identity.name, config):
+        return environment_of(identity.name, config), f"named {identity.name}"
+    return None, ""
+
+
 def _environments(tables, config) -> dict[str, list[str]]:
     """environment -> the names of the tables that belong to it, by their name or their stack's."""
     found: dict[str, list[str]] = {}
@@ -47,19 +58,26 @@ def _environments(tables, config) -> dict[str, list[str]]:
 def evaluate(graph: Graph, config) -> list[Evaluation]:
     evaluations = []
     for identity in graph.identities:
-        own = environment_of(identity.stack.stack.stack_name, config)
-        if own is None:
-            continue
-        judged, problems = False, []
+        own, told_by = _own_environment(identity, config)
+        granted: dict[str, list[tuple[str, list[str]]]] = {}  # environment -> (policy, its tables there)
         for policy in identity.policies:
             # computed once for every identity with the same statements, whatever their number
             environments = graph.reachable_tables(policy.statements).derive(
                 ("environments", id(config)), lambda tables: _environments(tables, config))
-            judged |= bool(environments)
-            problems += [(f"{identity.describe()} of stack {identity.stack.stack.stack_name} (environment {own}) is "
-                          f"granted table {name} of environment {other}"
-                          + (f" (by {policy.logical_id})" if policy.logical_id != identity.logical_id else ""), ())
-                         for other, names in environments.items() if other != own for name in names]
-        if judged:
-            evaluations.append(verdict(RULE.id, identity.stack, identity.logical_id, problems))
+            for environment, names in environments.items():
+                granted.setdefault(environment, []).append((policy.logical_id, names))
+        if not granted or (own is None and len(granted) == 1):
+            continue  # no table of an environment, or one environment and nothing to compare it with
+        problems = []
+        for other, by_policy in sorted(granted.items()):
+            if other == own or own is None and other == min(granted):
+                continue
+            for policy, names in by_policy:
+                for name in names:
+                    whose = f" ({told_by}, environment {own})" if own else ""
+                    also = "" if own else \
+                        f", and tables of environment {min(granted)} ({granted[min(granted)][0][1][0]})"
+                    problems.append((f"{identity.describe()}{whose} is granted table {name} of environment {other}"
+                                     + also + (f" (by {policy})" if policy != identity.logical_id else ""), ()))
+        evaluations.append(verdict(RULE.id, identity.stack, identity.logical_id, problems))
     return evaluations
