@@ -8,6 +8,11 @@
 2. Cross-stack rules: an assembly of the same size where data stacks export their tables and every
    function in the other stacks imports one (environment variable and grant), timed at a quarter,
    half and the full size to show that the time grows linearly.
+3. Wildcard grants: N tables `app-<i>` and N functions, each naming its table, whose roles are granted
+   `table/app-*` (every role reaches every table), at 1k, 3k, 6k and 12k resources: the cross-resource
+   rules index grants by ARN pattern, so the time grows linearly, not with N x N.
+
+    python bench/bench_check.py --only wildcard   (one part: engines, cross-stack or wildcard)
 
 It measures and prints wall times and ratios; it asserts nothing.
 """
@@ -116,6 +121,33 @@ def write_cross_stack_assembly(directory: Path, stacks: int, resources: int) -> 
     return functions
 
 
+def write_wildcard_assembly(directory: Path, tables: int, per_stack: int = 100) -> int:
+    """`tables` tables, roles and functions (three resources each), `per_stack` of each to a stack; every role is
+    granted `table/app-*`, every function names its own table. Returns the number of resources."""
+    artifacts = {}
+    for s in range(0, tables, per_stack):
+        body: dict = {}
+        for i in range(s, min(s + per_stack, tables)):
+            body[f"Table{i}"] = table(2 * i)  # compliant ones
+            body[f"Table{i}"]["Properties"]["TableName"] = f"app-{i}"
+            body[f"Role{i}"] = {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                            "Principal": {"Service": "lambda.amazonaws.com"}}]},
+                "Policies": [{"PolicyName": "app", "PolicyDocument": {"Statement": [
+                    {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+                     "Resource": "arn:aws:dynamodb:us-east-1:111111111111:table/app-*"}]}}]}}
+            body[f"Fn{i}"] = {"Type": "AWS::Lambda::Function", "Properties": {
+                "Runtime": "python3.11", "Handler": "index.handler", "Role": {"Fn::GetAtt": [f"Role{i}", "Arn"]},
+                "Code": {"ZipFile": "def handler(e, c): return {}"},
+                "Environment": {"Variables": {"APP_TABLE": {"Ref": f"Table{i}"}}}}}
+        name = f"app-prod-{s // per_stack:03d}"  # DDB040 judges them too (environment prod)
+        (directory / f"{name}.template.json").write_text(json.dumps({"Resources": body}, indent=1))
+        artifacts[name] = {"type": "aws:cloudformation:stack", "environment": "aws://111111111111/us-east-1",
+                           "properties": {"templateFile": f"{name}.template.json"}, "displayName": name}
+    (directory / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": artifacts}))
+    return 3 * tables
+
+
 def timed(command: list[str], env: dict | None = None) -> tuple[float, int]:
     start = time.perf_counter()
     completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -128,10 +160,22 @@ def main() -> None:
     parser.add_argument("--stacks", type=int, default=50)
     parser.add_argument("--resources", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="write the assembly here and keep it")
+    parser.add_argument("--only", choices=["engines", "cross-stack", "wildcard"], help="run one part")
     args = parser.parse_args()
 
     directory = args.keep or Path(tempfile.mkdtemp(prefix="ddbguard-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
+    if args.only in (None, "engines"):
+        engines_part(directory, args)
+    if args.only in (None, "cross-stack"):
+        cross_stack_part(directory, args)
+    if args.only in (None, "wildcard"):
+        wildcard_part(directory)
+    if not args.keep:
+        shutil.rmtree(directory)
+
+
+def engines_part(directory: Path, args) -> None:
     tables = write_assembly(directory, args.stacks, args.resources)
     print(f"assembly: {args.stacks} stacks x {args.resources} resources = {args.stacks * args.resources} "
           f"resources, {tables} tables ({directory})")
@@ -153,8 +197,10 @@ def main() -> None:
     for engine, (seconds, _) in engines.items():
         target = "  (target <= 0.05x: the default)" if engine == "builtin" else ""
         print(f"ratio ddbguard ({engine}) / checkov {'':<{9 - len(engine)}}{seconds / checkov:7.3f}x{target}")
-
     print()
+
+
+def cross_stack_part(directory: Path, args) -> None:
     previous = None
     for share in (4, 2, 1):
         stacks = max(1, args.stacks // share)
@@ -166,8 +212,21 @@ def main() -> None:
         print(f"cross-stack: {stacks * args.resources:5d} resources, {functions:4d} functions importing tables "
               f"{seconds:6.2f} s  exit {code}{growth}")
         previous = (stacks, seconds)
-    if not args.keep:
-        shutil.rmtree(directory)
+    print()
+
+
+def wildcard_part(directory: Path) -> None:
+    previous = None
+    for tables in (333, 1000, 2000, 4000):
+        wildcard = directory / f"wildcard-{tables}"
+        wildcard.mkdir()
+        resources = write_wildcard_assembly(wildcard, tables)
+        seconds, code = timed([str(BIN / "ddbguard"), "check", str(wildcard), "--format", "json"])
+        growth = (f"  x{seconds / previous[1]:.2f} time for x{resources / previous[0]:.1f} size"
+                  if previous else "")
+        print(f"wildcard grants: {resources:5d} resources, {tables:4d} roles granted table/app-* "
+              f"{seconds:6.2f} s  exit {code}{growth}")
+        previous = (resources, seconds)
 
 
 if __name__ == "__main__":
