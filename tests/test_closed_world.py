@@ -94,6 +94,7 @@ def test_every_intrinsic_function_is_declared():
 
 # -- pseudo parameters ------------------------------------------------------------------------------------------
 STACK_NAME_TEMPLATE = """\
+Transform: AWS::LanguageExtensions
 Conditions:
   IsProdStack: !Equals [!Ref AWS::StackName, prod-data]
   InEurope: !Equals [!Select [0, !Split ["-", !Ref AWS::Region]], eu]
@@ -219,7 +220,7 @@ def test_top_level_include_is_expanded(tmp_path):
     # the snippet is inserted at the top level: here the condition that decides the table's DeletionPolicy
     (tmp_path / "conditions.yaml").write_text("Conditions:\n  Keep: !Equals [prod, prod]\n")
     (tmp_path / "main.yaml").write_text(
-        "Transform:\n  Name: AWS::Include\n  Parameters: {Location: conditions.yaml}\n"
+        "Transform:\n  - Name: AWS::Include\n    Parameters: {Location: conditions.yaml}\n  - AWS::LanguageExtensions\n"
         + MACRO.removeprefix("Transform: AcmeMacro\n").replace("DeletionPolicy: Retain", "DeletionPolicy: !If [Keep, Retain, Delete]"))
     report = _check([tmp_path / "main.yaml"])
     assert report.errors == [] and report.not_modelled == []

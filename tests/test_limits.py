@@ -112,7 +112,8 @@ def test_mappings_that_refer_to_each_other_do_not_grow_exponentially(tmp_path):
     mappings = "Mappings:\n  M0: {k: {v: [x, x]}}\n" + "".join(
         f"  M{i}: {{k: {{v: [!FindInMap [M{i - 1}, k, v], !FindInMap [M{i - 1}, k, v]]}}}}\n" for i in range(1, 40))
     path = tmp_path / "mappings.yaml"
-    path.write_text(mappings + COMPLIANT.replace("DeletionPolicy: Retain", "DeletionPolicy: !FindInMap [M39, k, v]"))
+    path.write_text("Transform: AWS::LanguageExtensions\n" + mappings
+                    + COMPLIANT.replace("DeletionPolicy: Retain", "DeletionPolicy: !FindInMap [M39, k, v]"))
     code, report, _ = _bounded_check(path)
     assert code == 1
     assert {(f["rule_id"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB001"} == {("DDB001", "fail")}
