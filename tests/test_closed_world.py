@@ -259,3 +259,15 @@ def test_a_stack_sets_template_body_built_with_functions_is_not_modelled(tmp_pat
     assert [(f.rule_id, f.logical_id, f.status.value) for f in report.findings] == [
         ("DDB009", "Everywhere", "unknown")]
     assert re.search(r'its TemplateBody is \{"Ref": "Body"\}, not the template\'s text', report.findings[0].message)
+
+
+def test_a_serverless_repository_application_is_not_modelled(tmp_path):
+    path = tmp_path / "app.yaml"
+    path.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Shared:\n    Type: AWS::Serverless::Application\n"
+                    "    Properties:\n      Location: {ApplicationId: 'arn:aws:serverlessrepo:us-east-1:123456789012:"
+                    "applications/tables', SemanticVersion: 1.0.0}\n")
+    report = _check([path])
+    assert report.errors == []
+    assert [(r.logical_id, r.construct) for r in report.not_modelled] == [("Shared", "type AWS::CloudFormation::Stack")]
+    assert "Serverless Application Repository" in report.not_modelled[0].effect
+

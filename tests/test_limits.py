@@ -76,7 +76,7 @@ def _includes(directory, levels: int = 6, width: int = 10) -> None:
 @pytest.mark.parametrize("case, message", [
     ("loops", "Fn::ForEach::D: Fn::ForEach expands the template beyond 300,000 values, more than fits in the 1 MB "
               "CloudFormation accepts for the resulting template"),
-    ("conditions", "Conditions.C51: conditions refer to conditions more than 50 deep (a limit ddbguard sets; "
+    ("conditions", "Conditions.C50: conditions refer to conditions more than 50 deep (a limit ddbguard sets; "
                    "CloudFormation templates never come close)"),
     ("nested stacks", ": more than 2000 stacks in one run (a limit ddbguard sets)"),
     ("includes", "AWS::Include: the template includes more than 500 snippets (snippets that include snippets, each "
@@ -128,3 +128,13 @@ def test_a_template_far_larger_than_cloudformation_accepts_is_not_read(tmp_path)
     assert code == 2
     assert report["errors"] == [{"file": str(path), "message": "larger than 64 MB, far beyond the 1 MB CloudFormation "
                                                                "accepts for a template: not read"}]
+
+
+def test_circular_conditions_are_named(tmp_path):
+    path = tmp_path / "circular.yaml"
+    path.write_text("Conditions:\n  A: !Condition B\n  B: !Not [!Condition A]\n" + COMPLIANT)
+    code, report, _ = _bounded_check(path)
+    assert code == 2
+    assert [e["message"] for e in report["errors"]] == [
+        "Conditions.A: refers to itself (A -> B -> A), which CloudFormation rejects"]
+

@@ -14,9 +14,8 @@ from ddbguard.iam import aws_managed_policy_arns
 from ddbguard.templates.decode import DecodeError, decode_text, line_of, read_text
 from ddbguard.templates.resolve import condition_depth_problem, is_intrinsic
 from ddbguard.templates.transforms import (
-    INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
-    expand_top_level_includes,
-    included_resources, serverless_without_transform, transforms_of,
+    INCLUDE, LANGUAGE_EXTENSIONS, PLACEHOLDER_S3, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes,
+    expand_sam, expand_top_level_includes, included_resources, serverless_without_transform, transforms_of,
 )
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
@@ -434,6 +433,10 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
         properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
         url = properties.get("TemplateURL")
         offset = 0
+        if url == PLACEHOLDER_S3:  # a SAM application from the Serverless Application Repository
+            parent.unread_templates[logical_id] = ("an AWS SAM application whose template is in the Serverless "
+                                                   "Application Repository, not in the input")
+            continue
         try:
             if kind == STACK_SET and "TemplateBody" in properties:
                 child_path, text = Path(parent.file), _template_body(properties["TemplateBody"])
