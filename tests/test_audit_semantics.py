@@ -571,7 +571,9 @@ def test_an_old_tables_on_demand_backups_are_read_before_the_retention(moto, aws
     boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto).create_backup(
         TableName=table(moto, "orders").rpartition("/")[2], BackupName="monthly")
     now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30, minutes=5)
-    work = open_region(boto3.Session(), ACCOUNT, "us-east-1", endpoint_url=moto, config=None, table_prefix=None,
+    from ddbguard.aws import Clients
+
+    work = open_region(boto3.Session(), ACCOUNT, "us-east-1", clients=Clients(moto), table_prefix=None,
                        encryption_level="aws-managed", backup_since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7),
                        account_cache=AccountCache(), recovery_points=True,
                        old_backups_before=now - dt.timedelta(days=30))

@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="API reads in flight at once, across and inside regions (default 8)")
     audit.add_argument("--shard", metavar="I/N", help="audit only the I-th of N deterministic slices of the accounts")
     audit.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
+    _call_timeout_option(audit)
     audit.add_argument("--fail-on-unknown", action="store_true", help="unknown results (denied calls) exit 1 too")
     _security_hub_options(audit)
     _report_options(audit)
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("--fail-on-unknown", action="store_true")
     merge.add_argument("--profile", help="AWS profile for --security-hub")
     merge.add_argument("--endpoint-url", help="an AWS-compatible endpoint for --security-hub")
+    _call_timeout_option(merge)
     _security_hub_options(merge)
     _report_options(merge)
 
@@ -89,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--profile")
     plan.add_argument("--region", help="target region (default: the session's region)")
     plan.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
+    _call_timeout_option(plan)
     plan.add_argument("--parameters", metavar="FILE")
     plan.add_argument("--stack-name", help="the deployed stack to compare a template file with (default: the file "
                                            "stem; a cloud assembly names its stacks itself)")
@@ -108,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     inventory.add_argument("--organization", action="store_true")
     inventory.add_argument("--table-prefix")
     inventory.add_argument("--endpoint-url")
+    _call_timeout_option(inventory)
     inventory.add_argument("--parameters", metavar="FILE")
     inventory.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
     inventory.add_argument("--output", "-o", metavar="FILE")
@@ -116,6 +120,25 @@ def _parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
+
+
+def _call_timeout(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{text}: give seconds between 0 and 3600")
+    return seconds
+
+
+def _call_timeout_option(parser: argparse.ArgumentParser) -> None:
+    from ddbguard.aws import DEFAULT_CALL_TIMEOUT
+
+    parser.add_argument("--call-timeout", type=_call_timeout, default=DEFAULT_CALL_TIMEOUT, metavar="SECONDS",
+                        help="give up an AWS call that has no complete answer after SECONDS, connect, reads and "
+                             f"retries together (default {DEFAULT_CALL_TIMEOUT:g}); calls AWS does not answer are "
+                             "errors of their account, region and service (exit 2)")
 
 
 def _security_hub_options(parser: argparse.ArgumentParser) -> None:
@@ -265,17 +288,16 @@ def _send_to_security_hub(report, args: argparse.Namespace) -> list:
     """Import the report into Security Hub; what could not be imported is an error of the run (exit 2)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ddbguard.aws import CredentialsError, client_config, endpoint_for, error_reason, open_session
+    from ddbguard.aws import Clients, CredentialsError, error_reason, open_session
     from ddbguard.model import InputError
     from ddbguard.report.asff import send_to_security_hub
 
+    clients = Clients(args.endpoint_url, args.call_timeout)
     try:
         session = open_session(args.profile)
         region = args.security_hub_region or session.region_name or "us-east-1"
-        endpoint = endpoint_for("securityhub", args.endpoint_url)
-        account = session.client("sts", region_name=region, endpoint_url=endpoint_for("sts", args.endpoint_url),
-                                 config=client_config()).get_caller_identity()["Account"]
-        securityhub = session.client("securityhub", region_name=region, endpoint_url=endpoint, config=client_config())
+        account = clients.client(session, "sts", region, scope="security-hub").get_caller_identity()["Account"]
+        securityhub = clients.client(session, "securityhub", region, scope="security-hub")
     except CredentialsError as exc:
         return [InputError("security-hub", str(exc))]
     except (ClientError, BotoCoreError) as exc:
@@ -315,7 +337,8 @@ def _audit(args: argparse.Namespace) -> int:
         regions=[r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else [],
         accounts=[a.strip() for a in args.accounts.split(",") if a.strip()] if args.accounts else [],
         role_name=args.role_name, organization=args.organization, table_prefix=args.table_prefix,
-        concurrency=args.concurrency, shard=shard, endpoint_url=args.endpoint_url, progress=True,
+        concurrency=args.concurrency, shard=shard, endpoint_url=args.endpoint_url, call_timeout=args.call_timeout,
+        progress=True,
     )
     return _deliver(run_audit(options, config), args, config, engine="live", unknown_fails=args.fail_on_unknown)
 
@@ -351,7 +374,7 @@ def _plan(args: argparse.Namespace) -> int:
     except CredentialsError as exc:
         return _fail(f"credentials: {exc}")
     report = run_plan(args.paths, config, session=session, endpoint_url=args.endpoint_url, region=args.region,
-                      parameters=parameters, stack_name=args.stack_name)
+                      parameters=parameters, stack_name=args.stack_name, call_timeout=args.call_timeout)
     return _deliver(report, args, config, engine="plan", unknown_fails=True)
 
 
@@ -367,7 +390,8 @@ def _inventory(args: argparse.Namespace) -> int:
         options = AuditOptions(
             profile=args.profile, regions=[r.strip() for r in (args.regions or "").split(",") if r.strip()],
             accounts=[a.strip() for a in (args.accounts or "").split(",") if a.strip()], role_name=args.role_name,
-            organization=args.organization, table_prefix=args.table_prefix, endpoint_url=args.endpoint_url)
+            organization=args.organization, table_prefix=args.table_prefix, endpoint_url=args.endpoint_url,
+            call_timeout=args.call_timeout)
         audited, errors = read_scope(options, config)
         records = live_inventory(audited)
     elif not args.paths:
