@@ -68,6 +68,7 @@ def audit_evaluations(options: AuditOptions, config: Config,
     """The live rules' evaluations and the errors of the run; `scope` (when given) is told the shard and the
     digest of the account list it was cut from."""
     from ddbguard.aws import Unknown
+    from ddbguard.live.checks import judge_region
 
     clients = run_clients(options)
     units, accounts, errors = audit_units(options, scope, clients)
@@ -80,8 +81,7 @@ def audit_evaluations(options: AuditOptions, config: Config,
         if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
             errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
                                      f"Lambda functions not checked: {snapshot.functions.reason}"))
-        for check in checks:
-            evaluations += check.evaluate(snapshot, config, now)
+        evaluations += judge_region(snapshot, checks, config, now)
     # A global table's replica outside the audited regions is named once per rule, whichever region saw it.
     evaluations = list({(e.rule_id, e.stack, e.logical_id): e for e in evaluations}.values())
     tables_seen = sum(len(s.tables) for s in audited.snapshots.values())
