@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--concurrency", type=int, default=8,
                        help="API reads in flight at once, across and inside regions (default 8)")
     audit.add_argument("--shard", metavar="I/N", help="audit only the I-th of N deterministic slices of the accounts")
+    audit.add_argument("--run-id", type=_run_id, metavar="ID",
+                       help="the run this audit belongs to, recorded in the report: give the shards of one run the "
+                            "same id (merge refuses reports of different runs; default: the start time and a random "
+                            "suffix)")
     audit.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
     _call_timeout_option(audit)
     audit.add_argument("--fail-on-unknown", action="store_true", help="unknown results (denied calls) exit 1 too")
@@ -120,6 +124,14 @@ def _parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
+
+
+def _run_id(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: letters, digits and . _ : - only (at most 128)")
+    return text
 
 
 def _call_timeout(text: str) -> float:
@@ -337,7 +349,8 @@ def _audit(args: argparse.Namespace) -> int:
         regions=[r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else [],
         accounts=[a.strip() for a in args.accounts.split(",") if a.strip()] if args.accounts else [],
         role_name=args.role_name, organization=args.organization, table_prefix=args.table_prefix,
-        concurrency=args.concurrency, shard=shard, endpoint_url=args.endpoint_url, call_timeout=args.call_timeout,
+        concurrency=args.concurrency, shard=shard, run_id=args.run_id, endpoint_url=args.endpoint_url,
+        call_timeout=args.call_timeout,
         progress=True,
     )
     return _deliver(run_audit(options, config), args, config, engine="live", unknown_fails=args.fail_on_unknown)

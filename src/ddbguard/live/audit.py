@@ -29,6 +29,7 @@ class AuditOptions:
     table_prefix: str | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     shard: tuple[int, int] | None = None  # (I, N): the I-th of N deterministic slices of the accounts
+    run_id: str | None = None  # names the run its shards belong to (default: generated from the start time)
     endpoint_url: str | None = None
     call_timeout: float | None = None  # seconds for one API call, retries included (default aws.DEFAULT_CALL_TIMEOUT)
     progress: bool = False
@@ -50,12 +51,25 @@ def shard_accounts(accounts: list[str], shard: tuple[int, int] | None) -> list[s
 
 
 def run_audit(options: AuditOptions, config: Config) -> Report:
-    """The audit's report: every live rule on every account and region in scope."""
-    scope: dict = {}
+    """The audit's report: every live rule on every account and region in scope, and that scope (which `merge`
+    compares: shards of one run share it)."""
+    from ddbguard import __version__
+
+    started = options.now or dt.datetime.now(dt.timezone.utc)
+    scope: dict = {"run_id": options.run_id or new_run_id(started),
+                   "started_at": started.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   "regions": sorted(set(options.regions)), "table_prefix": options.table_prefix,
+                   "version": __version__}
     evaluations, errors = audit_evaluations(options, config, scope)
-    today = (options.now or dt.datetime.now(dt.timezone.utc)).date()
-    return Report(findings=join_live(evaluations, load_catalog(), config, today=today), errors=errors,
-                  audit=scope or None)
+    return Report(findings=join_live(evaluations, load_catalog(), config, today=started.date()), errors=errors,
+                  audit=scope if "accounts_digest" in scope else None)
+
+
+def new_run_id(started: dt.datetime) -> str:
+    """A run id for a run that was given none: its start time and a random suffix."""
+    import secrets
+
+    return f"{started.astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def accounts_digest(accounts: list[str]) -> str:
@@ -145,6 +159,8 @@ def audit_units(options: AuditOptions, scope: dict | None, clients) -> tuple[lis
             return [], [], [InputError("organization", error_reason(exc, "organizations:ListAccounts"))]
     if scope is not None:
         scope.update(shard=list(options.shard) if options.shard else None, accounts_digest=accounts_digest(accounts))
+        if not scope.get("regions") and base.region_name:  # the session's region
+            scope["regions"] = [base.region_name]
     accounts = shard_accounts(accounts, options.shard)
     if scope is not None:
         scope["accounts"] = len(accounts)
