@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     _call_timeout_option(audit)
     audit.add_argument("--fail-on-unknown", action="store_true", help="unknown results (denied calls) exit 1 too")
     _security_hub_options(audit)
+    _notification_options(audit)
     _report_options(audit)
 
     merge = commands.add_parser("merge", help="combine JSON reports (for example from audit shards) into one")
@@ -76,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("--endpoint-url", help="an AWS-compatible endpoint for --security-hub")
     _call_timeout_option(merge)
     _security_hub_options(merge)
+    _notification_options(merge)
     _report_options(merge)
 
     diff = commands.add_parser(
@@ -158,6 +160,23 @@ def _security_hub_options(parser: argparse.ArgumentParser) -> None:
                         help="also import the live findings into Security Hub (BatchImportFindings) in the caller's "
                              "account and --security-hub-region; the next run updates the same findings")
     parser.add_argument("--security-hub-region", help="Security Hub's region (default: the session's region)")
+
+
+def _topic_arn(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an SNS topic ARN")
+    return text
+
+
+def _notification_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sns-topic", type=_topic_arn, metavar="ARN",
+                        help="publish a short summary (counts, the first errors and new findings, --report-url) to "
+                             "this SNS topic when the run has errors or findings not passing that are new since "
+                             "--since (all of them without it); a notification that cannot be sent is an error "
+                             "(exit 2)")
+    parser.add_argument("--report-url", metavar="URL", help="where the full report is, for the notification")
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -268,6 +287,8 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
             return _fail(f"--since {exc}")
     if getattr(args, "security_hub", False):
         report.errors += _send_to_security_hub(report, args)
+    if getattr(args, "sns_topic", None):
+        report.errors += _notify(report, args)
     if args.format == "asff" and any(f.live is None for f in report.findings):
         left_out = sum(1 for f in report.findings if f.live is None)
         print(f"ddbguard: {left_out} findings name no AWS resource (templates, configuration) and are not in the "
@@ -319,6 +340,21 @@ def _send_to_security_hub(report, args: argparse.Namespace) -> list:
         sent = sum(1 for f in report.findings if f.live)
         print(f"ddbguard: {sent} findings imported into Security Hub ({account}, {region})", file=sys.stderr)
     return [InputError("security-hub", problem) for problem in problems]
+
+
+def _notify(report, args: argparse.Namespace) -> list:
+    """Publish the run's summary to --sns-topic (in the topic's region); a failed publish is an error (exit 2)."""
+    from ddbguard.aws import Clients, CredentialsError, open_session
+    from ddbguard.model import InputError
+    from ddbguard.report.notification import publish
+
+    try:
+        session = open_session(args.profile)
+    except CredentialsError as exc:
+        return [InputError("sns", str(exc))]
+    sns = Clients(args.endpoint_url, args.call_timeout).client(session, "sns", args.sns_topic.split(":")[3],
+                                                               scope="sns")
+    return [InputError("sns", problem) for problem in publish(report, sns, args.sns_topic, args.report_url)]
 
 
 def _load_config(args: argparse.Namespace):
