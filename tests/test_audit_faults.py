@@ -130,7 +130,7 @@ def test_plan_fails_loudly_when_cloudformation_does_not_answer(faulty, tmp_path)
     template.write_text("Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n"
                         "    UpdateReplacePolicy: Retain\n    Properties:\n      TableName: orders\n")
     faulty.fail("cloudformation", None, "reset")
-    result = run_ddbguard("plan", str(template), "--endpoint-url", faulty.url, "--format", "json",
+    result = run_ddbguard("plan", str(template), "--stack-name", "orders", "--endpoint-url", faulty.url, "--format", "json",
                           "--call-timeout", "30")
     assert result.code == 2
     errors = result.json()["errors"]

@@ -99,8 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
     _call_timeout_option(plan)
     plan.add_argument("--parameters", metavar="FILE")
-    plan.add_argument("--stack-name", help="the deployed stack to compare a template file with (default: the file "
-                                           "stem; a cloud assembly names its stacks itself)")
+    plan.add_argument("--stack-name", action="append", default=[], metavar="[TEMPLATE=]NAME",
+                      help="the deployed stack to compare a template file with (repeatable as TEMPLATE=NAME). A "
+                           "template file names no stack: without it, its tables are unknown; a cloud assembly names "
+                           "its stacks itself")
     _report_options(plan)
 
     inventory = commands.add_parser(
@@ -308,6 +310,8 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
     if args.format != "text":
         for error in report.errors:  # machine formats carry them too; people read stderr
             print(f"ddbguard: {error}", file=sys.stderr)
+        for warning in report.warnings:
+            print(f"ddbguard: warning: {warning}", file=sys.stderr)
     if report.baseline and report.baseline["stale"]:
         print(f"ddbguard: {len(report.baseline['stale'])} baseline entries match nothing now (fixed: remove them with "
               f"--write-baseline {report.baseline['file']})", file=sys.stderr)
@@ -423,7 +427,7 @@ def _plan(args: argparse.Namespace) -> int:
     except CredentialsError as exc:
         return _fail(f"credentials: {exc}")
     report = run_plan(args.paths, config, session=session, endpoint_url=args.endpoint_url, region=args.region,
-                      parameters=parameters, stack_name=args.stack_name, call_timeout=args.call_timeout)
+                      parameters=parameters, stack_names=tuple(args.stack_name), call_timeout=args.call_timeout)
     return _deliver(report, args, config, engine="plan", unknown_fails=True)
 
 

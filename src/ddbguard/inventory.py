@@ -16,6 +16,7 @@ from ddbguard.graph import DATA_ACTIONS
 from ddbguard.iam import is_allowed
 from ddbguard.model import Unknown
 from ddbguard.rules.ddb022_backup_plans.graph import selects, table_tags
+from ddbguard.rules.table import boolean
 
 FIELDS = ("account", "region", "stack", "construct_path", "logical_id", "name", "arn", "type", "key_schema",
           "billing_mode", "encryption", "kms_key", "global_indexes", "local_indexes", "stream",
@@ -44,13 +45,9 @@ def _known(value):
 
 
 def _flag(value) -> bool | None:
-    """A boolean property as CloudFormation reads it: absent is off, "true"/"false" count, anything else (an
+    """A boolean property as CloudFormation reads it: absent is off; anything that is not a boolean (an
     unresolved parameter) cannot be told."""
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
+    return False if value is None else boolean(value)
 
 
 def _selected_by(chosen, arn: str, resource: dict) -> list[str] | None:

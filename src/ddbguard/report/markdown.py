@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ddbguard import __version__
 from ddbguard.model import Report, Severity, Status
-from ddbguard.report import by_severity, summary
+from ddbguard.report import by_severity, not_modelled_entries, summary
 from ddbguard.report.changes import change_lines
 
 
@@ -38,6 +38,14 @@ def render_markdown(report: Report, *, engine: str) -> str:
                 where = f"`{f.live.arn}`" if f.live else f"`{f.file}:{f.line}`"
                 message = f.message + (f" (suppressed: {f.suppression_reason})" if f.suppression_reason else "")
                 lines.append(f"| {f.rule_id} {_cell(f.title)} | {resource} | {where} | {_cell(message)} |")
+    if report.not_modelled:
+        lines += ["", f"### Not modelled ({len(report.not_modelled)})", "",
+                  "The verdicts these could change are unknown, never pass (DDB009).", ""]
+        lines += [f"- `{_cell(e['file'])}:{e['line']}` `{_cell(e['stack'])}/{_cell(e['location'])}`: "
+                  f"{_cell(e['construct'])}: {_cell(e['effect'])}" for e in not_modelled_entries(report)]
+    if report.warnings:
+        lines += ["", "### Context that could not be read", ""]
+        lines += [f"- `{_cell(w.file)}`: {_cell(w.message)}" for w in report.warnings]
     if report.errors:
         lines += ["", "### Inputs that could not be checked", ""]
         lines += [f"- `{_cell(e.file)}`: {_cell(e.message)}" for e in report.errors]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ddbguard import __version__
 from ddbguard.model import Report, Status
-from ddbguard.report import by_severity, summary
+from ddbguard.report import by_severity, not_modelled_entries, summary
 from ddbguard.report.changes import change_lines
 
 _MARK = {Status.FAIL: "FAIL", Status.UNKNOWN: "UNKNOWN", Status.SUPPRESSED: "SUPPRESSED"}
@@ -39,6 +39,14 @@ def render_text(report: Report, *, engine: str) -> str:
                     lines.append(f"      suppressed: {f.suppression_reason}")
             fixes = {f.remediation for f in of_rule if f.status is not Status.SUPPRESSED}
             lines += [f"    fix: {fix}" for fix in sorted(fixes)]
+    if report.not_modelled:
+        lines += ["", f"NOT MODELLED ({len(report.not_modelled)}): the verdicts these could change are unknown, "
+                      "never pass (DDB009)"]
+        lines += [f"  {e['file']}:{e['line']} {e['stack']}/{e['location']}: {e['construct']}"
+                  for e in not_modelled_entries(report)]
+    if report.warnings:
+        lines += ["", f"WARNINGS ({len(report.warnings)}): context that could not be read"]
+        lines += [f"  {warning}" for warning in report.warnings]
     if report.errors:
         lines += ["", f"ERRORS ({len(report.errors)}): these inputs were not checked"]
         lines += [f"  {error}" for error in report.errors]

@@ -9,12 +9,13 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ddbguard.model import InputError
+from ddbguard.model import InputError, NotModelled
 from ddbguard.iam import aws_managed_policy_arns
-from ddbguard.templates.decode import DecodeError, decode_text, read_text
+from ddbguard.templates.decode import DecodeError, decode_text, line_of, read_text
 from ddbguard.templates.resolve import is_intrinsic
 from ddbguard.templates.transforms import (
     INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
+    expand_top_level_includes,
     included_resources, serverless_without_transform, transforms_of,
 )
 
@@ -34,17 +35,38 @@ class Stack:
     cdk_sources: dict[str, tuple[str, int]] = field(default_factory=dict)
     account: str | None = None
     region: str | None = None
-    stack_name: str = ""  # the CloudFormation stack name (AWS::StackName); defaults to name
-    parent: Stack | None = None  # for a nested stack: the stack that creates it
-    parent_logical_id: str | None = None  # ... and its AWS::CloudFormation::Stack resource
+    # The CloudFormation stack name (AWS::StackName): a cloud assembly's manifest names it, --parameters may give
+    # it; a template file has none (its file name is not a stack name), so values that depend on it are unknown.
+    stack_name: str | None = None
+    parent: Stack | None = None  # for a nested stack or a StackSet's template: the stack that creates it
+    parent_logical_id: str | None = None  # ... and its AWS::CloudFormation::Stack (or StackSet) resource
+    via: str = ""  # how its parent deploys it: "" (a top-level stack), NESTED_STACK or STACK_SET
     source: dict | None = None  # the template as written, when `template` is its expansion by transforms
     origins: dict[str, str] = field(default_factory=dict)  # logical id made by Fn::ForEach -> its loop's key
     context: bool = False  # loaded only so that references to it resolve (pre-commit project context)
     assembly: bool = False  # a stack artifact of a cloud assembly (its stack_name comes from the manifest)
     termination_protection: bool | None = None  # the artifact's terminationProtection; None: a template file
+    not_modelled: list[NotModelled] = field(default_factory=list)  # what the reader does not model (closed world)
+    unread_templates: dict[str, str] = field(default_factory=dict)  # StackSet logical id -> why its template is unread
+    undecided: dict[str, str] = field(default_factory=dict)  # logical id -> a Condition the input cannot decide
+    line_offset: int = 0  # a StackSet's TemplateBody: the line in `file` where its text begins, minus one
 
-    def __post_init__(self) -> None:
-        self.stack_name = self.stack_name or self.name
+
+    @property
+    def file_key(self) -> str | None:
+        """What identifies a template file's stack from one run to the next: its top-level template file (an
+        absolute path; identities make it relative to the repository) and the logical ids down to this stack.
+        None for a cloud assembly's stacks, whose manifest names them."""
+        chain, top = [], self
+        while top.parent is not None:
+            chain.append(str(top.parent_logical_id))
+            top = top.parent
+        if top.assembly:
+            return None
+        return os.path.abspath(top.file) + "".join(f"#{logical_id}" for logical_id in reversed(chain))
+
+
+NESTED_STACK, STACK_SET = "AWS::CloudFormation::Stack", "AWS::CloudFormation::StackSet"
 
 
 @dataclass
@@ -54,6 +76,7 @@ class LoadResult:
     template_roots: tuple[Path, ...] = ()  # where S3 TemplateURLs of nested stacks are looked up
     parameters: dict[str, str] = field(default_factory=dict)  # for Fn::ForEach collections
     seen: dict[Path, bool] = field(default_factory=dict)  # file -> a template? A file named twice is read once
+    warnings: list[InputError] = field(default_factory=list)  # context that could not be read (not the run's errors)
 
 
 def is_template(data: object) -> bool:
@@ -100,9 +123,20 @@ def load_inputs(
                 _load_template_file(path, result, explicit=False)
         for stack in result.stacks[given:]:
             stack.context = True
+        # context is context: a file the run was not asked to check is a warning, and what needed it is unknown
+        result.warnings = [error for error in result.errors if error not in errors]
         result.errors = errors
+    # --parameters may give a top-level stack's pseudo parameters (a cloud assembly's manifest wins); a nested
+    # stack or a StackSet's instances get names (and a StackSet accounts and regions) of their own
+    for stack in result.stacks:  # parents come before their children
+        if stack.parent is None:
+            stack.account = stack.account or result.parameters.get("AWS::AccountId")
+            stack.region = stack.region or result.parameters.get("AWS::Region")
+            stack.stack_name = stack.stack_name or result.parameters.get("AWS::StackName")
+        elif stack.via == NESTED_STACK:
+            stack.account, stack.region = stack.account or stack.parent.account, stack.region or stack.parent.region
     # A template reached as a nested stack is checked there, with the parameters its parent passes.
-    nested_files = {Path(s.file).resolve() for s in result.stacks if s.parent is not None}
+    nested_files = {Path(s.file).resolve() for s in result.stacks if s.parent is not None and s.file != s.parent.file}
     result.stacks = [s for s in result.stacks if s.parent is not None or Path(s.file).resolve() not in nested_files]
     _make_names_unique(result.stacks)
     return result
@@ -315,7 +349,8 @@ def _user_frame(trace: object) -> tuple[str, int] | None:
 
 
 def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asset_files: dict | None = None) -> None:
-    """Follow AWS::CloudFormation::Stack resources to their templates; one not found is an input error.
+    """Follow AWS::CloudFormation::Stack resources to their templates (one not found is an input error), and
+    AWS::CloudFormation::StackSet resources to the template they deploy (one that cannot be read is not modelled).
 
     A CDK NestedStack's template is an asset: its TemplateURL ends in `<asset hash>.json` (and the
     CDK CLI also writes the file name into `aws:asset:path` metadata). Hand-written templates may
@@ -327,41 +362,66 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
         ancestors.add(Path(stack.file).resolve())
         stack = stack.parent
     for logical_id, resource in parent.template["Resources"].items():
-        if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if kind not in (NESTED_STACK, STACK_SET):
             continue
         properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
         url = properties.get("TemplateURL")
+        offset = 0
         try:
-            child_path = _nested_template(resource, url, directory, result, asset_files or {})
+            if kind == STACK_SET and "TemplateBody" in properties:
+                child_path, text = Path(parent.file), _template_body(properties["TemplateBody"])
+                # the body's first line is the one after its key (`TemplateBody: |`)
+                offset = line_of((parent.source or parent.template)["Resources"],
+                                 (logical_id, "Properties", "TemplateBody")) + parent.line_offset
+            else:
+                child_path = _nested_template(resource, url, directory, result, asset_files or {})
+                text = None
         except TransformError as exc:
-            result.errors.append(InputError(parent.file, f"nested stack {logical_id}: {exc}"))
+            if kind == STACK_SET:  # its template may live elsewhere (another repository's S3 bucket)
+                parent.unread_templates[logical_id] = str(exc)
+            else:
+                result.errors.append(InputError(parent.file, f"nested stack {logical_id}: {exc}"))
             continue
-        if child_path.resolve() in ancestors:
+        if text is None and child_path.resolve() in ancestors:
             result.errors.append(InputError(parent.file, f"nested stack {logical_id}: TemplateURL {_shown(url)} "
                                                          f"names {child_path}, which contains this stack itself"))
             continue
+        where = str(child_path) if text is None else f"{parent.file}: StackSet {logical_id} TemplateBody"
         try:
-            text = read_text(child_path)
+            text = read_text(child_path) if text is None else text
             template = decode_text(text)
         except DecodeError as exc:
-            result.errors.append(InputError(str(child_path), str(exc)))
+            result.errors.append(InputError(where, str(exc)))
             continue
         if not is_template(template):
-            result.errors.append(InputError(str(child_path), "not a CloudFormation template (no Resources mapping)"))
+            result.errors.append(InputError(where, "not a CloudFormation template (no Resources mapping)"))
             continue
         child = Stack(
             name=f"{parent.name}/{_nested_stack_name(logical_id, resource)}",
             file=str(child_path),
             template=template,
-            account=parent.account,
-            region=parent.region,
+            # a StackSet deploys into the accounts and regions of its instances: not the parent's
+            account=parent.account if kind == NESTED_STACK else None,
+            region=parent.region if kind == NESTED_STACK else None,
             parent=parent,
             parent_logical_id=logical_id,
+            via=kind,
             context=parent.context,
+            line_offset=offset,
         )
         if _prepare(child, child_path.parent, result, text):
             result.stacks.append(child)
             _load_nested_stacks(child, child_path.parent, result, asset_files)
+
+
+def _template_body(body: object) -> str:
+    """A StackSet's TemplateBody: the template's text. One built with intrinsic functions is not read."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict) and not is_intrinsic(body):
+        return json.dumps(body)  # written as a mapping: the template itself
+    raise TransformError(f"its TemplateBody is {json.dumps(body, default=str)[:80]}, not the template's text")
 
 
 def _shown(url: object) -> str:
@@ -437,8 +497,9 @@ def _prepare(stack: Stack, directory: Path, result: LoadResult, text: str) -> bo
     """Run the template's transforms as CloudFormation would; False (and an input error) when it cannot."""
     written = stack.template
     try:
-        template = expand_includes(written, directory, lambda url: find_by_url_suffix(
-            url, (directory, *result.template_roots))) if INCLUDE in text else written
+        find_remote = lambda url: find_by_url_suffix(url, (directory, *result.template_roots))  # noqa: E731
+        template = expand_includes(expand_top_level_includes(written, directory, find_remote), directory,
+                                   find_remote) if INCLUDE in text else written
         stack.origins = included_resources(written, template) if isinstance(template.get("Resources"), dict) else {}
         serverless = serverless_without_transform(template)
         if serverless:

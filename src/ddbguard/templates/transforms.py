@@ -45,6 +45,24 @@ def expand_includes(template: dict, directory: Path, find_remote: Callable[[str]
     return _expand_includes(template, directory, find_remote, ())
 
 
+def expand_top_level_includes(template: dict, directory: Path, find_remote: Callable[[str], Path | None]) -> dict:
+    """`Transform: {Name: AWS::Include, Parameters: {Location}}` inserts its snippet at the top level of the
+    template, as `Fn::Transform` would there; the template keeps its other transforms."""
+    declared = transforms_of(template)
+    includes = [t for t in declared if isinstance(t, dict) and t.get("Name") == INCLUDE]
+    if not includes:
+        return template
+    rest = [t for t in declared if t not in includes]
+    result = MarkedDict((key, value) for key, value in template.items() if key != "Transform")
+    result.line, result.key_lines = getattr(template, "line", 0), dict(getattr(template, "key_lines", {}))
+    if rest:
+        result["Transform"] = rest
+    for include in includes:
+        result["Fn::Transform"] = include
+        result = _expand_includes(result, directory, find_remote, ())
+    return result
+
+
 def included_resources(written: dict, expanded: dict) -> dict[str, str]:
     """Logical ids that an AWS::Include snippet added to Resources -> the key that included them."""
     if "Fn::Transform" not in (written.get("Resources") or {}):
