@@ -85,7 +85,7 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
             name, arn = resolver.table_name(logical_id), resolver.table_arn(logical_id)
             table = graph.tables.get(name)
             records.append({
-                "account": stack.stack.account, "region": stack.stack.region, "stack": stack.stack.stack_name,
+                "account": stack.stack.account, "region": stack.stack.region, "stack": stack.stack.stack_name or stack.name,
                 "construct_path": cdk_path_of(stack, logical_id), "logical_id": logical_id,
                 "name": None if "${" in name else name, "arn": None if "${" in arn else arn,
                 "type": resource["Type"], "key_schema": _keys(p.get("KeySchema")),
@@ -115,7 +115,7 @@ def _grants(graph, table) -> list[str]:
         actions = [a.split(":")[1] for a in DATA_ACTIONS if any(is_allowed(statements, a, arn) for arn in arns)]
         if actions:
             functions = [f.logical_id for f in graph.functions_using(role)]
-            who = f"{role.stack.stack.stack_name}/{role.logical_id}" + (f" ({', '.join(functions)})" if functions else "")
+            who = f"{role.stack.stack.stack_name or role.stack.name}/{role.logical_id}" + (f" ({', '.join(functions)})" if functions else "")
             granted.append(f"{who}: {', '.join(actions)}")
     return sorted(granted)
 

@@ -33,6 +33,8 @@ def relative_stack_key(stack_key: str | None, root: Path | None = None) -> str |
     if stack_key is None:
         return None
     file, _, chain = stack_key.partition("#")
+    if not os.path.isabs(file):
+        return stack_key  # read back from a JSON report: relative already
     relative = Path(os.path.relpath(file, root or repository_root())).as_posix()
     return relative + (f"#{chain}" if chain else "")
 

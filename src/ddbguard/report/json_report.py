@@ -78,7 +78,7 @@ def finding_from_dict(data: dict) -> Finding:
         message=data["message"], stack=data["stack"], logical_id=data["logical_id"],
         resource_type=data.get("resource_type"), cdk_path=data.get("cdk_path"), file=data["file"], line=data["line"],
         engine=data["engine"], remediation=data.get("remediation", ""), suppression_reason=data.get("suppression_reason"),
-        live=live, profile=data.get("profile"),
+        live=live, profile=data.get("profile"), stack_key=data.get("stack_key"),
     )
 
 

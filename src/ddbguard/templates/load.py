@@ -12,7 +12,7 @@ from pathlib import Path
 from ddbguard.model import InputError, NotModelled
 from ddbguard.iam import aws_managed_policy_arns
 from ddbguard.templates.decode import DecodeError, decode_text, line_of, read_text
-from ddbguard.templates.resolve import is_intrinsic
+from ddbguard.templates.resolve import condition_depth_problem, is_intrinsic
 from ddbguard.templates.transforms import (
     INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
     expand_top_level_includes,
@@ -67,6 +67,25 @@ class Stack:
 
 
 NESTED_STACK, STACK_SET = "AWS::CloudFormation::Stack", "AWS::CloudFormation::StackSet"
+# Nested stacks that nest stacks, each many times, grow exponentially: far beyond any real application.
+MAX_NESTING, MAX_STACKS = 20, 2000
+
+
+class Confinement:
+    """Where the loader may read: the directories of the inputs (a template file's folder, a directory or cloud
+    assembly given), --template-root and --context folders. A reference that resolves outside them (through
+    `..`, an absolute path or a symlink) is an input error naming it: nothing outside is read."""
+
+    def __init__(self, directories) -> None:
+        self.directories = tuple(dict.fromkeys(Path(os.path.realpath(d)) for d in directories))
+
+    def __call__(self, path: Path, reference: str) -> Path:
+        real = Path(os.path.realpath(path))
+        if not any(real == root or real.is_relative_to(root) for root in self.directories):
+            raise TransformError(f"{reference} resolves outside the template roots "
+                                 f"({', '.join(map(str, self.directories))}), so it is not read (pass the folder that "
+                                 "holds it with --template-root)")
+        return path
 
 
 @dataclass
@@ -74,6 +93,7 @@ class LoadResult:
     stacks: list[Stack] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     template_roots: tuple[Path, ...] = ()  # where S3 TemplateURLs of nested stacks are looked up
+    confine: Confinement = field(default_factory=lambda: Confinement(()))
     parameters: dict[str, str] = field(default_factory=dict)  # for Fn::ForEach collections
     seen: dict[Path, bool] = field(default_factory=dict)  # file -> a template? A file named twice is read once
     warnings: list[InputError] = field(default_factory=list)  # context that could not be read (not the run's errors)
@@ -100,7 +120,9 @@ def load_inputs(
     `context` names more templates that are loaded (so that references to them resolve) but marked
     as context: their stacks are not reported on, and their errors are not the run's.
     """
-    result = LoadResult(template_roots=template_roots, parameters=dict(parameters or {}))
+    inputs = [Path(raw) for raw in (*paths, *context) if Path(raw).exists()]
+    result = LoadResult(template_roots=template_roots, parameters=dict(parameters or {}), confine=Confinement(
+        [*(path if path.is_dir() else path.parent for path in inputs), *template_roots]))
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -166,10 +188,20 @@ def _load_directory(path: Path, result: LoadResult) -> bool:
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
         for directory in list(dirs):
             if (Path(root) / directory / "manifest.json").is_file():
+                try:
+                    result.confine(Path(root) / directory, f"cloud assembly {Path(root) / directory}")
+                except TransformError as exc:
+                    result.errors.append(InputError(str(Path(root) / directory), str(exc)))
+                    continue
                 found |= _load_directory(Path(root) / directory, result)
                 dirs.remove(directory)
         for name in sorted(files):
             if name.endswith(TEMPLATE_SUFFIXES) and _is_regular_file(Path(root) / name):
+                try:  # a symlink in the directory may point anywhere
+                    result.confine(Path(root) / name, f"{Path(root) / name}")
+                except TransformError as exc:
+                    result.errors.append(InputError(str(Path(root) / name), str(exc)))
+                    continue
                 found |= _load_template_file(Path(root) / name, result, explicit=False)
     return found or (len(result.stacks), len(result.errors)) != before
 
@@ -218,15 +250,17 @@ def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> bo
     return True
 
 
-def load_cloud_assembly(directory: Path, result: LoadResult) -> None:
-    """Read manifest.json: every stack artifact, every stage (nested assembly), every nested stack."""
+def load_cloud_assembly(directory: Path, result: LoadResult, assemblies: tuple[Path, ...] = ()) -> None:
+    """Read manifest.json: every stack artifact, every stage (nested assembly), every nested stack.
+    `assemblies`: the ones that (transitively) nest this one, so that an assembly that nests itself is an error."""
+    assemblies = assemblies or (Path(os.path.realpath(directory)),)
     manifest_path = directory / "manifest.json"
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_text(manifest_path))
         artifacts = manifest["artifacts"]
         if not isinstance(artifacts, dict):
             raise TypeError
-    except (OSError, UnicodeDecodeError) as exc:
+    except DecodeError as exc:
         result.errors.append(InputError(str(manifest_path), f"cannot read manifest: {exc}"))
         return
     except json.JSONDecodeError as exc:
@@ -235,26 +269,40 @@ def load_cloud_assembly(directory: Path, result: LoadResult) -> None:
     except (KeyError, TypeError):
         result.errors.append(InputError(str(manifest_path), "not a cloud assembly manifest (no artifacts mapping)"))
         return
-    asset_files = _asset_files(directory, artifacts)
+    asset_files = _asset_files(directory, artifacts, result)
     for artifact_id, artifact in sorted(artifacts.items()):
         kind = artifact.get("type")
         properties = artifact.get("properties") or {}
-        if kind == "cdk:cloud-assembly" and properties.get("directoryName"):
-            load_cloud_assembly(directory / properties["directoryName"], result)
-        elif kind == "aws:cloudformation:stack" and properties.get("templateFile"):
-            _load_assembly_stack(directory, artifact_id, artifact, result, asset_files)
+        try:
+            if kind == "cdk:cloud-assembly" and properties.get("directoryName"):
+                nested = result.confine(directory / str(properties["directoryName"]),
+                                        f"nested cloud assembly {artifact_id} (directoryName {properties['directoryName']})")
+                if Path(os.path.realpath(nested)) in assemblies:
+                    raise TransformError(f"nested cloud assembly {artifact_id} (directoryName "
+                                         f"{properties['directoryName']}) contains this assembly itself")
+                load_cloud_assembly(nested, result, (*assemblies, Path(os.path.realpath(nested))))
+            elif kind == "aws:cloudformation:stack" and properties.get("templateFile"):
+                result.confine(directory / str(properties["templateFile"]),
+                               f"stack {artifact_id}'s templateFile {properties['templateFile']}")
+                _load_assembly_stack(directory, artifact_id, artifact, result, asset_files)
+        except TransformError as exc:
+            result.errors.append(InputError(str(manifest_path), str(exc)))
 
 
-def _asset_files(directory: Path, artifacts: dict) -> dict[str, str]:
+def _asset_files(directory: Path, artifacts: dict, result: LoadResult) -> dict[str, str]:
     """Asset hash -> file in the assembly, from the asset manifests (nested stack templates are assets)."""
     found: dict[str, str] = {}
     for artifact in artifacts.values():
         manifest_file = (artifact.get("properties") or {}).get("file")
-        if artifact.get("type") != "cdk:asset-manifest" or not manifest_file:
+        if artifact.get("type") != "cdk:asset-manifest" or not isinstance(manifest_file, str):
             continue
         try:
-            files = json.loads((directory / manifest_file).read_text(encoding="utf-8")).get("files", {})
-        except (OSError, ValueError, AttributeError):
+            path = result.confine(directory / manifest_file, f"asset manifest {manifest_file}")
+            files = json.loads(read_text(path)).get("files", {})
+        except TransformError as exc:
+            result.errors.append(InputError(str(directory / "manifest.json"), str(exc)))
+            continue
+        except (DecodeError, ValueError, AttributeError):
             continue  # without it nested stacks are not followed; their parent is still checked
         for asset_hash, asset in files.items():
             source = (asset.get("source") or {}).get("path") if isinstance(asset, dict) else None
@@ -285,7 +333,7 @@ def _load_assembly_stack(
         stack_name=(artifact.get("properties") or {}).get("stackName") or artifact_id,
         file=str(template_path),
         template=template,
-        **_construct_metadata(directory, artifact),
+        **_construct_metadata(directory, artifact, result),
         account=account,
         region=region,
         assembly=True,
@@ -306,15 +354,17 @@ def _environment(env: str) -> tuple[str | None, str | None]:
     return (None if account.startswith("unknown") else account, None if region.startswith("unknown") else region)
 
 
-def _construct_metadata(directory: Path, artifact: dict) -> dict:
+def _construct_metadata(directory: Path, artifact: dict, result: LoadResult) -> dict:
     """From the manifest's metadata or the <stack>.metadata.json file: logical id -> construct path
     (`cdk_paths`), and construct path -> the rules acknowledged there (`acknowledgements`)."""
     metadata = dict(artifact.get("metadata") or {})
     extra = (artifact.get("properties") or {}).get("additionalMetadataFile") or artifact.get("additionalMetadataFile")
-    if extra:
+    if isinstance(extra, str):
         try:
-            metadata.update(json.loads((directory / extra).read_text(encoding="utf-8")))
-        except (OSError, ValueError):
+            metadata.update(json.loads(read_text(result.confine(directory / extra, f"additionalMetadataFile {extra}"))))
+        except TransformError as exc:
+            result.errors.append(InputError(str(directory / "manifest.json"), str(exc)))
+        except (DecodeError, ValueError, TypeError):
             pass  # the aws:cdk:path resource metadata still gives the path when present
     paths: dict[str, str] = {}
     acknowledged: dict[str, dict[str, str]] = {}
@@ -361,10 +411,16 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
     while stack is not None:
         ancestors.add(Path(stack.file).resolve())
         stack = stack.parent
+    depth = len(ancestors)
     for logical_id, resource in parent.template["Resources"].items():
         kind = resource.get("Type") if isinstance(resource, dict) else None
         if kind not in (NESTED_STACK, STACK_SET):
             continue
+        if depth >= MAX_NESTING or len(result.stacks) >= MAX_STACKS:
+            result.errors.append(InputError(parent.file, f"nested stack {logical_id}: more than "
+                                            + (f"{MAX_NESTING} levels of nested stacks" if depth >= MAX_NESTING
+                                               else f"{MAX_STACKS} stacks in one run") + " (a limit ddbguard sets)"))
+            return
         properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
         url = properties.get("TemplateURL")
         offset = 0
@@ -435,10 +491,12 @@ def _nested_template(resource: dict, url: object, directory: Path, result: LoadR
         url_text = json.dumps(url, default=str)
         candidate = next((path for asset_hash, path in asset_files.items() if f"{asset_hash}.json" in url_text), None)
     if isinstance(candidate, str):  # a CDK asset: the file must be in the assembly
+        result.confine(directory / candidate, f"its template {candidate} (aws:asset:path)")
         if (directory / candidate).is_file():
             return directory / candidate
         raise TransformError(f"its template {candidate} (TemplateURL {_shown(url)}) is missing from {directory}")
     if isinstance(url, str) and url and "://" not in url:
+        result.confine(directory / url, f"TemplateURL {url}")
         if (directory / url).is_file():
             return directory / url
         raise TransformError(f"TemplateURL {url} names no file next to the parent template")
@@ -446,7 +504,7 @@ def _nested_template(resource: dict, url: object, directory: Path, result: LoadR
     if found is None:
         raise TransformError(f"template {_shown(url)} not found locally (pass the folder that holds it with "
                              "--template-root)")
-    return found
+    return result.confine(found, f"TemplateURL {_shown(url)}")
 
 
 def find_by_url_suffix(url: object, roots: tuple[Path, ...]) -> Path | None:
@@ -497,9 +555,14 @@ def _prepare(stack: Stack, directory: Path, result: LoadResult, text: str) -> bo
     """Run the template's transforms as CloudFormation would; False (and an input error) when it cannot."""
     written = stack.template
     try:
-        find_remote = lambda url: find_by_url_suffix(url, (directory, *result.template_roots))  # noqa: E731
-        template = expand_includes(expand_top_level_includes(written, directory, find_remote), directory,
-                                   find_remote) if INCLUDE in text else written
+        def locate(location: str, where: Path) -> Path | None:
+            """An AWS::Include Location as a local file, confined to the template roots."""
+            path = find_by_url_suffix(location, (where, *result.template_roots)) if "://" in location else \
+                where / location
+            return None if path is None else result.confine(path, f"AWS::Include Location {location}")
+
+        template = expand_includes(expand_top_level_includes(written, directory, locate), directory,
+                                   locate) if INCLUDE in text else written
         stack.origins = included_resources(written, template) if isinstance(template.get("Resources"), dict) else {}
         serverless = serverless_without_transform(template)
         if serverless:
@@ -511,7 +574,7 @@ def _prepare(stack: Stack, directory: Path, result: LoadResult, text: str) -> bo
             stack.origins.update(loops)
         if SAM_TRANSFORM in transforms:
             template = expand_sam(template, stack.region, aws_managed_policy_arns())
-        problem = shape_problem(template)
+        problem = shape_problem(template) or condition_depth_problem(template)
         if problem:
             raise TransformError(problem)
     except TransformError as exc:
