@@ -157,6 +157,18 @@ def aws_backup(aws_backup_server, moto):
     return aws_backup_server
 
 
+# -- AWS failing the ways a real endpoint does, in front of moto ------------------------------------------
+@pytest.fixture
+def faulty(moto):
+    """A proxy on 127.0.0.1 in front of the moto server that injects resets, closes, 5xx, throttling, hangs
+    and one-byte-at-a-time answers (fixtures/live/faulty_proxy.py); `faulty.url` is the endpoint to use."""
+    from fixtures.live.faulty_proxy import FaultyProxy
+
+    proxy = FaultyProxy(moto)
+    yield proxy
+    proxy.stop()
+
+
 # -- IAM's documented matching rules, as plainly as they can be written (the referee of tests/test_iam*.py) ----------
 def documented_resource_match(pattern: str, arn: str) -> bool:
     """IAM User Guide, "IAM JSON policy elements: Resource": `*` and `?` match within a segment (the parts separated
