@@ -163,13 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback, unless asked for
         if os.environ.get("DDBGUARD_DEBUG"):
             raise
-        print(f"ddbguard: internal error: {type(exc).__name__}: {exc} (set DDBGUARD_DEBUG=1 for details)",
-              file=sys.stderr)
-        return 2
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (set DDBGUARD_DEBUG=1 for details)")
+
+
+def _say(message: str) -> None:
+    """Every line ddbguard writes to standard error: it names files, resources and values from the input, so
+    it is escaped for the terminal or CI log that shows it (report/escape/terminal.py)."""
+    from ddbguard.report.escape.terminal import terminal_text
+
+    print(f"ddbguard: {terminal_text(message)}", file=sys.stderr)
 
 
 def _fail(message: str) -> int:
-    print(f"ddbguard: {message}", file=sys.stderr)
+    _say(message)
     return 2
 
 
@@ -214,8 +220,7 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
             entries, added, removed = write_baseline(report, args.write_baseline)
         except OSError as exc:
             return _fail(f"{args.write_baseline}: cannot write baseline: {exc.strerror or exc}")
-        print(f"ddbguard: baseline {args.write_baseline}: {entries} entries ({added} added, {removed} removed)",
-              file=sys.stderr)
+        _say(f"baseline {args.write_baseline}: {entries} entries ({added} added, {removed} removed)")
     if args.baseline:
         from ddbguard.baseline import BaselineError, apply_baseline, read_baseline
 
@@ -235,8 +240,7 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
         report.errors += _send_to_security_hub(report, args)
     if args.format == "asff" and any(f.live is None for f in report.findings):
         left_out = sum(1 for f in report.findings if f.live is None)
-        print(f"ddbguard: {left_out} findings name no AWS resource (templates, configuration) and are not in the "
-              "ASFF output", file=sys.stderr)
+        _say(f"{left_out} findings name no AWS resource (templates, configuration) and are not in the ASFF output")
     rendered = render(report, args.format, engine=engine)
     if args.output:
         try:
@@ -244,17 +248,16 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
         except OSError as exc:
             return _fail(f"{args.output}: cannot write report: {exc.strerror or exc}")
         counts = summary(report)
-        print(f"ddbguard: {counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
-              f"{counts['pass']} passed, {counts['errors']} errors; {args.format} report written to {args.output}",
-              file=sys.stderr)
+        _say(f"{counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
+             f"{counts['pass']} passed, {counts['errors']} errors; {args.format} report written to {args.output}")
     else:
         sys.stdout.write(rendered)
     if args.format != "text":
         for error in report.errors:  # machine formats carry them too; people read stderr
-            print(f"ddbguard: {error}", file=sys.stderr)
+            _say(str(error))
     if report.baseline and report.baseline["stale"]:
-        print(f"ddbguard: {len(report.baseline['stale'])} baseline entries match nothing now (fixed: remove them with "
-              f"--write-baseline {report.baseline['file']})", file=sys.stderr)
+        _say(f"{len(report.baseline['stale'])} baseline entries match nothing now (fixed: remove them with "
+             f"--write-baseline {report.baseline['file']})")
     if args.write_baseline and not args.baseline:
         return int(exit_code(Report(errors=report.errors), None))  # recording a baseline is not a failure
     fail_on = Severity(args.fail_on) if args.fail_on else config.fail_on
@@ -283,7 +286,7 @@ def _send_to_security_hub(report, args: argparse.Namespace) -> list:
     problems = send_to_security_hub(report, securityhub, account, region)
     if not problems:
         sent = sum(1 for f in report.findings if f.live)
-        print(f"ddbguard: {sent} findings imported into Security Hub ({account}, {region})", file=sys.stderr)
+        _say(f"{sent} findings imported into Security Hub ({account}, {region})")
     return [InputError("security-hub", problem) for problem in problems]
 
 
@@ -381,7 +384,7 @@ def _inventory(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(rendered)
     for error in errors:
-        print(f"ddbguard: {error}", file=sys.stderr)
+        _say(str(error))
     return 2 if errors else 0
 
 

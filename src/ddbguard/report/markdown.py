@@ -1,4 +1,5 @@
-"""Markdown, for a pull-request comment or a job summary."""
+"""Markdown, for a pull-request comment or a job summary. Text from templates and AWS is a code span
+(report/escape/markdown.py), so it renders as the literal text; titles come from the catalog."""
 
 from __future__ import annotations
 
@@ -6,10 +7,7 @@ from ddbguard import __version__
 from ddbguard.model import Report, Severity, Status
 from ddbguard.report import by_severity, summary
 from ddbguard.report.changes import change_lines
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+from ddbguard.report.escape.markdown import markdown_cell, markdown_code
 
 
 def render_markdown(report: Report, *, engine: str) -> str:
@@ -21,8 +19,8 @@ def render_markdown(report: Report, *, engine: str) -> str:
         f"{counts['pass']} passed ({counts['resources']} resources, engine: {engine}).",
     ]
     if report.changes is not None:
-        first, *listed = change_lines(report.changes)
-        lines += ["", f"**{first}**", ""] + [f"- {_cell(line.strip())}" for line in listed]
+        first, *listed = change_lines(report.changes, markdown_code)
+        lines += ["", f"**{first}**", ""] + [f"- {line.strip()}" for line in listed]
     lines += ["", "| Severity | Failed | Unknown | Suppressed |", "|---|---:|---:|---:|"]
     for severity in sorted(Severity, key=lambda s: -s.rank):
         of = [f for f in report.findings if f.severity is severity]
@@ -34,11 +32,14 @@ def render_markdown(report: Report, *, engine: str) -> str:
             lines += ["", f"### {heading}: {severity.value} ({len(findings)})", "",
                       "| Rule | Resource | Location | Message |", "|---|---|---|---|"]
             for f in sorted(findings, key=lambda f: (f.rule_id, f.file, f.line)):
-                resource = f"`{f.stack}/{f.logical_id}`" + (f"<br>`{f.cdk_path}`" if f.cdk_path else "")
-                where = f"`{f.live.arn}`" if f.live else f"`{f.file}:{f.line}`"
-                message = f.message + (f" (suppressed: {f.suppression_reason})" if f.suppression_reason else "")
-                lines.append(f"| {f.rule_id} {_cell(f.title)} | {resource} | {where} | {_cell(message)} |")
+                resource = markdown_cell(f"{f.stack}/{f.logical_id}") + (
+                    f"<br>{markdown_cell(f.cdk_path)}" if f.cdk_path else "")
+                where = markdown_cell(f.live.arn if f.live else f"{f.file}:{f.line}")
+                message = markdown_cell(f.message) + (
+                    f" (suppressed: {markdown_cell(f.suppression_reason)})" if f.suppression_reason else "")
+                title = f.title.replace("|", "\\|")
+                lines.append(f"| {f.rule_id} {title} | {resource} | {where} | {message} |")
     if report.errors:
         lines += ["", "### Inputs that could not be checked", ""]
-        lines += [f"- `{_cell(e.file)}`: {_cell(e.message)}" for e in report.errors]
+        lines += [f"- {markdown_code(e.file)}: {markdown_code(e.message)}" for e in report.errors]
     return "\n".join(lines) + "\n"

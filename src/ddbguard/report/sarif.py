@@ -9,11 +9,10 @@ alerts.
 
 from __future__ import annotations
 
-import json
-
 from ddbguard import __version__
 from ddbguard.catalog import load_catalog
 from ddbguard.model import Report, Severity, Status
+from ddbguard.report.escape.json import json_document
 from ddbguard.report.identity import fingerprint
 from ddbguard.report.locations import place, repository_path, repository_root, uri
 
@@ -22,6 +21,12 @@ _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
 # GitHub ranks code-scanning alerts by this number (0-10).
 _SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
                       Severity.LOW: "3.0", Severity.INFO: "1.0"}
+
+
+def _message(text: str) -> str:
+    # SARIF 3.11.6: in plain text, `[text](target)` is an embedded link, which viewers turn into a link;
+    # a literal bracket is written \[ or \]
+    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 def _physical(relative: str, line: int) -> dict:
@@ -67,7 +72,7 @@ def render_sarif(report: Report, *, engine: str) -> str:
             "ruleIndex": rule_ids.index(f.rule_id),
             "kind": "fail" if f.status is not Status.UNKNOWN else "review",
             "level": _LEVEL[f.severity] if f.status is not Status.UNKNOWN else "warning",
-            "message": {"text": f"{f.message} ({f.stack}/{f.logical_id})" if f.stack else f.message},
+            "message": {"text": _message(f"{f.message} ({f.stack}/{f.logical_id})" if f.stack else f.message)},
             "locations": [location],
             "partialFingerprints": {"ddbguardFindingIdentity/v1": fingerprint(f)},
             "properties": {"status": f.status.value, "severity": f.severity.value, "stack": f.stack,
@@ -80,7 +85,7 @@ def render_sarif(report: Report, *, engine: str) -> str:
         if f.status is Status.SUPPRESSED:
             result["suppressions"] = [{"kind": "external", "justification": f.suppression_reason or ""}]
         results.append(result)
-    notifications = [{"level": "error", "message": {"text": str(error)}} for error in report.errors]
+    notifications = [{"level": "error", "message": {"text": _message(str(error))}} for error in report.errors]
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -95,4 +100,4 @@ def render_sarif(report: Report, *, engine: str) -> str:
             "properties": {"engine": engine},
         }],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return json_document(log, indent=2) + "\n"

@@ -1,4 +1,5 @@
-"""Plain text for a terminal or a CI log: what failed, where, and how to fix it."""
+"""Plain text for a terminal or a CI log: what failed, where, and how to fix it. Text from templates and
+AWS is escaped (report/escape/terminal.py); titles and fixes come from the catalog."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from ddbguard import __version__
 from ddbguard.model import Report, Status
 from ddbguard.report import by_severity, summary
 from ddbguard.report.changes import change_lines
+from ddbguard.report.escape.terminal import terminal_text as shown
 
 _MARK = {Status.FAIL: "FAIL", Status.UNKNOWN: "UNKNOWN", Status.SUPPRESSED: "SUPPRESSED"}
 
@@ -18,30 +20,30 @@ def render_text(report: Report, *, engine: str) -> str:
         f"{counts['pass']} passed",
     ]
     if report.changes is not None:
-        lines += change_lines(report.changes)
+        lines += change_lines(report.changes, shown)
     if report.baseline is not None:
-        lines.append(f"Baseline {report.baseline['file']}: {report.baseline['matched']} known failures suppressed, "
-                     f"{len(report.baseline['stale'])} entries match nothing now")
-        lines += [f"  stale: {entry}" for entry in report.baseline["stale"]]
-    shown = [f for f in report.findings if f.status is not Status.PASS]
-    for severity, findings in by_severity(shown):
+        lines.append(f"Baseline {shown(report.baseline['file'])}: {report.baseline['matched']} known failures "
+                     f"suppressed, {len(report.baseline['stale'])} entries match nothing now")
+        lines += [f"  stale: {shown(entry)}" for entry in report.baseline["stale"]]
+    listed = [f for f in report.findings if f.status is not Status.PASS]
+    for severity, findings in by_severity(listed):
         lines += ["", f"{severity.value.upper()} ({len(findings)})"]
         for rule_id in sorted({f.rule_id for f in findings}):
             of_rule = sorted((f for f in findings if f.rule_id == rule_id), key=lambda f: (f.file, f.line))
             lines.append(f"  {rule_id} {of_rule[0].title}")
             for f in of_rule:
-                where = f"{f.stack}/{f.logical_id}" if f.stack else f.logical_id
-                lines.append(f"    {_MARK[f.status]} {where}" + (f"  [{f.cdk_path}]" if f.cdk_path else "")
-                             + (f"  (profile {f.profile})" if f.profile else ""))
-                lines.append(f"      at {f.live.arn}" if f.live else f"      at {f.file}:{f.line}")
-                lines.append(f"      {f.message}")
+                where = f"{shown(f.stack)}/{shown(f.logical_id)}" if f.stack else shown(f.logical_id)
+                lines.append(f"    {_MARK[f.status]} {where}" + (f"  [{shown(f.cdk_path)}]" if f.cdk_path else "")
+                             + (f"  (profile {shown(f.profile)})" if f.profile else ""))
+                lines.append(f"      at {shown(f.live.arn)}" if f.live else f"      at {shown(f.file)}:{f.line}")
+                lines.append(f"      {shown(f.message)}")
                 if f.status is Status.SUPPRESSED:
-                    lines.append(f"      suppressed: {f.suppression_reason}")
+                    lines.append(f"      suppressed: {shown(f.suppression_reason or '')}")
             fixes = {f.remediation for f in of_rule if f.status is not Status.SUPPRESSED}
             lines += [f"    fix: {fix}" for fix in sorted(fixes)]
     if report.errors:
         lines += ["", f"ERRORS ({len(report.errors)}): these inputs were not checked"]
-        lines += [f"  {error}" for error in report.errors]
-    if not any(f.status in (Status.FAIL, Status.UNKNOWN) for f in shown) and not report.errors:
+        lines += [f"  {shown(str(error))}" for error in report.errors]
+    if not any(f.status in (Status.FAIL, Status.UNKNOWN) for f in listed) and not report.errors:
         lines.append("No failures.")
     return "\n".join(lines) + "\n"
