@@ -16,6 +16,7 @@ from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.registry import select_rules
 from ddbguard.templates.load import TEMPLATE_SUFFIXES, load_inputs
 from ddbguard.templates.model import InputModel
+from ddbguard.templates.noecho import Redaction, noecho_values
 
 TEMPLATE_ENGINES = ("builtin", "guard", "checkov", "graph")
 ENGINE_SETS = {"all": ("builtin", "guard", "checkov"), "both": ("guard", "checkov")}
@@ -62,7 +63,7 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     findings, join_errors = join(combined, stacks, load_catalog(), config, today=options.today or dt.date.today())
     report.findings = findings
     report.errors.extend(join_errors)
-    return report
+    return Redaction(noecho_values(model)).report(report)
 
 
 def git_tracked_templates() -> list[str]:

@@ -69,6 +69,7 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
     from ddbguard.rules.ddb022_backup_plans.graph import selections
     from ddbguard.templates.load import load_inputs
     from ddbguard.templates.model import InputModel
+    from ddbguard.templates.noecho import Redaction, noecho_values
     from ddbguard.templates.resolve import TABLE_TYPES
 
     loaded = load_inputs(paths, parameters=parameters)
@@ -107,7 +108,8 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
                 "backups": _selected_by(chosen, arn, resource),
                 "granted": _grants(graph, table) if table is not None else [],
             })
-    return records, loaded.errors + errors
+    redaction = Redaction(noecho_values(model))
+    return [redaction.value(record) for record in records], redaction.errors(loaded.errors + errors)
 
 
 def _grants(graph, table) -> list[str]:

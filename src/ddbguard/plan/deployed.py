@@ -24,6 +24,7 @@ from ddbguard.registry import implementation, select_rules
 from ddbguard.rules import table_variables
 from ddbguard.templates.load import Stack
 from ddbguard.templates.model import InputModel
+from ddbguard.templates.noecho import Redaction
 from ddbguard.templates.resolve import TABLE_TYPES, resolve_template
 
 _INDEX = re.compile(r"/index/([^/*?]+)$")
@@ -81,14 +82,14 @@ class Lookups:
 
 def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | None = None, region: str | None = None,
              parameters: dict | None = None, stack_name: str | None = None, today: dt.date | None = None) -> Report:
-    new, errors = checked_stacks(paths, parameters, config)
+    new, errors, secrets = checked_stacks(paths, parameters, config)
     report = Report(errors=list(errors))
     top_level = [s for s in new if s.stack.parent is None]
     if stack_name is not None:
         if len(top_level) != 1:
             report.errors.append(InputError(" ".join(paths), f"--stack-name names one stack, but the input has "
                                                               f"{len(top_level)}"))
-            return report
+            return Redaction(secrets).report(report)
         top_level[0].stack.stack_name = stack_name
     lookups = Lookups(session, endpoint_url, region)
     old_stacks, removed, evaluations = [], [], []
@@ -121,7 +122,7 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
     new_findings, join_errors = join(evaluations, new, catalog, config, today=today)
     report.findings = old_findings + new_findings
     report.errors += join_errors
-    return report
+    return Redaction(secrets).report(report)
 
 
 @dataclass
