@@ -31,7 +31,7 @@ from ddbguard.model import Finding, InputError, LiveResource, Report, Severity, 
 from ddbguard.report import FORMATS, render
 from ddbguard.report.escape.csv import csv_cell
 from ddbguard.report.escape.json import json_document
-from ddbguard.report.escape.markdown import markdown_cell, markdown_code
+from ddbguard.report.escape.markdown import markdown_cell, markdown_code, markdown_words
 from ddbguard.report.escape.terminal import terminal_text
 
 SARIF_SCHEMA = json.loads((ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" /
@@ -107,10 +107,10 @@ def hostile_report(texts) -> Report:
     t = iter(texts)
 
     def finding(status: Status, **extra) -> Finding:
-        return Finding(rule_id="DDB002", title="DynamoDB tables have point-in-time recovery enabled on every replica",
-                       severity=Severity.HIGH, status=status, message=next(t), stack=next(t), logical_id=next(t),
-                       resource_type=next(t), cdk_path=next(t), file=next(t), line=7, engine="builtin",
-                       remediation="turn it on", **extra)
+        # a merged report reads even the title, the fix and the profile from files
+        return Finding(rule_id="DDB002", title=next(t), severity=Severity.HIGH, status=status, message=next(t),
+                       stack=next(t), logical_id=next(t), resource_type=next(t), cdk_path=next(t), file=next(t),
+                       line=7, engine="builtin", remediation=next(t), profile=next(t) or None, **extra)
 
     return Report(
         findings=[finding(Status.FAIL), finding(Status.UNKNOWN), finding(Status.PASS),
@@ -124,7 +124,7 @@ def hostile_report(texts) -> Report:
     )
 
 
-FIELDS = 5 * 6 + 1 + 2 + 2 + 3 + 1
+FIELDS = 5 * 9 + 1 + 2 + 2 + 3 + 1 + 1  # and the engine of a merged report
 
 
 def _portable(text: str) -> str:
@@ -185,6 +185,17 @@ def test_markdown_code_spans_hold_any_text():
         assert_markdown_renders_literally(table, [value], headings=0, cells=2)
 
 
+def test_plain_words_stay_plain_and_anything_else_is_a_code_span():
+    from ddbguard.catalog import load_catalog
+
+    assert markdown_words("Tables are retained (when replaced), guard+checkov") == (
+        "Tables are retained (when replaced), guard+checkov")
+    assert markdown_words("@team see #1 :x: www.evil.example") == "`@team see #1 :x: www.evil.example`"
+    assert markdown_words("a|b", cell=True) == "`a\\|b`"
+    # the catalog's titles are shown as they are
+    assert all(markdown_words(rule.title) == rule.title for rule in load_catalog().values())
+
+
 def test_csv_cells_that_a_spreadsheet_would_run_are_inert():
     assert [csv_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "ok", "a=b", "")] == [
         "'=1+1", "'+1", "'-1", "'@SUM(A1)", "\\tx", "\\rx", "ok", "a=b", ""]
@@ -201,11 +212,11 @@ def test_json_documents_parse_everywhere_and_run_nothing_in_a_log():
 
 # -- every format, on hostile text in every field ------------------------------------------------------------
 def assert_every_format_is_inert(texts: list[str]) -> None:
-    report = hostile_report(texts)
+    report, engine = hostile_report(texts[:-1]), texts[-1]
     messages = [f.message for f in report.findings]
     shown = [f.message for f in report.findings if f.status is not Status.PASS]
     for fmt in FORMATS:
-        output = render(report, fmt, engine="builtin")
+        output = render(report, fmt, engine=engine)
         shown_characters_are_inert(output)
         allowed = 0
         if fmt == "github":  # its own annotations: one per failure or unknown, one per input error

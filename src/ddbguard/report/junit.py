@@ -16,7 +16,7 @@ def render_junit(report: Report, *, engine: str) -> str:
     for f in report.findings:
         suite = suites.get(f.rule_id)
         if suite is None:
-            suite = suites[f.rule_id] = ET.SubElement(root, "testsuite", name=f"{f.rule_id} {f.title}")
+            suite = suites[f.rule_id] = ET.SubElement(root, "testsuite", name=xml_text(f"{f.rule_id} {f.title}"))
             counts[f.rule_id] = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         count = counts[f.rule_id]
         count["tests"] += 1
@@ -24,7 +24,7 @@ def render_junit(report: Report, *, engine: str) -> str:
         case = ET.SubElement(suite, "testcase", name=xml_text(name), classname=f.rule_id, file=xml_text(f.file),
                              line=str(f.line))
         message = xml_text(f.message)
-        detail = f"{xml_text(f.file)}:{f.line}\n{message}\nfix: {f.remediation}"
+        detail = f"{xml_text(f.file)}:{f.line}\n{message}\nfix: {xml_text(f.remediation)}"
         if f.status is Status.FAIL:
             count["failures"] += 1
             ET.SubElement(case, "failure", message=message, type=f.severity.value).text = detail
@@ -40,7 +40,8 @@ def render_junit(report: Report, *, engine: str) -> str:
         suites["errors"] = suite
         for error in report.errors:
             case = ET.SubElement(suite, "testcase", name=xml_text(error.file), classname="input")
-            ET.SubElement(case, "error", message=xml_text(error.message), type="input").text = f"{xml_text(error.file)}: {xml_text(error.message)}"
+            ET.SubElement(case, "error", message=xml_text(error.message), type="input").text = (
+                f"{xml_text(error.file)}: {xml_text(error.message)}")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for key, suite in suites.items():
         for name, value in counts[key].items():

@@ -1,5 +1,5 @@
 """Markdown, for a pull-request comment or a job summary. Text from templates and AWS is a code span
-(report/escape/markdown.py), so it renders as the literal text; titles come from the catalog."""
+(report/escape/markdown.py), so it renders as the literal text."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from ddbguard import __version__
 from ddbguard.model import Report, Severity, Status
 from ddbguard.report import by_severity, summary
 from ddbguard.report.changes import change_lines
-from ddbguard.report.escape.markdown import markdown_cell, markdown_code
+from ddbguard.report.escape.markdown import markdown_cell, markdown_code, markdown_words
 
 
 def render_markdown(report: Report, *, engine: str) -> str:
@@ -16,7 +16,7 @@ def render_markdown(report: Report, *, engine: str) -> str:
         f"## ddbguard {__version__}",
         "",
         f"**{counts['fail']} failed**, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
-        f"{counts['pass']} passed ({counts['resources']} resources, engine: {engine}).",
+        f"{counts['pass']} passed ({counts['resources']} resources, engine: {markdown_words(engine)}).",
     ]
     if report.changes is not None:
         first, *listed = change_lines(report.changes, markdown_code)
@@ -37,8 +37,7 @@ def render_markdown(report: Report, *, engine: str) -> str:
                 where = markdown_cell(f.live.arn if f.live else f"{f.file}:{f.line}")
                 message = markdown_cell(f.message) + (
                     f" (suppressed: {markdown_cell(f.suppression_reason)})" if f.suppression_reason else "")
-                title = f.title.replace("|", "\\|")
-                lines.append(f"| {f.rule_id} {title} | {resource} | {where} | {message} |")
+                lines.append(f"| {f.rule_id} {markdown_words(f.title, cell=True)} | {resource} | {where} | {message} |")
     if report.errors:
         lines += ["", "### Inputs that could not be checked", ""]
         lines += [f"- {markdown_code(e.file)}: {markdown_code(e.message)}" for e in report.errors]

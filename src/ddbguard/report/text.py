@@ -1,5 +1,5 @@
 """Plain text for a terminal or a CI log: what failed, where, and how to fix it. Text from templates and
-AWS is escaped (report/escape/terminal.py); titles and fixes come from the catalog."""
+AWS (and a merged report's own words, read from files) is escaped (report/escape/terminal.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ _MARK = {Status.FAIL: "FAIL", Status.UNKNOWN: "UNKNOWN", Status.SUPPRESSED: "SUP
 def render_text(report: Report, *, engine: str) -> str:
     counts = summary(report)
     lines = [
-        f"ddbguard {__version__} ({engine}): {counts['resources']} resources, {counts['evaluations']} checks: "
+        f"ddbguard {__version__} ({shown(engine)}): {counts['resources']} resources, {counts['evaluations']} checks: "
         f"{counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
         f"{counts['pass']} passed",
     ]
@@ -30,7 +30,7 @@ def render_text(report: Report, *, engine: str) -> str:
         lines += ["", f"{severity.value.upper()} ({len(findings)})"]
         for rule_id in sorted({f.rule_id for f in findings}):
             of_rule = sorted((f for f in findings if f.rule_id == rule_id), key=lambda f: (f.file, f.line))
-            lines.append(f"  {rule_id} {of_rule[0].title}")
+            lines.append(f"  {rule_id} {shown(of_rule[0].title)}")
             for f in of_rule:
                 where = f"{shown(f.stack)}/{shown(f.logical_id)}" if f.stack else shown(f.logical_id)
                 lines.append(f"    {_MARK[f.status]} {where}" + (f"  [{shown(f.cdk_path)}]" if f.cdk_path else "")
@@ -39,7 +39,7 @@ def render_text(report: Report, *, engine: str) -> str:
                 lines.append(f"      {shown(f.message)}")
                 if f.status is Status.SUPPRESSED:
                     lines.append(f"      suppressed: {shown(f.suppression_reason or '')}")
-            fixes = {f.remediation for f in of_rule if f.status is not Status.SUPPRESSED}
+            fixes = {shown(f.remediation) for f in of_rule if f.status is not Status.SUPPRESSED}
             lines += [f"    fix: {fix}" for fix in sorted(fixes)]
     if report.errors:
         lines += ["", f"ERRORS ({len(report.errors)}): these inputs were not checked"]
