@@ -26,7 +26,7 @@ def markdown_code(text: str) -> str:
     shown = terminal_text(text)
     if not shown:
         return ""
-    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(shown)), default=0) + 1)
+    fence = "`" * (max(map(len, _BACKTICKS.findall(shown))) + 1) if "`" in shown else "`"
     if shown[0] == "`" or shown[-1] == "`" or (shown[0] == shown[-1] == " " and shown.strip(" ")):
         shown = f" {shown} "
     return f"{fence}{shown}{fence}"

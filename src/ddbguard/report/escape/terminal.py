@@ -33,9 +33,13 @@ def _escape(char: str) -> str:
 
 def terminal_text(text: str) -> str:
     """`text` as one line that shows exactly what it holds and drives neither a terminal nor a CI runner."""
-    if text.isascii():  # the usual case, and a fast one
-        shown = _ASCII_CONTROL.sub(lambda match: _escape(match.group()), text)
-    else:
+    if not text.isascii():
         shown = "".join(_escape(char) if unicodedata.category(char) in _HIDDEN else char for char in text)
-    return _LEADING_COMMAND.sub(r"\1\\x3a", shown).replace("##[", "#\\x23[")
+    elif _ASCII_CONTROL.search(text):
+        shown = _ASCII_CONTROL.sub(lambda match: _escape(match.group()), text)
+    else:  # the usual case, and a fast one
+        shown = text
+    if "::" in shown:
+        shown = _LEADING_COMMAND.sub(r"\1\\x3a", shown)
+    return shown.replace("##[", "#\\x23[") if "##[" in shown else shown
 
