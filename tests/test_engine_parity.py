@@ -21,7 +21,8 @@ from ddbguard.config import parse_config
 
 PER_TABLE = {rule.id for rule in load_catalog().values() if "builtin" in rule.engines}
 
-BOOLEANS = st.sampled_from([True, False, "true", "false"])
+# What CloudFormation reads as a boolean (cfn-lint's set), and values it does not: 1 is not true in any engine.
+BOOLEANS = st.sampled_from([True, False, "true", "false", "True", "TRUE", "False", 1, 0, "1", "yes", 1.0, None])
 
 
 def optional(key: str, strategy) -> st.SearchStrategy[dict]:

@@ -94,6 +94,48 @@ def test_alias_bomb_is_an_input_error_at_once(tmp_path, good):
     assert ("DDB001", "Table", "pass") in verdicts(report)
 
 
+@pytest.mark.parametrize("key, read", [("On", "boolean true"), ("yes", "boolean true"), ("Off", "boolean false"),
+                                       ("~", "null")])
+@pytest.mark.parametrize("command", [("check", "--format", "json"), ("check", "--format", "sarif"),
+                                     ("check", "--format", "junit"), ("check", "--format", "markdown"),
+                                     ("inventory", "--format", "csv"), ("diff",)])
+def test_a_yaml_1_1_boolean_or_null_key_is_an_input_error_naming_it(tmp_path, good, key, read, command):
+    path = tmp_path / "keys.yaml"
+    path.write_text(f"Resources:\n  {key}:\n    Type: AWS::SNS::Topic\n")
+    paths = [str(good), str(path)] if command[0] != "diff" else [str(path), str(path)]
+    result = run_ddbguard(command[0], *paths, *command[1:])
+    assert result.code == 2 and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    expected = (f"{path}: line 2: the key '{key}' is the YAML 1.1 {read}, not a name (CloudFormation reads YAML "
+                f"1.1); quote it: '{key}'")
+    assert expected in result.stderr + result.stdout
+
+
+def test_a_number_as_a_key_is_its_text():
+    template = decode_text("Mappings:\n  Copies:\n    1: {Keep: Retain}\n    0x10: {Keep: Delete}\nResources: {}\n")
+    assert template["Mappings"]["Copies"] == {"1": {"Keep": "Retain"}, "0x10": {"Keep": "Delete"}}
+
+
+def test_the_rules_sections_short_forms_are_read(tmp_path, good):
+    # as in cfn-lint's own good templates: Rules assertions in short form
+    path = tmp_path / "rules.yaml"
+    path.write_text("""\
+Parameters:
+  Env: {Type: String, Default: prod}
+  Subnets: {Type: "List<AWS::EC2::Subnet::Id>", Default: ""}
+Rules:
+  ProdOnly:
+    RuleCondition: !Equals [!Ref Env, prod]
+    Assertions:
+      - Assert: !Contains [[prod, staging], !Ref Env]
+      - Assert: !EachMemberEquals [!ValueOfAll ["AWS::EC2::Subnet::Id", VpcId], vpc-1]
+      - Assert: !EachMemberIn [!ValueOf [Subnets, VpcId], !RefAll "AWS::EC2::VPC::Id"]
+Resources:
+""" + TABLE.format(name="T", policy="Retain"))
+    code, report, _ = check(path)
+    assert report["errors"] == []
+    assert verdicts(report, "DDB001") == {("DDB001", "T", "pass")}
+
+
 def test_merge_keys_say_they_are_not_supported():
     with pytest.raises(DecodeError, match=r"^line 4: YAML merge keys \(<<\) are not supported by CloudFormation$"):
         decode_text("Resources:\n  A:\n    Type: X\n    <<: {Properties: {}}\n")
@@ -344,3 +386,24 @@ def test_a_broken_template_in_a_directory_is_still_an_error(tmp_path):
     assert code == 2
     assert [e["file"] for e in report["errors"]] == [str(tmp_path / "broken.yaml")]
     assert {f["stack"] for f in report["findings"]} == {"stack"}
+
+
+def test_context_is_context_a_broken_context_file_is_a_warning(tmp_path):
+    """Pre-commit loads the repository's other templates only to resolve references: one that cannot be read is
+    a warning, never exit 2 for a run that checked nothing from it; what needed it is not a pass."""
+    compute = tmp_path / "compute.yaml"
+    compute.write_text((FIXTURES / "precommit" / "compute.yaml").read_text())
+    data = tmp_path / "data.yaml"
+    data.write_text("Resources:\n  Orders: [unclosed\n")
+    good = tmp_path / "good.yaml"
+    good.write_text(COMPLIANT)
+    warning = {"file": str(data), "message": "invalid YAML: line 3: did not find expected ',' or ']'"}
+    needs_it = run_ddbguard("check", str(compute), "--context", str(data), "--format", "json")
+    assert needs_it.code == 1 and needs_it.json()["errors"] == [] and needs_it.json()["warnings"] == [warning]
+    handler = {f["rule_id"]: f["status"] for f in needs_it.json()["findings"] if f["logical_id"] == "Handler"}
+    assert handler["DDB011"] == "unknown"
+    assert f"ddbguard: warning: {data}: invalid YAML" in needs_it.stderr
+    unrelated = run_ddbguard("check", str(good), "--context", str(data), "--format", "json")
+    assert unrelated.code == 0 and unrelated.json()["warnings"] == [warning]
+    text = run_ddbguard("check", str(good), "--context", str(data))
+    assert f"WARNINGS (1): context that could not be read\n  {data}: invalid YAML" in text.stdout

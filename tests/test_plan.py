@@ -5,8 +5,10 @@ from __future__ import annotations
 import boto3
 
 from conftest import FIXTURES, run_ddbguard
+from ddbguard.plan.deployed import UNNAMED
 
 PLAN = FIXTURES / "plan"
+NAMED = ("--stack-name", f"{PLAN / 'orders-app.yaml'}=orders-app", "--stack-name", f"{PLAN / 'fresh-app.yaml'}=fresh-app")
 
 
 def deploy_and_seed(moto) -> None:
@@ -26,7 +28,7 @@ def deploy_and_seed(moto) -> None:
 def test_plan_against_the_deployed_stack(moto):
     deploy_and_seed(moto)
     result = run_ddbguard("plan", str(PLAN / "orders-app.yaml"), str(PLAN / "fresh-app.yaml"), "--endpoint-url", moto,
-                          "--format", "json")
+                          "--format", "json", *NAMED)
     assert result.code == 1, result.stderr
     report = result.json()
     assert report["errors"] == []
@@ -57,7 +59,8 @@ def test_plan_against_the_deployed_stack(moto):
 
 
 def test_nothing_deployed_is_fine(moto):
-    result = run_ddbguard("plan", str(PLAN / "fresh-app.yaml"), "--endpoint-url", moto, "--format", "json")
+    result = run_ddbguard("plan", str(PLAN / "fresh-app.yaml"), "--endpoint-url", moto, "--format", "json",
+                          "--stack-name", "fresh-app")
     assert result.code == 0, result.stdout
     findings = result.json()["findings"]
     assert {(f["rule_id"], f["status"]) for f in findings if f["rule_id"] >= "DDB030"} == {
@@ -70,13 +73,23 @@ def test_stack_name_names_the_deployed_stack_of_a_template_file(moto, tmp_path):
     deploy_and_seed(moto)
     renamed = tmp_path / "orders.yaml"  # the file stem is not the stack name
     renamed.write_text((PLAN / "orders-app.yaml").read_text())
-    by_stem = run_ddbguard("plan", str(renamed), "--endpoint-url", moto, "--format", "json").json()
-    assert {f["message"] for f in by_stem["findings"] if f["rule_id"] == "DDB031"} == {
-        "stack orders is not deployed in us-east-1: nothing to replace"}
+    unnamed = run_ddbguard("plan", str(renamed), "--endpoint-url", moto, "--format", "json")
+    assert unnamed.code == 1
+    # never the file stem as the truth: which stack the file updates is unknown, for every table (DDB031, DDB034)
+    assert {(f["rule_id"], f["logical_id"], f["status"], f["message"]) for f in unnamed.json()["findings"]
+            if f["rule_id"] in ("DDB030", "DDB031", "DDB034") and f["logical_id"] in ("Sessions", "Customers")} == {
+        (rule, table, "unknown", UNNAMED) for rule in ("DDB031", "DDB034") for table in ("Sessions", "Customers")}
     named = run_ddbguard("plan", str(renamed), "--stack-name", "orders-app", "--endpoint-url", moto, "--format", "json")
     assert ("DDB030", "Orders", "fail") in {(f["rule_id"], f["logical_id"], f["status"]) for f in named.json()["findings"]}
     both = run_ddbguard("plan", str(renamed), str(PLAN / "fresh-app.yaml"), "--stack-name", "x", "--endpoint-url", moto)
-    assert both.code == 2 and "--stack-name names one stack, but the input has 2" in both.stdout
+    assert both.code == 2 and "--stack-name x names one stack, but the input has 2 (use TEMPLATE=NAME)" in both.stdout
+    pairs = run_ddbguard("plan", str(renamed), str(PLAN / "fresh-app.yaml"), "--stack-name", f"{renamed}=orders-app",
+                         "--stack-name", f"{PLAN / 'fresh-app.yaml'}=fresh-app", "--endpoint-url", moto, "--format",
+                         "json")
+    assert {(f["rule_id"], f["stack"], f["logical_id"], f["status"]) for f in pairs.json()["findings"]
+            if f["rule_id"] in ("DDB030", "DDB031")} == {
+        ("DDB030", "orders", "Orders", "fail"), ("DDB031", "orders", "Sessions", "pass"),
+        ("DDB031", "fresh-app", "Events", "pass")}
 
 
 def test_denied_lookups_are_unknown(moto):
@@ -93,7 +106,7 @@ def test_denied_lookups_are_unknown(moto):
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     try:
         result = run_ddbguard("plan", str(PLAN / "orders-app.yaml"), "--endpoint-url", moto, "--format", "json",
-                              env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+                              "--stack-name", "orders-app", env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
     finally:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
     got = {(f["rule_id"], f["logical_id"], f["status"]) for f in result.json()["findings"] if f["rule_id"] >= "DDB032"}
@@ -114,7 +127,9 @@ def test_plan_reads_a_table_moving_to_another_stack_as_a_move(moto, tmp_path):
     (tmp_path / "legacy-data.json").write_text(json.dumps({"Resources": {}}))
     (tmp_path / "shared-data.json").write_text(json.dumps({"Resources": {"Orders": table}}))
     report = run_ddbguard("plan", str(tmp_path / "legacy-data.json"), str(tmp_path / "shared-data.json"),
-                          "--endpoint-url", moto, "--format", "json").json()
+                          "--endpoint-url", moto, "--format", "json",
+                          *(f"--stack-name={tmp_path / name}.json={name}" for name in ("legacy-data", "shared-data"))
+                          ).json()
     moved = next(f for f in report["findings"] if f["rule_id"] == "DDB030")
     assert (moved["stack"], moved["logical_id"], moved["status"], moved["message"]) == (
         "legacy-data", "Orders", "pass",

@@ -71,11 +71,12 @@ def test_resolution_with_defaults_only():
     assert props["ByUnknown"] == {"Fn::If": ["PitrOn", "enabled", {"Ref": "AWS::NoValue"}]}  # Pitr has no value
     assert props["ByAnd"] == "disabled"  # IsProd is false, which decides the And
     assert props["ByOr"] == "enabled"  # not IsProd is true, which decides the Or
-    assert props["Joined"] == "arn:aws:iam::${AWS::AccountId}:root"
+    assert props["Joined"] == "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"  # a template file: no region
     assert props["Selected"] == "b"
     assert props["Mapped"] == "false"
     # a table's Ref is its name and its Arn is built from it, so that grants and names can be compared
-    assert props["Attribute"] == "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/app-dev-${AWS::Region}"
+    assert props["Attribute"] == ("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
+                                  "app-dev-${AWS::Region}")
     assert props["Reference"] == "app-dev-${AWS::Region}"
     assert props["Imported"] == {"Fn::ImportValue": "other-stack-TableName"}
     assert "Dropped" not in props
@@ -127,4 +128,5 @@ def test_unresolvable_value_fails_and_says_it_cannot_be_verified(tmp_path):
         # prod-only table now exists (with no PITR at all).
         assert passing == {"FromParameterWithoutDefault", "DisabledInDev", "NoValueInDev"}, engine
         failing = {f["logical_id"] for f in result.json()["findings"] if f["rule_id"] == "DDB002" and f["status"] == "fail"}
-        assert failing == {"Missing", "Disabled", "GlobalOneReplicaOff", "GlobalNoReplicaSetting", "DevOnlyTable"}, engine
+        assert failing == {"Missing", "Disabled", "EnabledAsNumber", "EnabledAsWord", "GlobalOneReplicaOff",
+                           "GlobalNoReplicaSetting", "DevOnlyTable"}, engine

@@ -11,6 +11,7 @@ from ddbguard.catalog import Rule, load_catalog
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack, EngineError
 from ddbguard.engines.graph import run_graph
+from ddbguard.engines.reader import run_reader
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.registry import select_rules
@@ -18,7 +19,7 @@ from ddbguard.templates.load import TEMPLATE_SUFFIXES, load_inputs
 from ddbguard.templates.model import InputModel
 from ddbguard.templates.noecho import Redaction, noecho_values
 
-TEMPLATE_ENGINES = ("builtin", "guard", "checkov", "graph")
+TEMPLATE_ENGINES = ("builtin", "guard", "checkov", "graph", "reader")
 ENGINE_SETS = {"all": ("builtin", "guard", "checkov"), "both": ("guard", "checkov")}
 
 
@@ -41,10 +42,12 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     loaded = load_inputs(options.paths, ignore_non_templates=options.ignore_non_templates,
                          template_roots=tuple(Path(root) for root in options.template_roots),
                          parameters=options.parameters, context=context)
-    report = Report(errors=list(loaded.errors))
+    report = Report(errors=list(loaded.errors), warnings=list(loaded.warnings))
     model = InputModel(loaded.stacks, options.parameters, config.external_exports)
     resolved, shape_errors = model.resolve_all()
-    report.errors += [e for e in shape_errors if not any(s.file == e.file and s.context for s in loaded.stacks)]
+    for error in shape_errors:
+        in_context = any(s.file == error.file and s.context for s in loaded.stacks)
+        (report.warnings if in_context else report.errors).append(error)
     stacks = [CheckedStack(stack, template) for stack, template in resolved]
     given = [stack for stack in stacks if not stack.stack.context]
     rules = select_rules(config, TEMPLATE_ENGINES)
@@ -59,10 +62,11 @@ def run_check(options: CheckOptions, config: Config) -> Report:
                 evaluations[engine] = _run_engine(engine, given, rules, options, config, Path(workdir))
             except EngineError as exc:
                 report.errors.append(InputError(engine, str(exc)))
-    combined = (combine(evaluations) if evaluations else []) + cross_resource
+    combined = (combine(evaluations) if evaluations else []) + cross_resource + run_reader(given, rules)
     findings, join_errors = join(combined, stacks, load_catalog(), config, today=options.today or dt.date.today())
     report.findings = findings
     report.errors.extend(join_errors)
+    report.not_modelled = [record for stack in given for record in stack.stack.not_modelled]
     return Redaction(noecho_values(model)).report(report)
 
 

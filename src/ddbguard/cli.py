@@ -90,8 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--region", help="target region (default: the session's region)")
     plan.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
     plan.add_argument("--parameters", metavar="FILE")
-    plan.add_argument("--stack-name", help="the deployed stack to compare a template file with (default: the file "
-                                           "stem; a cloud assembly names its stacks itself)")
+    plan.add_argument("--stack-name", action="append", default=[], metavar="[TEMPLATE=]NAME",
+                      help="the deployed stack to compare a template file with (repeatable as TEMPLATE=NAME). A "
+                           "template file names no stack: without it, its tables are unknown; a cloud assembly names "
+                           "its stacks itself")
     _report_options(plan)
 
     inventory = commands.add_parser(
@@ -284,6 +286,8 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
     if args.format != "text":
         for error in report.errors:  # machine formats carry them too; people read stderr
             _say(str(error))
+        for warning in report.warnings:
+            _say(f"warning: {warning}")
     if report.baseline and report.baseline["stale"]:
         _say(f"{len(report.baseline['stale'])} baseline entries match nothing now (fixed: remove them with "
              f"--write-baseline {report.baseline['file']})")
@@ -383,7 +387,7 @@ def _plan(args: argparse.Namespace) -> int:
     except CredentialsError as exc:
         return _fail(f"credentials: {exc}")
     report = run_plan(args.paths, config, session=session, endpoint_url=args.endpoint_url, region=args.region,
-                      parameters=parameters, stack_name=args.stack_name)
+                      parameters=parameters, stack_names=tuple(args.stack_name))
     return _deliver(report, args, config, engine="plan", unknown_fails=True)
 
 

@@ -18,7 +18,8 @@ from ddbguard.templates.resolve import TABLE_TYPES
 _TOKEN = re.compile(r"^\$\{([A-Za-z0-9]+)(?:\.([A-Za-z0-9.]+))?\}$")
 # region and account may be symbolic (`${AWS::Region}`), which has colons of its own
 _SEGMENT = r"(\$\{[^}]*\}|[^:]*)"
-TABLE_ARN = re.compile(rf"^arn:[^:]+:dynamodb:{_SEGMENT}:{_SEGMENT}:table/([^/]+)(/.*)?$")
+# the partition too: `${AWS::Partition}` when a template file's region is not known
+TABLE_ARN = re.compile(rf"^arn:(?:\$\{{[^}}]*\}}|[^:]+):dynamodb:{_SEGMENT}:{_SEGMENT}:table/([^/]+)(/.*)?$")
 
 DATA_ACTIONS = tuple(f"dynamodb:{a}" for a in (
     "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
@@ -149,7 +150,8 @@ class Graph:
         if token(value) or value.startswith("arn:"):
             return None
         resolver = self.model.resolver(stack.stack)
-        return self.table_named(value, f"arn:aws:dynamodb:{resolver.pseudo_parameter('AWS::Region')}:"
+        return self.table_named(value, f"arn:{resolver.pseudo_parameter('AWS::Partition')}:dynamodb:"
+                                       f"{resolver.pseudo_parameter('AWS::Region')}:"
                                        f"{resolver.pseudo_parameter('AWS::AccountId')}:table/{value}")
 
     def _collect_iam(self, stack: CheckedStack) -> None:

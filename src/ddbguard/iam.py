@@ -174,7 +174,8 @@ def grants_no_dynamodb_action(statement: Statement) -> bool:
         action_matches(pattern, "dynamodb:\x00") for pattern in statement.not_actions)
 
 
-_MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:.*/)?([^/]+)$")
+# any partition's, and `${AWS::Partition}` (a template file's, not known): AWS managed policies are the same in each
+_MANAGED_POLICY_ARN = re.compile(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):iam::aws:policy/(?:.*/)?([^/]+)$")
 
 
 @cache

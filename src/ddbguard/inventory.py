@@ -18,6 +18,7 @@ from ddbguard.report.escape.csv import csv_cell
 from ddbguard.report.escape.json import json_document
 from ddbguard.report.escape.markdown import markdown_cell, markdown_code
 from ddbguard.rules.ddb022_backup_plans.graph import selects, table_tags
+from ddbguard.rules.table import boolean
 
 FIELDS = ("account", "region", "stack", "construct_path", "logical_id", "name", "arn", "type", "key_schema",
           "billing_mode", "encryption", "kms_key", "global_indexes", "local_indexes", "stream",
@@ -46,13 +47,9 @@ def _known(value):
 
 
 def _flag(value) -> bool | None:
-    """A boolean property as CloudFormation reads it: absent is off, "true"/"false" count, anything else (an
+    """A boolean property as CloudFormation reads it: absent is off; anything that is not a boolean (an
     unresolved parameter) cannot be told."""
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
+    return False if value is None else boolean(value)
 
 
 def _selected_by(chosen, arn: str, resource: dict) -> list[str] | None:
@@ -91,7 +88,7 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
             name, arn = resolver.table_name(logical_id), resolver.table_arn(logical_id)
             table = graph.tables.get(name)
             records.append({
-                "account": stack.stack.account, "region": stack.stack.region, "stack": stack.stack.stack_name,
+                "account": stack.stack.account, "region": stack.stack.region, "stack": stack.stack.stack_name or stack.name,
                 "construct_path": cdk_path_of(stack, logical_id), "logical_id": logical_id,
                 "name": None if "${" in name else name, "arn": None if "${" in arn else arn,
                 "type": resource["Type"], "key_schema": _keys(p.get("KeySchema")),
@@ -122,7 +119,7 @@ def _grants(graph, table) -> list[str]:
         actions = [a.split(":")[1] for a in DATA_ACTIONS if any(is_allowed(statements, a, arn) for arn in arns)]
         if actions:
             functions = [f.logical_id for f in graph.functions_using(role)]
-            who = f"{role.stack.stack.stack_name}/{role.logical_id}" + (f" ({', '.join(functions)})" if functions else "")
+            who = f"{role.stack.stack.stack_name or role.stack.name}/{role.logical_id}" + (f" ({', '.join(functions)})" if functions else "")
             granted.append(f"{who}: {', '.join(actions)}")
     return sorted(granted)
 

@@ -16,7 +16,7 @@ from ddbguard.engines.common import CheckedStack
 from ddbguard.model import Evaluation, Finding, InputError, Status
 from ddbguard.profiles import apply_profiles
 from ddbguard.templates.decode import line_of
-from ddbguard.templates.resolve import is_intrinsic
+from ddbguard.templates.resolve import is_intrinsic, pseudo_parameters_in, unknown_pseudo_parameters
 
 
 
@@ -54,22 +54,30 @@ def metadata_suppressions(stack: CheckedStack, errors: list[InputError]) -> dict
 
 
 def location_line(stack: CheckedStack, logical_id: str, path: tuple) -> int:
-    """The line in the template as written. A resource that a SAM expansion created (HandlerRole) is
-    located at the resource it came from (Handler)."""
-    written = (stack.stack.source or stack.stack.template)["Resources"]
+    """The line in the template as written (a StackSet's TemplateBody: in the file that holds it). A resource
+    that a SAM expansion created (HandlerRole) is located at the resource it came from (Handler); a subject that
+    is a section of the template (DDB009's `Transform`) at that section."""
+    template = stack.stack.source or stack.stack.template
+    written = template["Resources"]
     if logical_id in stack.stack.origins:  # made by Fn::ForEach or included: the loop or the include
-        return line_of(written, (stack.stack.origins[logical_id],))
-    if logical_id not in written:
+        line = line_of(written, (stack.stack.origins[logical_id],))
+    elif logical_id in written:
+        line = line_of(written, (logical_id, *path))
+    elif logical_id in template:
+        line = line_of(template, (logical_id, *path))
+    else:
         origin = max((name for name in written if logical_id.startswith(name)), key=len, default=None)
-        return line_of(written, (origin,)) if origin else getattr(written, "line", 0)
-    return line_of(written, (logical_id, *path))
+        line = line_of(written, (origin,)) if origin else getattr(written, "line", 0)
+    return line + stack.stack.line_offset
 
 
-def unresolved_message(resource: object, path: tuple, parameters: object = None) -> str | None:
+def unresolved_message(resource: object, path: tuple, parameters: object = None, template: dict | None = None,
+                       unknown_pseudo: frozenset[str] = frozenset()) -> str | None:
     """Say so when the failing value, or a value on the way to it, could not be resolved statically.
 
     Only the path itself is inspected: an unresolved value elsewhere in the resource is not the
-    reason this rule failed. `parameters` (the template's) tell an SSM parameter from one without a value.
+    reason this rule failed. `parameters` (the template's) tell an SSM parameter from one without a value;
+    `template` and `unknown_pseudo` tell a value that depends on a pseudo parameter the input does not know.
     """
     node = resource
     walked: list = []
@@ -86,6 +94,12 @@ def unresolved_message(resource: object, path: tuple, parameters: object = None)
                 return (f"cannot be verified statically: {dotted} is {shown}, a parameter of type {kind} whose value "
                         "CloudFormation reads from SSM at deploy time (its Default is the parameter's name); give "
                         "the value with --parameters")
+            pseudo = sorted(pseudo_parameters_in(found, template or {}) & unknown_pseudo)
+            if pseudo:
+                return (f"cannot be verified statically: {dotted} is {shown}, which depends on {', '.join(pseudo)}, "
+                        "decided when the stack is deployed (a template file names no stack, account or region; a "
+                        "cloud assembly does): give the value in --parameters, for example "
+                        f"{{\"{pseudo[0]}\": \"...\"}}")
             return (f"cannot be verified statically: {dotted} is {shown}, "
                     "which has no value from --parameters or a parameter Default")
         if step is None:
@@ -158,7 +172,7 @@ def join(
     in_metadata = {stack.name: metadata_suppressions(stack, errors) for stack in stacks}
     active = _active(config, today)
 
-    findings = []
+    findings, reasons = [], []
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
         stack = by_name[evaluation.stack]
@@ -172,22 +186,70 @@ def join(
             line=location_line(stack, evaluation.logical_id, evaluation.path),
             remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
             source=stack.stack.cdk_sources.get(evaluation.logical_id),
+            stack_key=stack.stack.file_key,
         )
         if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
             finding.message = unresolved_message(resolved_resource, evaluation.path,
-                                                 stack.stack.template.get("Parameters")) or finding.message
+                                                 stack.stack.template.get("Parameters"), stack.stack.template,
+                                                 unknown_pseudo_parameters(stack.stack)) or finding.message
         in_resource = next((s.reason for s in in_metadata[stack.name].get(evaluation.logical_id, [])
                             if s.rule == rule.id), None) or acknowledgement(stack.stack, cdk_path, rule.id)
-        _suppress(finding, in_resource or _configured(active, finding), evaluation.waiver)
         findings.append(finding)
+        reasons.append(in_resource or _configured(active, finding))
+    declare_not_modelled(findings, reasons, stacks, catalog)
+    for finding, reason, evaluation in zip(findings, reasons, evaluations):
+        _suppress(finding, reason, evaluation.waiver)
     findings = apply_profiles(findings, catalog, config)
     return findings + (expired_suppressions(catalog, config, today) if with_expired else []), errors
+
+
+def declare_not_modelled(findings: list[Finding], reasons: list[str | None], stacks: list[CheckedStack],
+                         catalog: dict[str, Rule], records: list | None = None) -> None:
+    """The closed world: a verdict that a construct the reader does not model could change is unknown, not pass.
+
+    `records` default to the stacks' own. A record covers the resources it affects, or (None) every resource of
+    its stack; a nested stack or StackSet it covers is covered with everything in it. A construct whose DDB009
+    finding the user suppressed (the reason says what it does) is declared harmless and changes nothing.
+    """
+    rule = next((rule.id for rule in catalog.values() if "reader" in rule.engines), None)
+    harmless = {(f.stack, f.logical_id) for f, reason in zip(findings, reasons) if f.rule_id == rule and reason}
+    children: dict[tuple[str, str], list[str]] = {}
+    for stack in stacks:
+        if stack.stack.parent is not None:
+            children.setdefault((stack.stack.parent.name, stack.stack.parent_logical_id), []).append(stack.name)
+
+    def within(stack_name: str, logical_id: str | None) -> set[tuple[str, str | None]]:
+        """The subject, and (for a nested stack resource or a whole stack) every stack below it, as (stack, None)."""
+        covered = {(stack_name, logical_id)}
+        pending = [name for (parent, lid), names in children.items() if parent == stack_name
+                   and (logical_id is None or lid == logical_id) for name in names]
+        while pending:
+            name = pending.pop()
+            covered.add((name, None))
+            pending += [child for (parent, _), names in children.items() if parent == name for child in names]
+        return covered
+
+    by_subject: dict[tuple[str, str | None], object] = {}
+    for record in records if records is not None else [r for s in stacks for r in s.stack.not_modelled]:
+        if (record.stack, record.logical_id) in harmless:
+            continue
+        for stack_name, logical_id in ([(record.stack, None)] if record.affects is None else record.affects):
+            for subject in within(stack_name, logical_id):
+                by_subject.setdefault(subject, record)
+    if not by_subject:
+        return
+    for finding in findings:
+        record = by_subject.get((finding.stack, finding.logical_id)) or by_subject.get((finding.stack, None))
+        if record is not None and finding.status is Status.PASS and finding.rule_id != rule:
+            finding.status = Status.UNKNOWN
+            finding.message = (f"compliant as written, but {record.construct} ({record.file}:{record.line}) is not "
+                               f"modelled: {record.effect}")
 
 
 def join_live(evaluations: list[Evaluation], catalog: dict[str, Rule], config: Config, *, today: dt.date) -> list[Finding]:
     """Live evaluations -> findings, located by account, region and ARN."""
     active = _active(config, today)
-    findings = []
+    findings, reasons = [], []
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
         finding = _finding(rule, evaluation, config, resource_type=None, cdk_path=None, file=evaluation.live.arn,

@@ -101,6 +101,25 @@ class Finding:
     source: tuple[str, int] | None = None  # where the CDK app created the resource (file, line), when recorded
     profile: str | None = None  # the environment profile that applied to it (configuration `profiles:`)
     waived: bool = False  # suppressed by its rule (Evaluation.waiver): said without failing, not the user's choice
+    stack_key: str | None = None  # a template file's stack across runs (Stack.file_key); None: `stack` is its name
+
+
+@dataclass(frozen=True)
+class NotModelled:
+    """A construct of the input that ddbguard does not model, and what it could change.
+
+    Reported in every report, and a DDB009 finding at the construct; the verdicts it could change are
+    `unknown` instead of pass (never a clean pass built on what CloudFormation may not deploy).
+    """
+
+    construct: str  # what it is: "Transform AcmeMacro", "type Acme::Data::Table::MODULE", ...
+    stack: str
+    file: str
+    logical_id: str  # the resource that holds it; "Transform" for the template's own Transform
+    effect: str  # what it could do, in words: "may create, change or remove any resource of the stack"
+    affects: tuple[str, ...] | None = ()  # the resources whose verdicts it makes unknown; None: all of the stack's
+    path: tuple = ()  # where in the resource (or template) it is, for the line
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,8 @@ class Report:
     command: str = "check"  # the command that made it (SARIF's automationDetails)
     baseline: dict | None = None  # --baseline: the file, how many entries matched, the entries that no longer do
     path_aliases: dict[str, str] = field(default_factory=dict)  # a comparison checkout -> this one (diff)
+    not_modelled: list[NotModelled] = field(default_factory=list)  # what the run did not model (closed world)
+    warnings: list[InputError] = field(default_factory=list)  # inputs read only as context that could not be read
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status is status)

@@ -30,6 +30,11 @@ from ddbguard.templates.resolve import TABLE_TYPES, resolve_template
 _INDEX = re.compile(r"/index/([^/*?]+)$")
 
 
+# A template file's name is not a stack name: comparing with the stack of that name would be a guess.
+UNNAMED = ("the template file names no stack, so the deployed stack it would update is unknown: pass --stack-name "
+           "(or plan the cloud assembly, whose manifest names its stacks)")
+
+
 class Lookups:
     """The live facts a plan needs, each fetched once: deployed templates, tables, stack resources."""
 
@@ -41,10 +46,12 @@ class Lookups:
         self.dynamodb = session.client("dynamodb", region_name=self.region, endpoint_url=endpoint_url, config=config)
         self._tables: dict[str, object] = {}
 
-    def deployed_template(self, stack_name: str):
+    def deployed_template(self, stack_name: str | None):
         """(template, parameters) | None when the stack is not deployed | str reason when unknown."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if not stack_name:
+            return UNNAMED
         try:
             described = self.cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
             body = self.cloudformation.get_template(StackName=stack_name)["TemplateBody"]
@@ -74,23 +81,23 @@ class Lookups:
                 self._tables[name] = error_reason(exc, f"dynamodb:DescribeTable {name}")
         return self._tables[name]
 
-    def stack_tables(self, stack_name: str):
+    def stack_tables(self, stack_name: str | None):
         """Physical ids of the tables a deployed stack manages | str reason."""
+        if not stack_name:
+            return UNNAMED
         owned = stack_tables(self.cloudformation, stack_name)
         return owned.reason if isinstance(owned, Unknown) else set(owned)
 
 
 def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | None = None, region: str | None = None,
-             parameters: dict | None = None, stack_name: str | None = None, today: dt.date | None = None) -> Report:
+             parameters: dict | None = None, stack_names: tuple[str, ...] = (), today: dt.date | None = None) -> Report:
     new, errors, secrets = checked_stacks(paths, parameters, config)
     report = Report(errors=list(errors))
     top_level = [s for s in new if s.stack.parent is None]
-    if stack_name is not None:
-        if len(top_level) != 1:
-            report.errors.append(InputError(" ".join(paths), f"--stack-name names one stack, but the input has "
-                                                              f"{len(top_level)}"))
-            return Redaction(secrets).report(report)
-        top_level[0].stack.stack_name = stack_name
+    problem = name_stacks(top_level, stack_names)
+    if problem:
+        report.errors.append(InputError(" ".join(paths), problem))
+        return Redaction(secrets).report(report)
     lookups = Lookups(session, endpoint_url, region)
     old_stacks, removed, evaluations = [], [], []
     # the diff rules that judge what NEW does to a deployed table also say when there is nothing deployed
@@ -123,6 +130,28 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
     report.findings = old_findings + new_findings
     report.errors += join_errors
     return Redaction(secrets).report(report)
+
+
+def name_stacks(top_level: list[CheckedStack], given: tuple[str, ...]) -> str | None:
+    """Apply `--stack-name NAME` (the one stack of the input) or `--stack-name TEMPLATE=NAME` (repeatable) to the
+    template files; the problem, when they do not fit the input."""
+    from pathlib import Path
+
+    by_file = {Path(s.stack.file).resolve(): s for s in top_level}
+    for entry in given:
+        template, _, name = entry.rpartition("=")
+        if not name:
+            return f"--stack-name {entry}: expected NAME or TEMPLATE=NAME"
+        if not template:
+            if len(given) != 1 or len(top_level) != 1:
+                return f"--stack-name {entry} names one stack, but the input has {len(top_level)} (use TEMPLATE=NAME)"
+            top_level[0].stack.stack_name = name
+            continue
+        stack = by_file.get(Path(template).resolve())
+        if stack is None:
+            return f"--stack-name {entry}: {template} is not a template of the input"
+        stack.stack.stack_name = name
+    return None
 
 
 @dataclass

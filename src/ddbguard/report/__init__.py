@@ -42,6 +42,12 @@ def exit_code(report: Report, fail_on: Severity | None, *, unknown_fails: bool =
     return ExitCode.FAILURES if blocking_findings(report, fail_on, unknown_fails=unknown_fails) else ExitCode.OK
 
 
+def not_modelled_entries(report: Report) -> list[dict]:
+    """What the run did not model, one entry each: the construct, where it is, and what it could change."""
+    return [{"construct": r.construct, "stack": r.stack, "file": r.file, "line": r.line, "location": r.logical_id,
+             "effect": r.effect} for r in report.not_modelled]
+
+
 def by_severity(findings: list) -> list[tuple[Severity, list]]:
     order = sorted(Severity, key=lambda s: -s.rank)
     return [(severity, [f for f in findings if f.severity is severity]) for severity in order

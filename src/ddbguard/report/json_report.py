@@ -10,8 +10,9 @@ from pathlib import Path
 
 from ddbguard import __version__
 from ddbguard.model import Finding, InputError, LiveResource, Report, Severity, Status
-from ddbguard.report import summary
+from ddbguard.report import not_modelled_entries, summary
 from ddbguard.report.escape.json import json_document
+from ddbguard.report.identity import relative_stack_key
 
 SCHEMA_VERSION = 1
 
@@ -35,6 +36,7 @@ def finding_to_dict(f: Finding) -> dict:
         "remediation": f.remediation,
         "suppression_reason": f.suppression_reason,
         **({"profile": f.profile} if f.profile else {}),
+        **({"stack_key": relative_stack_key(f.stack_key)} if f.stack_key else {}),
         **live,
     }
 
@@ -47,6 +49,10 @@ def report_to_dict(report: Report, *, engine: str) -> dict:
         "findings": [finding_to_dict(f) for f in report.findings],
         "errors": [{"file": e.file, "message": e.message} for e in report.errors],
     }
+    if report.not_modelled:
+        data["not_modelled"] = not_modelled_entries(report)
+    if report.warnings:
+        data["warnings"] = [{"file": w.file, "message": w.message} for w in report.warnings]
     if report.audit is not None:
         data["audit"] = report.audit
     if report.changes is not None:
@@ -73,7 +79,7 @@ def finding_from_dict(data: dict) -> Finding:
         message=data["message"], stack=data["stack"], logical_id=data["logical_id"],
         resource_type=data.get("resource_type"), cdk_path=data.get("cdk_path"), file=data["file"], line=data["line"],
         engine=data["engine"], remediation=data.get("remediation", ""), suppression_reason=data.get("suppression_reason"),
-        live=live, profile=data.get("profile"),
+        live=live, profile=data.get("profile"), stack_key=data.get("stack_key"),
     )
 
 

@@ -24,7 +24,7 @@ def repository_path(finding: Finding, report: Report, root: Path) -> str | None:
     """The finding's template, relative to the repository."""
     if finding.live is not None or not finding.file:
         return None
-    return _relative(finding.file, report, root)
+    return relative_path(finding.file, report, root)
 
 
 def place(finding: Finding, report: Report, root: Path) -> tuple[str, int] | None:
@@ -32,14 +32,15 @@ def place(finding: Finding, report: Report, root: Path) -> tuple[str, int] | Non
     recorded it (`aws:cdk:creationStack`, TypeScript/JavaScript apps) and it is in the repository, else
     the synthesized template's line."""
     if finding.source is not None:
-        relative = _relative(finding.source[0], report, root)
+        relative = relative_path(finding.source[0], report, root)
         if relative is not None:
             return relative, max(finding.source[1], 1)
     relative = repository_path(finding, report, root)
     return (relative, max(finding.line, 1)) if relative is not None else None
 
 
-def _relative(file: str, report: Report, root: Path) -> str | None:
+def relative_path(file: str, report: Report, root: Path) -> str | None:
+    """A file's path relative to the repository (through the report's path aliases); None when outside it."""
     path = Path(os.path.abspath(file))
     for source, target in report.path_aliases.items():
         if path.is_relative_to(source):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ddbguard import __version__
 from ddbguard.model import Report, Severity, Status
-from ddbguard.report import by_severity, summary
+from ddbguard.report import by_severity, not_modelled_entries, summary
 from ddbguard.report.changes import change_lines
 from ddbguard.report.escape.markdown import markdown_cell, markdown_code, markdown_words
 
@@ -38,6 +38,16 @@ def render_markdown(report: Report, *, engine: str) -> str:
                 message = markdown_cell(f.message) + (
                     f" (suppressed: {markdown_cell(f.suppression_reason)})" if f.suppression_reason else "")
                 lines.append(f"| {f.rule_id} {markdown_words(f.title, cell=True)} | {resource} | {where} | {message} |")
+    if report.not_modelled:
+        lines += ["", f"### Not modelled ({len(report.not_modelled)})", "",
+                  "The verdicts these could change are unknown, never pass (DDB009).", ""]
+        for e in not_modelled_entries(report):
+            where, what = f"{e['file']}:{e['line']}", f"{e['stack']}/{e['location']}"
+            lines.append(f"- {markdown_code(where)} {markdown_code(what)}: {markdown_code(e['construct'])}: "
+                         f"{markdown_code(e['effect'])}")
+    if report.warnings:
+        lines += ["", "### Context that could not be read", ""]
+        lines += [f"- {markdown_code(w.file)}: {markdown_code(w.message)}" for w in report.warnings]
     if report.errors:
         lines += ["", "### Inputs that could not be checked", ""]
         lines += [f"- {markdown_code(e.file)}: {markdown_code(e.message)}" for e in report.errors]

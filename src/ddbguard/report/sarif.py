@@ -12,9 +12,10 @@ from __future__ import annotations
 from ddbguard import __version__
 from ddbguard.catalog import load_catalog
 from ddbguard.model import Report, Severity, Status
+from ddbguard.report import not_modelled_entries
 from ddbguard.report.escape.json import json_document
 from ddbguard.report.identity import fingerprint
-from ddbguard.report.locations import place, repository_path, repository_root, uri
+from ddbguard.report.locations import place, relative_path, repository_path, repository_root, uri
 
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
           Severity.LOW: "note", Severity.INFO: "note"}
@@ -86,6 +87,15 @@ def render_sarif(report: Report, *, engine: str) -> str:
             result["suppressions"] = [{"kind": "external", "justification": f.suppression_reason or ""}]
         results.append(result)
     notifications = [{"level": "error", "message": {"text": _message(str(error))}} for error in report.errors]
+    notifications += [{"level": "warning", "message": {"text": _message(str(warning))}} for warning in report.warnings]
+    for entry in not_modelled_entries(report):  # what the run did not model: a note each, where it is
+        note: dict = {"level": "note", "descriptor": {"id": "DDB009"},
+                      "message": {"text": _message(f"not modelled: {entry['construct']} ({entry['stack']}/"
+                                                   f"{entry['location']}): {entry['effect']}")}}
+        relative = relative_path(entry["file"], report, root)
+        if relative is not None:
+            note["locations"] = [{"physicalLocation": _physical(relative, max(entry["line"], 1))}]
+        notifications.append(note)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ddbguard import __version__
 from ddbguard.model import Report, Status
-from ddbguard.report import by_severity, summary
+from ddbguard.report import by_severity, not_modelled_entries, summary
 from ddbguard.report.changes import change_lines
 from ddbguard.report.escape.terminal import terminal_text as shown
 
@@ -41,6 +41,14 @@ def render_text(report: Report, *, engine: str) -> str:
                     lines.append(f"      suppressed: {shown(f.suppression_reason or '')}")
             fixes = {shown(f.remediation) for f in of_rule if f.status is not Status.SUPPRESSED}
             lines += [f"    fix: {fix}" for fix in sorted(fixes)]
+    if report.not_modelled:
+        lines += ["", f"NOT MODELLED ({len(report.not_modelled)}): the verdicts these could change are unknown, "
+                      "never pass (DDB009)"]
+        lines += [f"  {shown(e['file'])}:{e['line']} {shown(e['stack'])}/{shown(e['location'])}: "
+                  f"{shown(e['construct'])}" for e in not_modelled_entries(report)]
+    if report.warnings:
+        lines += ["", f"WARNINGS ({len(report.warnings)}): context that could not be read"]
+        lines += [f"  {shown(str(warning))}" for warning in report.warnings]
     if report.errors:
         lines += ["", f"ERRORS ({len(report.errors)}): these inputs were not checked"]
         lines += [f"  {shown(str(error))}" for error in report.errors]

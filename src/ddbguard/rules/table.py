@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from ddbguard.model import Problem, Unknown
 
-TRUE_VALUES = (True, "true")  # CloudFormation accepts the string "true" for booleans
+# CloudFormation reads these strings as booleans too (the set cfn-lint, AWS's own linter, accepts); any other
+# value, a number included, is not a boolean. Python's `1 == True` must never make `1` pass.
+TRUE_STRINGS = ("true", "True", "TRUE")
+FALSE_STRINGS = ("false", "False", "FALSE")
 GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
 
 
@@ -21,6 +24,19 @@ def dig(value: object, *keys: str) -> object:
             return value if isinstance(value, Unknown) else None
         value = value.get(key)
     return value
+
+
+def boolean(value: object) -> bool | None:
+    """A boolean property as CloudFormation reads it: True or False, None when the value is not a boolean."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in TRUE_STRINGS + FALSE_STRINGS:
+        return value in TRUE_STRINGS
+    return None
+
+
+def is_true(value: object) -> bool:
+    return boolean(value) is True
 
 
 def replicas(resource: dict) -> list[tuple[tuple, object]]:
@@ -43,4 +59,4 @@ def require_true(holder: object, path: tuple, keys: tuple[str, ...], message: st
     value = dig(holder, *keys)
     if isinstance(value, Unknown):
         return [Problem(value.reason, (*path, *keys), unknown=True)]
-    return [] if value in TRUE_VALUES else [Problem(message, (*path, *keys))]
+    return [] if is_true(value) else [Problem(message, (*path, *keys))]

@@ -53,7 +53,7 @@ def _construct_mapping(loader: _TemplateLoader, node: yaml.MappingNode) -> Marke
         line = key_node.start_mark.line + 1
         if key_node.tag == "tag:yaml.org,2002:merge":
             raise DecodeError(f"line {line}: YAML merge keys (<<) are not supported by CloudFormation")
-        key = loader.construct_object(key_node, deep=True)
+        key = _key(loader.construct_object(key_node, deep=True), key_node, line)
         try:
             duplicate = key in result
         except TypeError:  # a mapping or list used as a key, as in `{{ .Values.x }}`
@@ -63,6 +63,18 @@ def _construct_mapping(loader: _TemplateLoader, node: yaml.MappingNode) -> Marke
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = line
     return result
+
+
+def _key(key: object, node: yaml.Node, line: int) -> object:
+    """A mapping key as CloudFormation reads it: text. A YAML 1.1 number (`1:`) is its text; a boolean or null
+    (`On:`, `Yes:`, `~:`) is an input error naming the key, since CloudFormation would read another name."""
+    if isinstance(key, bool) or key is None:
+        read = "null" if key is None else f"boolean {str(key).lower()}"
+        raise DecodeError(f"line {line}: the key {node.value!r} is the YAML 1.1 {read}, not a name "
+                          f"(CloudFormation reads YAML 1.1); quote it: '{node.value}'")
+    if isinstance(key, (int, float)):
+        return node.value
+    return key
 
 
 def _intrinsic(name: str):
@@ -90,8 +102,11 @@ def _as_text(loader: _TemplateLoader, node: yaml.ScalarNode) -> str:
 
 _TemplateLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)  # CloudFormation keeps dates as text
-for _short in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select",
-               "Split", "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length"):
+# Every short form CloudFormation accepts: the intrinsic and condition functions, AWS::LanguageExtensions' and
+# the Rules section's (a valid template with `!Contains` in its Rules is not invalid YAML).
+for _short in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select", "Split", "Sub",
+               "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length", "GetStackOutput",
+               "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll"):
     _TemplateLoader.add_constructor(f"!{_short}", _intrinsic(f"Fn::{_short}"))
 _TemplateLoader.add_constructor("!Ref", _intrinsic("Ref"))
 _TemplateLoader.add_constructor("!Condition", _intrinsic("Condition"))

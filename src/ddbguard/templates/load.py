@@ -9,12 +9,13 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ddbguard.model import InputError
+from ddbguard.model import InputError, NotModelled
 from ddbguard.iam import aws_managed_policy_arns
-from ddbguard.templates.decode import DecodeError, decode_text, read_text
+from ddbguard.templates.decode import DecodeError, decode_text, line_of, read_text
 from ddbguard.templates.resolve import is_intrinsic
 from ddbguard.templates.transforms import (
     INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
+    expand_top_level_includes,
     included_resources, serverless_without_transform, transforms_of,
 )
 
@@ -34,17 +35,55 @@ class Stack:
     cdk_sources: dict[str, tuple[str, int]] = field(default_factory=dict)
     account: str | None = None
     region: str | None = None
-    stack_name: str = ""  # the CloudFormation stack name (AWS::StackName); defaults to name
-    parent: Stack | None = None  # for a nested stack: the stack that creates it
-    parent_logical_id: str | None = None  # ... and its AWS::CloudFormation::Stack resource
+    # The CloudFormation stack name (AWS::StackName): a cloud assembly's manifest names it, --parameters may give
+    # it; a template file has none (its file name is not a stack name), so values that depend on it are unknown.
+    stack_name: str | None = None
+    parent: Stack | None = None  # for a nested stack or a StackSet's template: the stack that creates it
+    parent_logical_id: str | None = None  # ... and its AWS::CloudFormation::Stack (or StackSet) resource
+    via: str = ""  # how its parent deploys it: "" (a top-level stack), NESTED_STACK or STACK_SET
     source: dict | None = None  # the template as written, when `template` is its expansion by transforms
     origins: dict[str, str] = field(default_factory=dict)  # logical id made by Fn::ForEach -> its loop's key
     context: bool = False  # loaded only so that references to it resolve (pre-commit project context)
     assembly: bool = False  # a stack artifact of a cloud assembly (its stack_name comes from the manifest)
     termination_protection: bool | None = None  # the artifact's terminationProtection; None: a template file
+    not_modelled: list[NotModelled] = field(default_factory=list)  # what the reader does not model (closed world)
+    unread_templates: dict[str, str] = field(default_factory=dict)  # StackSet logical id -> why its template is unread
+    undecided: dict[str, str] = field(default_factory=dict)  # logical id -> a Condition the input cannot decide
+    line_offset: int = 0  # a StackSet's TemplateBody: the line in `file` where its text begins, minus one
 
-    def __post_init__(self) -> None:
-        self.stack_name = self.stack_name or self.name
+
+    @property
+    def file_key(self) -> str | None:
+        """What identifies a template file's stack from one run to the next: its top-level template file (an
+        absolute path; identities make it relative to the repository) and the logical ids down to this stack.
+        None for a cloud assembly's stacks, whose manifest names them."""
+        chain, top = [], self
+        while top.parent is not None:
+            chain.append(str(top.parent_logical_id))
+            top = top.parent
+        if top.assembly:
+            return None
+        return os.path.abspath(top.file) + "".join(f"#{logical_id}" for logical_id in reversed(chain))
+
+
+NESTED_STACK, STACK_SET = "AWS::CloudFormation::Stack", "AWS::CloudFormation::StackSet"
+
+
+class Confinement:
+    """Where the loader may read: the directories of the inputs (a template file's folder, a directory or cloud
+    assembly given), --template-root and --context folders. A reference that resolves outside them (through
+    `..`, an absolute path or a symlink) is an input error naming it: nothing outside is read."""
+
+    def __init__(self, directories) -> None:
+        self.directories = tuple(dict.fromkeys(Path(os.path.realpath(d)) for d in directories))
+
+    def __call__(self, path: Path, reference: str) -> Path:
+        real = Path(os.path.realpath(path))
+        if not any(real == root or real.is_relative_to(root) for root in self.directories):
+            raise TransformError(f"{reference} resolves outside the template roots "
+                                 f"({', '.join(map(str, self.directories))}), so it is not read (pass the folder that "
+                                 "holds it with --template-root)")
+        return path
 
 
 @dataclass
@@ -52,8 +91,10 @@ class LoadResult:
     stacks: list[Stack] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     template_roots: tuple[Path, ...] = ()  # where S3 TemplateURLs of nested stacks are looked up
+    confine: Confinement = field(default_factory=lambda: Confinement(()))
     parameters: dict[str, str] = field(default_factory=dict)  # for Fn::ForEach collections
     seen: dict[Path, bool] = field(default_factory=dict)  # file -> a template? A file named twice is read once
+    warnings: list[InputError] = field(default_factory=list)  # context that could not be read (not the run's errors)
 
 
 def is_template(data: object) -> bool:
@@ -77,7 +118,9 @@ def load_inputs(
     `context` names more templates that are loaded (so that references to them resolve) but marked
     as context: their stacks are not reported on, and their errors are not the run's.
     """
-    result = LoadResult(template_roots=template_roots, parameters=dict(parameters or {}))
+    inputs = [Path(raw) for raw in (*paths, *context) if Path(raw).exists()]
+    result = LoadResult(template_roots=template_roots, parameters=dict(parameters or {}), confine=Confinement(
+        [*(path if path.is_dir() else path.parent for path in inputs), *template_roots]))
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -100,9 +143,20 @@ def load_inputs(
                 _load_template_file(path, result, explicit=False)
         for stack in result.stacks[given:]:
             stack.context = True
+        # context is context: a file the run was not asked to check is a warning, and what needed it is unknown
+        result.warnings = [error for error in result.errors if error not in errors]
         result.errors = errors
+    # --parameters may give a top-level stack's pseudo parameters (a cloud assembly's manifest wins); a nested
+    # stack or a StackSet's instances get names (and a StackSet accounts and regions) of their own
+    for stack in result.stacks:  # parents come before their children
+        if stack.parent is None:
+            stack.account = stack.account or result.parameters.get("AWS::AccountId")
+            stack.region = stack.region or result.parameters.get("AWS::Region")
+            stack.stack_name = stack.stack_name or result.parameters.get("AWS::StackName")
+        elif stack.via == NESTED_STACK:
+            stack.account, stack.region = stack.account or stack.parent.account, stack.region or stack.parent.region
     # A template reached as a nested stack is checked there, with the parameters its parent passes.
-    nested_files = {Path(s.file).resolve() for s in result.stacks if s.parent is not None}
+    nested_files = {Path(s.file).resolve() for s in result.stacks if s.parent is not None and s.file != s.parent.file}
     result.stacks = [s for s in result.stacks if s.parent is not None or Path(s.file).resolve() not in nested_files]
     _make_names_unique(result.stacks)
     return result
@@ -132,10 +186,20 @@ def _load_directory(path: Path, result: LoadResult) -> bool:
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
         for directory in list(dirs):
             if (Path(root) / directory / "manifest.json").is_file():
+                try:
+                    result.confine(Path(root) / directory, f"cloud assembly {Path(root) / directory}")
+                except TransformError as exc:
+                    result.errors.append(InputError(str(Path(root) / directory), str(exc)))
+                    continue
                 found |= _load_directory(Path(root) / directory, result)
                 dirs.remove(directory)
         for name in sorted(files):
             if name.endswith(TEMPLATE_SUFFIXES) and _is_regular_file(Path(root) / name):
+                try:  # a symlink in the directory may point anywhere
+                    result.confine(Path(root) / name, f"{Path(root) / name}")
+                except TransformError as exc:
+                    result.errors.append(InputError(str(Path(root) / name), str(exc)))
+                    continue
                 found |= _load_template_file(Path(root) / name, result, explicit=False)
     return found or (len(result.stacks), len(result.errors)) != before
 
@@ -184,8 +248,10 @@ def _load_template_file(path: Path, result: LoadResult, *, explicit: bool) -> bo
     return True
 
 
-def load_cloud_assembly(directory: Path, result: LoadResult) -> None:
-    """Read manifest.json: every stack artifact, every stage (nested assembly), every nested stack."""
+def load_cloud_assembly(directory: Path, result: LoadResult, assemblies: tuple[Path, ...] = ()) -> None:
+    """Read manifest.json: every stack artifact, every stage (nested assembly), every nested stack.
+    `assemblies`: the ones that (transitively) nest this one, so that an assembly that nests itself is an error."""
+    assemblies = assemblies or (Path(os.path.realpath(directory)),)
     manifest_path = directory / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -201,25 +267,39 @@ def load_cloud_assembly(directory: Path, result: LoadResult) -> None:
     except (KeyError, TypeError):
         result.errors.append(InputError(str(manifest_path), "not a cloud assembly manifest (no artifacts mapping)"))
         return
-    asset_files = _asset_files(directory, artifacts)
+    asset_files = _asset_files(directory, artifacts, result)
     for artifact_id, artifact in sorted(artifacts.items()):
         kind = artifact.get("type")
         properties = artifact.get("properties") or {}
-        if kind == "cdk:cloud-assembly" and properties.get("directoryName"):
-            load_cloud_assembly(directory / properties["directoryName"], result)
-        elif kind == "aws:cloudformation:stack" and properties.get("templateFile"):
-            _load_assembly_stack(directory, artifact_id, artifact, result, asset_files)
+        try:
+            if kind == "cdk:cloud-assembly" and properties.get("directoryName"):
+                nested = result.confine(directory / str(properties["directoryName"]),
+                                        f"nested cloud assembly {artifact_id} (directoryName {properties['directoryName']})")
+                if Path(os.path.realpath(nested)) in assemblies:
+                    raise TransformError(f"nested cloud assembly {artifact_id} (directoryName "
+                                         f"{properties['directoryName']}) contains this assembly itself")
+                load_cloud_assembly(nested, result, (*assemblies, Path(os.path.realpath(nested))))
+            elif kind == "aws:cloudformation:stack" and properties.get("templateFile"):
+                result.confine(directory / str(properties["templateFile"]),
+                               f"stack {artifact_id}'s templateFile {properties['templateFile']}")
+                _load_assembly_stack(directory, artifact_id, artifact, result, asset_files)
+        except TransformError as exc:
+            result.errors.append(InputError(str(manifest_path), str(exc)))
 
 
-def _asset_files(directory: Path, artifacts: dict) -> dict[str, str]:
+def _asset_files(directory: Path, artifacts: dict, result: LoadResult) -> dict[str, str]:
     """Asset hash -> file in the assembly, from the asset manifests (nested stack templates are assets)."""
     found: dict[str, str] = {}
     for artifact in artifacts.values():
         manifest_file = (artifact.get("properties") or {}).get("file")
-        if artifact.get("type") != "cdk:asset-manifest" or not manifest_file:
+        if artifact.get("type") != "cdk:asset-manifest" or not isinstance(manifest_file, str):
             continue
         try:
-            files = json.loads((directory / manifest_file).read_text(encoding="utf-8")).get("files", {})
+            path = result.confine(directory / manifest_file, f"asset manifest {manifest_file}")
+            files = json.loads(path.read_text(encoding="utf-8")).get("files", {})
+        except TransformError as exc:
+            result.errors.append(InputError(str(directory / "manifest.json"), str(exc)))
+            continue
         except (OSError, ValueError, AttributeError):
             continue  # without it nested stacks are not followed; their parent is still checked
         for asset_hash, asset in files.items():
@@ -251,7 +331,7 @@ def _load_assembly_stack(
         stack_name=(artifact.get("properties") or {}).get("stackName") or artifact_id,
         file=str(template_path),
         template=template,
-        **_construct_metadata(directory, artifact),
+        **_construct_metadata(directory, artifact, result),
         account=account,
         region=region,
         assembly=True,
@@ -272,14 +352,17 @@ def _environment(env: str) -> tuple[str | None, str | None]:
     return (None if account.startswith("unknown") else account, None if region.startswith("unknown") else region)
 
 
-def _construct_metadata(directory: Path, artifact: dict) -> dict:
+def _construct_metadata(directory: Path, artifact: dict, result: LoadResult) -> dict:
     """From the manifest's metadata or the <stack>.metadata.json file: logical id -> construct path
     (`cdk_paths`), and construct path -> the rules acknowledged there (`acknowledgements`)."""
     metadata = dict(artifact.get("metadata") or {})
     extra = (artifact.get("properties") or {}).get("additionalMetadataFile") or artifact.get("additionalMetadataFile")
-    if extra:
+    if isinstance(extra, str):
         try:
-            metadata.update(json.loads((directory / extra).read_text(encoding="utf-8")))
+            metadata.update(json.loads(result.confine(directory / extra, f"additionalMetadataFile {extra}")
+                                       .read_text(encoding="utf-8")))
+        except TransformError as exc:
+            result.errors.append(InputError(str(directory / "manifest.json"), str(exc)))
         except (OSError, ValueError):
             pass  # the aws:cdk:path resource metadata still gives the path when present
     paths: dict[str, str] = {}
@@ -315,7 +398,8 @@ def _user_frame(trace: object) -> tuple[str, int] | None:
 
 
 def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asset_files: dict | None = None) -> None:
-    """Follow AWS::CloudFormation::Stack resources to their templates; one not found is an input error.
+    """Follow AWS::CloudFormation::Stack resources to their templates (one not found is an input error), and
+    AWS::CloudFormation::StackSet resources to the template they deploy (one that cannot be read is not modelled).
 
     A CDK NestedStack's template is an asset: its TemplateURL ends in `<asset hash>.json` (and the
     CDK CLI also writes the file name into `aws:asset:path` metadata). Hand-written templates may
@@ -327,41 +411,66 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
         ancestors.add(Path(stack.file).resolve())
         stack = stack.parent
     for logical_id, resource in parent.template["Resources"].items():
-        if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if kind not in (NESTED_STACK, STACK_SET):
             continue
         properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
         url = properties.get("TemplateURL")
+        offset = 0
         try:
-            child_path = _nested_template(resource, url, directory, result, asset_files or {})
+            if kind == STACK_SET and "TemplateBody" in properties:
+                child_path, text = Path(parent.file), _template_body(properties["TemplateBody"])
+                # the body's first line is the one after its key (`TemplateBody: |`)
+                offset = line_of((parent.source or parent.template)["Resources"],
+                                 (logical_id, "Properties", "TemplateBody")) + parent.line_offset
+            else:
+                child_path = _nested_template(resource, url, directory, result, asset_files or {})
+                text = None
         except TransformError as exc:
-            result.errors.append(InputError(parent.file, f"nested stack {logical_id}: {exc}"))
+            if kind == STACK_SET:  # its template may live elsewhere (another repository's S3 bucket)
+                parent.unread_templates[logical_id] = str(exc)
+            else:
+                result.errors.append(InputError(parent.file, f"nested stack {logical_id}: {exc}"))
             continue
-        if child_path.resolve() in ancestors:
+        if text is None and child_path.resolve() in ancestors:
             result.errors.append(InputError(parent.file, f"nested stack {logical_id}: TemplateURL {_shown(url)} "
                                                          f"names {child_path}, which contains this stack itself"))
             continue
+        where = str(child_path) if text is None else f"{parent.file}: StackSet {logical_id} TemplateBody"
         try:
-            text = read_text(child_path)
+            text = read_text(child_path) if text is None else text
             template = decode_text(text)
         except DecodeError as exc:
-            result.errors.append(InputError(str(child_path), str(exc)))
+            result.errors.append(InputError(where, str(exc)))
             continue
         if not is_template(template):
-            result.errors.append(InputError(str(child_path), "not a CloudFormation template (no Resources mapping)"))
+            result.errors.append(InputError(where, "not a CloudFormation template (no Resources mapping)"))
             continue
         child = Stack(
             name=f"{parent.name}/{_nested_stack_name(logical_id, resource)}",
             file=str(child_path),
             template=template,
-            account=parent.account,
-            region=parent.region,
+            # a StackSet deploys into the accounts and regions of its instances: not the parent's
+            account=parent.account if kind == NESTED_STACK else None,
+            region=parent.region if kind == NESTED_STACK else None,
             parent=parent,
             parent_logical_id=logical_id,
+            via=kind,
             context=parent.context,
+            line_offset=offset,
         )
         if _prepare(child, child_path.parent, result, text):
             result.stacks.append(child)
             _load_nested_stacks(child, child_path.parent, result, asset_files)
+
+
+def _template_body(body: object) -> str:
+    """A StackSet's TemplateBody: the template's text. One built with intrinsic functions is not read."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict) and not is_intrinsic(body):
+        return json.dumps(body)  # written as a mapping: the template itself
+    raise TransformError(f"its TemplateBody is {json.dumps(body, default=str)[:80]}, not the template's text")
 
 
 def _shown(url: object) -> str:
@@ -375,10 +484,12 @@ def _nested_template(resource: dict, url: object, directory: Path, result: LoadR
         url_text = json.dumps(url, default=str)
         candidate = next((path for asset_hash, path in asset_files.items() if f"{asset_hash}.json" in url_text), None)
     if isinstance(candidate, str):  # a CDK asset: the file must be in the assembly
+        result.confine(directory / candidate, f"its template {candidate} (aws:asset:path)")
         if (directory / candidate).is_file():
             return directory / candidate
         raise TransformError(f"its template {candidate} (TemplateURL {_shown(url)}) is missing from {directory}")
     if isinstance(url, str) and url and "://" not in url:
+        result.confine(directory / url, f"TemplateURL {url}")
         if (directory / url).is_file():
             return directory / url
         raise TransformError(f"TemplateURL {url} names no file next to the parent template")
@@ -386,7 +497,7 @@ def _nested_template(resource: dict, url: object, directory: Path, result: LoadR
     if found is None:
         raise TransformError(f"template {_shown(url)} not found locally (pass the folder that holds it with "
                              "--template-root)")
-    return found
+    return result.confine(found, f"TemplateURL {_shown(url)}")
 
 
 def find_by_url_suffix(url: object, roots: tuple[Path, ...]) -> Path | None:
@@ -437,8 +548,14 @@ def _prepare(stack: Stack, directory: Path, result: LoadResult, text: str) -> bo
     """Run the template's transforms as CloudFormation would; False (and an input error) when it cannot."""
     written = stack.template
     try:
-        template = expand_includes(written, directory, lambda url: find_by_url_suffix(
-            url, (directory, *result.template_roots))) if INCLUDE in text else written
+        def locate(location: str, where: Path) -> Path | None:
+            """An AWS::Include Location as a local file, confined to the template roots."""
+            path = find_by_url_suffix(location, (where, *result.template_roots)) if "://" in location else \
+                where / location
+            return None if path is None else result.confine(path, f"AWS::Include Location {location}")
+
+        template = expand_includes(expand_top_level_includes(written, directory, locate), directory,
+                                   locate) if INCLUDE in text else written
         stack.origins = included_resources(written, template) if isinstance(template.get("Resources"), dict) else {}
         serverless = serverless_without_transform(template)
         if serverless:

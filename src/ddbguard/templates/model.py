@@ -8,7 +8,8 @@ configuration); a nested stack receives the `Parameters` its parent passes, and 
 from __future__ import annotations
 
 from ddbguard.model import InputError
-from ddbguard.templates.load import Stack, shape_problem
+from ddbguard.templates.closed_world import find_not_modelled, table_index
+from ddbguard.templates.load import STACK_SET, Stack, shape_problem
 from ddbguard.templates.resolve import UNRESOLVED, Resolver, is_intrinsic, resolve_with
 
 _IN_PROGRESS = object()
@@ -53,12 +54,16 @@ class InputModel:
                 errors.append(InputError(stack.file, f"after resolving intrinsic functions, {problem}"))
             else:
                 resolved.append((stack, template))
+        tables = table_index((stack.name, self.resolver(stack), template) for stack, template in resolved)
+        for stack, template in resolved:
+            stack.not_modelled = find_not_modelled(stack, template, tables)
         return resolved, errors
 
     def resolved(self, stack: Stack) -> dict:
         key = id(stack)
         if key not in self._resolved:
             self._resolved[key] = resolve_with(self.resolver(stack))
+            stack.undecided = dict(self.resolver(stack).undecided)
         return self._resolved[key]
 
     def _parameters_for(self, stack: Stack) -> dict[str, object]:
@@ -66,6 +71,9 @@ class InputModel:
             return dict(self._parameters)
         resource = stack.parent.template["Resources"].get(stack.parent_logical_id) or {}
         passed = (resource.get("Properties") or {}).get("Parameters") or {}
+        if stack.via == STACK_SET and isinstance(passed, list):  # [{ParameterKey, ParameterValue}]
+            passed = {p["ParameterKey"]: p.get("ParameterValue") for p in passed
+                      if isinstance(p, dict) and isinstance(p.get("ParameterKey"), str) and "ParameterValue" in p}
         parent = self.resolver(stack.parent)
         values = {}
         for name, value in passed.items() if isinstance(passed, dict) else []:

@@ -57,7 +57,9 @@ class Redaction:
         for finding in report.findings:
             for field in ("message", "stack", "logical_id", "cdk_path", "file", "suppression_reason"):
                 setattr(finding, field, self.value(getattr(finding, field)))
-        report.errors = self.errors(report.errors)
+        report.errors, report.warnings = self.errors(report.errors), self.errors(report.warnings)
+        report.not_modelled = [dataclasses.replace(r, **{field: self.value(getattr(r, field)) for field in (
+            "construct", "stack", "file", "logical_id", "effect")}) for r in report.not_modelled]
         return report
 
     def errors(self, errors: list[InputError]) -> list[InputError]:

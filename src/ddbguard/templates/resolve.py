@@ -67,6 +67,8 @@ class Resolver:
     import_value: Callable[[str], object] | None = None
     nested_output: Callable[[str, str], object] | None = None
     _conditions: dict[str, object] = field(default_factory=dict)
+    # logical id -> its Condition, for resources whose condition cannot be decided (checked as if created)
+    undecided: dict[str, str] = field(default_factory=dict)
 
     # -- parameters and conditions -------------------------------------------------------------
     def parameter_value(self, name: str) -> object:
@@ -102,9 +104,12 @@ class Resolver:
             return self.condition(args)
         if function == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
             left, right = (self.resolve(arg) for arg in args)
-            if any(is_intrinsic(side) or side is UNRESOLVED or _is_symbolic(side) for side in (left, right)):
+            if any(is_intrinsic(side) or side is UNRESOLVED for side in (left, right)):
                 return UNRESOLVED
-            return cloudformation_text(left) == cloudformation_text(right)
+            left, right = cloudformation_text(left), cloudformation_text(right)
+            if left != right and (has_symbol(left) or has_symbol(right)):
+                return UNRESOLVED  # `${AWS::StackName}-prod` may or may not be `app-prod`
+            return left == right
         if function in ("Fn::And", "Fn::Or", "Fn::Not") and isinstance(args, list):
             values = [self._evaluate_condition(arg) for arg in args]
             if function == "Fn::Not":
@@ -117,12 +122,16 @@ class Resolver:
 
     # -- values --------------------------------------------------------------------------------
     def pseudo_parameter(self, name: str) -> object:
+        """A pseudo parameter's value when the input knows it (a cloud assembly's environment and stack name, or
+        --parameters); else the symbol `${AWS::Name}`, which names one unknown value and equals no literal."""
+        partition = partition_of(self.region)
         known = {
             "AWS::AccountId": self.account,
             "AWS::Region": self.region,
             "AWS::StackName": self.stack_name,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::Partition": partition,
+            "AWS::URLSuffix": None if partition is None else "amazonaws.com.cn" if partition == "aws-cn" else
+            "amazonaws.com",
         }.get(name)
         return known if known else "${" + name + "}"
 
@@ -270,6 +279,42 @@ def cloudformation_text(value: object) -> object:
     return value
 
 
+def unknown_pseudo_parameters(stack) -> frozenset[str]:
+    """The pseudo parameters a stack's resolver cannot know (its stack name, account or region are not given)."""
+    unknown = {"AWS::StackId", "AWS::NotificationARNs"}  # known only once CloudFormation runs the stack
+    unknown |= {"AWS::StackName"} if not stack.stack_name else set()
+    unknown |= {"AWS::AccountId"} if not stack.account else set()
+    unknown |= {"AWS::Region", "AWS::Partition", "AWS::URLSuffix"} if not stack.region else set()
+    return frozenset(unknown)
+
+
+def pseudo_parameters_in(value: object, template: dict) -> set[str]:
+    """The pseudo parameters a value depends on: referenced in it (Ref, Fn::Sub) or in the conditions it uses."""
+    found: set[str] = set()
+    conditions = template.get("Conditions") if isinstance(template.get("Conditions"), dict) else {}
+    seen: set[str] = set()
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, str):
+            found.update(f"AWS::{name}" for name in re.findall(r"\$\{AWS::([A-Za-z]+)\}", node))
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if key == "Ref" and isinstance(item, str) and item.startswith("AWS::"):
+                    found.add(item)
+                elif key in ("Condition", "Fn::If") and (isinstance(item, str) or isinstance(item, list) and item):
+                    name = item if isinstance(item, str) else item[0]
+                    if isinstance(name, str) and name not in seen:
+                        seen.add(name)
+                        pending.append(conditions.get(name))
+                    pending.append(item if isinstance(item, list) else None)
+                else:
+                    pending.append(item)
+    return found
+
+
 def has_unresolved(value: object) -> bool:
     if is_intrinsic(value):
         return True
@@ -284,8 +329,23 @@ def _resource_type(resource: object) -> object:
     return resource.get("Type") if isinstance(resource, dict) else None
 
 
-def _is_symbolic(value: object) -> bool:
-    return isinstance(value, str) and value.startswith("${") and value.endswith("}")
+def has_symbol(value: object) -> bool:
+    """The value holds a symbol for something decided at deploy time (`${AWS::StackName}`, `${Role.Arn}`)."""
+    if isinstance(value, list):
+        return any(has_symbol(item) for item in value)
+    return isinstance(value, str) and "${" in value
+
+
+# Region prefixes of the partitions other than `aws` (the AWS SDKs' partition table).
+_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"),
+               ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"), ("eusc-", "aws-eusc"))
+
+
+def partition_of(region: str | None) -> str | None:
+    """The partition of a region; None when the region is not known (a template file)."""
+    if not region:
+        return None
+    return next((partition for prefix, partition in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
 def resolve_template(
@@ -308,8 +368,11 @@ def resolve_with(resolver: Resolver) -> dict:
     resources.line = getattr(source, "line", 0)
     for logical_id, resource in source.items():
         if isinstance(resource, dict) and isinstance(resource.get("Condition"), str):
-            if resolver.condition(resource["Condition"]) is False:
+            decided = resolver.condition(resource["Condition"])
+            if decided is False:
                 continue
+            if decided is UNRESOLVED:
+                resolver.undecided[logical_id] = resource["Condition"]
             # Decided here (or unknown, which is checked as if created): no engine decides again.
             resource = {key: value for key, value in resource.items() if key != "Condition"}
         resources[logical_id] = resolver.resolve(resource)

@@ -36,13 +36,35 @@ def transforms_of(template: dict) -> list:
 
 
 # -- AWS::Include ----------------------------------------------------------------------------------
-def expand_includes(template: dict, directory: Path, find_remote: Callable[[str], Path | None]) -> dict:
+Locate = Callable[[str, Path], "Path | None"]  # (Location, the including file's folder) -> the local file
+
+
+def expand_includes(template: dict, directory: Path, locate: Locate) -> dict:
     """Replace every `Fn::Transform: {Name: AWS::Include, Parameters: {Location}}` by its snippet.
 
-    A local Location is read relative to the template (as `aws cloudformation package` does); an S3
-    Location is found like a nested stack's S3 TemplateURL (`find_remote`), else it is an error.
+    `locate` finds the file: a local Location relative to the template (as `aws cloudformation package`
+    does), an S3 Location like a nested stack's S3 TemplateURL, confined to the template roots (it raises
+    TransformError for a file outside them); None when there is no local copy, which is an error.
     """
-    return _expand_includes(template, directory, find_remote, ())
+    return _expand_includes(template, directory, locate, ())
+
+
+def expand_top_level_includes(template: dict, directory: Path, locate: Locate) -> dict:
+    """`Transform: {Name: AWS::Include, Parameters: {Location}}` inserts its snippet at the top level of the
+    template, as `Fn::Transform` would there; the template keeps its other transforms."""
+    declared = transforms_of(template)
+    includes = [t for t in declared if isinstance(t, dict) and t.get("Name") == INCLUDE]
+    if not includes:
+        return template
+    rest = [t for t in declared if t not in includes]
+    result = MarkedDict((key, value) for key, value in template.items() if key != "Transform")
+    result.line, result.key_lines = getattr(template, "line", 0), dict(getattr(template, "key_lines", {}))
+    if rest:
+        result["Transform"] = rest
+    for include in includes:
+        result["Fn::Transform"] = include
+        result = _expand_includes(result, directory, locate, ())
+    return result
 
 
 def included_resources(written: dict, expanded: dict) -> dict[str, str]:
@@ -52,15 +74,15 @@ def included_resources(written: dict, expanded: dict) -> dict[str, str]:
     return {logical_id: "Fn::Transform" for logical_id in expanded["Resources"] if logical_id not in written["Resources"]}
 
 
-def _expand_includes(node: object, directory: Path, find_remote, seen: tuple[Path, ...]) -> object:
+def _expand_includes(node: object, directory: Path, locate: Locate, seen: tuple[Path, ...]) -> object:
     if isinstance(node, list):
-        return [_expand_includes(item, directory, find_remote, seen) for item in node]
+        return [_expand_includes(item, directory, locate, seen) for item in node]
     if not isinstance(node, dict):
         return node
     transform = node.get("Fn::Transform")
     snippet: object = None
     if isinstance(transform, dict) and transform.get("Name") == INCLUDE:
-        snippet = _read_snippet(transform, directory, find_remote, seen)
+        snippet = _read_snippet(transform, directory, locate, seen)
         if len(node) == 1:
             return snippet
         if not isinstance(snippet, dict):
@@ -71,7 +93,7 @@ def _expand_includes(node: object, directory: Path, find_remote, seen: tuple[Pat
     for key, value in node.items():
         if key == "Fn::Transform" and snippet is not None:
             continue
-        result[key] = _expand_includes(value, directory, find_remote, seen)
+        result[key] = _expand_includes(value, directory, locate, seen)
         result.key_lines[key] = getattr(node, "key_lines", {}).get(key, result.line)
     for key, value in (snippet or {}).items():
         if key in result:
@@ -86,13 +108,13 @@ def _location(transform: dict) -> str:
     return repr(parameters.get("Location")) if isinstance(parameters, dict) else "(no Location)"
 
 
-def _read_snippet(transform: dict, directory: Path, find_remote, seen: tuple[Path, ...]) -> object:
+def _read_snippet(transform: dict, directory: Path, locate: Locate, seen: tuple[Path, ...]) -> object:
     parameters = transform.get("Parameters")
     location = parameters.get("Location") if isinstance(parameters, dict) else None
     if not isinstance(location, str) or not location:
         raise TransformError(f"AWS::Include: Location {location!r} is not a literal path or S3 URL; it cannot be "
                              "read offline")
-    path = find_remote(location) if "://" in location else directory / location
+    path = locate(location, directory)
     if path is None or not path.is_file():
         raise TransformError(f"AWS::Include {location}: no local copy found (for an S3 location, pass the folder "
                              "that holds it with --template-root)")
@@ -102,7 +124,9 @@ def _read_snippet(transform: dict, directory: Path, find_remote, seen: tuple[Pat
         snippet = decode_file(path)
     except DecodeError as exc:
         raise TransformError(f"AWS::Include {location}: {path}: {exc}") from None
-    return _expand_includes(snippet, path.parent, find_remote, (*seen, path.resolve()))
+    if not isinstance(snippet, (dict, list)):  # never a file's text as a value (nor echoed in a message)
+        raise TransformError(f"AWS::Include {location}: {path} is not a YAML or JSON mapping or list")
+    return _expand_includes(snippet, path.parent, locate, (*seen, path.resolve()))
 
 
 # -- AWS::LanguageExtensions: Fn::ForEach ----------------------------------------------------------

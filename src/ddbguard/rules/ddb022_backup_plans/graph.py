@@ -120,11 +120,15 @@ def selects(selection: Selection, arn: str, tags: dict | None) -> bool | str:
         return selection.unreadable
     if any(is_intrinsic(r) or not isinstance(r, str) for r in selection.resources + selection.not_resources):
         return "a backup selection's resources cannot be resolved statically"
-    if any(resource_matches(r, arn) for r in selection.not_resources):
+    excluded = [_matches(r, arn) for r in selection.not_resources]
+    if True in excluded:
         return False
+    included = [_matches(r, arn) for r in selection.resources]
+    if None in excluded or (None in included and True not in included):
+        return (f"backup selection {selection.logical_id} names tables by ARNs of one partition, and the table's "
+                "partition is not known (a template file names no region: give AWS::Region with --parameters)")
     # neither resources nor tags: AWS Backup selects every supported resource (then filtered by Conditions)
-    by_resource = any(resource_matches(r, arn) for r in selection.resources) or not (
-        selection.resources or selection.tags)
+    by_resource = True in included or not (selection.resources or selection.tags)
     if not by_resource and not selection.tags:
         return False
     # from here the table's tags decide
@@ -140,6 +144,20 @@ def selects(selection: Selection, arn: str, tags: dict | None) -> bool | str:
                 "does not document")
     picked = by_resource or any(tags.get(key) == value for key, value in selection.tags)
     return picked and all(_CONDITIONS[op](tags.get(key), value) for op, key, value in selection.conditions)
+
+
+_UNKNOWN_PARTITION = "arn:${AWS::Partition}:"
+
+
+def _matches(pattern: str, arn: str) -> bool | None:
+    """Whether an ARN pattern matches the table's ARN; None when that depends on the table's partition, which a
+    template file does not know (`arn:aws:dynamodb:*:*:table/*` selects it only in the `aws` partition)."""
+    if resource_matches(pattern, arn):
+        return True
+    if arn.startswith(_UNKNOWN_PARTITION) and pattern.startswith("arn:") and pattern.count(":") >= 2:
+        partition = pattern.split(":", 2)[1]
+        return None if resource_matches(pattern, f"arn:{partition}:" + arn.removeprefix(_UNKNOWN_PARTITION)) else False
+    return False
 
 
 def table_tags(resource: dict) -> dict | None:

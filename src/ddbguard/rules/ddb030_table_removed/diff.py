@@ -28,17 +28,35 @@ def evaluate(old: CheckedStack, new: CheckedStack | None) -> list[Evaluation]:
     if new is None:
         return removed_with_nested_stack(old)
     old_tables, new_tables = tables_of(old), tables_of(new)
-    by_name = {(r.get("Properties") or {}).get("TableName"): lid for lid, r in new_tables.items()}
+    by_name = {name: lid for lid, r in new_tables.items() for name in [table_name(r)] if isinstance(name, str)}
     removed = []
     for logical_id, resource in old_tables.items():
         if logical_id in new_tables:
+            condition = new.stack.undecided.get(logical_id)
+            if condition is not None:  # it stays only if a condition the input cannot decide holds
+                removed.append(_maybe_removed(old, logical_id, resource, condition))
             continue
-        name = (resource.get("Properties") or {}).get("TableName")
+        name = table_name(resource)
         renamed = by_name.get(name) if isinstance(name, str) else None
         how = (f"its logical id changes to {renamed}: CloudFormation creates that table (which fails while the name "
                f"{name} exists) and removes this one") if renamed else "it is no longer in the template"
         removed.append(removal(old, logical_id, resource, how))
     return removed
+
+
+def _maybe_removed(stack: CheckedStack, logical_id: str, resource: dict, condition: str) -> Evaluation:
+    found = removal(stack, logical_id, resource, f"it stays in the stack only if its Condition {condition} holds, "
+                                                 "which cannot be decided statically (give its parameters with "
+                                                 "--parameters); if it does not")
+    return found if found.status is Status.PASS else Evaluation(
+        found.rule_id, found.stack, found.logical_id, Status.UNKNOWN, found.message, found.engine, found.path)
+
+
+def table_name(resource: dict) -> str | None:
+    """The table's name when it is literal text (an unresolved one names no table for sure)."""
+    properties = resource.get("Properties")
+    name = properties.get("TableName") if isinstance(properties, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def removed_with_nested_stack(stack: CheckedStack) -> list[Evaluation]:
@@ -61,8 +79,8 @@ def across(removed: list[Evaluation], old: list[CheckedStack], new: list[Checked
             reworded.append(evaluation)
             continue
         resource = by_stack[evaluation.stack].resolved["Resources"].get(evaluation.logical_id) or {}
-        name = (resource.get("Properties") or {}).get("TableName")
-        if not isinstance(name, str):
+        name = table_name(resource)
+        if name is None:
             reworded.append(evaluation)
             continue
         target = defined.get(name)
@@ -82,8 +100,7 @@ def across(removed: list[Evaluation], old: list[CheckedStack], new: list[Checked
 
 
 def _names(stack: CheckedStack) -> list[str]:
-    return [n for r in tables_of(stack).values() for n in [(r.get("Properties") or {}).get("TableName")]
-            if isinstance(n, str)]
+    return [n for r in tables_of(stack).values() for n in [table_name(r)] if n is not None]
 
 
 def _uses(stack: CheckedStack, name: str) -> bool:

@@ -33,7 +33,7 @@ def _change(new: CheckedStack, logical_id: str, before: dict, after: dict) -> Ev
             "table into another type. Safe path: set DeletionPolicy Retain, remove the resource from the stack, "
             "then import the table as the new type (resource import / `cdk import`)", "diff", ("Type",))
     problems, flips = [], []
-    changes = replacement_changes(before, after)
+    changes, undecidable = replacement_changes(before, after)
     if changes and before.get("UpdateReplacePolicy", "Delete") != "Retain":
         problems.append(f"{'; '.join(changes)} forces replacement: the table is recreated empty and the old one is "
                         f"deleted (UpdateReplacePolicy is {before.get('UpdateReplacePolicy', 'Delete')})")
@@ -47,4 +47,14 @@ def _change(new: CheckedStack, logical_id: str, before: dict, after: dict) -> Ev
         return Evaluation(RULE.id, new.name, logical_id, Status.FAIL, "; ".join(flips), "diff", ("DeletionPolicy",),
                           severity=Severity.HIGH)
     note = f"{'; '.join(changes)}; UpdateReplacePolicy Retain keeps the old table" if changes else "no replacement"
+    if undecidable and before.get("UpdateReplacePolicy", "Delete") != "Retain":
+        return Evaluation(RULE.id, new.name, logical_id, Status.UNKNOWN,
+                          f"{'; '.join(undecidable)}: whether this forces replacement depends on a value that cannot "
+                          "be resolved statically (give it with --parameters); a replacement would recreate the table "
+                          "empty and delete the old one", "diff", ("Properties",))
+    condition = new.stack.undecided.get(logical_id)
+    if condition is not None:
+        return Evaluation(RULE.id, new.name, logical_id, Status.UNKNOWN,
+                          f"{note}, if the table exists in the new template: its Condition {condition} cannot be "
+                          "decided statically (give its parameters with --parameters)", "diff", ("Condition",))
     return Evaluation(RULE.id, new.name, logical_id, Status.PASS, note, "diff")

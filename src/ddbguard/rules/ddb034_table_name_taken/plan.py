@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ddbguard.model import Evaluation, Status
 from ddbguard.registry import rule_of
 from ddbguard.templates.resolve import TABLE_TYPES
@@ -14,11 +16,21 @@ def evaluate(context) -> list[Evaluation]:
     for stack in context.top_level:
         owned = None
         for logical_id, resource in stack.resolved["Resources"].items():
-            name = (resource.get("Properties") or {}).get("TableName") if resource.get("Type") in TABLE_TYPES else None
+            if resource.get("Type") not in TABLE_TYPES:
+                continue
+            properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+            name = properties.get("TableName")
+            path = ("Properties", "TableName")
+            if name is None:
+                continue  # CloudFormation generates a name that no table has yet
             if not isinstance(name, str) or "${" in name:
+                shown = name if isinstance(name, str) else json.dumps(name, separators=(",", ":"))
+                evaluations.append(Evaluation(RULE.id, stack.name, logical_id, Status.UNKNOWN,
+                                              f"TableName is {shown}, which cannot be resolved statically, so whether a "
+                                              "table of that name exists cannot be looked up (give its parameters "
+                                              "with --parameters)", "plan", path))
                 continue
             live = context.lookups.table(name)
-            path = ("Properties", "TableName")
             if isinstance(live, str):
                 evaluations.append(Evaluation(RULE.id, stack.name, logical_id, Status.UNKNOWN, live, "plan", path))
                 continue
