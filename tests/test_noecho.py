@@ -118,8 +118,8 @@ def test_plan_never_shows_a_noecho_value(inputs, moto):
     boto3.client("dynamodb", endpoint_url=moto).create_table(
         TableName=f"orders-{secret}", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
-    result = run_ddbguard("plan", "app.yaml", "--parameters", "params.json", "--endpoint-url", moto, "--format", "json",
-                          cwd=inputs)
+    result = run_ddbguard("plan", "app.yaml", "--stack-name", "app", "--parameters", "params.json", "--endpoint-url", moto,
+                          "--format", "json", cwd=inputs)
     assert result.code == 1, result.stderr
     for form in forms(secret) | HIDDEN - forms(SECRET):
         assert form not in result.stdout + result.stderr, form
