@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_ddbguard
+from conftest import COMPLIANT, ROOT, run_ddbguard
 from ddbguard.check import CheckOptions, run_check
 from ddbguard.config import parse_config
 from ddbguard.templates import closed_world
@@ -89,8 +89,7 @@ def test_every_intrinsic_function_is_declared():
     declared = {name.lower() for name in INTRINSICS}
     assert {name for name in names if name.lower() not in declared} == set()
     # and every short form the decoder reads is one of them
-    tags = {tag.removeprefix("!") for tag in decode._TemplateLoader.yaml_constructors if str(tag).startswith("!")}
-    assert {f"Fn::{tag}" if tag not in ("Ref", "Condition") else tag for tag in tags} <= set(INTRINSICS)
+    assert set(decode.SHORT_FORMS.values()) <= set(INTRINSICS)
 
 
 # -- pseudo parameters ------------------------------------------------------------------------------------------
@@ -160,18 +159,7 @@ def test_a_nested_stack_has_a_name_of_its_own(tmp_path):
 
 
 # -- every report says what was not modelled ---------------------------------------------------------------------
-MACRO = """\
-Transform: AcmeMacro
-Resources:
-  Table:
-    Type: AWS::DynamoDB::Table
-    DeletionPolicy: Retain
-    UpdateReplacePolicy: Retain
-    Properties:
-      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
-      SSESpecification: {SSEEnabled: true}
-      DeletionProtectionEnabled: true
-"""
+MACRO = "Transform: AcmeMacro\n" + COMPLIANT
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json", "sarif"])
@@ -190,6 +178,10 @@ def test_every_report_says_what_was_not_modelled(tmp_path, fmt):
             ("DDB001", "unknown"), ("DDB002", "unknown"), ("DDB003", "unknown"), ("DDB004", "unknown"),
             ("DDB005", "unknown"), ("DDB022", "suppressed")}
     elif fmt == "sarif":
+        import jsonschema
+
+        schema = ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
+        jsonschema.Draft4Validator(json.loads(schema.read_text())).validate(json.loads(result.stdout))
         notes = json.loads(result.stdout)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
         assert [(n["level"], n["message"]["text"]) for n in notes] == [
             ("note", f"not modelled: Transform AcmeMacro (macro/Transform): {effect}")]

@@ -198,3 +198,15 @@ def test_removing_an_export_that_another_stack_imports_fails(tmp_path):
     kept = _diff(tmp_path / "kept", {"data": exporting, "compute": importing}, {"data": exporting, "compute": importing}) \
         if (tmp_path / "kept").mkdir() is None else None
     assert _verdicts(kept, "DDB035") == set()
+
+
+def test_a_macro_in_new_makes_what_it_may_change_unknown(tmp_path):
+    table = ("  Orders:\n    Type: AWS::DynamoDB::Table\n    Properties: {TableName: orders, KeySchema: [{AttributeName: "
+             "id, KeyType: HASH}], AttributeDefinitions: [{AttributeName: id, AttributeType: S}]}\n")
+    (tmp_path / "old.yaml").write_text("Resources:\n" + table)
+    (tmp_path / "new.yaml").write_text("Transform: AcmeMacro\nResources:\n" + table)
+    report = run_ddbguard("diff", str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"), "--format", "json").json()
+    assert {(f["rule_id"], f["logical_id"], f["status"]) for f in report["findings"]} == {
+        ("DDB031", "Orders", "unknown"), ("DDB009", "Transform", "unknown")}
+    assert [entry["construct"] for entry in report["not_modelled"]] == ["Transform AcmeMacro"]
+

@@ -44,6 +44,15 @@ DELETING_POLICIES = [
      {"Fn::If": ["Keep", "Retain", "Delete"]}),
     ({"Conditions": {"Keep": {"Fn::Equals": [{"Fn::ImportValue": "shared-mode"}, "keep"]}}},
      {"Fn::If": ["Keep", "Retain", "Delete"]}),
+    # every other intrinsic function that can stand for a value: resolved to Delete, or not resolvable
+    ({}, {"Fn::Join": ["", ["Del", "ete"]]}),
+    ({}, {"Fn::Sub": "Del${Suffix}"}),
+    ({"Parameters": {"Suffix": {"Type": "String", "Default": "ete"}}}, {"Fn::Sub": "Del${Suffix}"}),
+    ({}, {"Fn::ImportValue": "deletion-policy"}),
+    ({}, {"Fn::GetStackOutput": {"StackName": "shared", "OutputName": "Policy"}}),
+    ({}, {"Fn::Base64": "Retain"}),
+    ({}, {"Fn::Select": [0, {"Fn::GetAZs": ""}]}),
+    ({}, {"Fn::Select": [0, {"Fn::Split": [",", "Delete,Retain"]}]}),
 ]
 PLACEMENTS = ["resources", "condition_true", "condition_undecidable", "for_each", "include", "nested", "stack_set"]
 WRAPPERS = ["none", "macro", "fragment", "custom_resource", "module_instead"]
@@ -119,7 +128,7 @@ def _run(argv: list[str]) -> tuple[int, str, str]:
 
 
 def test_a_table_that_could_be_lost_is_never_a_clean_pass(tmp_path_factory):
-    @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(st.integers(0, len(DELETING_POLICIES) - 1), st.sampled_from(PLACEMENTS), st.sampled_from(WRAPPERS))
     def check(policy_case, placement, wrapper):
         template = build(tmp_path_factory.mktemp("example"), policy_case, placement, wrapper)

@@ -17,6 +17,7 @@ from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import TABLE_ARN, Graph
 from ddbguard.join import join
+from ddbguard.engines.reader import run_reader
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.plan.diff import across_stacks, diff_stacks
 from ddbguard.plan.run import checked_stacks
@@ -119,7 +120,7 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
             evaluations += kept
     # a table that leaves one deployed stack for another, an export still imported: the whole change shows them
     removed, added = across_stacks(removed, old_stacks, new, {old.name: old.name for old in old_stacks}, config)
-    evaluations += added
+    evaluations += added + run_reader(new, select_rules(config, ("reader",)))
     context = PlanContext(new, top_level, lookups, config)
     for rule in select_rules(config, ("plan",)):
         evaluations += implementation(rule.id, "plan").evaluate(context)
@@ -129,6 +130,7 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
     new_findings, join_errors = join(evaluations, new, catalog, config, today=today)
     report.findings = old_findings + new_findings
     report.errors += join_errors
+    report.not_modelled = [record for stack in new for record in stack.stack.not_modelled]
     return Redaction(secrets).report(report)
 
 

@@ -9,8 +9,10 @@ from ddbguard.catalog import load_catalog
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.join import join
+from ddbguard.engines.reader import run_reader
 from ddbguard.model import InputError, Report
 from ddbguard.plan.diff import across_stacks, diff_stacks
+from ddbguard.registry import select_rules
 from ddbguard.templates.load import Stack, load_inputs
 from ddbguard.templates.model import InputModel
 from ddbguard.templates.noecho import Redaction, noecho_values
@@ -71,11 +73,12 @@ def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, para
     if not old and not old_errors:
         report.errors.append(InputError(" ".join(old_paths), "no stack in OLD to compare with"))
     removed, added = across_stacks(removed, old, new, counterparts, config)
-    changed += added
+    changed += added + run_reader(new, select_rules(config, ("reader",)))
     today = today or dt.date.today()
     catalog = load_catalog()
     old_findings, _ = join(removed, old, catalog, config, today=today, with_expired=False)
     new_findings, errors = join(changed, new, catalog, config, today=today)
     report.findings = old_findings + new_findings
     report.errors += errors
+    report.not_modelled = [record for stack in new for record in stack.stack.not_modelled]
     return Redaction(old_secrets | new_secrets).report(report)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from json import JSONDecodeError
 from pathlib import Path
 
@@ -20,14 +21,44 @@ import yaml
 
 
 class MarkedDict(dict):
-    """A mapping that remembers the 1-based line of itself and of each of its keys."""
+    """A mapping that remembers the 1-based line of itself and of each of its keys.
 
-    __slots__ = ("line", "key_lines")
+    The decoder keeps the key lines as a compact tuple in key order (a template's mappings are many, and a
+    dict of lines per mapping would double the memory of the whole template); `key_lines` is a dict made
+    from it the first time it is asked for.
+    """
+
+    __slots__ = ("line", "_lines", "_key_lines")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.line = 0
-        self.key_lines: dict = {}
+        self._lines: tuple[int, ...] | None = None
+        self._key_lines: dict | None = None
+
+    @property
+    def key_lines(self) -> dict:
+        if self._key_lines is None:
+            self._key_lines = dict(zip(self, self._lines)) if self._lines is not None else {}
+            self._lines = None
+        return self._key_lines
+
+    @key_lines.setter
+    def key_lines(self, value: dict) -> None:
+        self._key_lines, self._lines = value, None
+
+    # removing a key would shift the compact lines: make them a dict first
+    def __delitem__(self, key):
+        self.key_lines  # noqa: B018 - materializes
+        super().__delitem__(key)
+
+    def pop(self, *args):
+        self.key_lines  # noqa: B018
+        return super().pop(*args)
+
+    def popitem(self):
+        self.key_lines  # noqa: B018
+        return super().popitem()
 
 
 class DecodeError(Exception):
@@ -36,90 +67,163 @@ class DecodeError(Exception):
 
 MAX_DEPTH = 100  # far beyond any real template; deeper input would exhaust the recursion of later steps
 
-
-class _TemplateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~10x faster
-    def construct_object(self, node, deep=False):
-        # A node met a second time was reached through an alias (`*name`).
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise DecodeError(f"line {node.start_mark.line + 1}: YAML aliases and anchors (&name, *name) are not "
-                              "supported by CloudFormation")
-        return super().construct_object(node, deep=deep)
-
-
-def _construct_mapping(loader: _TemplateLoader, node: yaml.MappingNode) -> MarkedDict:
-    result = MarkedDict()
-    result.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        line = key_node.start_mark.line + 1
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            raise DecodeError(f"line {line}: YAML merge keys (<<) are not supported by CloudFormation")
-        key = _key(loader.construct_object(key_node, deep=True), key_node, line)
-        try:
-            duplicate = key in result
-        except TypeError:  # a mapping or list used as a key, as in `{{ .Values.x }}`
-            raise DecodeError(f"line {line}: a mapping key must be a scalar") from None
-        if duplicate:
-            raise DecodeError(f"line {line}: duplicate key {key!r}")
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = line
-    return result
+# Every short form CloudFormation accepts, and the function it stands for: the intrinsic and condition
+# functions, AWS::LanguageExtensions' and the Rules section's (a valid template with `!Contains` in its
+# Rules is not invalid YAML).
+SHORT_FORMS = {f"!{name}": f"Fn::{name}" for name in (
+    "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select", "Split", "Sub", "Transform",
+    "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length", "GetStackOutput", "Contains", "EachMemberEquals",
+    "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll")} | {"!Ref": "Ref", "!Condition": "Condition"}
+_YAML = "tag:yaml.org,2002:"
+_COLLECTION_TAGS = (f"{_YAML}map", f"{_YAML}seq", "!")
 
 
-def _key(key: object, node: yaml.Node, line: int) -> object:
+def _key(key: object, text: str, line: int) -> object:
     """A mapping key as CloudFormation reads it: text. A YAML 1.1 number (`1:`) is its text; a boolean or null
     (`On:`, `Yes:`, `~:`) is an input error naming the key, since CloudFormation would read another name."""
     if isinstance(key, bool) or key is None:
         read = "null" if key is None else f"boolean {str(key).lower()}"
-        raise DecodeError(f"line {line}: the key {node.value!r} is the YAML 1.1 {read}, not a name "
-                          f"(CloudFormation reads YAML 1.1); quote it: '{node.value}'")
+        raise DecodeError(f"line {line}: the key {text!r} is the YAML 1.1 {read}, not a name "
+                          f"(CloudFormation reads YAML 1.1); quote it: '{text}'")
     if isinstance(key, (int, float)):
-        return node.value
-    return key
+        return text
+    if not isinstance(key, str):  # a mapping or list used as a key, as in `{{ .Values.x }}`
+        raise DecodeError(f"line {line}: a mapping key must be a scalar")
+    return sys.intern(key)  # the same few keys, thousands of times
 
 
-def _intrinsic(name: str):
-    def construct(loader: _TemplateLoader, node: yaml.Node) -> MarkedDict:
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if name == "Fn::GetAtt" and isinstance(value, str):
-                # `!GetAtt Table.Arn` is the string form of ["Table", "Arn"]
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = _construct_mapping(loader, node)
-        result = MarkedDict({name: value})
-        result.line = node.start_mark.line + 1
-        result.key_lines[name] = result.line
-        return result
+class _Collection:
+    """A mapping or sequence being built from the parser's events."""
 
-    return construct
+    __slots__ = ("value", "line", "function", "lines", "key", "key_line")
+
+    def __init__(self, value, line: int, function: str | None) -> None:
+        self.value, self.line, self.function = value, line, function
+        self.lines: list[int] = []
+        self.key: object = _NO_KEY
+        self.key_line = 0
 
 
-def _as_text(loader: _TemplateLoader, node: yaml.ScalarNode) -> str:
-    return loader.construct_scalar(node)
-
-
-_TemplateLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)  # CloudFormation keeps dates as text
-# Every short form CloudFormation accepts: the intrinsic and condition functions, AWS::LanguageExtensions' and
-# the Rules section's (a valid template with `!Contains` in its Rules is not invalid YAML).
-for _short in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select", "Split", "Sub",
-               "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length", "GetStackOutput",
-               "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll"):
-    _TemplateLoader.add_constructor(f"!{_short}", _intrinsic(f"Fn::{_short}"))
-_TemplateLoader.add_constructor("!Ref", _intrinsic("Ref"))
-_TemplateLoader.add_constructor("!Condition", _intrinsic("Condition"))
+_NO_KEY = object()
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
 
 
 def _decode_yaml(text: str) -> object:
+    """YAML to Python, built from the parser's events (no node graph: memory stays near the data's own size),
+    the way CloudFormation reads it: dates stay text, aliases, anchors and merge keys are errors."""
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+        return _build(loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise DecodeError(f"invalid YAML: {where}{problem}") from None
+    finally:
+        loader.dispose()
+
+
+def _build(loader) -> object:
+    stack: list[_Collection] = []
+    root: object = None
+    documents = 0
+    while True:
+        event = loader.get_event()
+        kind = type(event)
+        line = event.start_mark.line + 1 if event.start_mark is not None else 0
+        if kind is yaml.ScalarEvent:
+            _no_anchor(event, line)
+            value = _scalar(loader, event, line)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            _no_anchor(event, line)
+            function = _function(event.tag, line)
+            if len(stack) >= MAX_DEPTH:
+                raise DecodeError(f"line {line}: nested more than {MAX_DEPTH} levels deep")
+            container = MarkedDict() if kind is yaml.MappingStartEvent else []
+            if isinstance(container, MarkedDict):
+                container.line = line
+            stack.append(_Collection(container, line, function))
+            continue
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            done = stack.pop()
+            value = done.value
+            if isinstance(value, MarkedDict):
+                value._lines = tuple(done.lines)
+            if done.function is not None:
+                value = _wrapped(done.function, value, done.line)
+        elif kind is yaml.AliasEvent:
+            raise DecodeError(f"line {line}: YAML aliases and anchors (&name, *name) are not supported by "
+                              "CloudFormation")
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise DecodeError(f"line {line}: a template is one YAML document, not several (---)")
+            continue
+        elif kind is yaml.StreamEndEvent:
+            return root
+        else:
+            continue
+        if not stack:
+            root = value
+            continue
+        parent = stack[-1]
+        if isinstance(parent.value, list):
+            parent.value.append(value)
+        elif parent.key is _NO_KEY:
+            if isinstance(value, _MergeKey):
+                raise DecodeError(f"line {line}: YAML merge keys (<<) are not supported by CloudFormation")
+            parent.key, parent.key_line = _key(value, getattr(event, "value", ""), line), line
+        else:
+            if parent.key in parent.value:
+                raise DecodeError(f"line {parent.key_line}: duplicate key {parent.key!r}")
+            parent.value[parent.key] = value
+            parent.lines.append(parent.key_line)
+            parent.key = _NO_KEY
+
+
+class _MergeKey:
+    """A plain `<<`, which YAML 1.1 reads as a merge key."""
+
+
+def _no_anchor(event, line: int) -> None:
+    if event.anchor is not None:
+        raise DecodeError(f"line {line}: YAML aliases and anchors (&name, *name) are not supported by CloudFormation")
+
+
+def _function(tag: str | None, line: int) -> str | None:
+    """The intrinsic function a collection's tag stands for (None: a plain mapping or sequence)."""
+    if tag is None or tag in _COLLECTION_TAGS:
+        return None
+    if tag in SHORT_FORMS:
+        return SHORT_FORMS[tag]
+    raise DecodeError(f"invalid YAML: line {line}: could not determine a constructor for the tag {tag!r}")
+
+
+def _scalar(loader, event, line: int) -> object:
+    tag = event.tag
+    if tag in SHORT_FORMS:
+        return _wrapped(SHORT_FORMS[tag], event.value, line)
+    if tag is None or tag == "!":
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == f"{_YAML}str" or tag == f"{_YAML}timestamp":  # CloudFormation keeps dates as text
+        value = event.value
+        return sys.intern(value) if len(value) < 64 else value  # templates repeat their words thousands of times
+    if tag == f"{_YAML}merge":
+        return _MergeKey()
+    constructor = loader.yaml_constructors.get(tag) if tag.startswith(_YAML) else None
+    if constructor is None or tag in (f"{_YAML}map", f"{_YAML}seq"):
+        raise DecodeError(f"invalid YAML: line {line}: could not determine a constructor for the tag {tag!r}")
+    return constructor(loader, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
+
+
+def _wrapped(function: str, value: object, line: int) -> MarkedDict:
+    """`!GetAtt Table.Arn` is the string form of ["Table", "Arn"]; every short form becomes its long form."""
+    if function == "Fn::GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    result = MarkedDict({function: value})
+    result.line = line
+    result._lines = (line,)
+    return result
 
 
 # A JSON string (a key when a colon follows) or a brace: enough to know where each object and key is.
@@ -168,7 +272,7 @@ def _decode_json(text: str) -> object:
                 if key in seen:
                     raise DecodeError(f"line {key_line}: duplicate key {key!r}")
                 seen.add(key)
-        result.key_lines = dict(zip(result, key_lines))  # keys in document order, as the pairs came
+        result._lines = tuple(key_lines[:len(result)])  # keys in document order, as the pairs came
         return result
 
     try:
@@ -208,10 +312,18 @@ def _check_depth(data: object) -> None:
             pending.extend((value, depth + 1) for value in node if isinstance(value, (dict, list)))
 
 
+# CloudFormation accepts templates of up to 1 MB; far larger input is refused before it is read, so that a
+# hostile file cannot make a run use unbounded memory (decoding costs about ten times the file's size).
+MAX_TEMPLATE_BYTES = 64 * 1024 * 1024
+
+
 def read_text(path: Path) -> str:
     try:
         if not path.is_file():
             raise DecodeError("not a regular file")
+        if path.stat().st_size > MAX_TEMPLATE_BYTES:
+            raise DecodeError(f"larger than {MAX_TEMPLATE_BYTES // (1024 * 1024)} MB, far beyond the 1 MB "
+                              "CloudFormation accepts for a template: not read")
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise DecodeError("not a text file (cannot be decoded as UTF-8)") from None

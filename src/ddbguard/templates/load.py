@@ -12,7 +12,7 @@ from pathlib import Path
 from ddbguard.model import InputError, NotModelled
 from ddbguard.iam import aws_managed_policy_arns
 from ddbguard.templates.decode import DecodeError, decode_text, line_of, read_text
-from ddbguard.templates.resolve import is_intrinsic
+from ddbguard.templates.resolve import condition_depth_problem, is_intrinsic
 from ddbguard.templates.transforms import (
     INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
     expand_top_level_includes,
@@ -67,6 +67,8 @@ class Stack:
 
 
 NESTED_STACK, STACK_SET = "AWS::CloudFormation::Stack", "AWS::CloudFormation::StackSet"
+# Nested stacks that nest stacks, each many times, grow exponentially: far beyond any real application.
+MAX_NESTING, MAX_STACKS = 20, 2000
 
 
 class Confinement:
@@ -254,11 +256,11 @@ def load_cloud_assembly(directory: Path, result: LoadResult, assemblies: tuple[P
     assemblies = assemblies or (Path(os.path.realpath(directory)),)
     manifest_path = directory / "manifest.json"
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_text(manifest_path))
         artifacts = manifest["artifacts"]
         if not isinstance(artifacts, dict):
             raise TypeError
-    except (OSError, UnicodeDecodeError) as exc:
+    except DecodeError as exc:
         result.errors.append(InputError(str(manifest_path), f"cannot read manifest: {exc}"))
         return
     except json.JSONDecodeError as exc:
@@ -296,11 +298,11 @@ def _asset_files(directory: Path, artifacts: dict, result: LoadResult) -> dict[s
             continue
         try:
             path = result.confine(directory / manifest_file, f"asset manifest {manifest_file}")
-            files = json.loads(path.read_text(encoding="utf-8")).get("files", {})
+            files = json.loads(read_text(path)).get("files", {})
         except TransformError as exc:
             result.errors.append(InputError(str(directory / "manifest.json"), str(exc)))
             continue
-        except (OSError, ValueError, AttributeError):
+        except (DecodeError, ValueError, AttributeError):
             continue  # without it nested stacks are not followed; their parent is still checked
         for asset_hash, asset in files.items():
             source = (asset.get("source") or {}).get("path") if isinstance(asset, dict) else None
@@ -359,11 +361,10 @@ def _construct_metadata(directory: Path, artifact: dict, result: LoadResult) -> 
     extra = (artifact.get("properties") or {}).get("additionalMetadataFile") or artifact.get("additionalMetadataFile")
     if isinstance(extra, str):
         try:
-            metadata.update(json.loads(result.confine(directory / extra, f"additionalMetadataFile {extra}")
-                                       .read_text(encoding="utf-8")))
+            metadata.update(json.loads(read_text(result.confine(directory / extra, f"additionalMetadataFile {extra}"))))
         except TransformError as exc:
             result.errors.append(InputError(str(directory / "manifest.json"), str(exc)))
-        except (OSError, ValueError):
+        except (DecodeError, ValueError, TypeError):
             pass  # the aws:cdk:path resource metadata still gives the path when present
     paths: dict[str, str] = {}
     acknowledged: dict[str, dict[str, str]] = {}
@@ -410,10 +411,16 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
     while stack is not None:
         ancestors.add(Path(stack.file).resolve())
         stack = stack.parent
+    depth = len(ancestors)
     for logical_id, resource in parent.template["Resources"].items():
         kind = resource.get("Type") if isinstance(resource, dict) else None
         if kind not in (NESTED_STACK, STACK_SET):
             continue
+        if depth >= MAX_NESTING or len(result.stacks) >= MAX_STACKS:
+            result.errors.append(InputError(parent.file, f"nested stack {logical_id}: more than "
+                                            + (f"{MAX_NESTING} levels of nested stacks" if depth >= MAX_NESTING
+                                               else f"{MAX_STACKS} stacks in one run") + " (a limit ddbguard sets)"))
+            return
         properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
         url = properties.get("TemplateURL")
         offset = 0
@@ -567,7 +574,7 @@ def _prepare(stack: Stack, directory: Path, result: LoadResult, text: str) -> bo
             stack.origins.update(loops)
         if SAM_TRANSFORM in transforms:
             template = expand_sam(template, stack.region, aws_managed_policy_arns())
-        problem = shape_problem(template)
+        problem = shape_problem(template) or condition_depth_problem(template)
         if problem:
             raise TransformError(problem)
     except TransformError as exc:

@@ -48,7 +48,12 @@ class InputModel:
         """
         resolved, errors = [], []
         for stack in self.stacks:
-            template = self.resolved(stack)
+            try:
+                template = self.resolved(stack)
+            except RecursionError:  # references across stacks (imports of imports...) nested beyond reason
+                errors.append(InputError(stack.file, "its references (Fn::ImportValue of exports that import, ...) "
+                                                     "nest too deeply to resolve"))
+                continue
             problem = shape_problem(template)
             if problem:
                 errors.append(InputError(stack.file, f"after resolving intrinsic functions, {problem}"))

@@ -239,7 +239,9 @@ class Resolver:
             if key not in node:
                 return UNRESOLVED if default is UNRESOLVED else self.resolve(default)
             node = node[key]
-        return self.resolve(node)
+        # CloudFormation allows no functions in Mappings: one there is not followed (a mapping of mappings that
+        # refer to each other twice over would otherwise grow exponentially)
+        return UNRESOLVED if has_unresolved(node) else self.resolve(node)
 
     def _resolve_sub(self, args: object) -> object:
         if isinstance(args, str):
@@ -312,6 +314,40 @@ def pseudo_parameters_in(value: object, template: dict) -> set[str]:
                     pending.append(item if isinstance(item, list) else None)
                 else:
                     pending.append(item)
+    return found
+
+
+MAX_CONDITION_DEPTH = 50  # conditions that refer to conditions
+
+
+def condition_depth_problem(template: dict) -> str | None:
+    """`Conditions.X: ...` when a condition refers, through others, deeper than MAX_CONDITION_DEPTH."""
+    conditions = template.get("Conditions") if isinstance(template.get("Conditions"), dict) else {}
+    depth: dict[str, int] = {}
+    for name in conditions:
+        pending = [(name, 0)]
+        while pending:  # iterative: a chain of thousands must not exhaust the recursion
+            current, level = pending.pop()
+            if level > MAX_CONDITION_DEPTH:
+                return (f"Conditions.{name}: conditions refer to conditions more than {MAX_CONDITION_DEPTH} deep "
+                        "(a limit ddbguard sets; CloudFormation templates never come close)")
+            if depth.get(current, -1) >= level:
+                continue
+            depth[current] = level
+            pending += [(ref, level + 1) for ref in _condition_refs(conditions.get(current)) if ref in conditions]
+    return None
+
+
+def _condition_refs(expression: object) -> list[str]:
+    found, pending = [], [expression]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("Condition"), str):
+                found.append(node["Condition"])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
     return found
 
 

@@ -37,6 +37,7 @@ def transforms_of(template: dict) -> list:
 
 # -- AWS::Include ----------------------------------------------------------------------------------
 Locate = Callable[[str, Path], "Path | None"]  # (Location, the including file's folder) -> the local file
+MAX_INCLUDES = 500  # snippets read for one template (a snippet may include others, each many times)
 
 
 def expand_includes(template: dict, directory: Path, locate: Locate) -> dict:
@@ -46,7 +47,7 @@ def expand_includes(template: dict, directory: Path, locate: Locate) -> dict:
     does), an S3 Location like a nested stack's S3 TemplateURL, confined to the template roots (it raises
     TransformError for a file outside them); None when there is no local copy, which is an error.
     """
-    return _expand_includes(template, directory, locate, ())
+    return _expand_includes(template, directory, locate, (), [])
 
 
 def expand_top_level_includes(template: dict, directory: Path, locate: Locate) -> dict:
@@ -63,7 +64,7 @@ def expand_top_level_includes(template: dict, directory: Path, locate: Locate) -
         result["Transform"] = rest
     for include in includes:
         result["Fn::Transform"] = include
-        result = _expand_includes(result, directory, locate, ())
+        result = _expand_includes(result, directory, locate, (), [])
     return result
 
 
@@ -74,15 +75,15 @@ def included_resources(written: dict, expanded: dict) -> dict[str, str]:
     return {logical_id: "Fn::Transform" for logical_id in expanded["Resources"] if logical_id not in written["Resources"]}
 
 
-def _expand_includes(node: object, directory: Path, locate: Locate, seen: tuple[Path, ...]) -> object:
+def _expand_includes(node: object, directory: Path, locate: Locate, seen: tuple[Path, ...], read: list[Path]) -> object:
     if isinstance(node, list):
-        return [_expand_includes(item, directory, locate, seen) for item in node]
+        return [_expand_includes(item, directory, locate, seen, read) for item in node]
     if not isinstance(node, dict):
         return node
     transform = node.get("Fn::Transform")
     snippet: object = None
     if isinstance(transform, dict) and transform.get("Name") == INCLUDE:
-        snippet = _read_snippet(transform, directory, locate, seen)
+        snippet = _read_snippet(transform, directory, locate, seen, read)
         if len(node) == 1:
             return snippet
         if not isinstance(snippet, dict):
@@ -93,7 +94,7 @@ def _expand_includes(node: object, directory: Path, locate: Locate, seen: tuple[
     for key, value in node.items():
         if key == "Fn::Transform" and snippet is not None:
             continue
-        result[key] = _expand_includes(value, directory, locate, seen)
+        result[key] = _expand_includes(value, directory, locate, seen, read)
         result.key_lines[key] = getattr(node, "key_lines", {}).get(key, result.line)
     for key, value in (snippet or {}).items():
         if key in result:
@@ -108,7 +109,10 @@ def _location(transform: dict) -> str:
     return repr(parameters.get("Location")) if isinstance(parameters, dict) else "(no Location)"
 
 
-def _read_snippet(transform: dict, directory: Path, locate: Locate, seen: tuple[Path, ...]) -> object:
+def _read_snippet(transform: dict, directory: Path, locate: Locate, seen: tuple[Path, ...], read: list[Path]) -> object:
+    if len(read) >= MAX_INCLUDES:  # `read`: every snippet read for this template so far
+        raise TransformError(f"AWS::Include: the template includes more than {MAX_INCLUDES} snippets (snippets "
+                             "that include snippets, each many times)")
     parameters = transform.get("Parameters")
     location = parameters.get("Location") if isinstance(parameters, dict) else None
     if not isinstance(location, str) or not location:
@@ -120,26 +124,44 @@ def _read_snippet(transform: dict, directory: Path, locate: Locate, seen: tuple[
                              "that holds it with --template-root)")
     if path.resolve() in seen:
         raise TransformError(f"AWS::Include {location}: the snippet includes itself")
+    read.append(path)
     try:
         snippet = decode_file(path)
     except DecodeError as exc:
         raise TransformError(f"AWS::Include {location}: {path}: {exc}") from None
     if not isinstance(snippet, (dict, list)):  # never a file's text as a value (nor echoed in a message)
         raise TransformError(f"AWS::Include {location}: {path} is not a YAML or JSON mapping or list")
-    return _expand_includes(snippet, path.parent, locate, (*seen, path.resolve()))
+    return _expand_includes(snippet, path.parent, locate, (*seen, path.resolve()), read)
 
 
 # -- AWS::LanguageExtensions: Fn::ForEach ----------------------------------------------------------
+# CloudFormation's quotas apply to the template a loop makes (at most 1 MB): a template that expands beyond this
+# many values cannot be deployed, and a 1.5 KB template of nested loops must not take gigabytes to find that out.
+MAX_EXPANDED_VALUES = 300_000
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = MAX_EXPANDED_VALUES
+
+    def spend(self, loop: str) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise TransformError(f"{loop}: Fn::ForEach expands the template beyond {MAX_EXPANDED_VALUES:,} values, "
+                                 "more than fits in the 1 MB CloudFormation accepts for the resulting template")
+
+
 def expand_for_each(template: dict, parameters: dict[str, str]) -> tuple[dict, dict[str, str]]:
     """Every `Fn::ForEach::Name` expanded in place; also returns generated key -> the loop that made it."""
     resolver = Resolver(template, dict(parameters))
     origins: dict[str, str] = {}
-    return _expand_loops(template, resolver, origins, None), origins
+    return _expand_loops(template, resolver, origins, None, _Budget()), origins
 
 
-def _expand_loops(node: object, resolver: Resolver, origins: dict[str, str], origin: str | None) -> object:
+def _expand_loops(node: object, resolver: Resolver, origins: dict[str, str], origin: str | None,
+                  budget: _Budget) -> object:
     if isinstance(node, list):
-        return [_expand_loops(item, resolver, origins, origin) for item in node]
+        return [_expand_loops(item, resolver, origins, origin, budget) for item in node]
     if not isinstance(node, dict):
         return node
     result = MarkedDict()
@@ -147,19 +169,29 @@ def _expand_loops(node: object, resolver: Resolver, origins: dict[str, str], ori
     for key, value in node.items():
         line = getattr(node, "key_lines", {}).get(key, result.line)
         if not (isinstance(key, str) and key.startswith(FOR_EACH)):
-            result[key] = _expand_loops(value, resolver, origins, origin)
+            result[key] = _expand_loops(value, resolver, origins, origin, budget)
             result.key_lines[key] = line
             continue
-        for generated_key, generated in _loop(key, value, resolver):
+        for generated_key, generated in _generated(key, value, resolver, budget):
             if generated_key in result:
                 raise TransformError(f"{key}: generates {generated_key}, which already exists")
-            result[generated_key] = _expand_loops(generated, resolver, origins, origin or key)
+            result[generated_key] = _expand_loops(generated, resolver, origins, origin or key, budget)
             result.key_lines[generated_key] = line
             origins[generated_key] = origin or key
     return result
 
 
-def _loop(key: str, value: object, resolver: Resolver):
+def _generated(key: str, value: object, resolver: Resolver, budget: _Budget):
+    """What a loop makes: a loop in its output (nested loops, each iteration naming the inner loop alike) is
+    expanded within that iteration."""
+    for generated_key, generated in _loop(key, value, resolver, budget):
+        if isinstance(generated_key, str) and generated_key.startswith(FOR_EACH):
+            yield from _generated(generated_key, generated, resolver, budget)
+        else:
+            yield generated_key, generated
+
+
+def _loop(key: str, value: object, resolver: Resolver, budget: _Budget):
     if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and isinstance(value[2], dict)):
         raise TransformError(f"{key}: expected [Identifier, Collection, {{OutputKey: OutputValue}}]")
     identifier, collection, outputs = value
@@ -171,16 +203,18 @@ def _loop(key: str, value: object, resolver: Resolver):
     for item in items:
         text = str(item)
         for output_key, output_value in outputs.items():
-            yield _substitute(output_key, identifier, text), _substitute(output_value, identifier, text)
+            yield _substitute(output_key, identifier, text, budget, key), \
+                _substitute(output_value, identifier, text, budget, key)
 
 
-def _substitute(node: object, identifier: str, value: str) -> object:
+def _substitute(node: object, identifier: str, value: str, budget: _Budget, loop: str) -> object:
     """The loop variable in keys, `Ref: Identifier`, `${Identifier}` and `&{Identifier}` (alphanumerics only)."""
+    budget.spend(loop)
     if isinstance(node, str):
         return node.replace("${" + identifier + "}", value).replace(
             "&{" + identifier + "}", re.sub(r"[^A-Za-z0-9]", "", value))
     if isinstance(node, list):
-        return [_substitute(item, identifier, value) for item in node]
+        return [_substitute(item, identifier, value, budget, loop) for item in node]
     if not isinstance(node, dict):
         return node
     if node.keys() == {"Ref"} and node["Ref"] == identifier:
@@ -188,8 +222,8 @@ def _substitute(node: object, identifier: str, value: str) -> object:
     result = MarkedDict()
     result.line = getattr(node, "line", 0)
     for key, item in node.items():
-        new_key = _substitute(key, identifier, value)
-        result[new_key] = _substitute(item, identifier, value)
+        new_key = _substitute(key, identifier, value, budget, loop)
+        result[new_key] = _substitute(item, identifier, value, budget, loop)
         result.key_lines[new_key] = getattr(node, "key_lines", {}).get(key, result.line)
     return result
 

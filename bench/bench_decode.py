@@ -1,0 +1,75 @@
+"""Benchmark: memory and time of decoding large YAML and JSON templates, as multiples of the file's size.
+
+    python bench/bench_decode.py [--tables 5000,20000,60000]
+
+Each size is decoded in a fresh process (so that its peak resident memory is its own); the script prints
+the file size, the peak memory above the interpreter's own, that as a multiple of the file size, and the wall
+time. It measures and prints; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TABLE = """  Table{i}:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    Properties:
+      TableName: table-{i}
+      KeySchema: [{{AttributeName: id, KeyType: HASH}}]
+      AttributeDefinitions:
+        - AttributeName: id
+          AttributeType: S
+      PointInTimeRecoverySpecification: {{PointInTimeRecoveryEnabled: true}}
+      Tags:
+        - Key: owner
+          Value: team-{i}
+"""
+
+# VmHWM (the process's own peak; ru_maxrss survives exec on Linux, so a big parent would hide the child's)
+MEASURE = """
+import json, sys, time
+from pathlib import Path
+from ddbguard.templates.decode import decode_file
+def peak():
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024
+before = peak()
+started = time.perf_counter()
+decode_file(Path(sys.argv[1]))
+print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak() - before}))
+"""
+
+
+def write(path: Path, tables: int, as_json: bool) -> None:
+    text = "Resources:\n" + "".join(TABLE.format(i=i) for i in range(tables))
+    if as_json:
+        from ddbguard.templates.decode import decode_text
+
+        text = json.dumps(decode_text(text), indent=1)
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tables", default="5000,20000,60000")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        print(f"{'format':6} {'tables':>7} {'file MB':>8} {'peak MB':>8} {'x size':>7} {'seconds':>8}")
+        for tables in (int(t) for t in args.tables.split(",")):
+            for fmt in ("yaml", "json"):
+                path = Path(workdir) / f"t{tables}.{fmt}"
+                write(path, tables, fmt == "json")
+                size = path.stat().st_size / 1e6
+                result = json.loads(subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True,
+                                                   text=True, check=True).stdout)
+                print(f"{fmt:6} {tables:>7} {size:>8.1f} {result['peak_mb']:>8.0f} {result['peak_mb'] / size:>7.1f} "
+                      f"{result['seconds']:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
