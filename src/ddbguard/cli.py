@@ -245,7 +245,6 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
     report.command = args.command or "check"
     if args.write_baseline:
         from ddbguard.baseline import write_baseline
-
         from ddbguard.report.output import OutputError
 
         try:

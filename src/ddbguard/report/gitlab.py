@@ -7,7 +7,6 @@ follows an issue across line moves.
 
 from __future__ import annotations
 
-
 from ddbguard.model import Report, Severity, Status
 from ddbguard.report.escape.json import json_document
 from ddbguard.report.identity import fingerprint

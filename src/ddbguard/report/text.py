@@ -15,8 +15,8 @@ _MARK = {Status.FAIL: "FAIL", Status.UNKNOWN: "UNKNOWN", Status.SUPPRESSED: "SUP
 def render_text(report: Report, *, engine: str) -> str:
     counts = summary(report)
     lines = [
-        f"ddbguard {__version__} ({shown(engine)}): {counts['resources']} resources, {counts['evaluations']} checks: "
-        f"{counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
+        f"ddbguard {__version__} ({shown(engine)}): {counts['resources']} resources, "
+        f"{counts['evaluations']} checks: {counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
         f"{counts['pass']} passed",
     ]
     if report.changes is not None:

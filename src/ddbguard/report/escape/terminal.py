@@ -42,4 +42,3 @@ def terminal_text(text: str) -> str:
     if "::" in shown:
         shown = _LEADING_COMMAND.sub(r"\1\\x3a", shown)
     return shown.replace("##[", "#\\x23[") if "##[" in shown else shown
-
