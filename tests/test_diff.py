@@ -30,6 +30,8 @@ def test_every_case_of_the_fixture_pair():
     # a Retain -> Delete flip is high; replacements and deletions are critical
     assert by_id[("DDB031", "RetainFlip")]["severity"] == "high"
     assert by_id[("DDB031", "RetainFlip")]["message"] == "DeletionPolicy changes from Retain to Delete"
+    assert by_id[("DDB031", "ReplacedAndFlipped")]["severity"] == "critical"
+    assert "(UpdateReplacePolicy is Retain, and becomes Delete)" in by_id[("DDB031", "ReplacedAndFlipped")]["message"]
     assert by_id[("DDB031", "ImportAdded")]["message"].startswith(
         'ImportSourceSpecification: (none) -> {"InputFormat":"DYNAMODB_JSON","S3BucketSource":{"S3Bucket":'
         '"exports-bucket"}} forces replacement')

@@ -407,3 +407,19 @@ def test_context_is_context_a_broken_context_file_is_a_warning(tmp_path):
     assert unrelated.code == 0 and unrelated.json()["warnings"] == [warning]
     text = run_ddbguard("check", str(good), "--context", str(data))
     assert f"WARNINGS (1): context that could not be read\n  {data}: invalid YAML" in text.stdout
+
+
+def test_parameters_that_keep_their_previous_value_or_are_misspelt_are_never_defaults(tmp_path):
+    path = tmp_path / "app.yaml"
+    path.write_text("Parameters:\n  Env: {Type: String, Default: prod}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n"
+                    "Resources:\n" + TABLE.format(name="T", policy="!If [IsProd, Retain, Delete]"))
+    previous = tmp_path / "previous.json"
+    previous.write_text(json.dumps([{"ParameterKey": "Env", "UsePreviousValue": True}]))
+    code, report, _ = check(path, args=("--parameters", str(previous)))
+    assert code == 1 and verdicts(report, "DDB001") == {("DDB001", "T", "fail")}  # the deployed value: unknown
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"env": "dev"}))
+    code, report, _ = check(path, args=("--parameters", str(typo)))
+    assert code == 2
+    assert errors(report) == {("--parameters", "env is declared by no template of the input (CloudFormation rejects "
+                                               "a parameter its template does not declare)")}

@@ -98,7 +98,7 @@ def test_parameters_file_formats(tmp_path):
     cli_format = tmp_path / "params.json"
     cli_format.write_text(json.dumps([{"ParameterKey": "Env", "ParameterValue": "prod"},
                                       {"ParameterKey": "Old", "UsePreviousValue": True}]))
-    assert load_parameters_file(str(cli_format)) == {"Env": "prod"}
+    assert load_parameters_file(str(cli_format)) == {"Env": "prod", "Old": None}  # the deployed value: unknown
     plain = tmp_path / "plain.json"
     plain.write_text('{"Env": "prod", "Count": 3}')
     assert load_parameters_file(str(plain)) == {"Env": "prod", "Count": "3"}

@@ -20,6 +20,7 @@ finding (unknown) in every report, which a suppression with a reason declares ha
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -59,6 +60,8 @@ _GRANTS_NOT_JUDGED = "grants that ddbguard does not judge: who may use or delete
 _DEPLOYS = "deploys a template that is not in the input: the tables it may create are not checked"
 _ACTS = ("ddbguard has no model of what it does: it may create tables that are not checked, and change or remove "
          "the tables it names")
+_CUSTOM = ("a custom resource: its function may create tables that are not checked, and change or remove the tables "
+           "it names")
 
 MODELLED_TYPES = {
     "AWS::DynamoDB::Table": _TABLE_RULES,
@@ -184,6 +187,14 @@ _SERVICE_REASON = ("creates no DynamoDB table, KMS key, identity policy or templ
 
 # Custom resources ddbguard models by what they are.
 MODELLED_CUSTOM = {"Custom::DynamoDBReplica": "DDB006 reads the legacy replicas CDK's Table makes with it"}
+# The AWS CDK's own custom resources: each does one documented thing, and none calls DynamoDB.
+IRRELEVANT_CUSTOM = {name: "a custom resource of the AWS CDK itself, which calls no DynamoDB API" for name in (
+    "Custom::CDKBucketDeployment", "Custom::S3AutoDeleteObjects", "Custom::ECRAutoDeleteImages", "Custom::LogRetention",
+    "Custom::S3BucketNotifications", "Custom::VpcRestrictDefaultSG", "Custom::CrossRegionExportWriter",
+    "Custom::CrossRegionExportReader", "Custom::AWSCDKOpenIdConnectProvider", "Custom::AWSCDKCfnUtilsProvider",
+    "Custom::CloudwatchLogResourcePolicy", "Custom::AWSCDK-EKS-Cluster", "Custom::AWSCDK-EKS-KubernetesResource",
+    "Custom::AWSCDK-EKS-HelmChart", "Custom::AWSCDK-EKS-FargateProfile", "Custom::AWSCDK-EKS-KubernetesPatch",
+    "Custom::AWSCDK-EKS-KubernetesObjectValue")}
 # CDK's AwsCustomResource (Custom::AWS): SDK calls written in its properties, read as such.
 AWS_SDK_CALL = "Custom::AWS"
 
@@ -207,10 +218,12 @@ def classify(resource_type: str) -> Classification:
         return Classification(MODELLED, MODELLED_TYPES[resource_type])
     if resource_type in MODELLED_CUSTOM:
         return Classification(MODELLED, MODELLED_CUSTOM[resource_type])
+    if resource_type in IRRELEVANT_CUSTOM:
+        return Classification(IRRELEVANT, IRRELEVANT_CUSTOM[resource_type])
     if resource_type.startswith("AWS::Serverless::") and resource_type in _registry_types():
         return Classification(MODELLED, "expanded by the AWS SAM translator before any rule reads the template")
     if is_custom_resource(resource_type):
-        return Classification(NOT_MODELLED, _ACTS, acts_on_named_tables=True)
+        return Classification(NOT_MODELLED, _CUSTOM, acts_on_named_tables=True)
     if resource_type.endswith("::MODULE"):
         return Classification(NOT_MODELLED, "a module: the resources it expands to (tables among them) are not in "
                                             "the input", acts_on_named_tables=True)
@@ -293,12 +306,28 @@ class TableIndex:
             elif isinstance(node, list):
                 pending.extend(node)
             elif isinstance(node, str):
-                found.update(self._by_value.get(node, ()))
-                if node in self._local.get(stack, {}):
-                    found.add((stack, self._local[stack][node]))
-                found.update((s, lid) for arn, s, lid in self._arns
-                             if (node == arn or node.startswith(arn + "/")) and ("${" not in arn or s == stack))
+                found |= self._in_text(stack, node)
         return found
+
+    def _in_text(self, stack: str, text: str) -> set[tuple[str, str]]:
+        """The tables a string names: as a whole, or as a word of it (`--table-name orders`, `a,orders`), a
+        token in it (`${Orders}`) or an ARN in it."""
+        local = self._local.get(stack, {})
+        found = set(self._by_value.get(text, ()))
+        for word in _WORDS.findall(text):
+            found.update(self._by_value.get(word, ()))
+        for token in [text, *_TOKENS.findall(text)]:
+            if token in local:
+                found.add((stack, local[token]))
+        arns = [text, *_ARNS.findall(text)]
+        found.update((s, lid) for arn, s, lid in self._arns for candidate in arns
+                     if (candidate == arn or candidate.startswith(arn + "/")) and ("${" not in arn or s == stack))
+        return found
+
+
+_WORDS = re.compile(r"[A-Za-z0-9_.\-]{3,255}")  # the characters of a table name
+_TOKENS = re.compile(r"\$\{[^}]+\}")
+_ARNS = re.compile(r"arn:[^\s,;\"'()]+")
 
 
 def find_not_modelled(stack, resolved: dict, tables: TableIndex) -> list[NotModelled]:
@@ -346,8 +375,8 @@ def find_not_modelled(stack, resolved: dict, tables: TableIndex) -> list[NotMode
         properties = resource.get("Properties")
         calls = sdk_calls(properties) if kind == AWS_SDK_CALL else None
         named = tables.named_by(stack.name, [properties, calls]) if classification.acts_on_named_tables else set()
-        if is_custom_resource(kind) and (not named or kind == AWS_SDK_CALL and sdk_calls_leave_tables_alone(calls)):
-            continue  # names no table (so it changes none ddbguard judges), or reads and writes items only
+        if kind == AWS_SDK_CALL and sdk_calls_leave_tables_alone(calls):
+            continue  # CDK's AwsCustomResource calling no DynamoDB API, or only reading and writing items
         tables_named = ", ".join(sorted(lid if s == stack.name else f"{s}/{lid}" for s, lid in named))
         effect = classification.reason + (f" (it names {tables_named})" if named else "")
         record(f"type {kind}", logical_id, effect, tuple(sorted(named)), ("Type",))

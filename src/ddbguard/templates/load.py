@@ -157,6 +157,14 @@ def load_inputs(
             stack.stack_name = stack.stack_name or result.parameters.get("AWS::StackName")
         elif stack.via == NESTED_STACK:
             stack.account, stack.region = stack.account or stack.parent.account, stack.region or stack.parent.region
+    # CloudFormation rejects a parameter its template does not declare: a misspelt one must not be ignored
+    declared = {name for stack in result.stacks if stack.parent is None and not stack.context
+                for name in (stack.template.get("Parameters") or {})}
+    for name in sorted(set(result.parameters) - declared):
+        if not name.startswith("AWS::") and any(stack.parent is None for stack in result.stacks):
+            result.errors.append(InputError("--parameters", f"{name} is declared by no template of the input "
+                                                            "(CloudFormation rejects a parameter its template does "
+                                                            "not declare)"))
     # A template reached as a nested stack is checked there, with the parameters its parent passes.
     nested_files = {Path(s.file).resolve() for s in result.stacks if s.parent is not None and s.file != s.parent.file}
     result.stacks = [s for s in result.stacks if s.parent is not None or Path(s.file).resolve() not in nested_files]

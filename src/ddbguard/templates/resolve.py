@@ -29,8 +29,9 @@ class ParametersError(Exception):
     pass
 
 
-def load_parameters_file(path: str) -> dict[str, str]:
-    """Read the `create-stack --parameters file://...` JSON list, or a plain {name: value} object."""
+def load_parameters_file(path: str) -> dict[str, str | None]:
+    """Read the `create-stack --parameters file://...` JSON list, or a plain {name: value} object. A parameter
+    that keeps its previous value (`UsePreviousValue: true`) is None: its value is not known offline."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -40,7 +41,9 @@ def load_parameters_file(path: str) -> dict[str, str]:
     if isinstance(data, dict) and all(isinstance(v, (str, int, float, bool)) for v in data.values()):
         return {str(k): str(v) for k, v in data.items()}
     if isinstance(data, list) and all(isinstance(p, dict) and "ParameterKey" in p for p in data):
-        return {p["ParameterKey"]: str(p.get("ParameterValue", "")) for p in data if "ParameterValue" in p}
+        # UsePreviousValue: the deployed stack's value, which no file says: unknown (never the Default)
+        return {p["ParameterKey"]: None if p.get("UsePreviousValue") is True else str(p.get("ParameterValue", ""))
+                for p in data if "ParameterValue" in p or p.get("UsePreviousValue") is True}
     raise ParametersError(f"{path}: expected a list of {{ParameterKey, ParameterValue}} or a {{name: value}} object")
 
 
@@ -77,6 +80,8 @@ class Resolver:
             return UNRESOLVED
         if name in self.parameters:
             raw: object = self.parameters[name]
+            if raw is None:  # UsePreviousValue: the deployed value, not the Default
+                return UNRESOLVED
         elif isinstance(declared, dict) and "Default" in declared:
             raw = declared["Default"]
         else:

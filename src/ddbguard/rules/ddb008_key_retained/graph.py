@@ -9,6 +9,7 @@ not deleted by it; AWS managed keys are deleted by no stack.
 from __future__ import annotations
 
 import json
+import re
 
 from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import Graph, token
@@ -21,6 +22,8 @@ from ddbguard.templates.resolve import TABLE_TYPES, has_unresolved
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
+ALIAS = "AWS::KMS::Alias"
+_TOKENS = re.compile(r"\$\{[^}]+\}")
 AWS_MANAGED_ALIAS = "alias/aws/"
 
 
@@ -37,32 +40,39 @@ class Keys:
     """The KMS keys and aliases of the input, by what a table may name them with."""
 
     def __init__(self, stacks: list[CheckedStack]) -> None:
-        self.by_id: dict[str, list[tuple[CheckedStack, str]]] = {}  # logical id -> (stack, logical id)
+        # logical id -> (stack, logical id) of keys and of aliases (whose Ref is the alias name)
+        self.by_id: dict[str, list[tuple[CheckedStack, str]]] = {}
         self.aliases: dict[str, tuple[CheckedStack, object]] = {}  # alias/name -> (stack, its TargetKeyId)
         for stack in stacks:
             for logical_id, resource in stack.resolved["Resources"].items():
-                if resource.get("Type") in KEY_TYPES:
+                if resource.get("Type") in (*KEY_TYPES, ALIAS):
                     self.by_id.setdefault(logical_id, []).append((stack, logical_id))
-                elif resource.get("Type") == "AWS::KMS::Alias":
+                if resource.get("Type") == ALIAS:
                     name = dig(resource, "Properties", "AliasName")
                     if isinstance(name, str):
                         self.aliases[name] = (stack, dig(resource, "Properties", "TargetKeyId"))
 
     def find(self, value: object, stack: CheckedStack, seen: int = 0) -> tuple[CheckedStack, str] | str | None:
         """The key resource a KMSMasterKeyId names; None when the input defines no such key; a reason when it
-        cannot be told."""
+        cannot be told. A key or alias of the input may be named by its token anywhere in the value (`!Ref Key`,
+        `!Sub arn:...:key/${Key}`, `!Sub arn:...:${Alias}`)."""
         if not isinstance(value, str) or has_unresolved(value):
             return f"KMSMasterKeyId is {json.dumps(value, default=str)}, which cannot be resolved statically"
-        found = token(value)
-        if found:
+        if seen > 3:
+            return f"KMSMasterKeyId {value}: aliases refer to aliases"
+        for found in filter(None, map(token, _TOKENS.findall(value))):
             candidates = self.by_id.get(found[0], [])
             own = [c for c in candidates if c[0] is stack]
-            if own or len(candidates) == 1:
-                return (own or candidates)[0]
-            if len(candidates) > 1:
+            if len(own or candidates) > 1:
                 return f"KMSMasterKeyId {value} names a key that several stacks define"
-            return None if found[0] in stack.resolved["Resources"] else (
-                f"KMSMasterKeyId {value} names {found[0]}, which is not a key of the input")
+            if own or candidates:
+                key_stack, key_id = (own or candidates)[0]
+                resource = key_stack.resolved["Resources"][key_id]
+                if resource.get("Type") == ALIAS:
+                    return self.find(dig(resource, "Properties", "TargetKeyId"), key_stack, seen + 1)
+                return key_stack, key_id
+            if found[0] not in stack.resolved["Resources"]:
+                return f"KMSMasterKeyId {value} names {found[0]}, which is not a key of the input"
         alias = value.split(":alias/", 1)[1] if ":alias/" in value else value.removeprefix("alias/") \
             if value.startswith("alias/") else None
         if alias is None:
@@ -72,7 +82,7 @@ class Keys:
         target = self.aliases.get(f"alias/{alias}")
         if target is None:
             return None  # an alias of a key the input does not define
-        return self.find(target[1], target[0], seen + 1) if seen < 3 else None
+        return self.find(target[1], target[0], seen + 1)
 
 
 def _shown(value: object) -> str:

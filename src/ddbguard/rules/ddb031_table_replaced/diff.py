@@ -34,11 +34,16 @@ def _change(new: CheckedStack, logical_id: str, before: dict, after: dict) -> Ev
             "then import the table as the new type (resource import / `cdk import`)", "diff", ("Type",))
     problems, flips = [], []
     changes, undecidable = replacement_changes(before, after)
-    if changes and before.get("UpdateReplacePolicy", "Delete") != "Retain":
+    # Which template's UpdateReplacePolicy CloudFormation applies to an update that changes it too is not
+    # documented: the old table is kept only when both keep it.
+    old_policy, new_policy = before.get("UpdateReplacePolicy", "Delete"), after.get("UpdateReplacePolicy", "Delete")
+    kept = old_policy == new_policy == "Retain"
+    if changes and not kept:
+        shown = old_policy if old_policy != "Retain" else f"Retain, and becomes {new_policy}"
         problems.append(f"{'; '.join(changes)} forces replacement: the table is recreated empty and the old one is "
-                        f"deleted (UpdateReplacePolicy is {before.get('UpdateReplacePolicy', 'Delete')})")
-    for attribute, kept in (("DeletionPolicy", RETAINED), ("UpdateReplacePolicy", ("Retain",))):
-        if before.get(attribute) in kept and after.get(attribute) not in kept:
+                        f"deleted (UpdateReplacePolicy is {shown})")
+    for attribute, keeping in (("DeletionPolicy", RETAINED), ("UpdateReplacePolicy", ("Retain",))):
+        if before.get(attribute) in keeping and after.get(attribute) not in keeping:
             flips.append(f"{attribute} changes from {before.get(attribute)} to {after.get(attribute, 'Delete')}")
     if problems:
         return Evaluation(RULE.id, new.name, logical_id, Status.FAIL, "; ".join(problems + flips), "diff",
@@ -47,7 +52,7 @@ def _change(new: CheckedStack, logical_id: str, before: dict, after: dict) -> Ev
         return Evaluation(RULE.id, new.name, logical_id, Status.FAIL, "; ".join(flips), "diff", ("DeletionPolicy",),
                           severity=Severity.HIGH)
     note = f"{'; '.join(changes)}; UpdateReplacePolicy Retain keeps the old table" if changes else "no replacement"
-    if undecidable and before.get("UpdateReplacePolicy", "Delete") != "Retain":
+    if undecidable and not kept:
         return Evaluation(RULE.id, new.name, logical_id, Status.UNKNOWN,
                           f"{'; '.join(undecidable)}: whether this forces replacement depends on a value that cannot "
                           "be resolved statically (give it with --parameters); a replacement would recreate the table "
