@@ -155,3 +155,15 @@ def aws_backup_server():
 def aws_backup(aws_backup_server, moto):
     """The recorded AWS Backup of a moto test: `record(table_arn, created)` adds a recovery point."""
     return aws_backup_server
+
+
+# -- AWS failing the ways a real endpoint does, in front of moto ------------------------------------------
+@pytest.fixture
+def faulty(moto):
+    """A proxy on 127.0.0.1 in front of the moto server that injects resets, closes, 5xx, throttling, hangs
+    and one-byte-at-a-time answers (fixtures/live/faulty_proxy.py); `faulty.url` is the endpoint to use."""
+    from fixtures.live.faulty_proxy import FaultyProxy
+
+    proxy = FaultyProxy(moto)
+    yield proxy
+    proxy.stop()

@@ -4,6 +4,7 @@ shards and merge, the shipped IAM policy, and no secrets in the output."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import boto3
@@ -166,7 +167,8 @@ def test_shards_split_accounts_and_merge_puts_them_back(moto, tmp_path):
     for shard in ("1/2", "2/2"):
         out = tmp_path / f"shard-{shard.replace('/', '-')}.json"
         result = run_ddbguard("audit", "--endpoint-url", moto, "--accounts", accounts, "--role-name", "auditor",
-                              "--regions", "us-east-1", "--shard", shard, "--format", "json", "--output", str(out))
+                              "--regions", "us-east-1", "--shard", shard, "--run-id", "split", "--format", "json",
+                              "--output", str(out))
         assert result.code in (0, 1), result.stderr
         parts.append(out)
     shard_accounts = [{f["account"] for f in json.loads(p.read_text())["findings"]} for p in parts]
@@ -189,8 +191,8 @@ def test_merge_refuses_mixed_runs_and_reports_missing_or_repeated_shards(moto, t
     def shard(spec: str, accounts: str = accounts) -> str:
         out = tmp_path / f"{spec.replace('/', '-')}-{len(accounts)}.json"
         result = run_ddbguard("audit", "--endpoint-url", moto, "--accounts", accounts, "--role-name", "auditor",
-                              "--regions", "us-east-1", "--shard", spec, "--format", "json", "--output", str(out),
-                              "--config", str(config))
+                              "--regions", "us-east-1", "--shard", spec, "--run-id", "nightly", "--format", "json",
+                              "--output", str(out), "--config", str(config))
         assert result.code in (0, 1), result.stderr
         return str(out)
 
@@ -199,7 +201,10 @@ def test_merge_refuses_mixed_runs_and_reports_missing_or_repeated_shards(moto, t
     assert audit_scope["shard"] == [1, 3] and audit_scope["accounts"] == 1 and len(audit_scope["accounts_digest"]) == 64
     whole = run_ddbguard("merge", first, second, third, "--format", "json").json()
     assert whole["errors"] == []
-    assert whole["audit"] == {"shard": None, "shards": 3, "accounts_digest": audit_scope["accounts_digest"]}
+    assert whole["audit"] == {"shard": None, "shards": 3, "accounts_digest": audit_scope["accounts_digest"],
+                              "run_id": "nightly", "regions": ["us-east-1"], "table_prefix": None,
+                              "version": audit_scope["version"], "started_at": min(
+                                  json.loads(Path(s).read_text())["audit"]["started_at"] for s in (first, second, third))}
     assert [f["rule_id"] for f in whole["findings"]].count("DDB000") == 1
     missing = run_ddbguard("merge", first, third, "--format", "json")
     assert missing.code == 2
@@ -416,3 +421,75 @@ def test_a_resource_policy_that_cannot_be_found_for_its_table_is_unknown(moto):
     assert (policy.logical_id, policy.status.value, policy.message) == (
         "leaving", "unknown",
         "ResourceNotFoundException on dynamodb:GetResourcePolicy: Requested resource not found: Table: leaving not found")
+
+
+# -- merge: one run, one scope, one verdict per finding ----------------------------------------------------
+def _shard(moto, tmp_path, spec: str, *extra: str, name: str | None = None) -> str:
+    out = tmp_path / (name or f"shard-{spec.replace('/', '-')}.json")
+    result = run_ddbguard("audit", "--endpoint-url", moto, "--accounts", f"{ACCOUNT},{OTHER}", "--role-name", "auditor",
+                          "--shard", spec, "--format", "json", "--output", str(out), *extra)
+    assert result.code in (0, 1), result.stderr
+    return str(out)
+
+
+def test_an_audit_report_carries_its_scope(moto, tmp_path):
+    from ddbguard import __version__
+
+    seed_guide_account(boto3.Session(), moto)
+    scope = json.loads(Path(_shard(moto, tmp_path, "1/2", "--regions", "us-east-1,eu-west-1", "--run-id", "nightly-7",
+                                   "--table-prefix", "aws-drs")).read_text())["audit"]
+    assert scope.pop("started_at").endswith("Z")
+    assert scope == {"run_id": "nightly-7", "regions": ["eu-west-1", "us-east-1"], "table_prefix": "aws-drs",
+                     "version": __version__, "shard": [1, 2], "accounts": 1, "accounts_digest": scope["accounts_digest"]}
+    generated = json.loads(Path(_shard(moto, tmp_path, "2/2", "--regions", "us-east-1", name="g.json")).read_text())
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", generated["audit"]["run_id"])  # a run id when none is given
+    assert generated["audit"]["table_prefix"] is None
+
+
+@pytest.mark.parametrize("second, message", [
+    (("--regions", "us-east-1", "--run-id", "other"),
+     "the reports are not of one run: run id nightly-7 in {first}, other in {second}: merge the shards of one run"),
+    (("--regions", "eu-west-1", "--run-id", "nightly-7"),
+     "the reports are not of one run: regions us-east-1 in {first}, eu-west-1 in {second}: merge the shards of one "
+     "run"),
+    (("--regions", "us-east-1", "--run-id", "nightly-7", "--table-prefix", "aws"),
+     "the reports are not of one run: table prefix none in {first}, aws in {second}: merge the shards of one run"),
+])
+def test_merge_refuses_shards_of_other_runs_or_scopes_in_one_line(moto, tmp_path, second, message):
+    seed_guide_account(boto3.Session(), moto)
+    first = _shard(moto, tmp_path, "1/2", "--regions", "us-east-1", "--run-id", "nightly-7")
+    other = _shard(moto, tmp_path, "2/2", *second)
+    result = run_ddbguard("merge", first, other, "--format", "json")
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == f"ddbguard: {message.format(first=first, second=other)}\n"
+
+
+def test_merge_refuses_reports_of_different_ddbguard_versions(moto, tmp_path):
+    seed_guide_account(boto3.Session(), moto)
+    first = _shard(moto, tmp_path, "1/2", "--regions", "us-east-1", "--run-id", "r")
+    second = Path(_shard(moto, tmp_path, "2/2", "--regions", "us-east-1", "--run-id", "r"))
+    data = json.loads(second.read_text())
+    data["audit"]["version"] = data["tool"]["version"] = "0.0.9"
+    second.write_text(json.dumps(data))
+    result = run_ddbguard("merge", first, str(second))
+    assert result.code == 2
+    assert result.stderr.startswith("ddbguard: the reports are not of one run: ddbguard version ")
+
+
+def test_merge_of_one_run_keeps_the_failure_when_two_reports_of_a_table_disagree(moto, tmp_path):
+    """A later duplicate that passes must never hide the failure: Security Hub would show the table RESOLVED."""
+    seed_guide_account(boto3.Session(), moto)
+    run = ("--regions", "us-east-1", "--run-id", "nightly-8", "--format", "json")
+    failing = tmp_path / "first.json"
+    assert audit(moto, *run[:-2], "--output", str(failing)).code == 1
+    boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto).update_continuous_backups(
+        TableName=TABLES["recovery-plans"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    passing = tmp_path / "again.json"
+    assert audit(moto, *run[:-2], "--output", str(passing)).code == 1
+    merged = run_ddbguard("merge", str(failing), str(passing), "--format", "json").json()
+    pitr = [(f["resource_name"], f["status"]) for f in merged["findings"] if f["rule_id"] == "DDB002"]
+    assert sorted(pitr) == sorted({(name, "fail" if name == TABLES["recovery-plans"] else "pass")
+                                   for name in TABLES.values()})
+    asff = json.loads(run_ddbguard("merge", str(passing), str(failing), "--format", "asff").stdout)["Findings"]
+    arn = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{TABLES['recovery-plans']}"
+    assert [f["Compliance"]["Status"] for f in asff if f["Id"] == f"ddbguard/DDB002/{arn}"] == ["FAILED"]

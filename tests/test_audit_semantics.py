@@ -571,7 +571,9 @@ def test_an_old_tables_on_demand_backups_are_read_before_the_retention(moto, aws
     boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto).create_backup(
         TableName=table(moto, "orders").rpartition("/")[2], BackupName="monthly")
     now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30, minutes=5)
-    work = open_region(boto3.Session(), ACCOUNT, "us-east-1", endpoint_url=moto, config=None, table_prefix=None,
+    from ddbguard.aws import Clients
+
+    work = open_region(boto3.Session(), ACCOUNT, "us-east-1", clients=Clients(moto), table_prefix=None,
                        encryption_level="aws-managed", backup_since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7),
                        account_cache=AccountCache(), recovery_points=True,
                        old_backups_before=now - dt.timedelta(days=30))
@@ -608,3 +610,101 @@ def test_how_long_an_old_tables_on_demand_backups_are_kept(old_backups, expected
                      old_backups=old_backups if isinstance(old_backups, Unknown) else [backup(**b) for b in old_backups])
     [evaluation] = implementation("DDB022", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [live]), Config(), now)
     assert (evaluation.status.value, evaluation.message) == expected
+
+
+# -- tables that are not ACTIVE --------------------------------------------------------------------------------
+def _read_recorded_table(status: str, **more) -> tuple:
+    """One table read by the collector from DescribeTable, DescribeContinuousBackups, GetResourcePolicy and AWS
+    Backup answers recorded as the API references document them (botocore's Stubber): moto cannot put a table
+    in most of these states. Then every live check on its region, as the audit judges it."""
+    from botocore.stub import Stubber
+
+    from ddbguard.live.checks import judge_region
+    from ddbguard.live.collect import RegionWork, finish_region, read_table
+    from ddbguard.live.snapshot import RegionSnapshot
+    from ddbguard.registry import implementation, select_rules
+
+    def client(service: str):
+        return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+    arn = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"
+    created = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc)
+    description = {"TableName": "orders", "TableArn": arn, "TableId": "id-1", "TableStatus": status,
+                   "CreationDateTime": created, "DeletionProtectionEnabled": True, "KeySchema": KEY,
+                   "SSEDescription": {"Status": "ENABLED", "SSEType": "KMS",
+                                      "KMSMasterKeyArn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k"}, **more}
+    dynamodb, backup = client("dynamodb"), client("backup")
+    work = RegionWork(RegionSnapshot(ACCOUNT, "us-east-1", table_names={"orders"}),
+                      {"dynamodb": dynamodb, "backup": backup}, ["orders"],
+                      {"orders": [{"created": now - dt.timedelta(days=1), "table_id": "id-1", "table_arn": arn,
+                                   "source": "DynamoDB user backup"}]}, ["data"], now - dt.timedelta(days=7),
+                      "aws-managed", recovery_points=True)
+    work.owners["orders"] = ("data", "Orders", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+    with Stubber(dynamodb) as dynamo, Stubber(backup) as aws_backup:
+        dynamo.add_response("describe_table", {"Table": description}, {"TableName": "orders"})
+        dynamo.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {
+                "PointInTimeRecoveryStatus": "ENABLED"}}}, {"TableName": "orders"})
+        dynamo.add_client_error("get_resource_policy", "PolicyNotFoundException", "no policy", 400,
+                                expected_params={"ResourceArn": arn})
+        aws_backup.add_response("list_recovery_points_by_resource", {"RecoveryPoints": [
+            {"RecoveryPointArn": "arn:aws:backup:us-east-1:123456789012:recovery-point:1", "Status": "COMPLETED",
+             "CreationDate": now - dt.timedelta(days=d)} for d in (1, 40)]}, {"ResourceArn": arn})
+        snapshot = finish_region(work, [read_table(work, "orders")])
+    checks = [implementation(rule.id, "live") for rule in select_rules(Config(), ("live",))]
+    return {e.rule_id: (e.status.value, e.message) for e in judge_region(snapshot, checks, Config(), now)}
+
+
+def test_an_active_table_read_from_recorded_answers_passes():
+    assert {rule: status for rule, (status, _) in _read_recorded_table("ACTIVE").items()} == {
+        "DDB001": "pass", "DDB002": "pass", "DDB003": "pass", "DDB004": "pass", "DDB005": "pass", "DDB020": "pass",
+        "DDB021": "pass", "DDB022": "pass"}
+
+
+@pytest.mark.parametrize("status, meaning", [
+    ("CREATING", "being created"), ("UPDATING", "being updated: its settings may be changing"),
+    ("DELETING", "being deleted"),
+    ("REPLICATION_NOT_AUTHORIZED", "a global table replica that is not authorized to replicate")])
+def test_a_table_in_transition_is_unknown_never_a_pass(status, meaning):
+    verdicts = _read_recorded_table(status)
+    assert verdicts == {rule: ("unknown", f"table orders is {status} ({meaning}): its description cannot be judged "
+                                          "as a table in use; run the audit again once it is ACTIVE")
+                        for rule in ("DDB001", "DDB002", "DDB003", "DDB004", "DDB005", "DDB020", "DDB021", "DDB022")}
+
+
+@pytest.mark.parametrize("status, more, failure", [
+    ("INACCESSIBLE_ENCRYPTION_CREDENTIALS", {}, (
+        "the table is INACCESSIBLE_ENCRYPTION_CREDENTIALS: its KMS key cannot be used; restore access to the key "
+        "within 7 days or DynamoDB archives the table")),
+    ("ARCHIVING", {"ArchivalSummary": {"ArchivalDateTime": dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc),
+                                       "ArchivalReason": "INACCESSIBLE_ENCRYPTION_CREDENTIALS"}}, (
+        "the table is ARCHIVING: it is being archived (INACCESSIBLE_ENCRYPTION_CREDENTIALS: its KMS key was "
+        "inaccessible for more than seven days) and cannot be used; its data is in the backup DynamoDB made when it "
+        "archived it: restore it from there")),
+    ("ARCHIVED", {"ArchivalSummary": {
+        "ArchivalDateTime": dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc),
+        "ArchivalReason": "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+        "ArchivalBackupArn": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders/backup/01700000000000-abcdefgh"}}, (
+        "the table is ARCHIVED: it was archived (INACCESSIBLE_ENCRYPTION_CREDENTIALS: its KMS key was inaccessible for "
+        "more than seven days) and cannot be used; its data is in backup "
+        f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders/backup/01700000000000-abcdefgh: restore it from there"))])
+def test_a_table_that_cannot_be_used_fails_encryption_and_nothing_else_passes(status, more, failure):
+    verdicts = _read_recorded_table(status, **more)
+    assert verdicts.pop("DDB003") == ("fail", failure)
+    meaning = {"INACCESSIBLE_ENCRYPTION_CREDENTIALS": "unusable: its KMS key cannot be used",
+               "ARCHIVING": "being archived: its KMS key was inaccessible for more than seven days",
+               "ARCHIVED": "archived: its data is only in the backup DynamoDB made when it archived it"}[status]
+    assert verdicts == {rule: ("unknown", f"table orders is {status} ({meaning}): its description cannot be judged "
+                                          "as a table in use; run the audit again once it is ACTIVE")
+                        for rule in ("DDB001", "DDB002", "DDB004", "DDB005", "DDB020", "DDB021", "DDB022")}
+
+
+def test_a_status_ddbguard_does_not_know_is_unknown_and_a_failure_says_the_state():
+    verdicts = _read_recorded_table("RESTORING", DeletionProtectionEnabled=False)
+    assert verdicts.pop("DDB004") == ("fail", "deletion protection is not enabled (DeletionProtectionEnabled is not true) "
+                                              "(the table is RESTORING)")
+    assert {status for status, _ in verdicts.values()} == {"unknown"}
+    assert verdicts["DDB002"][1] == ("DescribeTable gives table orders the status 'RESTORING', which ddbguard does not "
+                                     "know: its description cannot be judged as a table in use; run the audit again "
+                                     "once it is ACTIVE")

@@ -94,6 +94,7 @@ def test_every_intrinsic_function_is_declared():
 
 # -- pseudo parameters ------------------------------------------------------------------------------------------
 STACK_NAME_TEMPLATE = """\
+Transform: AWS::LanguageExtensions
 Conditions:
   IsProdStack: !Equals [!Ref AWS::StackName, prod-data]
   InEurope: !Equals [!Select [0, !Split ["-", !Ref AWS::Region]], eu]
@@ -219,7 +220,7 @@ def test_top_level_include_is_expanded(tmp_path):
     # the snippet is inserted at the top level: here the condition that decides the table's DeletionPolicy
     (tmp_path / "conditions.yaml").write_text("Conditions:\n  Keep: !Equals [prod, prod]\n")
     (tmp_path / "main.yaml").write_text(
-        "Transform:\n  Name: AWS::Include\n  Parameters: {Location: conditions.yaml}\n"
+        "Transform:\n  - Name: AWS::Include\n    Parameters: {Location: conditions.yaml}\n  - AWS::LanguageExtensions\n"
         + MACRO.removeprefix("Transform: AcmeMacro\n").replace("DeletionPolicy: Retain", "DeletionPolicy: !If [Keep, Retain, Delete]"))
     report = _check([tmp_path / "main.yaml"])
     assert report.errors == [] and report.not_modelled == []
@@ -258,3 +259,15 @@ def test_a_stack_sets_template_body_built_with_functions_is_not_modelled(tmp_pat
     assert [(f.rule_id, f.logical_id, f.status.value) for f in report.findings] == [
         ("DDB009", "Everywhere", "unknown")]
     assert re.search(r'its TemplateBody is \{"Ref": "Body"\}, not the template\'s text', report.findings[0].message)
+
+
+def test_a_serverless_repository_application_is_not_modelled(tmp_path):
+    path = tmp_path / "app.yaml"
+    path.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Shared:\n    Type: AWS::Serverless::Application\n"
+                    "    Properties:\n      Location: {ApplicationId: 'arn:aws:serverlessrepo:us-east-1:123456789012:"
+                    "applications/tables', SemanticVersion: 1.0.0}\n")
+    report = _check([path])
+    assert report.errors == []
+    assert [(r.logical_id, r.construct) for r in report.not_modelled] == [("Shared", "type AWS::CloudFormation::Stack")]
+    assert "Serverless Application Repository" in report.not_modelled[0].effect
+

@@ -68,6 +68,7 @@ def test_equals_compares_booleans_as_cloudformation_does(tmp_path, flag, expecte
     # CloudFormation compares the text of both sides: true and "true" are equal, "True" is not "true".
     path = tmp_path / "flag.yaml"
     path.write_text(f"""\
+Transform: AWS::LanguageExtensions
 Parameters:
   Flag: {{Type: String, Default: {flag}}}
   Copies: {{Type: Number, Default: 3}}
@@ -411,7 +412,8 @@ def test_context_is_context_a_broken_context_file_is_a_warning(tmp_path):
 
 def test_parameters_that_keep_their_previous_value_or_are_misspelt_are_never_defaults(tmp_path):
     path = tmp_path / "app.yaml"
-    path.write_text("Parameters:\n  Env: {Type: String, Default: prod}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n"
+    path.write_text("Transform: AWS::LanguageExtensions\nParameters:\n  Env: {Type: String, Default: prod}\n"
+                    "Conditions:\n  IsProd: !Equals [!Ref Env, prod]\n"
                     "Resources:\n" + TABLE.format(name="T", policy="!If [IsProd, Retain, Delete]"))
     previous = tmp_path / "previous.json"
     previous.write_text(json.dumps([{"ParameterKey": "Env", "UsePreviousValue": True}]))
@@ -423,3 +425,13 @@ def test_parameters_that_keep_their_previous_value_or_are_misspelt_are_never_def
     assert code == 2
     assert errors(report) == {("--parameters", "env is declared by no template of the input (CloudFormation rejects "
                                                "a parameter its template does not declare)")}
+
+
+def test_functions_in_deletion_policy_need_language_extensions(tmp_path, good):
+    path = tmp_path / "plain.yaml"
+    path.write_text("Parameters:\n  P: {Type: String, Default: Retain}\nResources:\n" + TABLE.format(name="T", policy="!Ref P"))
+    code, report, _ = check(path, good)
+    assert code == 2
+    assert errors(report) == {(str(path), "Resources.T.DeletionPolicy: an intrinsic function here needs `Transform: "
+                                          "AWS::LanguageExtensions`, without which CloudFormation rejects the template")}
+

@@ -76,7 +76,7 @@ def _includes(directory, levels: int = 6, width: int = 10) -> None:
 @pytest.mark.parametrize("case, message", [
     ("loops", "Fn::ForEach::D: Fn::ForEach expands the template beyond 300,000 values, more than fits in the 1 MB "
               "CloudFormation accepts for the resulting template"),
-    ("conditions", "Conditions.C51: conditions refer to conditions more than 50 deep (a limit ddbguard sets; "
+    ("conditions", "Conditions.C50: conditions refer to conditions more than 50 deep (a limit ddbguard sets; "
                    "CloudFormation templates never come close)"),
     ("nested stacks", ": more than 2000 stacks in one run (a limit ddbguard sets)"),
     ("includes", "AWS::Include: the template includes more than 500 snippets (snippets that include snippets, each "
@@ -112,7 +112,8 @@ def test_mappings_that_refer_to_each_other_do_not_grow_exponentially(tmp_path):
     mappings = "Mappings:\n  M0: {k: {v: [x, x]}}\n" + "".join(
         f"  M{i}: {{k: {{v: [!FindInMap [M{i - 1}, k, v], !FindInMap [M{i - 1}, k, v]]}}}}\n" for i in range(1, 40))
     path = tmp_path / "mappings.yaml"
-    path.write_text(mappings + COMPLIANT.replace("DeletionPolicy: Retain", "DeletionPolicy: !FindInMap [M39, k, v]"))
+    path.write_text("Transform: AWS::LanguageExtensions\n" + mappings
+                    + COMPLIANT.replace("DeletionPolicy: Retain", "DeletionPolicy: !FindInMap [M39, k, v]"))
     code, report, _ = _bounded_check(path)
     assert code == 1
     assert {(f["rule_id"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB001"} == {("DDB001", "fail")}
@@ -127,3 +128,13 @@ def test_a_template_far_larger_than_cloudformation_accepts_is_not_read(tmp_path)
     assert code == 2
     assert report["errors"] == [{"file": str(path), "message": "larger than 64 MB, far beyond the 1 MB CloudFormation "
                                                                "accepts for a template: not read"}]
+
+
+def test_circular_conditions_are_named(tmp_path):
+    path = tmp_path / "circular.yaml"
+    path.write_text("Conditions:\n  A: !Condition B\n  B: !Not [!Condition A]\n" + COMPLIANT)
+    code, report, _ = _bounded_check(path)
+    assert code == 2
+    assert [e["message"] for e in report["errors"]] == [
+        "Conditions.A: refers to itself (A -> B -> A), which CloudFormation rejects"]
+

@@ -68,7 +68,7 @@ def _table(policy: object) -> dict:
 
 def _template(sections: dict, resources: dict, *, transform: object = None) -> dict:
     template = {key: json.loads(json.dumps(value)) for key, value in sections.items()}
-    if transform is not None:
+    if transform:
         template["Transform"] = transform
     template["Resources"] = resources
     return template
@@ -86,7 +86,8 @@ def build(tmp_path, policy_case: int, placement: str, wrapper: str) -> str:
                                                                      "Table": {"Ref": "Lost"}}}
     if wrapper == "module_instead":  # the table is inside a module ddbguard cannot read
         inner = {"Lost": {"Type": "Acme::Data::Orders::MODULE", "Properties": {"Policy": "Delete"}}}
-    transform = "AcmeMacro" if wrapper == "macro" else None
+    # functions in DeletionPolicy need AWS::LanguageExtensions, or CloudFormation refuses the template
+    transform = ["AWS::LanguageExtensions"] * isinstance(policy, dict) + ["AcmeMacro"] * (wrapper == "macro")
     main_file = tmp_path / "template.json"
     if placement in ("resources", "condition_true", "condition_undecidable"):
         if placement != "resources":
@@ -97,13 +98,13 @@ def build(tmp_path, policy_case: int, placement: str, wrapper: str) -> str:
                 resource["Condition"] = "Create"
         main_file.write_text(json.dumps(_template(sections, inner, transform=transform)))
     elif placement == "for_each":
-        looped = {"Lost${Name}": inner.pop("Lost"), **inner} if "Lost" in inner else inner
+        looped = {f"{key}${{Name}}": resource for key, resource in inner.items()}
         for resource in looped.values():
             if resource.get("Properties", {}).get("Table") == {"Ref": "Lost"}:
-                resource["Properties"]["Table"] = {"Ref": "LostA"}
-        transforms = ["AWS::LanguageExtensions"] + ([transform] if transform else [])
+                resource["Properties"]["Table"] = {"Ref": "Lost${Name}"}
         main_file.write_text(json.dumps(_template(sections, {"Fn::ForEach::Tables": ["Name", ["A", "B"], looped]},
-                                                  transform=transforms)))
+                                                  transform=["AWS::LanguageExtensions", *(
+                                                      t for t in transform if t != "AWS::LanguageExtensions")])))
     elif placement == "include":
         (tmp_path / "snippet.json").write_text(json.dumps(inner))
         main_file.write_text(json.dumps(_template(sections, {"Fn::Transform": {

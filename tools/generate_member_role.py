@@ -38,7 +38,9 @@ def member_role_template(policy: dict) -> dict:
                     "Description": "Read-only access for the ddbguard DynamoDB audit",
                     "MaxSessionDuration": 3600,
                     "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-                        {"Effect": "Allow", "Principal": {"AWS": {"Ref": "AuditRoleArn"}}, "Action": "sts:AssumeRole"}]},
+                        # only the audit role, and only while it is in this account's organization
+                        {"Effect": "Allow", "Principal": {"AWS": {"Ref": "AuditRoleArn"}}, "Action": "sts:AssumeRole",
+                         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}}}]},
                     "Policies": [{"PolicyName": "ddbguard-audit-read-only", "PolicyDocument": {
                         "Version": policy["Version"], "Statement": statements}}],
                 },

@@ -77,7 +77,7 @@ def git_tracked_templates() -> list[str]:
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True,
                              timeout=30).stdout.strip()
-        listed = subprocess.run(["git", "ls-files", "-z", "--", *(f"*{suffix}" for suffix in TEMPLATE_SUFFIXES)],
+        listed = subprocess.run(["git", "ls-files", "-z", "--", *(f":(icase)*{suffix}" for suffix in TEMPLATE_SUFFIXES)],
                                 cwd=top, capture_output=True, text=True, check=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         return []  # not in a git repository: the files given are all there is

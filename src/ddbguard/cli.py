@@ -59,9 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--concurrency", type=int, default=8,
                        help="API reads in flight at once, across and inside regions (default 8)")
     audit.add_argument("--shard", metavar="I/N", help="audit only the I-th of N deterministic slices of the accounts")
+    audit.add_argument("--run-id", type=_run_id, metavar="ID",
+                       help="the run this audit belongs to, recorded in the report: give the shards of one run the "
+                            "same id (merge refuses reports of different runs; default: the start time and a random "
+                            "suffix)")
     audit.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
+    _call_timeout_option(audit)
     audit.add_argument("--fail-on-unknown", action="store_true", help="unknown results (denied calls) exit 1 too")
     _security_hub_options(audit)
+    _notification_options(audit)
     _report_options(audit)
 
     merge = commands.add_parser("merge", help="combine JSON reports (for example from audit shards) into one")
@@ -69,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("--fail-on-unknown", action="store_true")
     merge.add_argument("--profile", help="AWS profile for --security-hub")
     merge.add_argument("--endpoint-url", help="an AWS-compatible endpoint for --security-hub")
+    _call_timeout_option(merge)
     _security_hub_options(merge)
+    _notification_options(merge)
     _report_options(merge)
 
     diff = commands.add_parser(
@@ -89,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--profile")
     plan.add_argument("--region", help="target region (default: the session's region)")
     plan.add_argument("--endpoint-url", help="an AWS-compatible endpoint (for example a local moto server)")
+    _call_timeout_option(plan)
     plan.add_argument("--parameters", metavar="FILE")
     plan.add_argument("--stack-name", action="append", default=[], metavar="[TEMPLATE=]NAME",
                       help="the deployed stack to compare a template file with (repeatable as TEMPLATE=NAME). A "
@@ -110,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     inventory.add_argument("--organization", action="store_true")
     inventory.add_argument("--table-prefix")
     inventory.add_argument("--endpoint-url")
+    _call_timeout_option(inventory)
     inventory.add_argument("--parameters", metavar="FILE")
     inventory.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
     inventory.add_argument("--output", "-o", metavar="FILE")
@@ -120,11 +130,55 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_id(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: letters, digits and . _ : - only (at most 128)")
+    return text
+
+
+def _call_timeout(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{text}: give seconds between 0 and 3600")
+    return seconds
+
+
+def _call_timeout_option(parser: argparse.ArgumentParser) -> None:
+    from ddbguard.aws import DEFAULT_CALL_TIMEOUT
+
+    parser.add_argument("--call-timeout", type=_call_timeout, default=DEFAULT_CALL_TIMEOUT, metavar="SECONDS",
+                        help="give up an AWS call that has no complete answer after SECONDS, connect, reads and "
+                             f"retries together (default {DEFAULT_CALL_TIMEOUT:g}); calls AWS does not answer are "
+                             "errors of their account, region and service (exit 2)")
+
+
 def _security_hub_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--security-hub", action="store_true",
                         help="also import the live findings into Security Hub (BatchImportFindings) in the caller's "
                              "account and --security-hub-region; the next run updates the same findings")
     parser.add_argument("--security-hub-region", help="Security Hub's region (default: the session's region)")
+
+
+def _topic_arn(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an SNS topic ARN")
+    return text
+
+
+def _notification_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sns-topic", type=_topic_arn, metavar="ARN",
+                        help="publish a short summary (counts, the first errors and new findings, --report-url) to "
+                             "this SNS topic when the run has errors or findings not passing that are new since "
+                             "--since (all of them without it); a notification that cannot be sent is an error "
+                             "(exit 2)")
+    parser.add_argument("--report-url", metavar="URL", help="where the full report is, for the notification")
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -269,6 +323,8 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
             return _fail(f"--since {exc}")
     if getattr(args, "security_hub", False):
         report.errors += _send_to_security_hub(report, args)
+    if getattr(args, "sns_topic", None):
+        report.errors += _notify(report, args)
     if args.format == "asff" and any(f.live is None for f in report.findings):
         left_out = sum(1 for f in report.findings if f.live is None)
         _say(f"{left_out} findings name no AWS resource (templates, configuration) and are not in the ASFF output")
@@ -300,17 +356,16 @@ def _send_to_security_hub(report, args: argparse.Namespace) -> list:
     """Import the report into Security Hub; what could not be imported is an error of the run (exit 2)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ddbguard.aws import CredentialsError, client_config, endpoint_for, error_reason, open_session
+    from ddbguard.aws import Clients, CredentialsError, error_reason, open_session
     from ddbguard.model import InputError
     from ddbguard.report.asff import send_to_security_hub
 
+    clients = Clients(args.endpoint_url, args.call_timeout)
     try:
         session = open_session(args.profile)
         region = args.security_hub_region or session.region_name or "us-east-1"
-        endpoint = endpoint_for("securityhub", args.endpoint_url)
-        account = session.client("sts", region_name=region, endpoint_url=endpoint_for("sts", args.endpoint_url),
-                                 config=client_config()).get_caller_identity()["Account"]
-        securityhub = session.client("securityhub", region_name=region, endpoint_url=endpoint, config=client_config())
+        account = clients.client(session, "sts", region, scope="security-hub").get_caller_identity()["Account"]
+        securityhub = clients.client(session, "securityhub", region, scope="security-hub")
     except CredentialsError as exc:
         return [InputError("security-hub", str(exc))]
     except (ClientError, BotoCoreError) as exc:
@@ -320,6 +375,21 @@ def _send_to_security_hub(report, args: argparse.Namespace) -> list:
         sent = sum(1 for f in report.findings if f.live)
         _say(f"{sent} findings imported into Security Hub ({account}, {region})")
     return [InputError("security-hub", problem) for problem in problems]
+
+
+def _notify(report, args: argparse.Namespace) -> list:
+    """Publish the run's summary to --sns-topic (in the topic's region); a failed publish is an error (exit 2)."""
+    from ddbguard.aws import Clients, CredentialsError, open_session
+    from ddbguard.model import InputError
+    from ddbguard.report.notification import publish
+
+    try:
+        session = open_session(args.profile)
+    except CredentialsError as exc:
+        return [InputError("sns", str(exc))]
+    sns = Clients(args.endpoint_url, args.call_timeout).client(session, "sns", args.sns_topic.split(":")[3],
+                                                               scope="sns")
+    return [InputError("sns", problem) for problem in publish(report, sns, args.sns_topic, args.report_url)]
 
 
 def _load_config(args: argparse.Namespace):
@@ -350,7 +420,9 @@ def _audit(args: argparse.Namespace) -> int:
         regions=[r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else [],
         accounts=[a.strip() for a in args.accounts.split(",") if a.strip()] if args.accounts else [],
         role_name=args.role_name, organization=args.organization, table_prefix=args.table_prefix,
-        concurrency=args.concurrency, shard=shard, endpoint_url=args.endpoint_url, progress=True,
+        concurrency=args.concurrency, shard=shard, run_id=args.run_id, endpoint_url=args.endpoint_url,
+        call_timeout=args.call_timeout,
+        progress=True,
     )
     return _deliver(run_audit(options, config), args, config, engine="live", unknown_fails=args.fail_on_unknown)
 
@@ -386,7 +458,7 @@ def _plan(args: argparse.Namespace) -> int:
     except CredentialsError as exc:
         return _fail(f"credentials: {exc}")
     report = run_plan(args.paths, config, session=session, endpoint_url=args.endpoint_url, region=args.region,
-                      parameters=parameters, stack_names=tuple(args.stack_name))
+                      parameters=parameters, stack_names=tuple(args.stack_name), call_timeout=args.call_timeout)
     return _deliver(report, args, config, engine="plan", unknown_fails=True)
 
 
@@ -400,7 +472,8 @@ def _inventory(args: argparse.Namespace) -> int:
         options = AuditOptions(
             profile=args.profile, regions=[r.strip() for r in (args.regions or "").split(",") if r.strip()],
             accounts=[a.strip() for a in (args.accounts or "").split(",") if a.strip()], role_name=args.role_name,
-            organization=args.organization, table_prefix=args.table_prefix, endpoint_url=args.endpoint_url)
+            organization=args.organization, table_prefix=args.table_prefix, endpoint_url=args.endpoint_url,
+            call_timeout=args.call_timeout)
         audited, errors = read_scope(options, config)
         records = live_inventory(audited)
     elif not args.paths:

@@ -27,6 +27,14 @@ class Status(enum.Enum):
     UNKNOWN = "unknown"
     SUPPRESSED = "suppressed"
 
+    @property
+    def gravity(self) -> int:
+        """Which verdict wins when two reports disagree on one finding: the failure, never a later pass."""
+        return _STATUS_GRAVITY[self]
+
+
+_STATUS_GRAVITY = {Status.PASS: 0, Status.SUPPRESSED: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
+
 
 class ExitCode(enum.IntEnum):
     """Documented in the README; CI gates depend on these values."""
@@ -137,7 +145,7 @@ class InputError:
 class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
-    audit: dict | None = None  # an audit's scope: its shard and the digest of the account list it was cut from
+    audit: dict | None = None  # an audit's scope: run id, start, regions, table prefix, version, shard, account digest
     changes: dict | None = None  # --since: new, fixed, still failing and gone since the previous report
     command: str = "check"  # the command that made it (SARIF's automationDetails)
     baseline: dict | None = None  # --baseline: the file, how many entries matched, the entries that no longer do

@@ -29,7 +29,9 @@ class AuditOptions:
     table_prefix: str | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     shard: tuple[int, int] | None = None  # (I, N): the I-th of N deterministic slices of the accounts
+    run_id: str | None = None  # names the run its shards belong to (default: generated from the start time)
     endpoint_url: str | None = None
+    call_timeout: float | None = None  # seconds for one API call, retries included (default aws.DEFAULT_CALL_TIMEOUT)
     progress: bool = False
     observer: Callable[[str], None] | None = None  # told "service:Operation" for every API call
     now: dt.datetime | None = None
@@ -49,12 +51,25 @@ def shard_accounts(accounts: list[str], shard: tuple[int, int] | None) -> list[s
 
 
 def run_audit(options: AuditOptions, config: Config) -> Report:
-    """The audit's report: every live rule on every account and region in scope."""
-    scope: dict = {}
+    """The audit's report: every live rule on every account and region in scope, and that scope (which `merge`
+    compares: shards of one run share it)."""
+    from ddbguard import __version__
+
+    started = options.now or dt.datetime.now(dt.timezone.utc)
+    scope: dict = {"run_id": options.run_id or new_run_id(started),
+                   "started_at": started.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   "regions": sorted(set(options.regions)), "table_prefix": options.table_prefix,
+                   "version": __version__}
     evaluations, errors = audit_evaluations(options, config, scope)
-    today = (options.now or dt.datetime.now(dt.timezone.utc)).date()
-    return Report(findings=join_live(evaluations, load_catalog(), config, today=today), errors=errors,
-                  audit=scope or None)
+    return Report(findings=join_live(evaluations, load_catalog(), config, today=started.date()), errors=errors,
+                  audit=scope if "accounts_digest" in scope else None)
+
+
+def new_run_id(started: dt.datetime) -> str:
+    """A run id for a run that was given none: its start time and a random suffix."""
+    import secrets
+
+    return f"{started.astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def accounts_digest(accounts: list[str]) -> str:
@@ -67,10 +82,12 @@ def audit_evaluations(options: AuditOptions, config: Config,
     """The live rules' evaluations and the errors of the run; `scope` (when given) is told the shard and the
     digest of the account list it was cut from."""
     from ddbguard.aws import Unknown
+    from ddbguard.live.checks import judge_region
 
-    units, accounts, errors = audit_units(options, scope)
+    clients = run_clients(options)
+    units, accounts, errors = audit_units(options, scope, clients)
     now = options.now or dt.datetime.now(dt.timezone.utc)
-    audited, region_errors = read_regions(units, options, config, now)
+    audited, region_errors = read_regions(units, options, config, now, clients)
     errors += region_errors
     checks = [implementation(rule.id, "live") for rule in select_rules(config, ("live",))]
     evaluations: list[Evaluation] = []
@@ -78,8 +95,7 @@ def audit_evaluations(options: AuditOptions, config: Config,
         if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
             errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
                                      f"Lambda functions not checked: {snapshot.functions.reason}"))
-        for check in checks:
-            evaluations += check.evaluate(snapshot, config, now)
+        evaluations += judge_region(snapshot, checks, config, now)
     # A global table's replica outside the audited regions is named once per rule, whichever region saw it.
     evaluations = list({(e.rule_id, e.stack, e.logical_id): e for e in evaluations}.values())
     tables_seen = sum(len(s.tables) for s in audited.snapshots.values())
@@ -89,24 +105,33 @@ def audit_evaluations(options: AuditOptions, config: Config,
         prefix = f" whose name starts with {options.table_prefix!r}" if options.table_prefix else ""
         errors.append(InputError("scope", f"no DynamoDB table{prefix} in {len(accounts)} account(s) x "
                                           f"{len({region for _, _, region in units})} region(s)"))
-    return evaluations, errors
+    return evaluations, errors + clients.errors(errors)
+
+
+def run_clients(options: AuditOptions):
+    """The clients of one run: one deadline per call, and one record of what AWS did not answer."""
+    from ddbguard.aws import DEFAULT_CALL_TIMEOUT, Clients
+
+    return Clients(options.endpoint_url, options.call_timeout or DEFAULT_CALL_TIMEOUT, max(10, options.concurrency))
 
 
 def read_scope(options: AuditOptions, config: Config):
     """The audited regions of a run (for `ddbguard inventory --live`), and its errors."""
-    units, _, errors = audit_units(options)
-    audited, region_errors = read_regions(units, options, config, options.now or dt.datetime.now(dt.timezone.utc))
-    return audited, errors + region_errors
+    clients = run_clients(options)
+    units, _, errors = audit_units(options, None, clients)
+    audited, region_errors = read_regions(units, options, config, options.now or dt.datetime.now(dt.timezone.utc),
+                                          clients)
+    errors += region_errors
+    return audited, errors + clients.errors(errors)
 
 
-def audit_units(options: AuditOptions, scope: dict | None = None) -> tuple[list, list[str], list[InputError]]:
+def audit_units(options: AuditOptions, scope: dict | None, clients) -> tuple[list, list[str], list[InputError]]:
     """The (account, session, region) units of a run, its accounts, and the errors met finding them."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ddbguard.aws import CredentialsError, client_config, endpoint_for, error_reason, open_session
+    from ddbguard.aws import CredentialsError, error_reason, open_session
 
-    boto_config = client_config()
     errors: list[InputError] = []
 
     def session_for(**kwargs):
@@ -116,13 +141,9 @@ def audit_units(options: AuditOptions, scope: dict | None = None) -> tuple[list,
                 f"{model.service_model.signing_name}:{model.name}"))
         return session
 
-    def client(session, service, region=None):
-        return session.client(service, region_name=region or session.region_name or "us-east-1",
-                              endpoint_url=endpoint_for(service, options.endpoint_url), config=boto_config)
-
     try:
         base = open_session(options.profile, observer=options.observer)
-        caller = client(base, "sts").get_caller_identity()["Account"]
+        caller = clients.client(base, "sts", scope="credentials").get_caller_identity()["Account"]
     except CredentialsError as exc:
         return [], [], [InputError("credentials", str(exc))]
     except (ClientError, BotoCoreError) as exc:
@@ -131,12 +152,15 @@ def audit_units(options: AuditOptions, scope: dict | None = None) -> tuple[list,
     accounts = list(options.accounts) or [caller]
     if options.organization:
         try:
-            listed = client(base, "organizations").get_paginator("list_accounts").paginate()
+            listed = clients.client(base, "organizations", scope="organization").get_paginator(
+                "list_accounts").paginate()
             accounts = active_accounts(account for page in listed for account in page["Accounts"])
         except (ClientError, BotoCoreError) as exc:
             return [], [], [InputError("organization", error_reason(exc, "organizations:ListAccounts"))]
     if scope is not None:
         scope.update(shard=list(options.shard) if options.shard else None, accounts_digest=accounts_digest(accounts))
+        if not scope.get("regions") and base.region_name:  # the session's region
+            scope["regions"] = [base.region_name]
     accounts = shard_accounts(accounts, options.shard)
     if scope is not None:
         scope["accounts"] = len(accounts)
@@ -155,14 +179,16 @@ def audit_units(options: AuditOptions, scope: dict | None = None) -> tuple[list,
         else:
             role_arn = f"arn:aws:iam::{account}:role/{options.role_name}"
             try:
-                session = assumed_session(client(base, "sts"), role_arn, base.region_name, session_for)
+                session = assumed_session(clients.client(base, "sts", scope=account), role_arn, base.region_name,
+                                          session_for)
             except (ClientError, BotoCoreError) as exc:
                 errors.append(InputError(account, error_reason(exc, f"sts:AssumeRole {role_arn}")))
                 continue
         regions = list(options.regions)
         if regions == ["all"]:
             try:
-                regions = sorted(r["RegionName"] for r in client(session, "ec2").describe_regions()["Regions"])
+                regions = sorted(r["RegionName"] for r in clients.client(session, "ec2", scope=account).describe_regions()[
+                    "Regions"])
             except (ClientError, BotoCoreError) as exc:
                 errors.append(InputError(account, error_reason(exc, "ec2:DescribeRegions")))
                 continue
@@ -191,17 +217,16 @@ def assumed_session(sts, role_arn: str, region: str | None, session_for):
     return session_for(botocore_session=core, region_name=region)
 
 
-def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime):
+def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime, clients):
     """Every (account, session, region) read into a Scope: the regions' listings, then every table and stack
     of every region as its own task on one bounded pool (so a region of 1,000 tables is read concurrently),
     then the regions finished and joined (global table replicas)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ddbguard.aws import client_config, error_reason
+    from ddbguard.aws import error_reason
     from ddbguard.live.collect import AccountCache, RegionFailed, finish_region, open_region, read_stack, read_table
     from ddbguard.live.snapshot import Scope, Unknown
 
-    boto_config = client_config(max(1, options.concurrency))
     caches: dict[str, AccountCache] = {}
     errors: list[InputError] = []
     works = []
@@ -211,8 +236,8 @@ def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime)
     needs = {need for rule in select_rules(config, ("live",)) for need in getattr(implementation(rule.id, "live"),
                                                                                    "NEEDS", ())}
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        opened = {pool.submit(open_region, session, account, region, endpoint_url=options.endpoint_url,
-                              config=boto_config, table_prefix=options.table_prefix,
+        opened = {pool.submit(open_region, session, account, region, clients=clients,
+                              table_prefix=options.table_prefix,
                               encryption_level=config.encryption_level, backup_since=backup_since,
                               account_cache=caches.setdefault(account, AccountCache()),
                               recovery_points="recovery_points" in needs,

@@ -4,10 +4,55 @@ same predicate as templates, on the table's CloudFormation-shaped view."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ddbguard.engines.common import evaluation_of
 from ddbguard.live.snapshot import LiveTable, RegionSnapshot, Unknown, as_resource
-from ddbguard.model import Evaluation, LiveResource, Problem
+from ddbguard.model import Evaluation, LiveResource, Problem, Status
 from ddbguard.registry import predicate, rule_of
+
+# DescribeTable's TableStatus (DynamoDB API reference, TableDescription): only ACTIVE describes a table in use.
+TABLE_STATES = {
+    "CREATING": "being created",
+    "UPDATING": "being updated: its settings may be changing",
+    "DELETING": "being deleted",
+    "INACCESSIBLE_ENCRYPTION_CREDENTIALS": "unusable: its KMS key cannot be used",
+    "ARCHIVING": "being archived: its KMS key was inaccessible for more than seven days",
+    "ARCHIVED": "archived: its data is only in the backup DynamoDB made when it archived it",
+    "REPLICATION_NOT_AUTHORIZED": "a global table replica that is not authorized to replicate",
+}
+
+
+def table_state(table: LiveTable) -> str | None:
+    """Why a table's description is not that of a table in use (its status), or None when it is ACTIVE (or
+    could not be read at all: its rules are unknown already)."""
+    if not isinstance(table.description, dict):
+        return None
+    status = table.description.get("TableStatus")
+    if status == "ACTIVE":
+        return None
+    if status in TABLE_STATES:
+        return f"table {table.name} is {status} ({TABLE_STATES[status]})"
+    return f"DescribeTable gives table {table.name} the status {status!r}, which ddbguard does not know"
+
+
+def judge_region(snapshot: RegionSnapshot, checks, config, now) -> list[Evaluation]:
+    """Every live check on one region. A verdict on a table that is not ACTIVE says the table's state and is
+    never a pass: a pass becomes unknown, other verdicts keep their status and name the state."""
+    evaluations = [e for check in checks for e in check.evaluate(snapshot, config, now)]
+    states = {t.arn: (t.description["TableStatus"], state) for t in snapshot.tables if (state := table_state(t))}
+    settled = []
+    for evaluation in evaluations:
+        status, state = states.get(evaluation.live.arn if evaluation.live else None, (None, None))
+        if state is None or (evaluation.status is not Status.PASS and str(status) in evaluation.message):
+            settled.append(evaluation)
+        elif evaluation.status is Status.PASS:
+            settled.append(dataclasses.replace(evaluation, status=Status.UNKNOWN, message=(
+                f"{state}: its description cannot be judged as a table in use; run the audit again once it is "
+                "ACTIVE")))
+        else:
+            settled.append(dataclasses.replace(evaluation, message=f"{evaluation.message} (the table is {status})"))
+    return settled
 
 
 def live_verdict(rule_id: str, snapshot: RegionSnapshot, name: str, arn: str, problems: list[str],
@@ -65,4 +110,5 @@ def unaudited_replicas(rule_id: str, snapshot: RegionSnapshot) -> list[Evaluatio
         for name, region, arn in snapshot.replicas_outside]
 
 
-__all__ = ["LiveTable", "functions_with_roles", "judge_tables", "live_verdict", "per_table"]
+__all__ = ["TABLE_STATES", "LiveTable", "functions_with_roles", "judge_region", "judge_tables", "live_verdict",
+           "per_table", "table_state"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ddbguard.aws import attempt, endpoint_for, error_reason, paginate, stack_tables, template_from_body
+from ddbguard.aws import attempt, error_reason, paginate, stack_tables, template_from_body
 from ddbguard.iam import parse_statements
 from ddbguard.live.snapshot import (LiveFunction, LiveRole, LiveStack, LiveTable, RegionSnapshot, Unknown,
                                     belongs_to_incarnation, own_dynamodb_backups)
@@ -76,13 +76,13 @@ class RegionWork:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def open_region(session, account: str, region: str, *, endpoint_url: str | None, config, table_prefix: str | None,
+def open_region(session, account: str, region: str, *, clients, table_prefix: str | None,
                 encryption_level: str, backup_since: dt.datetime, account_cache: AccountCache,
                 recovery_points: bool = False, old_backups_before: dt.datetime | None = None) -> RegionWork:
-    clients = {service: session.client(service, region_name=region, endpoint_url=endpoint_for(service, endpoint_url),
-                                       config=config)
-               for service in ("dynamodb", "cloudformation", "lambda", "kms", "backup")}
-    dynamodb = clients["dynamodb"]
+    """`clients`: the run's aws.Clients (one deadline per call, and a record of what AWS did not answer)."""
+    made = {service: clients.client(session, service, region, scope=f"{account}/{region}")
+            for service in ("dynamodb", "cloudformation", "lambda", "kms", "backup")}
+    dynamodb = made["dynamodb"]
     try:
         names = paginate(dynamodb, "list_tables", "TableNames")
     except (ClientError, BotoCoreError) as exc:
@@ -90,17 +90,17 @@ def open_region(session, account: str, region: str, *, endpoint_url: str | None,
     # --table-prefix limits which tables are judged, not which exist (DDB011 still sees every name)
     judged = [n for n in names if n.startswith(table_prefix)] if table_prefix else list(names)
     snapshot = RegionSnapshot(account, region, table_names=set(names))
-    work = RegionWork(snapshot, clients, judged, {}, [], backup_since, encryption_level, recovery_points,
+    work = RegionWork(snapshot, made, judged, {}, [], backup_since, encryption_level, recovery_points,
                       old_backups_before)
     if judged:
         work.backups = _recent_backups(dynamodb, backup_since)
-        work.stacks = _existing_stacks(clients["cloudformation"])
+        work.stacks = _existing_stacks(made["cloudformation"])
 
-    functions = attempt("lambda:ListFunctions", paginate, clients["lambda"], "list_functions", "Functions")
+    functions = attempt("lambda:ListFunctions", paginate, made["lambda"], "list_functions", "Functions")
     if isinstance(functions, Unknown):
         snapshot.functions = functions
     else:
-        iam = session.client("iam", endpoint_url=endpoint_for("iam", endpoint_url), config=config)
+        iam = clients.client(session, "iam", region, scope=account)  # IAM is global: the account's
         snapshot.functions = [live_function(f, _role(iam, f.get("Role"), account_cache)) for f in functions]
     return work
 

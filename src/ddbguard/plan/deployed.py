@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ddbguard.catalog import load_catalog
-from ddbguard.aws import Unknown, client_config, error_reason, stack_tables, template_from_body
+from ddbguard.aws import DEFAULT_CALL_TIMEOUT, Clients, Unknown, error_reason, stack_tables, template_from_body
 from ddbguard.config import Config
 from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import TABLE_ARN, Graph
@@ -39,12 +39,10 @@ UNNAMED = ("the template file names no stack, so the deployed stack it would upd
 class Lookups:
     """The live facts a plan needs, each fetched once: deployed templates, tables, stack resources."""
 
-    def __init__(self, session, endpoint_url: str | None, region: str | None) -> None:
-        config = client_config()
+    def __init__(self, session, clients: Clients, region: str | None) -> None:
         self.region = region or session.region_name or "us-east-1"
-        self.cloudformation = session.client("cloudformation", region_name=self.region, endpoint_url=endpoint_url,
-                                             config=config)
-        self.dynamodb = session.client("dynamodb", region_name=self.region, endpoint_url=endpoint_url, config=config)
+        self.cloudformation = clients.client(session, "cloudformation", self.region, scope=self.region)
+        self.dynamodb = clients.client(session, "dynamodb", self.region, scope=self.region)
         self._tables: dict[str, object] = {}
 
     def deployed_template(self, stack_name: str | None):
@@ -91,7 +89,8 @@ class Lookups:
 
 
 def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | None = None, region: str | None = None,
-             parameters: dict | None = None, stack_names: tuple[str, ...] = (), today: dt.date | None = None) -> Report:
+             parameters: dict | None = None, stack_names: tuple[str, ...] = (), today: dt.date | None = None,
+             call_timeout: float = DEFAULT_CALL_TIMEOUT) -> Report:
     new, errors, secrets = checked_stacks(paths, parameters, config)
     report = Report(errors=list(errors))
     top_level = [s for s in new if s.stack.parent is None]
@@ -99,7 +98,8 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
     if problem:
         report.errors.append(InputError(" ".join(paths), problem))
         return Redaction(secrets).report(report)
-    lookups = Lookups(session, endpoint_url, region)
+    clients = Clients(endpoint_url, call_timeout)
+    lookups = Lookups(session, clients, region)
     old_stacks, removed, evaluations = [], [], []
     # the diff rules that judge what NEW does to a deployed table also say when there is nothing deployed
     judged_in_new = [rule for rule in select_rules(config, ("diff",)) if implementation(rule.id, "diff").LOCATED_IN == "new"]
@@ -131,6 +131,7 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
     report.findings = old_findings + new_findings
     report.errors += join_errors
     report.not_modelled = [record for stack in new for record in stack.stack.not_modelled]
+    report.errors += clients.errors(report.errors)  # lookups AWS did not answer: the plan is not complete
     return Redaction(secrets).report(report)
 
 

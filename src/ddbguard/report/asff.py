@@ -61,7 +61,13 @@ def asff_finding(finding: Finding, *, now: str, account: str | None = None, regi
 
 def asff_findings(report: Report, *, account: str | None = None, region: str | None = None) -> list[dict]:
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return [asff_finding(f, now=now, account=account, region=region) for f in report.findings if f.live]
+    kept: dict[str, Finding] = {}  # one per Id: of two verdicts on one resource the gravest, never a later pass
+    for finding in report.findings:
+        if finding.live:
+            other = kept.get(finding_id(finding))
+            if other is None or finding.status.gravity > other.status.gravity:
+                kept[finding_id(finding)] = finding
+    return [asff_finding(f, now=now, account=account, region=region) for f in kept.values()]
 
 
 def render_asff(report: Report, *, engine: str) -> str:

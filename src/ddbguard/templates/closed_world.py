@@ -365,6 +365,8 @@ def find_not_modelled(stack, resolved: dict, tables: TableIndex) -> list[NotMode
         kind = resource.get("Type")
         if not isinstance(kind, str):
             continue
+        for action in _pipeline_deploy_actions(kind, resource.get("Properties")):
+            record(f"type {kind}", logical_id, f"{_DEPLOYS} (its action {action})", (), ("Properties", "Stages"))
         if logical_id in stack.unread_templates:
             record(f"type {kind}", logical_id, f"{_DEPLOYS} ({stack.unread_templates[logical_id]})", (),
                    ("Properties",))
@@ -380,6 +382,29 @@ def find_not_modelled(stack, resolved: dict, tables: TableIndex) -> list[NotMode
         tables_named = ", ".join(sorted(lid if s == stack.name else f"{s}/{lid}" for s, lid in named))
         effect = classification.reason + (f" (it names {tables_named})" if named else "")
         record(f"type {kind}", logical_id, effect, tuple(sorted(named)), ("Type",))
+    return found
+
+
+_CLOUDFORMATION_PROVIDERS = ("CloudFormation", "CloudFormationStackSet", "CloudFormationStackInstances")
+
+
+def _pipeline_deploy_actions(kind: str, properties: object) -> list[str]:
+    """A CodePipeline's CloudFormation actions, which deploy (and may replace or delete) stacks from templates of
+    a pipeline artifact: the one way a type of an otherwise irrelevant service deploys tables."""
+    if kind != "AWS::CodePipeline::Pipeline" or not isinstance(properties, dict):
+        return []
+    found = []
+    for stage in properties.get("Stages") if isinstance(properties.get("Stages"), list) else []:
+        for action in (stage.get("Actions") or []) if isinstance(stage, dict) else []:
+            provider = (action.get("ActionTypeId") or {}).get("Provider") if isinstance(action, dict) else None
+            if provider in _CLOUDFORMATION_PROVIDERS or (isinstance(action, dict) and is_intrinsic(provider)):
+                configuration = action.get("Configuration") if isinstance(action.get("Configuration"), dict) else {}
+                target = configuration.get("StackName") or configuration.get("StackSetName")
+                found.append(f"{action.get('Name')} deploys "
+                             + (f"{target} " if isinstance(target, str) else "a stack ")
+                             + f"with {provider if isinstance(provider, str) else 'an unresolved provider'}"
+                             + (f" ({configuration['ActionMode']})" if isinstance(configuration.get("ActionMode"), str)
+                                else ""))
     return found
 
 

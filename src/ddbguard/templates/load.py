@@ -14,9 +14,8 @@ from ddbguard.iam import aws_managed_policy_arns
 from ddbguard.templates.decode import DecodeError, decode_text, line_of, read_text
 from ddbguard.templates.resolve import condition_depth_problem, is_intrinsic
 from ddbguard.templates.transforms import (
-    INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes, expand_sam,
-    expand_top_level_includes,
-    included_resources, serverless_without_transform, transforms_of,
+    INCLUDE, LANGUAGE_EXTENSIONS, PLACEHOLDER_S3, SAM_TRANSFORM, TransformError, expand_for_each, expand_includes,
+    expand_sam, expand_top_level_includes, included_resources, serverless_without_transform, transforms_of,
 )
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
@@ -108,7 +107,9 @@ def looks_like_template(data: object) -> bool:
     return isinstance(data, dict) and any(key in data for key in ("Resources", "AWSTemplateFormatVersion"))
 
 
-_TEMPLATE_TEXT = re.compile(r"^\s*[\"']?(AWSTemplateFormatVersion|Resources)[\"']?\s*:", re.MULTILINE)
+# Meant as a template: a top-level key of one at the start of a line (YAML, indented JSON), or after `{` or `,` (JSON
+# on one line, as minifiers and some tools write it)
+_TEMPLATE_TEXT = re.compile(r"(^\s*[\"']?|[{,]\s*\")(AWSTemplateFormatVersion|Resources)[\"']?\s*:", re.MULTILINE)
 
 
 def load_inputs(
@@ -204,7 +205,7 @@ def _load_directory(path: Path, result: LoadResult) -> bool:
                 found |= _load_directory(Path(root) / directory, result)
                 dirs.remove(directory)
         for name in sorted(files):
-            if name.endswith(TEMPLATE_SUFFIXES) and _is_regular_file(Path(root) / name):
+            if name.lower().endswith(TEMPLATE_SUFFIXES) and _is_regular_file(Path(root) / name):
                 try:  # a symlink in the directory may point anywhere
                     result.confine(Path(root) / name, f"{Path(root) / name}")
                 except TransformError as exc:
@@ -432,6 +433,10 @@ def _load_nested_stacks(parent: Stack, directory: Path, result: LoadResult, asse
         properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
         url = properties.get("TemplateURL")
         offset = 0
+        if url == PLACEHOLDER_S3:  # a SAM application from the Serverless Application Repository
+            parent.unread_templates[logical_id] = ("an AWS SAM application whose template is in the Serverless "
+                                                   "Application Repository, not in the input")
+            continue
         try:
             if kind == STACK_SET and "TemplateBody" in properties:
                 child_path, text = Path(parent.file), _template_body(properties["TemplateBody"])
@@ -577,6 +582,10 @@ def _prepare(stack: Stack, directory: Path, result: LoadResult, text: str) -> bo
             raise TransformError(f"declares {', '.join(serverless)} of type AWS::Serverless::* but not "
                                  f"`Transform: {SAM_TRANSFORM}`, so CloudFormation rejects it")
         transforms = transforms_of(template)
+        if LANGUAGE_EXTENSIONS not in transforms:
+            problem = _policy_function_problem(template)
+            if problem:
+                raise TransformError(problem)
         if LANGUAGE_EXTENSIONS in transforms:
             template, loops = expand_for_each(template, result.parameters if stack.parent is None else {})
             stack.origins.update(loops)
@@ -592,6 +601,18 @@ def _prepare(stack: Stack, directory: Path, result: LoadResult, text: str) -> bo
         stack.source = written
         stack.template = template
     return True
+
+
+def _policy_function_problem(template: dict) -> str | None:
+    """Intrinsic functions in DeletionPolicy and UpdateReplacePolicy need AWS::LanguageExtensions: without it
+    CloudFormation rejects the template, so no verdict may be built on what they would resolve to."""
+    resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
+    for logical_id, resource in resources.items():
+        for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
+            if isinstance(resource, dict) and isinstance(resource.get(attribute), dict):
+                return (f"Resources.{logical_id}.{attribute}: an intrinsic function here needs `Transform: "
+                        f"{LANGUAGE_EXTENSIONS}`, without which CloudFormation rejects the template")
+    return None
 
 
 _SECTIONS = ("Parameters", "Mappings", "Conditions", "Outputs", "Metadata", "Rules", "Globals")

@@ -326,20 +326,28 @@ MAX_CONDITION_DEPTH = 50  # conditions that refer to conditions
 
 
 def condition_depth_problem(template: dict) -> str | None:
-    """`Conditions.X: ...` when a condition refers, through others, deeper than MAX_CONDITION_DEPTH."""
+    """`Conditions.X: ...` when a condition refers to itself through others (CloudFormation rejects circular
+    conditions) or refers, through others, deeper than MAX_CONDITION_DEPTH."""
     conditions = template.get("Conditions") if isinstance(template.get("Conditions"), dict) else {}
-    depth: dict[str, int] = {}
-    for name in conditions:
-        pending = [(name, 0)]
-        while pending:  # iterative: a chain of thousands must not exhaust the recursion
-            current, level = pending.pop()
-            if level > MAX_CONDITION_DEPTH:
-                return (f"Conditions.{name}: conditions refer to conditions more than {MAX_CONDITION_DEPTH} deep "
-                        "(a limit ddbguard sets; CloudFormation templates never come close)")
-            if depth.get(current, -1) >= level:
+    refs = {name: [r for r in _condition_refs(expression) if r in conditions] for name, expression in conditions.items()}
+    depth: dict[str, int] = {}  # a condition -> how deep the conditions it refers to go
+    for root in conditions:
+        path, pending = [root], [iter(refs[root])]  # depth first, without recursion
+        while pending:
+            ref = next((r for r in pending[-1] if r not in depth), None)
+            if ref is None:  # every condition it refers to is measured: so is it
+                name = path.pop()
+                pending.pop()
+                depth[name] = 1 + max((depth[r] for r in refs[name]), default=0)
+                if depth[name] > MAX_CONDITION_DEPTH:
+                    return (f"Conditions.{name}: conditions refer to conditions more than {MAX_CONDITION_DEPTH} deep "
+                            "(a limit ddbguard sets; CloudFormation templates never come close)")
                 continue
-            depth[current] = level
-            pending += [(ref, level + 1) for ref in _condition_refs(conditions.get(current)) if ref in conditions]
+            if ref in path:
+                cycle = " -> ".join(path[path.index(ref):] + [ref])
+                return f"Conditions.{ref}: refers to itself ({cycle}), which CloudFormation rejects"
+            path.append(ref)
+            pending.append(iter(refs[ref]))
     return None
 
 

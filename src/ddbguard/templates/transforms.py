@@ -229,7 +229,7 @@ def _substitute(node: object, identifier: str, value: str, budget: _Budget, loop
 
 
 # -- AWS SAM ---------------------------------------------------------------------------------------
-_PLACEHOLDER_S3 = "s3://ddbguard-placeholder/artifact"
+PLACEHOLDER_S3 = "s3://ddbguard-placeholder/artifact"
 # property -> resource types whose local artifact paths `sam package` would upload
 _ARTIFACTS = {
     "AWS::Serverless::Function": ("CodeUri", "ImageUri"),
@@ -305,7 +305,7 @@ def _s3_or_placeholder(value: object) -> object:
         return value
     if isinstance(value, dict) and set(value) >= {"Bucket", "Key"}:
         return value
-    return _PLACEHOLDER_S3
+    return PLACEHOLDER_S3
 
 
 def expand_sam(template: dict, region: str | None, managed_policies: dict[str, str]) -> dict:
