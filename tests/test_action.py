@@ -103,3 +103,22 @@ def test_the_readme_pre_commit_recipe_names_the_shipped_hooks():
     named = re.findall(r"id: ([a-z-]+)", block)
     shipped = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert named == ["ddbguard", "ddbguard-checkov"] and set(named) <= shipped
+
+
+def test_the_action_logs_and_summary_cannot_be_driven_by_a_template(tmp_path):
+    """Everything the action prints goes to the job's log, where the runner runs workflow commands; the
+    summary is rendered as Markdown. A hostile template drives neither (tests/test_hostile_output.py)."""
+    from test_hostile_output import (HOSTILE_TEMPLATE, LOGICAL_ID, assert_markdown_renders_literally,
+                                     lines_run_nothing, shown_characters_are_inert)
+
+    (tmp_path / "::error::template.json").write_text(HOSTILE_TEMPLATE)
+    (tmp_path / "##[add-mask]broken.yaml").write_text("Resources: [\n")
+    check = _run_step("Check", {"paths": "::error::template.json ##[add-mask]broken.yaml"}, tmp_path)
+    assert check.returncode == 0, check.stderr
+    assert (tmp_path / "output.txt").read_text() == "exit-code=2\n"
+    for log in (check.stdout, check.stderr):
+        shown_characters_are_inert(log)
+        lines_run_nothing(log)
+    assert "ddbguard: #\\x23[add-mask]broken.yaml: invalid YAML" in check.stderr
+    summary = (tmp_path / "summary.md").read_text()
+    assert_markdown_renders_literally(summary, [f"::error::template/{LOGICAL_ID}"], headings=6, cells=4)

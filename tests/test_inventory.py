@@ -34,8 +34,8 @@ def test_inventory_of_templates_in_every_format():
     assert [(r["name"], r["backups"]) for r in rows] == [("drs-groups", "ByWildcard"), ("orders", "ByArn"),
                                                         ("plans", "ByTag")]
     markdown = run_ddbguard("inventory", str(good)).stdout
-    assert markdown.startswith("# DynamoDB table inventory\n\n## drs-groups\n")
-    assert "| deletion policy | Delete |" in markdown
+    assert markdown.startswith("# DynamoDB table inventory\n\n## `drs-groups`\n")
+    assert "| deletion policy | `Delete` |" in markdown
 
 
 def test_inventory_of_the_cdk_app_names_who_is_granted_what(cdk_assembly):

@@ -17,7 +17,9 @@ import json
 from pathlib import Path
 
 from ddbguard.model import InputError, Report, Status
+from ddbguard.report.escape.json import json_document
 from ddbguard.report.identity import finding_identity
+from ddbguard.report.output import write_atomically
 
 FORMAT = 2
 LEGACY_FORMAT = 1  # template-file stacks by their file stem
@@ -69,7 +71,7 @@ def apply_baseline(report: Report, baseline: tuple[int, list[dict]], path: str) 
 
 
 def write_baseline(report: Report, path: str) -> tuple[int, int, int]:
-    """Record the report's failures and unknowns; returns (entries, added, removed)."""
+    """Record the report's failures and unknowns; returns (entries, added, removed). Raises OutputError."""
     current = {}
     for finding in report.findings:
         if finding.status in BLOCKING:
@@ -88,6 +90,5 @@ def write_baseline(report: Report, path: str) -> tuple[int, int, int]:
     kept = [current[entry["id"]] for entry in previous if entry["id"] in current]
     kept_ids = {entry["id"] for entry in kept}
     added = [current[identity] for identity in sorted(current) if identity not in kept_ids]
-    Path(path).write_text(json.dumps({"ddbguard_baseline": FORMAT, "entries": kept + added}, indent=2) + "\n",
-                          encoding="utf-8")
+    write_atomically(path, json_document({"ddbguard_baseline": FORMAT, "entries": kept + added}, indent=2) + "\n")
     return len(kept) + len(added), len(added), len(previous) - len(kept)

@@ -26,6 +26,7 @@ from aws_cdk import IPolicyValidationPlugin, PolicyValidationPluginReport, Polic
 
 from ddbguard import __version__
 from ddbguard.model import Severity, Status
+from ddbguard.report.escape.terminal import terminal_text
 
 CDK_SEVERITY = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
                 Severity.LOW: "info", Severity.INFO: "info"}
@@ -77,7 +78,8 @@ class DdbguardValidator:
             said = f" ({finding.suppression_reason})" if finding.waived else ""
             violations.append(PolicyViolation(
                 rule_name=finding.rule_id,
-                description=f"{finding.title}: {'unknown: ' if unknown else ''}{finding.message}{said}",
+                # CDK prints it in the terminal or CI log that runs synth
+                description=terminal_text(f"{finding.title}: {'unknown: ' if unknown else ''}{finding.message}{said}"),
                 fix=finding.remediation,
                 severity="warning" if unknown else "info" if finding.waived else CDK_SEVERITY[finding.severity],
                 rule_metadata={"severity": finding.severity.value, "status": finding.status.value,
@@ -87,7 +89,7 @@ class DdbguardValidator:
                     construct_path=finding.cdk_path, locations=[])]))
         for error in report.errors:  # an input ddbguard could not check is never a pass
             violations.append(PolicyViolation(
-                rule_name="input-error", description=str(error), severity="error",
+                rule_name="input-error", description=terminal_text(str(error)), severity="error",
                 fix="ddbguard check the cloud assembly for the details", violating_resources=[]))
         return PolicyValidationPluginReport(
             success=not any(v.severity == "error" for v in violations), violations=violations,

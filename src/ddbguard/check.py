@@ -17,6 +17,7 @@ from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.registry import select_rules
 from ddbguard.templates.load import TEMPLATE_SUFFIXES, load_inputs
 from ddbguard.templates.model import InputModel
+from ddbguard.templates.noecho import Redaction, noecho_values
 
 TEMPLATE_ENGINES = ("builtin", "guard", "checkov", "graph", "reader")
 ENGINE_SETS = {"all": ("builtin", "guard", "checkov"), "both": ("guard", "checkov")}
@@ -66,7 +67,7 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     report.findings = findings
     report.errors.extend(join_errors)
     report.not_modelled = [record for stack in given for record in stack.stack.not_modelled]
-    return report
+    return Redaction(noecho_values(model)).report(report)
 
 
 def git_tracked_templates() -> list[str]:

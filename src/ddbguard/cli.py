@@ -199,6 +199,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        _check_outputs(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "audit":
@@ -219,13 +220,48 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback, unless asked for
         if os.environ.get("DDBGUARD_DEBUG"):
             raise
-        print(f"ddbguard: internal error: {type(exc).__name__}: {exc} (set DDBGUARD_DEBUG=1 for details)",
-              file=sys.stderr)
-        return 2
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (set DDBGUARD_DEBUG=1 for details)")
+
+
+_WRITTEN = (("output", "report"), ("write_baseline", "baseline"))
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """A file that cannot be written is said before the run (an audit can take an hour)."""
+    from ddbguard.report.output import output_problem
+
+    for option, what in _WRITTEN:
+        path = getattr(args, option, None)
+        problem = output_problem(path) if path else None
+        if problem:
+            raise _Usage(f"{path}: cannot write {_what(args, what)}: {problem}")
+
+
+def _what(args: argparse.Namespace, what: str) -> str:
+    return "inventory" if what == "report" and args.command == "inventory" else what
+
+
+def _write(path: str, text: str, what: str) -> str | None:
+    """Write `text` to `path` atomically (report/output.py); the problem, as the line to say, when it fails."""
+    from ddbguard.report.output import OutputError, write_atomically
+
+    try:
+        write_atomically(path, text)
+    except OutputError as exc:
+        return f"{path}: cannot write {what}: {exc}"
+    return None
+
+
+def _say(message: str) -> None:
+    """Every line ddbguard writes to standard error: it names files, resources and values from the input, so
+    it is escaped for the terminal or CI log that shows it (report/escape/terminal.py)."""
+    from ddbguard.report.escape.terminal import terminal_text
+
+    print(f"ddbguard: {terminal_text(message)}", file=sys.stderr)
 
 
 def _fail(message: str) -> int:
-    print(f"ddbguard: {message}", file=sys.stderr)
+    _say(message)
     return 2
 
 
@@ -258,20 +294,18 @@ def _check(args: argparse.Namespace) -> int:
 
 def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_fails: bool) -> int:
     """Render the report where it was asked for, and turn it into the exit code."""
-    from pathlib import Path
-
     from ddbguard.report import exit_code, render, summary
 
     report.command = args.command or "check"
     if args.write_baseline:
         from ddbguard.baseline import write_baseline
+        from ddbguard.report.output import OutputError
 
         try:
             entries, added, removed = write_baseline(report, args.write_baseline)
-        except OSError as exc:
-            return _fail(f"{args.write_baseline}: cannot write baseline: {exc.strerror or exc}")
-        print(f"ddbguard: baseline {args.write_baseline}: {entries} entries ({added} added, {removed} removed)",
-              file=sys.stderr)
+        except OutputError as exc:
+            return _fail(f"{args.write_baseline}: cannot write baseline: {exc}")
+        _say(f"baseline {args.write_baseline}: {entries} entries ({added} added, {removed} removed)")
     if args.baseline:
         from ddbguard.baseline import BaselineError, apply_baseline, read_baseline
 
@@ -293,28 +327,25 @@ def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_f
         report.errors += _notify(report, args)
     if args.format == "asff" and any(f.live is None for f in report.findings):
         left_out = sum(1 for f in report.findings if f.live is None)
-        print(f"ddbguard: {left_out} findings name no AWS resource (templates, configuration) and are not in the "
-              "ASFF output", file=sys.stderr)
+        _say(f"{left_out} findings name no AWS resource (templates, configuration) and are not in the ASFF output")
     rendered = render(report, args.format, engine=engine)
     if args.output:
-        try:
-            Path(args.output).write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            return _fail(f"{args.output}: cannot write report: {exc.strerror or exc}")
+        problem = _write(args.output, rendered, "report")
+        if problem:
+            return _fail(problem)
         counts = summary(report)
-        print(f"ddbguard: {counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
-              f"{counts['pass']} passed, {counts['errors']} errors; {args.format} report written to {args.output}",
-              file=sys.stderr)
+        _say(f"{counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
+             f"{counts['pass']} passed, {counts['errors']} errors; {args.format} report written to {args.output}")
     else:
         sys.stdout.write(rendered)
     if args.format != "text":
         for error in report.errors:  # machine formats carry them too; people read stderr
-            print(f"ddbguard: {error}", file=sys.stderr)
+            _say(str(error))
         for warning in report.warnings:
-            print(f"ddbguard: warning: {warning}", file=sys.stderr)
+            _say(f"warning: {warning}")
     if report.baseline and report.baseline["stale"]:
-        print(f"ddbguard: {len(report.baseline['stale'])} baseline entries match nothing now (fixed: remove them with "
-              f"--write-baseline {report.baseline['file']})", file=sys.stderr)
+        _say(f"{len(report.baseline['stale'])} baseline entries match nothing now (fixed: remove them with "
+             f"--write-baseline {report.baseline['file']})")
     if args.write_baseline and not args.baseline:
         return int(exit_code(Report(errors=report.errors), None))  # recording a baseline is not a failure
     fail_on = Severity(args.fail_on) if args.fail_on else config.fail_on
@@ -342,7 +373,7 @@ def _send_to_security_hub(report, args: argparse.Namespace) -> list:
     problems = send_to_security_hub(report, securityhub, account, region)
     if not problems:
         sent = sum(1 for f in report.findings if f.live)
-        print(f"ddbguard: {sent} findings imported into Security Hub ({account}, {region})", file=sys.stderr)
+        _say(f"{sent} findings imported into Security Hub ({account}, {region})")
     return [InputError("security-hub", problem) for problem in problems]
 
 
@@ -432,8 +463,6 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _inventory(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ddbguard.inventory import live_inventory, render, template_inventory
 
     config, parameters = _config_and_parameters(args)
@@ -453,13 +482,12 @@ def _inventory(args: argparse.Namespace) -> int:
         records, errors = template_inventory(args.paths, config, parameters)
     rendered = render(sorted(records, key=lambda r: (r["account"] or "", r["region"] or "", r["stack"] or "",
                                                      r["name"] or r["logical_id"] or "")), args.format)
-    if args.output:
-        Path(args.output).write_text(rendered, encoding="utf-8")
-    else:
+    problem = _write(args.output, rendered, "inventory") if args.output else None
+    if not args.output:
         sys.stdout.write(rendered)
     for error in errors:
-        print(f"ddbguard: {error}", file=sys.stderr)
-    return 2 if errors else 0
+        _say(str(error))
+    return _fail(problem) if problem else 2 if errors else 0
 
 
 def _rules(args: argparse.Namespace) -> int:

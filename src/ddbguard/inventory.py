@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from ddbguard.graph import DATA_ACTIONS
 from ddbguard.iam import is_allowed
 from ddbguard.model import Unknown
+from ddbguard.report.escape.csv import csv_cell
+from ddbguard.report.escape.json import json_document
+from ddbguard.report.escape.markdown import markdown_cell, markdown_code
 from ddbguard.rules.ddb022_backup_plans.graph import selects, table_tags
 from ddbguard.rules.table import boolean
 
@@ -64,6 +66,7 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
     from ddbguard.rules.ddb022_backup_plans.graph import selections
     from ddbguard.templates.load import load_inputs
     from ddbguard.templates.model import InputModel
+    from ddbguard.templates.noecho import Redaction, noecho_values
     from ddbguard.templates.resolve import TABLE_TYPES
 
     loaded = load_inputs(paths, parameters=parameters)
@@ -102,7 +105,8 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
                 "backups": _selected_by(chosen, arn, resource),
                 "granted": _grants(graph, table) if table is not None else [],
             })
-    return records, loaded.errors + errors
+    redaction = Redaction(noecho_values(model))
+    return [redaction.value(record) for record in records], redaction.errors(loaded.errors + errors)
 
 
 def _grants(graph, table) -> list[str]:
@@ -163,23 +167,24 @@ def live_inventory(scope) -> list[dict]:
 
 
 def render(records: list[dict], fmt: str) -> str:
+    """Every value is read from templates or AWS: escaped for the format's reader (report/escape/)."""
     if fmt == "json":
-        return json.dumps({"ddbguard_inventory": 1, "tables": records}, indent=2, default=str) + "\n"
+        return json_document({"ddbguard_inventory": 1, "tables": records}, indent=2, default=str) + "\n"
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=FIELDS)
         writer.writeheader()
         for record in records:
-            writer.writerow({k: "; ".join(map(str, v)) if isinstance(v, list) else "" if v is None else v
-                             for k, v in record.items()})
+            writer.writerow({key: csv_cell(_text(value)) for key, value in record.items()})
         return out.getvalue()
     lines = ["# DynamoDB table inventory", ""]
     for record in records:
-        lines += [f"## {record['name'] or record['logical_id']}", "", "| Field | Value |", "|---|---|"]
-        for key in FIELDS:
-            value = record[key]
-            shown = "; ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
-            cell = shown.replace("|", "\\|")
-            lines.append(f"| {key.replace('_', ' ')} | {cell} |")
+        lines += [f"## {markdown_code(record['name'] or record['logical_id'] or '')}", "", "| Field | Value |",
+                  "|---|---|"]
+        lines += [f"| {key.replace('_', ' ')} | {markdown_cell(_text(record[key]))} |" for key in FIELDS]
         lines.append("")
     return "\n".join(lines)
+
+
+def _text(value) -> str:
+    return "; ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)

@@ -26,6 +26,7 @@ from ddbguard.registry import implementation, select_rules
 from ddbguard.rules import table_variables
 from ddbguard.templates.load import Stack
 from ddbguard.templates.model import InputModel
+from ddbguard.templates.noecho import Redaction
 from ddbguard.templates.resolve import TABLE_TYPES, resolve_template
 
 _INDEX = re.compile(r"/index/([^/*?]+)$")
@@ -91,13 +92,13 @@ class Lookups:
 def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | None = None, region: str | None = None,
              parameters: dict | None = None, stack_names: tuple[str, ...] = (), today: dt.date | None = None,
              call_timeout: float = DEFAULT_CALL_TIMEOUT) -> Report:
-    new, errors = checked_stacks(paths, parameters, config)
+    new, errors, secrets = checked_stacks(paths, parameters, config)
     report = Report(errors=list(errors))
     top_level = [s for s in new if s.stack.parent is None]
     problem = name_stacks(top_level, stack_names)
     if problem:
         report.errors.append(InputError(" ".join(paths), problem))
-        return report
+        return Redaction(secrets).report(report)
     clients = Clients(endpoint_url, call_timeout)
     lookups = Lookups(session, clients, region)
     old_stacks, removed, evaluations = [], [], []
@@ -132,7 +133,7 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
     report.errors += join_errors
     report.not_modelled = [record for stack in new for record in stack.stack.not_modelled]
     report.errors += clients.errors(report.errors)  # lookups AWS did not answer: the plan is not complete
-    return report
+    return Redaction(secrets).report(report)
 
 
 def name_stacks(top_level: list[CheckedStack], given: tuple[str, ...]) -> str | None:

@@ -15,13 +15,16 @@ from ddbguard.plan.diff import across_stacks, diff_stacks
 from ddbguard.registry import select_rules
 from ddbguard.templates.load import Stack, load_inputs
 from ddbguard.templates.model import InputModel
+from ddbguard.templates.noecho import Redaction, noecho_values
 
 
-def checked_stacks(paths: list[str], parameters: dict | None, config: Config) -> tuple[list[CheckedStack], list]:
+def checked_stacks(paths: list[str], parameters: dict | None, config: Config
+                   ) -> tuple[list[CheckedStack], list, frozenset[str]]:
+    """The resolved stacks, the input errors, and the NoEcho values to redact from the result."""
     loaded = load_inputs(paths, parameters=parameters)
     model = InputModel(loaded.stacks, parameters, config.external_exports)
     resolved, errors = model.resolve_all()
-    return [CheckedStack(stack, template) for stack, template in resolved], loaded.errors + errors
+    return [CheckedStack(stack, template) for stack, template in resolved], loaded.errors + errors, noecho_values(model)
 
 
 def pair_key(stack: Stack, root: Path) -> tuple:
@@ -38,8 +41,8 @@ def pair_key(stack: Stack, root: Path) -> tuple:
 
 def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, parameters: dict | None = None,
              today: dt.date | None = None) -> Report:
-    old, old_errors = checked_stacks(old_paths, parameters, config)
-    new, new_errors = checked_stacks(new_paths, parameters, config)
+    old, old_errors, old_secrets = checked_stacks(old_paths, parameters, config)
+    new, new_errors, new_secrets = checked_stacks(new_paths, parameters, config)
     report = Report(errors=[*old_errors, *new_errors])
     old_keys = {id(s): pair_key(s.stack, Path(old_paths[0])) for s in old}
     new_by_key = {pair_key(s.stack, Path(new_paths[0])): s for s in new}
@@ -78,4 +81,4 @@ def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, para
     report.findings = old_findings + new_findings
     report.errors += errors
     report.not_modelled = [record for stack in new for record in stack.stack.not_modelled]
-    return report
+    return Redaction(old_secrets | new_secrets).report(report)

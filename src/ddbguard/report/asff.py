@@ -9,10 +9,10 @@ and are left out; the caller says how many.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 
 from ddbguard.model import Finding, Report, Status
+from ddbguard.report.escape.json import json_document
 
 SCHEMA_VERSION = "2018-10-08"
 _COMPLIANCE = {Status.PASS: "PASSED", Status.FAIL: "FAILED", Status.UNKNOWN: "NOT_AVAILABLE",
@@ -72,7 +72,7 @@ def asff_findings(report: Report, *, account: str | None = None, region: str | N
 
 def render_asff(report: Report, *, engine: str) -> str:
     # the shape `aws securityhub batch-import-findings --cli-input-json` reads (in batches of 100)
-    return json.dumps({"Findings": asff_findings(report)}) + "\n"
+    return json_document({"Findings": asff_findings(report)}) + "\n"
 
 
 def send_to_security_hub(report: Report, securityhub, account: str, region: str, *, attempts: int = 3) -> list[str]:

@@ -4,6 +4,8 @@ Findings are matched by their identity (report/identity.py), whatever line or me
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ddbguard.model import Report, Status
 from ddbguard.report.identity import dict_identity, finding_identity
 
@@ -26,10 +28,10 @@ def compare(previous: dict, report: Report) -> dict:
     }
 
 
-def change_lines(changes: dict) -> list[str]:
-    """The lines the text and markdown reports lead with."""
+def change_lines(changes: dict, shown: Callable[[str], str]) -> list[str]:
+    """The lines the text and markdown reports lead with; `shown` escapes a finding's identity for the format."""
     lines = [f"Since the previous run: {len(changes['new'])} new, {len(changes['fixed'])} fixed, "
              f"{changes['still_failing']} still failing, {len(changes['gone'])} no longer reported"]
     for label in ("new", "fixed", "gone"):
-        lines += [f"  {label}: {key.replace('|', ' ')}" for key in changes[label]]
+        lines += [f"  {label}: {shown(key.replace('|', ' '))}" for key in changes[label]]
     return lines

@@ -1,9 +1,14 @@
 """GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` annotation per failure or unknown,
-on the file and line when the finding has a place in the repository (live findings: on the run)."""
+on the file and line when the finding has a place in the repository (live findings: on the run).
+
+Text from templates and AWS is escaped for a terminal first (report/escape/terminal.py: no line ending, no
+`##[`), then as GitHub escapes a command's message and properties, so it can neither start another command
+nor add a property."""
 
 from __future__ import annotations
 
 from ddbguard.model import Report, Severity, Status
+from ddbguard.report.escape.terminal import terminal_text
 from ddbguard.report.locations import place, repository_root
 
 _COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
@@ -11,8 +16,8 @@ _COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM:
 
 
 def _data(text: str) -> str:
-    # GitHub's escaping for a command's message
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # GitHub's escaping for a command's message (line endings are escapes already)
+    return terminal_text(text).replace("%", "%25")
 
 
 def _property(text: str) -> str:

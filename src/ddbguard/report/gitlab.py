@@ -7,9 +7,8 @@ follows an issue across line moves.
 
 from __future__ import annotations
 
-import json
-
 from ddbguard.model import Report, Severity, Status
+from ddbguard.report.escape.json import json_document
 from ddbguard.report.identity import fingerprint
 from ddbguard.report.locations import place, repository_root
 
@@ -35,4 +34,4 @@ def render_gitlab(report: Report, *, engine: str) -> str:
             "fingerprint": fingerprint(f),
             "location": {"path": where[0], "lines": {"begin": where[1]}},
         })
-    return json.dumps(issues, indent=2) + "\n"
+    return json_document(issues, indent=2) + "\n"

@@ -63,4 +63,5 @@ def dict_identity(item: dict) -> str:
 
 
 def fingerprint(finding: Finding) -> str:
-    return hashlib.sha256(finding_identity(finding).encode()).hexdigest()
+    # surrogatepass: a name read from a file name that is not UTF-8, or from a JSON escape, still has one
+    return hashlib.sha256(finding_identity(finding).encode("utf-8", "surrogatepass")).hexdigest()

@@ -11,6 +11,7 @@ from pathlib import Path
 from ddbguard import __version__
 from ddbguard.model import Finding, InputError, LiveResource, Report, Severity, Status
 from ddbguard.report import not_modelled_entries, summary
+from ddbguard.report.escape.json import json_document
 from ddbguard.report.identity import relative_stack_key
 
 SCHEMA_VERSION = 1
@@ -63,7 +64,7 @@ def report_to_dict(report: Report, *, engine: str) -> dict:
 
 def render_json(report: Report, *, engine: str) -> str:
     # Compact: the C encoder writes 10,000 findings in milliseconds; `jq .` shows them indented.
-    return json.dumps(report_to_dict(report, engine=engine)) + "\n"
+    return json_document(report_to_dict(report, engine=engine)) + "\n"
 
 
 class ReportFileError(Exception):

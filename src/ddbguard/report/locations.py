@@ -50,5 +50,10 @@ def relative_path(file: str, report: Report, root: Path) -> str | None:
 
 
 def uri(relative: str) -> str:
-    """A relative path as a URI reference (percent-encoded, '/' kept)."""
-    return quote(relative, safe="/")
+    """A relative path as a URI reference (percent-encoded, '/' kept). A file name that is not UTF-8 is
+    its own bytes (Python reads it with surrogateescape)."""
+    try:
+        raw = relative.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        raw = relative.encode("utf-8", "surrogatepass")
+    return quote(raw, safe="/")

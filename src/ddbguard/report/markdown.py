@@ -1,4 +1,5 @@
-"""Markdown, for a pull-request comment or a job summary."""
+"""Markdown, for a pull-request comment or a job summary. Text from templates and AWS is a code span
+(report/escape/markdown.py), so it renders as the literal text."""
 
 from __future__ import annotations
 
@@ -6,10 +7,7 @@ from ddbguard import __version__
 from ddbguard.model import Report, Severity, Status
 from ddbguard.report import by_severity, not_modelled_entries, summary
 from ddbguard.report.changes import change_lines
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+from ddbguard.report.escape.markdown import markdown_cell, markdown_code, markdown_words
 
 
 def render_markdown(report: Report, *, engine: str) -> str:
@@ -18,11 +16,11 @@ def render_markdown(report: Report, *, engine: str) -> str:
         f"## ddbguard {__version__}",
         "",
         f"**{counts['fail']} failed**, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
-        f"{counts['pass']} passed ({counts['resources']} resources, engine: {engine}).",
+        f"{counts['pass']} passed ({counts['resources']} resources, engine: {markdown_words(engine)}).",
     ]
     if report.changes is not None:
-        first, *listed = change_lines(report.changes)
-        lines += ["", f"**{first}**", ""] + [f"- {_cell(line.strip())}" for line in listed]
+        first, *listed = change_lines(report.changes, markdown_code)
+        lines += ["", f"**{first}**", ""] + [f"- {line.strip()}" for line in listed]
     lines += ["", "| Severity | Failed | Unknown | Suppressed |", "|---|---:|---:|---:|"]
     for severity in sorted(Severity, key=lambda s: -s.rank):
         of = [f for f in report.findings if f.severity is severity]
@@ -34,19 +32,23 @@ def render_markdown(report: Report, *, engine: str) -> str:
             lines += ["", f"### {heading}: {severity.value} ({len(findings)})", "",
                       "| Rule | Resource | Location | Message |", "|---|---|---|---|"]
             for f in sorted(findings, key=lambda f: (f.rule_id, f.file, f.line)):
-                resource = f"`{f.stack}/{f.logical_id}`" + (f"<br>`{f.cdk_path}`" if f.cdk_path else "")
-                where = f"`{f.live.arn}`" if f.live else f"`{f.file}:{f.line}`"
-                message = f.message + (f" (suppressed: {f.suppression_reason})" if f.suppression_reason else "")
-                lines.append(f"| {f.rule_id} {_cell(f.title)} | {resource} | {where} | {_cell(message)} |")
+                resource = markdown_cell(f"{f.stack}/{f.logical_id}") + (
+                    f"<br>{markdown_cell(f.cdk_path)}" if f.cdk_path else "")
+                where = markdown_cell(f.live.arn if f.live else f"{f.file}:{f.line}")
+                message = markdown_cell(f.message) + (
+                    f" (suppressed: {markdown_cell(f.suppression_reason)})" if f.suppression_reason else "")
+                lines.append(f"| {f.rule_id} {markdown_words(f.title, cell=True)} | {resource} | {where} | {message} |")
     if report.not_modelled:
         lines += ["", f"### Not modelled ({len(report.not_modelled)})", "",
                   "The verdicts these could change are unknown, never pass (DDB009).", ""]
-        lines += [f"- `{_cell(e['file'])}:{e['line']}` `{_cell(e['stack'])}/{_cell(e['location'])}`: "
-                  f"{_cell(e['construct'])}: {_cell(e['effect'])}" for e in not_modelled_entries(report)]
+        for e in not_modelled_entries(report):
+            where, what = f"{e['file']}:{e['line']}", f"{e['stack']}/{e['location']}"
+            lines.append(f"- {markdown_code(where)} {markdown_code(what)}: {markdown_code(e['construct'])}: "
+                         f"{markdown_code(e['effect'])}")
     if report.warnings:
         lines += ["", "### Context that could not be read", ""]
-        lines += [f"- `{_cell(w.file)}`: {_cell(w.message)}" for w in report.warnings]
+        lines += [f"- {markdown_code(w.file)}: {markdown_code(w.message)}" for w in report.warnings]
     if report.errors:
         lines += ["", "### Inputs that could not be checked", ""]
-        lines += [f"- `{_cell(e.file)}`: {_cell(e.message)}" for e in report.errors]
+        lines += [f"- {markdown_code(e.file)}: {markdown_code(e.message)}" for e in report.errors]
     return "\n".join(lines) + "\n"

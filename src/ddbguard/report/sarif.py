@@ -9,13 +9,12 @@ alerts.
 
 from __future__ import annotations
 
-import json
-
 from ddbguard import __version__
 from ddbguard.catalog import load_catalog
 from ddbguard.model import Report, Severity, Status
-from ddbguard.report.identity import fingerprint
 from ddbguard.report import not_modelled_entries
+from ddbguard.report.escape.json import json_document
+from ddbguard.report.identity import fingerprint
 from ddbguard.report.locations import place, relative_path, repository_path, repository_root, uri
 
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
@@ -23,6 +22,12 @@ _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
 # GitHub ranks code-scanning alerts by this number (0-10).
 _SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
                       Severity.LOW: "3.0", Severity.INFO: "1.0"}
+
+
+def _message(text: str) -> str:
+    # SARIF 3.11.6: in plain text, `[text](target)` is an embedded link, which viewers turn into a link;
+    # a literal bracket is written \[ or \]
+    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 def _physical(relative: str, line: int) -> dict:
@@ -68,7 +73,7 @@ def render_sarif(report: Report, *, engine: str) -> str:
             "ruleIndex": rule_ids.index(f.rule_id),
             "kind": "fail" if f.status is not Status.UNKNOWN else "review",
             "level": _LEVEL[f.severity] if f.status is not Status.UNKNOWN else "warning",
-            "message": {"text": f"{f.message} ({f.stack}/{f.logical_id})" if f.stack else f.message},
+            "message": {"text": _message(f"{f.message} ({f.stack}/{f.logical_id})" if f.stack else f.message)},
             "locations": [location],
             "partialFingerprints": {"ddbguardFindingIdentity/v1": fingerprint(f)},
             "properties": {"status": f.status.value, "severity": f.severity.value, "stack": f.stack,
@@ -81,12 +86,12 @@ def render_sarif(report: Report, *, engine: str) -> str:
         if f.status is Status.SUPPRESSED:
             result["suppressions"] = [{"kind": "external", "justification": f.suppression_reason or ""}]
         results.append(result)
-    notifications = [{"level": "error", "message": {"text": str(error)}} for error in report.errors]
-    notifications += [{"level": "warning", "message": {"text": str(warning)}} for warning in report.warnings]
+    notifications = [{"level": "error", "message": {"text": _message(str(error))}} for error in report.errors]
+    notifications += [{"level": "warning", "message": {"text": _message(str(warning))}} for warning in report.warnings]
     for entry in not_modelled_entries(report):  # what the run did not model: a note each, where it is
         note: dict = {"level": "note", "descriptor": {"id": "DDB009"},
-                      "message": {"text": f"not modelled: {entry['construct']} ({entry['stack']}/{entry['location']}):"
-                                          f" {entry['effect']}"}}
+                      "message": {"text": _message(f"not modelled: {entry['construct']} ({entry['stack']}/"
+                                                   f"{entry['location']}): {entry['effect']}")}}
         relative = relative_path(entry["file"], report, root)
         if relative is not None:
             note["locations"] = [{"physicalLocation": _physical(relative, max(entry["line"], 1))}]
@@ -105,4 +110,4 @@ def render_sarif(report: Report, *, engine: str) -> str:
             "properties": {"engine": engine},
         }],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return json_document(log, indent=2) + "\n"

@@ -1,4 +1,5 @@
-"""Plain text for a terminal or a CI log: what failed, where, and how to fix it."""
+"""Plain text for a terminal or a CI log: what failed, where, and how to fix it. Text from templates and
+AWS (and a merged report's own words, read from files) is escaped (report/escape/terminal.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from ddbguard import __version__
 from ddbguard.model import Report, Status
 from ddbguard.report import by_severity, not_modelled_entries, summary
 from ddbguard.report.changes import change_lines
+from ddbguard.report.escape.terminal import terminal_text as shown
 
 _MARK = {Status.FAIL: "FAIL", Status.UNKNOWN: "UNKNOWN", Status.SUPPRESSED: "SUPPRESSED"}
 
@@ -13,43 +15,43 @@ _MARK = {Status.FAIL: "FAIL", Status.UNKNOWN: "UNKNOWN", Status.SUPPRESSED: "SUP
 def render_text(report: Report, *, engine: str) -> str:
     counts = summary(report)
     lines = [
-        f"ddbguard {__version__} ({engine}): {counts['resources']} resources, {counts['evaluations']} checks: "
-        f"{counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
+        f"ddbguard {__version__} ({shown(engine)}): {counts['resources']} resources, "
+        f"{counts['evaluations']} checks: {counts['fail']} failed, {counts['unknown']} unknown, {counts['suppressed']} suppressed, "
         f"{counts['pass']} passed",
     ]
     if report.changes is not None:
-        lines += change_lines(report.changes)
+        lines += change_lines(report.changes, shown)
     if report.baseline is not None:
-        lines.append(f"Baseline {report.baseline['file']}: {report.baseline['matched']} known failures suppressed, "
-                     f"{len(report.baseline['stale'])} entries match nothing now")
-        lines += [f"  stale: {entry}" for entry in report.baseline["stale"]]
-    shown = [f for f in report.findings if f.status is not Status.PASS]
-    for severity, findings in by_severity(shown):
+        lines.append(f"Baseline {shown(report.baseline['file'])}: {report.baseline['matched']} known failures "
+                     f"suppressed, {len(report.baseline['stale'])} entries match nothing now")
+        lines += [f"  stale: {shown(entry)}" for entry in report.baseline["stale"]]
+    listed = [f for f in report.findings if f.status is not Status.PASS]
+    for severity, findings in by_severity(listed):
         lines += ["", f"{severity.value.upper()} ({len(findings)})"]
         for rule_id in sorted({f.rule_id for f in findings}):
             of_rule = sorted((f for f in findings if f.rule_id == rule_id), key=lambda f: (f.file, f.line))
-            lines.append(f"  {rule_id} {of_rule[0].title}")
+            lines.append(f"  {rule_id} {shown(of_rule[0].title)}")
             for f in of_rule:
-                where = f"{f.stack}/{f.logical_id}" if f.stack else f.logical_id
-                lines.append(f"    {_MARK[f.status]} {where}" + (f"  [{f.cdk_path}]" if f.cdk_path else "")
-                             + (f"  (profile {f.profile})" if f.profile else ""))
-                lines.append(f"      at {f.live.arn}" if f.live else f"      at {f.file}:{f.line}")
-                lines.append(f"      {f.message}")
+                where = f"{shown(f.stack)}/{shown(f.logical_id)}" if f.stack else shown(f.logical_id)
+                lines.append(f"    {_MARK[f.status]} {where}" + (f"  [{shown(f.cdk_path)}]" if f.cdk_path else "")
+                             + (f"  (profile {shown(f.profile)})" if f.profile else ""))
+                lines.append(f"      at {shown(f.live.arn)}" if f.live else f"      at {shown(f.file)}:{f.line}")
+                lines.append(f"      {shown(f.message)}")
                 if f.status is Status.SUPPRESSED:
-                    lines.append(f"      suppressed: {f.suppression_reason}")
-            fixes = {f.remediation for f in of_rule if f.status is not Status.SUPPRESSED}
+                    lines.append(f"      suppressed: {shown(f.suppression_reason or '')}")
+            fixes = {shown(f.remediation) for f in of_rule if f.status is not Status.SUPPRESSED}
             lines += [f"    fix: {fix}" for fix in sorted(fixes)]
     if report.not_modelled:
         lines += ["", f"NOT MODELLED ({len(report.not_modelled)}): the verdicts these could change are unknown, "
                       "never pass (DDB009)"]
-        lines += [f"  {e['file']}:{e['line']} {e['stack']}/{e['location']}: {e['construct']}"
-                  for e in not_modelled_entries(report)]
+        lines += [f"  {shown(e['file'])}:{e['line']} {shown(e['stack'])}/{shown(e['location'])}: "
+                  f"{shown(e['construct'])}" for e in not_modelled_entries(report)]
     if report.warnings:
         lines += ["", f"WARNINGS ({len(report.warnings)}): context that could not be read"]
-        lines += [f"  {warning}" for warning in report.warnings]
+        lines += [f"  {shown(str(warning))}" for warning in report.warnings]
     if report.errors:
         lines += ["", f"ERRORS ({len(report.errors)}): these inputs were not checked"]
-        lines += [f"  {error}" for error in report.errors]
-    if not any(f.status in (Status.FAIL, Status.UNKNOWN) for f in shown) and not report.errors:
+        lines += [f"  {shown(str(error))}" for error in report.errors]
+    if not any(f.status in (Status.FAIL, Status.UNKNOWN) for f in listed) and not report.errors:
         lines.append("No failures.")
     return "\n".join(lines) + "\n"
