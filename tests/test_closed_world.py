@@ -66,7 +66,7 @@ def test_every_registry_type_is_modelled_irrelevant_or_not_modelled_on_purpose()
 
 
 @pytest.mark.parametrize("kind, expected", [
-    ("AWS::DynamoDB::Table", MODELLED), ("AWS::EC2::VPC", IRRELEVANT), ("AWS::IAM::User", NOT_MODELLED),
+    ("AWS::DynamoDB::Table", MODELLED), ("AWS::EC2::VPC", IRRELEVANT), ("AWS::IAM::User", MODELLED),
     ("AWS::CloudFormation::CustomResource", NOT_MODELLED), ("Custom::Anything", NOT_MODELLED),
     ("Custom::DynamoDBReplica", MODELLED), ("Acme::Data::Tables::MODULE", NOT_MODELLED),
     ("Acme::DynamoDB::Table", NOT_MODELLED), ("AWS::EC2::TypeFromTheFuture", NOT_MODELLED),

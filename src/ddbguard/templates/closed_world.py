@@ -10,8 +10,8 @@ stack holds that ddbguard does not model, and which verdicts it could change:
 - a module (`...::MODULE`), a type the registry schemas do not list (a private or third-party extension, or one
   newer than ddbguard's list), a custom resource: they may create tables ddbguard never sees, and they may
   change or remove the tables they name, whose verdicts become unknown;
-- a type that deploys a template ddbguard cannot read (a Service Catalog product; a StackSet whose template is
-  not readable, reported by the loader), or grants ddbguard does not judge.
+- a type that deploys a template ddbguard cannot read (a Service Catalog product, a CodePipeline CloudFormation
+  action; a StackSet whose template is not readable, reported by the loader).
 
 A verdict a construct could change is `unknown` with the reason, never a pass; the construct itself is a DDB009
 finding (unknown) in every report, which a suppression with a reason declares harmless.
@@ -56,7 +56,6 @@ class Classification:
 _TABLE_RULES = "the table rules read it"
 _GRANT_RULES = "the grant rules (DDB010-DDB013, DDB015, DDB019, DDB040) read it"
 _THROUGH_A_ROLE = "whatever it does to a table it does through an IAM role, whose grants ddbguard judges"
-_GRANTS_NOT_JUDGED = "grants that ddbguard does not judge: who may use or delete tables through it is not checked"
 _DEPLOYS = "deploys a template that is not in the input: the tables it may create are not checked"
 _ACTS = ("ddbguard has no model of what it does: it may create tables that are not checked, and change or remove "
          "the tables it names")
@@ -70,6 +69,12 @@ MODELLED_TYPES = {
     "AWS::IAM::Policy": _GRANT_RULES,
     "AWS::IAM::ManagedPolicy": _GRANT_RULES,
     "AWS::IAM::RolePolicy": _GRANT_RULES,
+    "AWS::IAM::User": _GRANT_RULES,
+    "AWS::IAM::Group": _GRANT_RULES,
+    "AWS::IAM::UserPolicy": _GRANT_RULES,
+    "AWS::IAM::GroupPolicy": _GRANT_RULES,
+    "AWS::IAM::UserToGroupAddition": "the grant rules give a user its groups' policies",
+    "AWS::SSO::PermissionSet": _GRANT_RULES,
     "AWS::Lambda::Function": "DDB011 reads its environment, the grant rules its role",
     "AWS::KMS::Key": "DDB008 reads whether the stack deletes it",
     "AWS::KMS::ReplicaKey": "DDB008 reads whether the stack deletes it",
@@ -85,12 +90,6 @@ SENSITIVE_SERVICES = ("AWS::DynamoDB", "AWS::IAM", "AWS::KMS", "AWS::Lambda", "A
                       "AWS::CloudFormation", "AWS::ServiceCatalog", "AWS::Serverless")
 
 NOT_MODELLED_TYPES = {
-    "AWS::IAM::User": _GRANTS_NOT_JUDGED,
-    "AWS::IAM::Group": _GRANTS_NOT_JUDGED,
-    "AWS::IAM::UserPolicy": _GRANTS_NOT_JUDGED,
-    "AWS::IAM::GroupPolicy": _GRANTS_NOT_JUDGED,
-    "AWS::IAM::UserToGroupAddition": _GRANTS_NOT_JUDGED,
-    "AWS::SSO::PermissionSet": _GRANTS_NOT_JUDGED,
     "AWS::ServiceCatalog::CloudFormationProvisionedProduct": _DEPLOYS,
 }
 
