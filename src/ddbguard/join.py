@@ -204,11 +204,11 @@ def join(
 
 
 def declare_not_modelled(findings: list[Finding], reasons: list[str | None], stacks: list[CheckedStack],
-                         catalog: dict[str, Rule], records: list | None = None) -> None:
+                         catalog: dict[str, Rule]) -> None:
     """The closed world: a verdict that a construct the reader does not model could change is unknown, not pass.
 
-    `records` default to the stacks' own. A record covers the resources it affects, or (None) every resource of
-    its stack; a nested stack or StackSet it covers is covered with everything in it. A construct whose DDB009
+    A construct (the stacks' `not_modelled`) covers the resources it affects, or (None) every resource of its
+    stack; a nested stack or StackSet it covers is covered with everything in it. A construct whose DDB009
     finding the user suppressed (the reason says what it does) is declared harmless and changes nothing.
     """
     rule = next((rule.id for rule in catalog.values() if "reader" in rule.engines), None)
@@ -230,7 +230,7 @@ def declare_not_modelled(findings: list[Finding], reasons: list[str | None], sta
         return covered
 
     by_subject: dict[tuple[str, str | None], object] = {}
-    for record in records if records is not None else [r for s in stacks for r in s.stack.not_modelled]:
+    for record in (record for stack in stacks for record in stack.stack.not_modelled):
         if (record.stack, record.logical_id) in harmless:
             continue
         for stack_name, logical_id in ([(record.stack, None)] if record.affects is None else record.affects):
@@ -249,7 +249,7 @@ def declare_not_modelled(findings: list[Finding], reasons: list[str | None], sta
 def join_live(evaluations: list[Evaluation], catalog: dict[str, Rule], config: Config, *, today: dt.date) -> list[Finding]:
     """Live evaluations -> findings, located by account, region and ARN."""
     active = _active(config, today)
-    findings, reasons = [], []
+    findings = []
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
         finding = _finding(rule, evaluation, config, resource_type=None, cdk_path=None, file=evaluation.live.arn,
