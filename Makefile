@@ -52,6 +52,7 @@ bench: setup
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_merge.py
+	$(BIN)/python bench/bench_decode.py
 
 docs: setup
 	$(BIN)/ddbguard rules --format markdown > docs/rules.md
