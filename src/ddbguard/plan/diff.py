@@ -9,7 +9,7 @@ from ddbguard.engines.common import CheckedStack
 from ddbguard.model import Evaluation
 from ddbguard.registry import implementation, select_rules
 from ddbguard.templates.closed_world import replacement_properties
-from ddbguard.templates.resolve import TABLE_TYPES, has_unresolved, is_intrinsic
+from ddbguard.templates.resolve import TABLE_TYPES, has_symbol, has_unresolved, is_intrinsic
 
 
 def tables_of(stack: CheckedStack) -> dict[str, dict]:
@@ -32,7 +32,7 @@ def replacement_changes(old: dict, new: dict) -> tuple[list[str], list[str]]:
         if before == after:
             continue
         change = f"{key}: {_short(before)} -> {_short(after)}"
-        (unknown if has_unresolved(before) or has_unresolved(after) or _symbolic(before) or _symbolic(after)
+        (unknown if has_unresolved(before) or has_unresolved(after) or has_symbol(before) or has_symbol(after)
          else changes).append(change)
     keys = {k.get("AttributeName") for k in _items(old_p.get("KeySchema")) + _items(new_p.get("KeySchema"))}
     for index in _items(old_p.get("LocalSecondaryIndexes")) + _items(new_p.get("LocalSecondaryIndexes")):
@@ -59,12 +59,6 @@ def _items(value: object) -> list[dict]:
     """The mappings of a list value (an unresolved list, or items that are not mappings, give none)."""
     return [item for item in value if isinstance(item, dict) and not is_intrinsic(item)] \
         if isinstance(value, list) else []
-
-
-def _symbolic(value: object) -> bool:
-    """A value that names something decided at deploy time (`${AWS::StackName}-orders`); a name CloudFormation
-    generates for the table is not a change on its own."""
-    return isinstance(value, str) and "${" in value
 
 
 def diff_rules(config) -> list:

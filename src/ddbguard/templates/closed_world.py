@@ -27,7 +27,7 @@ from importlib import resources
 
 from ddbguard.model import NotModelled
 from ddbguard.templates.decode import line_of
-from ddbguard.templates.resolve import TABLE_TYPES, is_intrinsic
+from ddbguard.templates.resolve import TABLE_TYPES, is_intrinsic, symbols_in
 from ddbguard.templates.transforms import INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM, transforms_of
 
 
@@ -315,7 +315,7 @@ class TableIndex:
         found = set(self._by_value.get(text, ()))
         for word in _WORDS.findall(text):
             found.update(self._by_value.get(word, ()))
-        for token in [text, *_TOKENS.findall(text)]:
+        for token in [text, *symbols_in(text)]:
             if token in local:
                 found.add((stack, local[token]))
         arns = [text, *_ARNS.findall(text)]
@@ -325,7 +325,6 @@ class TableIndex:
 
 
 _WORDS = re.compile(r"[A-Za-z0-9_.\-]{3,255}")  # the characters of a table name
-_TOKENS = re.compile(r"\$\{[^}]+\}")
 _ARNS = re.compile(r"arn:[^\s,;\"'()]+")
 
 

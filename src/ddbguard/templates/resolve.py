@@ -378,6 +378,14 @@ def _resource_type(resource: object) -> object:
     return resource.get("Type") if isinstance(resource, dict) else None
 
 
+_SYMBOL = re.compile(r"\$\{[^}]+\}")
+
+
+def symbols_in(text: str) -> list[str]:
+    """Every `${...}` symbol in a resolved string (`arn:aws:kms:...:key/${Key}` -> [`${Key}`])."""
+    return _SYMBOL.findall(text)
+
+
 def has_symbol(value: object) -> bool:
     """The value holds a symbol for something decided at deploy time (`${AWS::StackName}`, `${Role.Arn}`)."""
     if isinstance(value, list):

@@ -9,7 +9,6 @@ not deleted by it; AWS managed keys are deleted by no stack.
 from __future__ import annotations
 
 import json
-import re
 
 from ddbguard.engines.common import CheckedStack
 from ddbguard.graph import Graph, token
@@ -18,12 +17,11 @@ from ddbguard.registry import rule_of
 from ddbguard.rules import verdict
 from ddbguard.rules.ddb001_retain.predicate import RETAINED
 from ddbguard.rules.table import GLOBAL_TABLE, dig, replicas
-from ddbguard.templates.resolve import TABLE_TYPES, has_unresolved
+from ddbguard.templates.resolve import TABLE_TYPES, has_unresolved, symbols_in
 
 RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 ALIAS = "AWS::KMS::Alias"
-_TOKENS = re.compile(r"\$\{[^}]+\}")
 AWS_MANAGED_ALIAS = "alias/aws/"
 
 
@@ -60,7 +58,7 @@ class Keys:
             return f"KMSMasterKeyId is {json.dumps(value, default=str)}, which cannot be resolved statically"
         if seen > 3:
             return f"KMSMasterKeyId {value}: aliases refer to aliases"
-        for found in filter(None, map(token, _TOKENS.findall(value))):
+        for found in filter(None, map(token, symbols_in(value))):
             candidates = self.by_id.get(found[0], [])
             own = [c for c in candidates if c[0] is stack]
             if len(own or candidates) > 1:

@@ -37,10 +37,10 @@ def _own_environment(identity, config) -> tuple[str | None, str]:
     """The identity's environment and what tells it: its stack's name (a cloud assembly's, or --parameters'), else
     its own name (RoleName, UserName, ...). A template file's name is not a stack name and tells nothing."""
     stack_name = identity.stack.stack.stack_name
-    if environment_of(stack_name, config):
-        return environment_of(stack_name, config), f"of stack {stack_name}"
-    if identity.name and environment_of(identity.name, config):
-        return environment_of(identity.name, config), f"named {identity.name}"
+    if (environment := environment_of(stack_name, config)) is not None:
+        return environment, f"of stack {stack_name}"
+    if (environment := environment_of(identity.name, config)) is not None:
+        return environment, f"named {identity.name}"
     return None, ""
 
 
