@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
+import importlib
+
 from ddbguard.model import ExitCode, Report, Severity, Status
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "gitlab", "github", "asff")
+# Each format's module and renderer, imported only when used (a run renders one or two formats).
+RENDERERS = {
+    "text": ("ddbguard.report.text", "render_text"),
+    "json": ("ddbguard.report.json_report", "render_json"),
+    "sarif": ("ddbguard.report.sarif", "render_sarif"),
+    "junit": ("ddbguard.report.junit", "render_junit"),
+    "markdown": ("ddbguard.report.markdown", "render_markdown"),
+    "gitlab": ("ddbguard.report.gitlab", "render_gitlab"),
+    "github": ("ddbguard.report.github", "render_github"),
+    "asff": ("ddbguard.report.asff", "render_asff"),
+}
+FORMATS = tuple(RENDERERS)
 
 
 def render(report: Report, fmt: str, *, engine: str) -> str:
-    if fmt == "text":
-        from ddbguard.report.text import render_text as renderer
-    elif fmt == "json":
-        from ddbguard.report.json_report import render_json as renderer
-    elif fmt == "sarif":
-        from ddbguard.report.sarif import render_sarif as renderer
-    elif fmt == "junit":
-        from ddbguard.report.junit import render_junit as renderer
-    elif fmt == "markdown":
-        from ddbguard.report.markdown import render_markdown as renderer
-    elif fmt == "gitlab":
-        from ddbguard.report.gitlab import render_gitlab as renderer
-    elif fmt == "github":
-        from ddbguard.report.github import render_github as renderer
-    elif fmt == "asff":
-        from ddbguard.report.asff import render_asff as renderer
-    else:
+    if fmt not in RENDERERS:
         raise ValueError(f"unknown format {fmt}")
-    return renderer(report, engine=engine)
+    module, function = RENDERERS[fmt]
+    return getattr(importlib.import_module(module), function)(report, engine=engine)
 
 
 def blocking_findings(report: Report, fail_on: Severity | None, *, unknown_fails: bool = True) -> list:
