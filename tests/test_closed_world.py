@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import COMPLIANT, ROOT, run_ddbguard
-from ddbguard.check import CheckOptions, run_check
+from ddbguard.commands.check import CheckOptions, run_check
 from ddbguard.config import parse_config
 from ddbguard.templates import closed_world
 from ddbguard.templates.closed_world import (

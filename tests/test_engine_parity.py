@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ddbguard.catalog import load_catalog
-from ddbguard.check import CheckOptions, run_check
+from ddbguard.commands.check import CheckOptions, run_check
 from ddbguard.config import parse_config
 
 PER_TABLE = {rule.id for rule in load_catalog().values() if "builtin" in rule.engines}

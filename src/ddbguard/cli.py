@@ -281,7 +281,7 @@ def _config_and_parameters(args: argparse.Namespace):
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ddbguard.check import CheckOptions, run_check
+    from ddbguard.commands.check import CheckOptions, run_check
 
     config, parameters = _config_and_parameters(args)
     engine = args.engine or config.engine
@@ -439,7 +439,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ddbguard.plan.run import run_diff
+    from ddbguard.commands.diff import run_diff
 
     config, parameters = _config_and_parameters(args)
     report = run_diff([args.old], [args.new], config, parameters=parameters)
@@ -450,7 +450,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from ddbguard.aws import CredentialsError, open_session
-    from ddbguard.plan.deployed import run_plan
+    from ddbguard.commands.plan import run_plan
 
     config, parameters = _config_and_parameters(args)
     try:
@@ -463,7 +463,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _inventory(args: argparse.Namespace) -> int:
-    from ddbguard.inventory import live_inventory, render, template_inventory
+    from ddbguard.commands.inventory import live_inventory, render, template_inventory
 
     config, parameters = _config_and_parameters(args)
     if args.live:

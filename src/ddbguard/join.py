@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ddbguard.catalog import Rule
 from ddbguard.config import Config, Suppression
-from ddbguard.engines.common import CheckedStack
+from ddbguard.templates.model import CheckedStack
 from ddbguard.model import Evaluation, Finding, InputError, Status
 from ddbguard.profiles import apply_profiles
 from ddbguard.templates.decode import line_of

@@ -82,20 +82,20 @@ def audit_evaluations(options: AuditOptions, config: Config,
     """The live rules' evaluations and the errors of the run; `scope` (when given) is told the shard and the
     digest of the account list it was cut from."""
     from ddbguard.aws import Unknown
-    from ddbguard.live.checks import judge_region
+    from ddbguard.engines.live import judge_region
 
     clients = run_clients(options)
     units, accounts, errors = audit_units(options, scope, clients)
     now = options.now or dt.datetime.now(dt.timezone.utc)
     audited, region_errors = read_regions(units, options, config, now, clients)
     errors += region_errors
-    checks = [implementation(rule.id, "live") for rule in select_rules(config, ("live",))]
+    rules = select_rules(config, ("live",))
     evaluations: list[Evaluation] = []
     for snapshot in audited.snapshots.values():
         if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
             errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
                                      f"Lambda functions not checked: {snapshot.functions.reason}"))
-        evaluations += judge_region(snapshot, checks, config, now)
+        evaluations += judge_region(snapshot, rules, config, now)
     # A global table's replica outside the audited regions is named once per rule, whichever region saw it.
     evaluations = list({(e.rule_id, e.stack, e.logical_id): e for e in evaluations}.values())
     tables_seen = sum(len(s.tables) for s in audited.snapshots.values())
@@ -225,16 +225,15 @@ def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime,
 
     from ddbguard.aws import error_reason
     from ddbguard.live.collect import AccountCache, RegionFailed, finish_region, open_region, read_stack, read_table
-    from ddbguard.live.snapshot import Scope, Unknown
+    from ddbguard.kit.snapshot import Scope, Unknown
 
     caches: dict[str, AccountCache] = {}
     errors: list[InputError] = []
     works = []
     show = options.progress and sys.stderr.isatty() and not os.environ.get("CI")
     backup_since = now - dt.timedelta(days=config.max_backup_age_days)
-    # what the selected rules need beyond the usual reads (a live adapter's NEEDS)
-    needs = {need for rule in select_rules(config, ("live",)) for need in getattr(implementation(rule.id, "live"),
-                                                                                   "NEEDS", ())}
+    # what the selected rules need beyond the usual reads (rule.yaml's live_needs)
+    needs = {need for rule in select_rules(config, ("live",)) for need in rule.live_needs}
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         opened = {pool.submit(open_region, session, account, region, clients=clients,
                               table_prefix=options.table_prefix,
@@ -274,7 +273,7 @@ def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime,
 def join_replicas(scope) -> None:
     """Global tables: a replica no stack of its own region owns belongs to the stack that owns the global
     table in another replica region; replicas in regions the run does not read are listed as such."""
-    from ddbguard.live.snapshot import Unknown
+    from ddbguard.kit.snapshot import Unknown
 
     for snapshot in scope.snapshots.values():
         snapshot.audited = scope

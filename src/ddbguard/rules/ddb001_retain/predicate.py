@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from ddbguard.kit.values import RETAINED
 from ddbguard.model import Problem, Unknown
-
-RETAINED = ("Retain", "RetainExceptOnCreate")
 
 
 def problems(resource: dict, config=None) -> list[Problem]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ddbguard.model import Problem
-from ddbguard.rules.table import GLOBAL_TABLE, holders, require_true
+from ddbguard.kit.values import GLOBAL_TABLE, holders, require_true
 
 _PITR = ("PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ddbguard.model import Problem, Unknown
-from ddbguard.rules.table import GLOBAL_TABLE, dig, replicas, require_true
+from ddbguard.kit.values import GLOBAL_TABLE, dig, replicas, require_true
 
 LEVELS = ("aws-owned", "aws-managed", "customer-managed")
 # A key id that names an AWS managed key (aliases under alias/aws/ are AWS's: alias/aws/dynamodb), by its alias or

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ddbguard.model import Problem, Unknown
 from ddbguard.resource_policy import policy_holders, policy_problems
-from ddbguard.rules.table import dig
+from ddbguard.kit.values import dig
 
 
 def problems(resource: dict, config=None) -> list[Problem]:

@@ -1,10 +1,8 @@
 """DDB006 live: a table whose owning stack makes its replicas with `Custom::DynamoDBReplica` resources (the
 deployed template says so); a stack-owned global table with replicas passes."""
 
-from ddbguard.live.checks import live_verdict
-from ddbguard.registry import rule_of
+from ddbguard.kit.subjects import live_judged
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def evaluate(snapshot, config, now):
@@ -13,11 +11,11 @@ def evaluate(snapshot, config, now):
         if not isinstance(table.stack, tuple):
             continue
         if table.legacy_replicas:
-            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [
+            evaluations.append(live_judged(table.name, table.arn, [
                 f"stack {table.stack[0]} makes the replicas of table {table.name} in "
                 f"{', '.join(table.legacy_replicas)} with Custom::DynamoDBReplica resources: they have no point-in-time "
                 "recovery or deletion protection of their own and are deleted with their custom resource; use TableV2 "
                 "(AWS::DynamoDB::GlobalTable) with replicas"]))
         elif table.replica_regions:
-            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, []))
+            evaluations.append(live_judged(table.name, table.arn, []))
     return evaluations

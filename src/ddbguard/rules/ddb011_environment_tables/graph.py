@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 
 from ddbguard.arns import parse_table_arn
-from ddbguard.graph import Graph, can_use
-from ddbguard.model import Evaluation, Unknown
-from ddbguard.registry import rule_of
-from ddbguard.rules import table_variables, verdict
+from ddbguard.kit.graph import Graph, can_use
+from ddbguard.model import Subject, Unknown
+from ddbguard.kit.environments import table_variables
+from ddbguard.kit.subjects import judged
 from ddbguard.templates.resolve import is_intrinsic
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+def evaluate(graph: Graph, config) -> list[Subject]:
     evaluations = []
     for function in graph.functions:
         variables = table_variables(graph, function, config)
@@ -57,7 +56,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 elsewhere = any(t.name == table.name and t is not table for t in reach)
                 problems.append((f"{variable} names table {table.name}{_where(table) if elsewhere else ''}, but role "
                                  f"{function.role.logical_id} may use only: {may_use_only(reach, table)}", path))
-        evaluations.append(verdict(RULE.id, function.stack, function.logical_id, problems, unknown))
+        evaluations.append(judged(function.stack, function.logical_id, problems, unknown))
     return evaluations
 
 

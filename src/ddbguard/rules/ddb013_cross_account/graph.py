@@ -7,15 +7,13 @@ from __future__ import annotations
 import re
 
 from ddbguard.arns import arn_pattern, is_literal
-from ddbguard.graph import Graph
+from ddbguard.kit.graph import Graph
 from ddbguard.iam import AWS_BACKUP_SERVICE, Statement, reaches_table_actions
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
+from ddbguard.model import Subject
 from ddbguard.resource_policy import RESOURCE_KEYS, allow_statements, pinned_outsiders, principal_accounts
-from ddbguard.rules import verdict
+from ddbguard.kit.subjects import judged
 from ddbguard.templates.resolve import TABLE_TYPES
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def foreign(account: str, own: str | None, trusted) -> bool:
@@ -82,7 +80,7 @@ def _why(own: str | None) -> str:
         "is not in trusted_accounts (the stack's own account is not known: list it there too)"
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+def evaluate(graph: Graph, config) -> list[Subject]:
     evaluations = []
     backup_only = graph.policies_only_of(AWS_BACKUP_SERVICE)  # it backs up its own account's tables
     for policy in graph.policies:
@@ -97,7 +95,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 problems += [(message, statement.path) for message in found[0]]
                 unknown += [(message, statement.path) for message in found[1]]
         if applicable:
-            evaluations.append(verdict(RULE.id, policy.stack, policy.logical_id, problems, unknown))
+            evaluations.append(judged(policy.stack, policy.logical_id, problems, unknown))
     for stack in graph.stacks:
         own = stack.stack.account
         for logical_id, resource in stack.resolved["Resources"].items():
@@ -109,5 +107,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             problems = [(f"{message} ({what} policy)" if what != "table" else message, (*path, "Principal"))
                         for path, statement, what in statements
                         for message in foreign_principals(statement, own, config)]
-            evaluations.append(verdict(RULE.id, stack, logical_id, problems))
+            evaluations.append(judged(stack, logical_id, problems))
     return evaluations

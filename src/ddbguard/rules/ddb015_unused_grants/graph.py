@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from ddbguard.arns import arn_pattern
-from ddbguard.graph import Graph
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import table_variables, verdict
-
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+from ddbguard.kit.graph import Graph
+from ddbguard.model import Subject
+from ddbguard.kit.environments import table_variables
+from ddbguard.kit.subjects import judged
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+
+def evaluate(graph: Graph, config) -> list[Subject]:
     evaluations = []
     for role in graph.roles:
         functions = graph.functions_using(role)
@@ -30,7 +29,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
         problems = [(f"role {role.logical_id} may use table{'s' if len(unused) > 1 else ''} {', '.join(unused)}, which "
                      f"no function using it ({', '.join(f.logical_id for f in functions)}) names in its environment",
                      ())] if unused else []
-        evaluations.append(verdict(RULE.id, role.stack, role.logical_id, problems))
+        evaluations.append(judged(role.stack, role.logical_id, problems))
     return evaluations
 
 

@@ -3,14 +3,9 @@ old (min_backup_retention_days, or as old as the table when it is younger): its 
 
 import datetime as dt
 
-from ddbguard.live.checks import live_verdict
-from ddbguard.live.snapshot import Unknown, belongs_to_incarnation, own_dynamodb_backups
-from ddbguard.registry import rule_of
+from ddbguard.kit.subjects import live_judged
+from ddbguard.kit.snapshot import Unknown, belongs_to_incarnation, own_dynamodb_backups
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
-# every recovery point of each table (backup:ListRecoveryPointsByResource), and the older DynamoDB backups of
-# a table whose only recent backups are DynamoDB's own (one more dynamodb:ListBackups for that table)
-NEEDS = ("recovery_points", "old_backups")
 
 
 def evaluate(snapshot, config, now):
@@ -21,7 +16,7 @@ def evaluate(snapshot, config, now):
         points, description = table.recovery_points, table.description
         reason = next((v.reason for v in (points, description) if isinstance(v, Unknown)), None)
         if reason is not None or points is None:
-            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [],
+            evaluations.append(live_judged(table.name, table.arn, [],
                                             [reason or "AWS Backup's recovery points were not read"]))
             continue
         own = sorted(p["created"] for p in points if belongs_to_incarnation(p, description))
@@ -44,7 +39,7 @@ def evaluate(snapshot, config, now):
             problems.append(f"AWS Backup keeps no recovery point of table {table.name}: it is in no backup plan")
         elif old_enough:  # recent on-demand backups: are they kept as long?
             problems, reasons = _on_demand_retention(table, config.min_backup_retention_days)
-        evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems, reasons))
+        evaluations.append(live_judged(table.name, table.arn, problems, reasons))
     return evaluations
 
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from ddbguard.graph import Graph
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
+from ddbguard.kit.graph import Graph
+from ddbguard.model import Subject
+from ddbguard.kit.subjects import judged
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 # the usual words, and the one environment each means
 DEFAULT_WORDS = {"dev": "dev", "development": "dev", "test": "test", "testing": "test", "qa": "qa", "uat": "uat",
@@ -55,7 +53,7 @@ def _environments(tables, config) -> dict[str, list[str]]:
     return found
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+def evaluate(graph: Graph, config) -> list[Subject]:
     evaluations = []
     for identity in graph.identities:
         own, told_by = _own_environment(identity, config)
@@ -79,5 +77,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                         f", and tables of environment {min(granted)} ({granted[min(granted)][0][1][0]})"
                     problems.append((f"{identity.describe()}{whose} is granted table {name} of environment {other}"
                                      + also + (f" (by {policy})" if policy != identity.logical_id else ""), ()))
-        evaluations.append(verdict(RULE.id, identity.stack, identity.logical_id, problems))
+        evaluations.append(judged(identity.stack, identity.logical_id, problems))
     return evaluations
