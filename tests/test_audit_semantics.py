@@ -12,7 +12,7 @@ import pytest
 
 from conftest import run_ddbguard
 from ddbguard.config import Config
-from ddbguard.live.audit import AuditOptions, audit_evaluations
+from ddbguard.commands.audit import AuditOptions, audit_evaluations
 from ddbguard.model import Unknown
 
 ACCOUNT = "123456789012"
@@ -259,7 +259,7 @@ def _replicated(name: str, region: str, replicas: list[str], stack=None):
 
 
 def test_a_replica_belongs_to_the_stack_of_its_global_table_and_unread_regions_are_unknown():
-    from ddbguard.live.audit import join_replicas
+    from ddbguard.live.scope import join_replicas
     from ddbguard.kit.snapshot import RegionSnapshot, Scope
     from ddbguard.engines.live import run_live_rule
 
@@ -303,7 +303,7 @@ def test_stacks_in_failed_or_rollback_states_still_own_their_tables():
 
 
 def test_credentials_of_an_assumed_role_renew_before_they_expire(moto):
-    from ddbguard.live.audit import assumed_session
+    from ddbguard.live.scope import assumed_session
 
     calls = []
     base = boto3.Session()

@@ -91,7 +91,6 @@ def test_template_and_live_views_of_the_same_table_get_the_same_verdicts():
 def test_a_function_whose_role_cannot_be_read_is_unknown_for_ddb013_live():
     from ddbguard.config import Config
     from ddbguard.kit.snapshot import LiveFunction, LiveRole, RegionSnapshot
-    from ddbguard.engines.graph import run_graph_rule
     from ddbguard.engines.live import run_live_rule
 
     denied = Unknown("AccessDenied on iam (role policies of handler)")
@@ -128,7 +127,6 @@ def test_graph_rules_on_a_small_hand_built_graph():
     from ddbguard.templates.model import CheckedStack
     from ddbguard.kit.graph import Graph
     from ddbguard.engines.graph import run_graph_rule
-    from ddbguard.engines.live import run_live_rule
     from ddbguard.templates.decode import decode_text
     from ddbguard.templates.load import Stack
     from ddbguard.templates.model import InputModel

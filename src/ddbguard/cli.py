@@ -401,7 +401,7 @@ def _load_config(args: argparse.Namespace):
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from ddbguard.live.audit import AuditOptions, run_audit
+    from ddbguard.commands.audit import AuditOptions, run_audit
 
     config, _ = _config_and_parameters(args)
     shard = None
@@ -428,7 +428,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from ddbguard.report.json_report import ReportFileError, merge_reports
+    from ddbguard.commands.merge import ReportFileError, merge_reports
 
     config, _ = _config_and_parameters(args)
     try:
@@ -467,7 +467,7 @@ def _inventory(args: argparse.Namespace) -> int:
 
     config, parameters = _config_and_parameters(args)
     if args.live:
-        from ddbguard.live.audit import AuditOptions, read_scope
+        from ddbguard.live.scope import AuditOptions, read_scope
 
         options = AuditOptions(
             profile=args.profile, regions=[r.strip() for r in (args.regions or "").split(",") if r.strip()],
