@@ -30,7 +30,7 @@ def test_version_names_the_package_version():
 
 
 def test_an_internal_error_is_one_line_and_exit_2(monkeypatch, capsys, compliant):
-    from ddbguard import check
+    from ddbguard.commands import check
     from ddbguard.cli import main
 
     def broken(*args, **kwargs):
