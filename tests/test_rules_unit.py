@@ -128,7 +128,7 @@ def test_graph_rules_on_a_small_hand_built_graph():
     from ddbguard.kit.graph import Graph
     from ddbguard.engines.graph import run_graph_rule
     from ddbguard.templates.decode import decode_text
-    from ddbguard.templates.load import Stack
+    from ddbguard.templates.stack import Stack
     from ddbguard.templates.model import InputModel
 
     stack = Stack(name="app", file="app.yaml", template=decode_text(GRAPH_TEMPLATE))

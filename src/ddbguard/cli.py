@@ -72,7 +72,7 @@ class _Usage(Exception):
 
 def _config_and_parameters(args: argparse.Namespace):
     from ddbguard.config import ConfigError
-    from ddbguard.templates.resolve import ParametersError, load_parameters_file
+    from ddbguard.templates.parameters import ParametersError, load_parameters_file
 
     try:
         parameters = getattr(args, "parameters", None)  # audit and merge take none

@@ -17,7 +17,7 @@ from ddbguard.engines.reader import run_reader
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.registry import select_rules
-from ddbguard.templates.load import TEMPLATE_SUFFIXES
+from ddbguard.templates.stack import TEMPLATE_SUFFIXES
 from ddbguard.templates.noecho import Redaction
 
 TEMPLATE_ENGINES = ("builtin", "guard", "checkov", "graph", "reader")

@@ -3,10 +3,13 @@ baseline, compare with a previous report (--since), import into Security Hub, pu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ddbguard.model import InputError, Report
+from ddbguard.report.asff import BATCH, asff_findings
+from ddbguard.report.notification import needs_notice, notification
 
 
 class DeliveryError(Exception):
@@ -65,7 +68,6 @@ def _send_to_security_hub(report: Report, delivery: Delivery, say) -> list[Input
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ddbguard.aws import DEFAULT_CALL_TIMEOUT, Clients, CredentialsError, error_reason, open_session
-    from ddbguard.report.asff import send_to_security_hub
 
     clients = Clients(delivery.endpoint_url, delivery.call_timeout or DEFAULT_CALL_TIMEOUT)
     try:
@@ -87,7 +89,6 @@ def _send_to_security_hub(report: Report, delivery: Delivery, say) -> list[Input
 def _notify(report: Report, delivery: Delivery) -> list[InputError]:
     """Publish the run's summary to the SNS topic (in the topic's region); a failed publish is an error (exit 2)."""
     from ddbguard.aws import DEFAULT_CALL_TIMEOUT, Clients, CredentialsError, open_session
-    from ddbguard.report.notification import publish
 
     try:
         session = open_session(delivery.profile)
@@ -96,3 +97,46 @@ def _notify(report: Report, delivery: Delivery) -> list[InputError]:
     clients = Clients(delivery.endpoint_url, delivery.call_timeout or DEFAULT_CALL_TIMEOUT)
     sns = clients.client(session, "sns", delivery.sns_topic.split(":")[3], scope="sns")
     return [InputError("sns", problem) for problem in publish(report, sns, delivery.sns_topic, delivery.report_url)]
+
+
+def send_to_security_hub(report: Report, securityhub, account: str, region: str, *, attempts: int = 3) -> list[str]:
+    """Import the report's live findings, 100 per call; findings Security Hub refuses are retried, then named.
+    Returns the problems (empty when everything was imported)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ddbguard.aws import error_reason
+
+    findings = asff_findings(report, account=account, region=region)
+    problems = []
+    for start in range(0, len(findings), BATCH):
+        pending = findings[start:start + BATCH]
+        for attempt in range(attempts):
+            try:
+                answer = securityhub.batch_import_findings(Findings=pending)
+            except (ClientError, BotoCoreError) as exc:
+                problems.append(error_reason(exc, "securityhub:BatchImportFindings"))
+                return problems
+            failed = {f["Id"]: f for f in answer.get("FailedFindings") or []}
+            pending = [f for f in pending if f["Id"] in failed]
+            if not pending:
+                break
+            time.sleep(0.5 * 2 ** attempt)
+        problems += [f"Security Hub refused finding {f['Id']}: {failed[f['Id']].get('ErrorCode')} "
+                     f"{failed[f['Id']].get('ErrorMessage', '')}".rstrip() for f in pending]
+    return problems
+
+
+def publish(report: Report, sns, topic_arn: str, report_url: str | None) -> list[str]:
+    """Publish the notification when the run needs one; the problems (empty when it was sent or not needed)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ddbguard.aws import error_reason
+
+    if not needs_notice(report):
+        return []
+    subject, message = notification(report, report_url)
+    try:
+        sns.publish(TopicArn=topic_arn, Subject=subject, Message=message)
+    except (ClientError, BotoCoreError) as exc:
+        return [f"the notification was not sent: {error_reason(exc, 'sns:Publish')}"]
+    return []

@@ -13,7 +13,7 @@ from ddbguard.engines.reader import run_reader
 from ddbguard.model import InputError, Report
 from ddbguard.engines.diff import across_stacks, diff_stacks
 from ddbguard.registry import select_rules
-from ddbguard.templates.load import Stack
+from ddbguard.templates.stack import Stack
 from ddbguard.templates.noecho import Redaction
 
 

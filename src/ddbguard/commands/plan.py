@@ -19,7 +19,7 @@ from ddbguard.engines.reader import run_reader
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.registry import implementation, select_rules
-from ddbguard.templates.load import Stack
+from ddbguard.templates.stack import Stack
 from ddbguard.templates.model import CheckedStack
 from ddbguard.templates.noecho import Redaction
 from ddbguard.templates.resolve import TABLE_TYPES, resolve_template

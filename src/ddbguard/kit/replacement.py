@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from ddbguard.templates.closed_world import replacement_properties
+from ddbguard.templates.modelled import replacement_properties
 from ddbguard.templates.model import CheckedStack
 from ddbguard.templates.resolve import TABLE_TYPES, has_symbol, has_unresolved, is_intrinsic
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from ddbguard.model import InputError
 from ddbguard.templates.closed_world import find_not_modelled, table_index
-from ddbguard.templates.load import STACK_SET, Stack, shape_problem
+from ddbguard.templates.shape import shape_problem
+from ddbguard.templates.stack import STACK_SET, Stack
 from ddbguard.templates.resolve import UNRESOLVED, Resolver, is_intrinsic, resolve_with
 
 _IN_PROGRESS = object()
