@@ -6,7 +6,7 @@ import datetime as dt
 
 from ddbguard.catalog import load_catalog
 from ddbguard.config import Config
-from ddbguard.join import join_live
+from ddbguard.join import join
 from ddbguard.live.scope import AuditOptions, audit_units, read_regions, run_clients
 from ddbguard.model import Evaluation, InputError, Report
 from ddbguard.registry import select_rules
@@ -23,7 +23,8 @@ def run_audit(options: AuditOptions, config: Config) -> Report:
                    "regions": sorted(set(options.regions)), "table_prefix": options.table_prefix,
                    "version": __version__}
     evaluations, errors = audit_evaluations(options, config, scope)
-    return Report(findings=join_live(evaluations, load_catalog(), config, today=started.date()), errors=errors,
+    findings, _ = join(evaluations, [], load_catalog(), config, today=started.date())
+    return Report(findings=findings, errors=errors,
                   audit=scope if "accounts_digest" in scope else None)
 
 
