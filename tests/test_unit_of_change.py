@@ -74,7 +74,7 @@ def test_a_new_per_table_rule_changes_its_folder_and_the_generated_docs_only(tmp
         assert _changed(copy, before) == {
             f"src/ddbguard/rules/{STEM}/{name}" for name in ("__init__.py", "rule.yaml", "predicate.py", "rule.guard",
                                                               "rule_tests.yaml", "fixtures/good.yaml", "fixtures/bad.yaml")
-        } | {"docs/rules.md", "README.md", f"policies/{STEM}.guard", f"checks/{STEM}.py"}
+        } | {"docs/rules.md", "README.md", f"policies/{STEM}.guard", f"policies/tests/{STEM}_tests.yaml", f"checks/{STEM}.py"}
 
     runs = {copy: subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *CATALOG_TESTS],
                                    cwd=copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
