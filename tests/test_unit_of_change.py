@@ -58,11 +58,12 @@ def _changed(root: Path, before: dict[str, str]) -> set[str]:
 
 
 def test_a_new_per_table_rule_changes_its_folder_and_the_generated_docs_only(tmp_path):
-    env = {**os.environ, "PYTHONPATH": "src", "PYTHONDONTWRITEBYTECODE": "1"}
-    copies = {}
+    copies, environments = {}, {}
     for on_by_default in (True, False):
         copy = tmp_path / ("on" if on_by_default else "off")
         before = _copy(copy, on_by_default)
+        # the copy's package for every process of its run, whatever directory a test runs the CLI in
+        env = environments[copy] = {**os.environ, "PYTHONPATH": str(copy / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
         package = subprocess.run([sys.executable, "-c", "import ddbguard; print(ddbguard.__file__)"], cwd=copy, env=env,
                                  capture_output=True, text=True, check=True).stdout.strip()
         assert Path(package).resolve().is_relative_to(copy.resolve())  # the copy's package, not the checkout's
@@ -77,7 +78,7 @@ def test_a_new_per_table_rule_changes_its_folder_and_the_generated_docs_only(tmp
         } | {"docs/rules.md", "README.md", f"policies/{STEM}.guard", f"policies/tests/{STEM}_tests.yaml", f"checks/{STEM}.py"}
 
     runs = {copy: subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *CATALOG_TESTS],
-                                   cwd=copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                   cwd=copy, env=environments[copy], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for copy in copies}
     for copy, run in runs.items():
         output, _ = run.communicate(timeout=1500)

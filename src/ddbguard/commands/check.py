@@ -78,20 +78,31 @@ def git_tracked_templates() -> list[str]:
     return [str(Path(top) / name) for name in listed.split("\0") if name]
 
 
-def _run_engine(
-    engine: str, stacks: list[CheckedStack], rules: list[Rule], options: CheckOptions, config: Config, workdir: Path
-) -> list[Evaluation]:
-    if engine == "builtin":
-        from ddbguard.engines.builtin import run_builtin
+def _builtin(stacks, rules, options, config, workdir):
+    from ddbguard.engines.builtin import run_builtin
 
-        return run_builtin(stacks, rules, config)
-    if engine == "guard":
-        from ddbguard.engines.guard import find_guard_binary, run_guard
+    return run_builtin(stacks, rules, config)
 
-        return run_guard(stacks, rules, config, binary=find_guard_binary(options.guard_bin), workdir=workdir)
+
+def _guard(stacks, rules, options, config, workdir):
+    from ddbguard.engines.guard import find_guard_binary, run_guard
+
+    return run_guard(stacks, rules, config, binary=find_guard_binary(options.guard_bin), workdir=workdir)
+
+
+def _checkov(stacks, rules, options, config, workdir):
     from ddbguard.engines.checkov import run_checkov
 
     return run_checkov(stacks, rules, config, workdir=workdir)
+
+
+# The per-table engines `--engine` chooses from (each imported only when chosen: checkov is heavy)
+PER_TABLE_ENGINES = {"builtin": _builtin, "guard": _guard, "checkov": _checkov}
+
+
+def _run_engine(engine: str, stacks: list[CheckedStack], rules: list[Rule], options: CheckOptions, config: Config,
+                workdir: Path) -> list[Evaluation]:
+    return PER_TABLE_ENGINES[engine](stacks, rules, options, config, workdir)
 
 
 def combine(by_engine: dict[str, list[Evaluation]]) -> list[Evaluation]:
