@@ -6,7 +6,7 @@ from ddbguard.kit.values import RETAINED
 from ddbguard.model import Problem, Unknown
 
 
-def problems(resource: dict, config=None) -> list[Problem]:
+def problems(resource: dict, settings=None) -> list[Problem]:
     found = []
     for attribute, kept, what in (
         ("DeletionPolicy", RETAINED, "deleting the stack or removing the resource deletes the table and its data"),

@@ -34,5 +34,5 @@ def key_problems(table) -> list[Problem]:
     return found
 
 
-def evaluate(snapshot, config, now):
-    return judge_tables(predicate, snapshot, config, more=key_problems)
+def evaluate(snapshot, settings, now):
+    return judge_tables(predicate, snapshot, settings, more=key_problems)

@@ -13,8 +13,8 @@ LEVELS = ("aws-owned", "aws-managed", "customer-managed")
 AWS_MANAGED_KEY = re.compile(r"^(arn:.+:)?alias/aws/")
 
 
-def problems(resource: dict, config=None) -> list[Problem]:
-    required = getattr(config, "encryption_level", "aws-managed")
+def problems(resource: dict, settings=None) -> list[Problem]:
+    required = getattr(settings, "encryption_level", "aws-managed")
     if required not in LEVELS:
         return [Problem(f"unknown encryption level {required!r} (expected one of {', '.join(LEVELS)})")]
     if required == "aws-owned":

@@ -5,5 +5,5 @@ from ddbguard.kit.snapshot import judge_tables
 from ddbguard.rules.ddb005_resource_policy.predicate import problems as predicate
 
 
-def evaluate(snapshot, config, now):
-    return judge_tables(predicate, snapshot, config)
+def evaluate(snapshot, settings, now):
+    return judge_tables(predicate, snapshot, settings)

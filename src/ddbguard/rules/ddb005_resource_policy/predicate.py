@@ -8,7 +8,7 @@ from ddbguard.resource_policy import policy_holders, policy_problems
 from ddbguard.kit.values import dig
 
 
-def problems(resource: dict, config=None) -> list[Problem]:
+def problems(resource: dict, settings=None) -> list[Problem]:
     found = []
     for path, holder, _ in policy_holders(resource):
         policy = dig(holder, "ResourcePolicy")

@@ -12,8 +12,8 @@ from ddbguard.kit.values import GLOBAL_TABLE
 LEGACY_REPLICA = "Custom::DynamoDBReplica"
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
-    evaluations = []
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    subjects = []
     for stack in graph.stacks:
         resources = stack.resolved["Resources"]
         legacy: dict[str, list[tuple[str, str, bool]]] = {}  # table logical id -> (region, replica id, retained)
@@ -40,9 +40,9 @@ def evaluate(graph: Graph, config) -> list[Subject]:
                          + (f", and {len(deleted)} of them are deleted with their custom resource (DeletionPolicy "
                             "is not Retain): removing a region or the stack deletes that region's data" if deleted
                             else "") + "; use TableV2 (AWS::DynamoDB::GlobalTable) with replicas", ())]
-            evaluations.append(judged(stack, table, problems))
+            subjects.append(judged(stack, table, problems))
         for logical_id, resource in resources.items():
             if resource.get("Type") == GLOBAL_TABLE and logical_id not in legacy and len(
                     (resource.get("Properties") or {}).get("Replicas") or []) > 1:
-                evaluations.append(judged(stack, logical_id, []))
-    return evaluations
+                subjects.append(judged(stack, logical_id, []))
+    return subjects

@@ -49,8 +49,8 @@ def _only_table_types(condition: dict) -> bool:
     return True
 
 
-def evaluate(snapshot, config, now):
-    evaluations = []
+def evaluate(snapshot, settings, now):
+    subjects = []
     for stack in sorted(snapshot.stacks, key=lambda s: s.name):
         problems, unknown = [], []
         tables = sorted(stack.tables.values())
@@ -71,5 +71,5 @@ def evaluate(snapshot, config, now):
                                 f"on {', '.join(open_tables)}")
             unknown += [f"{stack.tables[logical]}: {answer.reason}" for logical, answer in answers.items()
                         if isinstance(answer, Unknown)]
-        evaluations.append(live_judged(stack.name, stack.arn, problems, unknown))
-    return evaluations
+        subjects.append(live_judged(stack.name, stack.arn, problems, unknown))
+    return subjects

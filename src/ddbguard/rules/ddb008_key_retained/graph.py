@@ -85,9 +85,9 @@ def _shown(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     keys = Keys(graph.stacks)
-    evaluations = []
+    subjects = []
     tables = [(stack, logical_id, resource) for stack in graph.stacks
               for logical_id, resource in stack.resolved["Resources"].items() if resource.get("Type") in TABLE_TYPES]
     for stack, logical_id, resource in tables:
@@ -110,5 +110,5 @@ def evaluate(graph: Graph, config) -> list[Subject]:
                         " deleting the stack (or removing the key) schedules the key for deletion, and once it is "
                         "deleted the table and its backups can never be read again, even if the table is retained",
                         path))
-        evaluations.append(judged(stack, logical_id, problems, unknown))
-    return evaluations
+        subjects.append(judged(stack, logical_id, problems, unknown))
+    return subjects

@@ -36,7 +36,7 @@ def message(who: str, table: str, missing: list[str]) -> str:
             f"{', '.join(missing)}")
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     results: dict[int, tuple] = {}  # policy -> (policy, problems)
     for identity in graph.identities:
         statements = identity.statements

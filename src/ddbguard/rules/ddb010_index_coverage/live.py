@@ -7,11 +7,11 @@ from ddbguard.rules.ddb010_index_coverage.graph import message, missing_indexes,
 
 
 
-def evaluate(snapshot, config, now):
-    evaluations = []
+def evaluate(snapshot, settings, now):
+    subjects = []
     for function in functions_with_roles(snapshot):
         problems, unknown, judged = [], [], False
-        for _, value in named_tables(function, config, snapshot):
+        for _, value in named_tables(function, settings, snapshot):
             name, _, region = locate(snapshot, function, value)
             table = region.table(name) if not isinstance(region, Unknown) else None
             if table is None:
@@ -31,5 +31,5 @@ def evaluate(snapshot, config, now):
                 problems.append(message(f"role {function.role.name}", name, missing))
             unknown += [f"table {name}: {reason}" for reason in uncertain]
         if judged:
-            evaluations.append(live_judged(function.name, function.arn, problems, unknown))
-    return evaluations
+            subjects.append(live_judged(function.name, function.arn, problems, unknown))
+    return subjects

@@ -14,10 +14,10 @@ from ddbguard.templates.resolve import is_intrinsic
 
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
-    evaluations = []
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    subjects = []
     for function in graph.functions:
-        variables = table_variables(graph, function, config)
+        variables = table_variables(graph, function, settings)
         if not variables:
             continue
         problems, unknown = [], []
@@ -56,8 +56,8 @@ def evaluate(graph: Graph, config) -> list[Subject]:
                 elsewhere = any(t.name == table.name and t is not table for t in reach)
                 problems.append((f"{variable} names table {table.name}{_where(table) if elsewhere else ''}, but role "
                                  f"{function.role.logical_id} may use only: {may_use_only(reach, table)}", path))
-        evaluations.append(judged(function.stack, function.logical_id, problems, unknown))
-    return evaluations
+        subjects.append(judged(function.stack, function.logical_id, problems, unknown))
+    return subjects
 
 
 _SHOWN = 10  # tables named in a message; a wildcard grant may reach thousands

@@ -8,16 +8,16 @@ from ddbguard.kit.snapshot import Unknown, locate, named_tables
 
 
 
-def evaluate(snapshot, config, now):
+def evaluate(snapshot, settings, now):
     if isinstance(snapshot.functions, Unknown):
         return []
-    evaluations = []
+    subjects = []
     for function in snapshot.functions:
         if isinstance(function.variables, Unknown):
-            evaluations.append(live_judged(function.name, function.arn, [],
+            subjects.append(live_judged(function.name, function.arn, [],
                                             [function.variables.reason]))
             continue
-        variables = list(named_tables(function, config, snapshot))
+        variables = list(named_tables(function, settings, snapshot))
         if not variables:
             continue
         problems, unknown = [], []
@@ -41,5 +41,5 @@ def evaluate(snapshot, config, now):
                                    f"unknown: {access.reason}")
                 elif not access:
                     problems.append(f"{variable} names table {name}, but role {function.role.name} may not use it")
-        evaluations.append(live_judged(function.name, function.arn, problems, unknown))
-    return evaluations
+        subjects.append(live_judged(function.name, function.arn, problems, unknown))
+    return subjects

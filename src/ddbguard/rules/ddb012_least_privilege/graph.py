@@ -63,10 +63,10 @@ def grants_dynamodb(statement: Statement) -> bool:
     return statement.not_actions is not None or any(names_dynamodb_action(a) for a in statement.actions)
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     function_policies = {id(p) for i in graph.identities if graph.is_function_role(i) for p in i.policies}
     backup_only = graph.policies_only_of(AWS_BACKUP_SERVICE)
-    evaluations = []
+    subjects = []
     for policy in graph.policies:
         if id(policy) in backup_only:
             continue
@@ -81,5 +81,5 @@ def evaluate(graph: Graph, config) -> list[Subject]:
                          for message in statement_problems(statement, function_role=function_role)]
         unknown = [(f"{'.'.join(map(str, where))} {why}", where) for where, why in policy.unreadable]
         if problems or unknown or any(grants_dynamodb(s) for s in own):
-            evaluations.append(judged(policy.stack, policy.logical_id, problems, unknown))
-    return evaluations
+            subjects.append(judged(policy.stack, policy.logical_id, problems, unknown))
+    return subjects

@@ -8,16 +8,16 @@ from ddbguard.rules.ddb012_least_privilege.graph import grants_dynamodb, stateme
 
 
 
-def evaluate(snapshot, config, now):
-    evaluations = []
+def evaluate(snapshot, settings, now):
+    subjects = []
     for function in functions_with_roles(snapshot):
         if isinstance(function.role.statements, Unknown):
-            evaluations.append(live_judged(function.name, function.arn, [],
+            subjects.append(live_judged(function.name, function.arn, [],
                                             [function.role.statements.reason]))
             continue
         statements = function.role.statements
         if not any(grants_dynamodb(s) for s in statements):
             continue
         problems = [f"{s.source}: {message}" for s in statements for message in statement_problems(s, function_role=True)]
-        evaluations.append(live_judged(function.name, function.arn, problems))
-    return evaluations
+        subjects.append(live_judged(function.name, function.arn, problems))
+    return subjects

@@ -30,9 +30,9 @@ def _table_contexts(resource: dict, patterns: tuple[str, ...]):
         yield properties.get("EventSourceArn"), ("Properties", "EventSourceArn")
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
-    patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
-    evaluations = []
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    patterns = tuple(settings.table_variables or DEFAULT_TABLE_VARIABLES)
+    subjects = []
     for stack in graph.stacks:
         resolver = graph.model.resolver(stack.stack)
         for logical_id, resource in stack.stack.template["Resources"].items():
@@ -49,5 +49,5 @@ def evaluate(graph: Graph, config) -> list[Subject]:
                 elif not graph.model.has_export(name):
                     problems.append((f"imports {name!r}, which no stack in the input exports (add the exporting "
                                      "stack to the run, or list it under external_exports)", path))
-            evaluations.append(judged(stack, logical_id, problems))
-    return evaluations
+            subjects.append(judged(stack, logical_id, problems))
+    return subjects

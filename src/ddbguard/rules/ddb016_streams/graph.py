@@ -35,8 +35,8 @@ def _stream_problem(graph: Graph, stack, value: object) -> tuple[str | None, str
     return None, None
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
-    evaluations = []
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    subjects = []
     for stack in graph.stacks:
         for logical_id, resource in stack.resolved["Resources"].items():
             if resource.get("Type") != "AWS::Lambda::EventSourceMapping":
@@ -46,7 +46,7 @@ def evaluate(graph: Graph, config) -> list[Subject]:
                 continue  # a queue or a Kinesis stream
             problem, unknown = _stream_problem(graph, stack, source)
             path = ("Properties", "EventSourceArn")
-            evaluations.append(judged(stack, logical_id, [(problem, path)] if problem else [],
+            subjects.append(judged(stack, logical_id, [(problem, path)] if problem else [],
                                        [(unknown, path)] if unknown else []))
     for policy in graph.policies:
         problems, unknown, applicable = [], [], False
@@ -64,5 +64,5 @@ def evaluate(graph: Graph, config) -> list[Subject]:
                 if reason:
                     unknown.append((reason, statement.path))
         if applicable:
-            evaluations.append(judged(policy.stack, policy.logical_id, problems, unknown))
-    return evaluations
+            subjects.append(judged(policy.stack, policy.logical_id, problems, unknown))
+    return subjects

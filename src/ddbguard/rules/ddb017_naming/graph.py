@@ -28,11 +28,11 @@ def compile_pattern(pattern: str, values: dict[str, list[str]]) -> re.Pattern:
     return re.compile(regex)
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
-    naming = config.naming or {}
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    naming = settings.naming or {}
     pattern = naming.get("pattern", DEFAULT_PATTERN)
     regex = compile_pattern(pattern, naming.get("values", {}))
-    evaluations = []
+    subjects = []
     for table in graph.tables.values():
         if table.stack is None:
             continue
@@ -43,5 +43,5 @@ def evaluate(graph: Graph, config) -> list[Subject]:
             problems = [(f"table name {table.name} does not follow {pattern}", path)]
         else:
             problems = []
-        evaluations.append(judged(table.stack, table.logical_id, problems))
-    return evaluations
+        subjects.append(judged(table.stack, table.logical_id, problems))
+    return subjects

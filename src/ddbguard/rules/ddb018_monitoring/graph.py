@@ -26,7 +26,7 @@ def _watched_tables(alarm_properties: dict) -> set[str]:
     return watched
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     watched = set()
     for stack in graph.stacks:
         for resource in stack.resolved["Resources"].values():

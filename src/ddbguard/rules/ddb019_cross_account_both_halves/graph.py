@@ -85,7 +85,7 @@ def grant_targets(resource: str, table_arn: str, actions: list[str]) -> list[tup
     return found
 
 
-def evaluate(graph: Graph, config) -> list[Subject]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     tables: dict[int, object] = {}
     gaps: dict[int, dict[tuple, dict[str, list]]] = {}  # table -> (identity, account, who) -> missing/denied/unknown
     for identity in graph.identities:
@@ -120,7 +120,7 @@ def evaluate(graph: Graph, config) -> list[Subject]:
                             None if answer else "missing")
                         if key and what not in found[key]:
                             found[key].append(answer.reason if key == "unknown" else what)
-    evaluations = []
+    subjects = []
     for table_id, by_identity in gaps.items():
         table, problems, unknown = tables[table_id], [], []
         for (who, account, principal), found in by_identity.items():
@@ -133,5 +133,5 @@ def evaluate(graph: Graph, config) -> list[Subject]:
                                  f"{', '.join(found['denied'])}, which its identity policy grants (AccessDenied at "
                                  "run time)", ()))
             unknown += [(f"{who} (account {account}): {reason}", ()) for reason in dict.fromkeys(found["unknown"])]
-        evaluations.append(judged(table.stack, table.logical_id, problems, unknown))
-    return evaluations
+        subjects.append(judged(table.stack, table.logical_id, problems, unknown))
+    return subjects

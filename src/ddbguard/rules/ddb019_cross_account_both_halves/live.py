@@ -11,7 +11,7 @@ from ddbguard.rules.ddb019_cross_account_both_halves.graph import grant_targets,
 
 
 
-def evaluate(snapshot, config, now):
+def evaluate(snapshot, settings, now):
     if snapshot.audited is None:
         return []
     grants: dict[str, list] = {}  # table name -> [(role, account, [(action, target, policy)])]
@@ -30,7 +30,7 @@ def evaluate(snapshot, config, now):
                         targets = grant_targets(resource, table.arn, actions)
                         if targets:
                             grants.setdefault(table.name, []).append((function.role, other.account, targets))
-    evaluations = []
+    subjects = []
     for table in snapshot.tables:
         if table.name not in grants:
             continue
@@ -38,7 +38,7 @@ def evaluate(snapshot, config, now):
         needed = {policy for _, _, targets in grants[table.name] for _, _, policy in targets}
         unreadable = [policies[p].reason for p in sorted(needed) if isinstance(policies[p], Unknown)]
         if unreadable:
-            evaluations.append(live_judged(table.name, table.arn, [], unreadable))
+            subjects.append(live_judged(table.name, table.arn, [], unreadable))
             continue
         stream_arn = (table.description or {}).get("LatestStreamArn") if isinstance(table.description, dict) else None
         problems, unknown = [], []
@@ -60,5 +60,5 @@ def evaluate(snapshot, config, now):
             if denied:
                 problems.append(f"the resource policy denies role {role.arn} {', '.join(denied)}, which its identity "
                                 "policy grants (AccessDenied at run time)")
-        evaluations.append(live_judged(table.name, table.arn, problems, list(dict.fromkeys(unknown))))
-    return evaluations
+        subjects.append(live_judged(table.name, table.arn, problems, list(dict.fromkeys(unknown))))
+    return subjects

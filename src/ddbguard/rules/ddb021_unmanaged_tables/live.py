@@ -4,7 +4,7 @@ from ddbguard.kit.snapshot import per_table
 
 
 
-def evaluate(snapshot, config, now):
+def evaluate(snapshot, settings, now):
     return per_table(snapshot, "stack", lambda table, stack: [
         "no CloudFormation stack manages this table (retained after its stack was deleted, or created by hand): "
         "import it into a stack with `cdk import` or a resource import change set"] if stack is None else [])

@@ -8,7 +8,7 @@ from ddbguard.kit.subjects import judged
 
 
 def evaluate(context, settings=None) -> list[Subject]:
-    evaluations = []
+    subjects = []
     for (_, logical_id), (stack, tables) in context.imported_tables().items():
         missing, unknown = [], []
         for name in sorted(tables):
@@ -18,5 +18,5 @@ def evaluate(context, settings=None) -> list[Subject]:
             elif live is None:
                 missing.append((f"table {name} does not exist in {context.lookups.region} (the deploy succeeds, every "
                                 "call fails)", ()))
-        evaluations.append(judged(stack, logical_id, missing, unknown))
-    return evaluations
+        subjects.append(judged(stack, logical_id, missing, unknown))
+    return subjects

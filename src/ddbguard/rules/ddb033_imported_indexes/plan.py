@@ -9,7 +9,7 @@ from ddbguard.kit.subjects import judged
 
 
 def evaluate(context, settings=None) -> list[Subject]:
-    evaluations = []
+    subjects = []
     for (_, logical_id), (stack, tables) in context.imported_tables().items():
         problems, checked = [], False
         for name, granted in sorted(tables.items()):
@@ -27,5 +27,5 @@ def evaluate(context, settings=None) -> list[Subject]:
                 problems.append((f"the configuration declares indexes {', '.join(sorted(declared))} for {name}, "
                                  f"the live table has {', '.join(sorted(live_indexes)) or 'none'}", ()))
         if checked:
-            evaluations.append(judged(stack, logical_id, problems))
-    return evaluations
+            subjects.append(judged(stack, logical_id, problems))
+    return subjects

@@ -11,7 +11,7 @@ from ddbguard.templates.resolve import TABLE_TYPES
 
 
 def evaluate(context, settings=None) -> list[Subject]:
-    evaluations = []
+    subjects = []
     for stack in context.top_level:
         owned = None
         for logical_id, resource in stack.resolved["Resources"].items():
@@ -24,25 +24,25 @@ def evaluate(context, settings=None) -> list[Subject]:
                 continue  # CloudFormation generates a name that no table has yet
             if not isinstance(name, str) or "${" in name:
                 shown = name if isinstance(name, str) else json.dumps(name, separators=(",", ":"))
-                evaluations.append(judged(stack, logical_id, unknown=[(
+                subjects.append(judged(stack, logical_id, unknown=[(
                     f"TableName is {shown}, which cannot be resolved statically, so whether a table of that name "
                     "exists cannot be looked up (give its parameters with --parameters)", path)]))
                 continue
             live = context.lookups.table(name)
             if isinstance(live, str):
-                evaluations.append(judged(stack, logical_id, unknown=[(live, path)]))
+                subjects.append(judged(stack, logical_id, unknown=[(live, path)]))
                 continue
             if live is None:
-                evaluations.append(judged(stack, logical_id, note="the name is free"))
+                subjects.append(judged(stack, logical_id, note="the name is free"))
                 continue
             owned = context.lookups.stack_tables(stack.stack.stack_name) if owned is None else owned
             if isinstance(owned, str):
-                evaluations.append(judged(stack, logical_id, unknown=[(owned, path)]))
+                subjects.append(judged(stack, logical_id, unknown=[(owned, path)]))
             elif name in owned:
-                evaluations.append(judged(stack, logical_id,
+                subjects.append(judged(stack, logical_id,
                                           note=f"{name} exists and stack {stack.stack.stack_name} manages it"))
             else:
-                evaluations.append(judged(stack, logical_id, [(
+                subjects.append(judged(stack, logical_id, [(
                     f"table {name} already exists in {context.lookups.region} and stack {stack.stack.stack_name} does "
                     "not manage it: creating it fails the deploy (import it instead)", path)]))
-    return evaluations
+    return subjects

@@ -28,14 +28,14 @@ def _exports(stack: CheckedStack) -> dict[str, str]:
 def across(removed: list[Subject], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str]):
     kept = {name for stack in new for name in _exports(stack)}
     gone = {name: stack.name for stack in old for name in _exports(stack) if name not in kept}
-    evaluations = []
+    subjects = []
     for stack in new:
         for logical_id, resource in stack.resolved["Resources"].items():
             imported = [(name, path) for name, path in import_values(resource) if isinstance(name, str) and name in gone]
             if imported:
                 names = sorted({name for name, _ in imported})
-                evaluations.append(judged(stack, logical_id, [(
+                subjects.append(judged(stack, logical_id, [(
                     f"imports {', '.join(names)}, which stack {gone[names[0]]} no longer exports: CloudFormation "
                     "refuses to remove an export in use (the exporting stack's deploy fails), or this stack loses "
                     "its table when deployed first", ())]))
-    return removed, evaluations
+    return removed, subjects

@@ -10,16 +10,16 @@ from ddbguard.rules.ddb040_environment_isolation.graph import environment_of
 
 
 
-def evaluate(snapshot, config, now):
-    evaluations = []
+def evaluate(snapshot, settings, now):
+    subjects = []
     for function in functions_with_roles(snapshot):
-        own = environment_of(function.name, config) or environment_of(function.role.name, config)
+        own = environment_of(function.name, settings) or environment_of(function.role.name, settings)
         statements = function.role.statements
         if own is None or isinstance(statements, Unknown):
             continue
         problems, judged = [], False
         for table in snapshot.tables:
-            other = environment_of(table.name, config)
+            other = environment_of(table.name, settings)
             if other is None or not any(is_allowed(statements, a, table.arn) for a in DATA_ACTIONS):
                 continue
             judged = True
@@ -27,5 +27,5 @@ def evaluate(snapshot, config, now):
                 problems.append(f"function {function.name} (environment {own}) may use table {table.name} of "
                                 f"environment {other} through role {function.role.name}")
         if judged:
-            evaluations.append(live_judged(function.name, function.arn, problems))
-    return evaluations
+            subjects.append(live_judged(function.name, function.arn, problems))
+    return subjects
