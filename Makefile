@@ -57,7 +57,8 @@ demo: setup $(DEMO_ASSEMBLY)/manifest.json
 # Then the npm package's own tests (Jest), with this checkout's ddbguard command line.
 test: setup
 	$(BIN)/python -m pytest
-	DDBGUARD_COMMAND='["$(CURDIR)/$(BIN)/ddbguard"]' npm test --prefix packages/cdk-validator-ddbguard
+	DDBGUARD_COMMAND='["$(CURDIR)/$(BIN)/ddbguard"]' npm test --prefix packages/cdk-validator-ddbguard -- \
+		--cacheDirectory=$(CURDIR)/build/jest-cache
 
 bench: setup
 	$(BIN)/python bench/bench_check.py

@@ -43,9 +43,30 @@ def ddbguard_report(out: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def typescript_synth(tmp_path_factory):
-    """The TypeScript app, type-checked by ts-node as `cdk synth` runs it (~20 s)."""
+    """The TypeScript app as `cdk synth` runs it (ts-node; transpiled only: tsc type-checks it once, below)."""
     out = tmp_path_factory.mktemp("ts") / "cdk.out"
-    return cdk_synth(FIXTURES / "cdk_ts_app", out), out
+    return cdk_synth(FIXTURES / "cdk_ts_app", out, TS_NODE_TRANSPILE_ONLY="true"), out
+
+
+def test_the_typescript_app_and_its_tests_type_check():
+    """Against aws-cdk-lib 2.276, TypeScript 5 and @types/jest: `Validations.of(app).addPlugins(new
+    DdbguardValidator())`, the acknowledgement, and `expect(template).toBeDdbguardCompliant()`."""
+    completed = subprocess.run([str(NODE_BIN / "tsc"), "-p", str(FIXTURES / "cdk_ts_app" / "tsconfig.json")],
+                               capture_output=True, text=True, check=False, timeout=600)
+    assert (completed.returncode, completed.stdout) == (0, "")
+
+
+def test_the_jest_matcher_in_the_typescript_app_s_own_tests(tmp_path):
+    results = tmp_path / "jest.json"
+    completed = subprocess.run(
+        [str(NODE_BIN / "jest"), "--ci", "--json", f"--outputFile={results}",
+         f"--cacheDirectory={ROOT / 'build' / 'jest-cache'}"], cwd=FIXTURES / "cdk_ts_app", capture_output=True,
+        text=True, check=False, timeout=600, env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent),
+                                                                                         BASE_PATH])})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert [(test["fullName"], test["status"]) for suite in json.loads(results.read_text())["testResults"]
+            for test in suite["assertionResults"]] == [
+        ("the orders table keeps its data", "passed"), ("a table destroyed with its stack is not compliant", "passed")]
 
 
 def test_the_shipped_javascript_is_compiled_from_the_typescript_source(tmp_path):
@@ -97,7 +118,6 @@ def test_typescript_app_lists_the_acknowledged_finding_as_suppressed(typescript_
 
 def test_a_compliant_typescript_app_synthesizes(tmp_path):
     out = tmp_path / "cdk.out"
-    # type-checked once, in the test above
     completed = cdk_synth(FIXTURES / "cdk_ts_app", out, DDBGUARD_CDK_APP="compliant", TS_NODE_TRANSPILE_ONLY="true")
     assert completed.returncode == 0, completed.stderr[-3000:]
     reports = json.loads((out / "validation-report.json").read_text())["pluginReports"]
@@ -122,11 +142,15 @@ def test_javascript_app_with_the_command_in_ddbguard_command(tmp_path):
     assert "suppressedViolations" not in plugin  # CDK leaves the list out when nothing is acknowledged
 
 
-@pytest.mark.parametrize(("language", "app"), [("ts", "cdk_ts_app/bin/app.ts"), ("js", "cdk_js_plugin_app/bin/app.js")])
-def test_the_readme_recipe_is_the_tested_app(language, app):
+@pytest.mark.parametrize(("section", "language", "app"), [
+    ("### CDK: fail `cdk synth` itself", "ts", "cdk_ts_app/bin/app.ts"),
+    ("### CDK: fail `cdk synth` itself", "js", "cdk_js_plugin_app/bin/app.js"),
+    ("### Tests: ddbguard in the test suite", "ts", "cdk_ts_app/test/orders.test.ts"),
+])
+def test_the_readme_recipe_is_the_tested_app(section, language, app):
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("### CDK: fail `cdk synth` itself"):readme.index("### Tests: ddbguard in the test")]
-    recipes = [block.split("```")[0] for block in section.split(f"```{language}\n")[1:]]
+    text = readme[readme.index(section):].split("\n### ")[0]
+    recipes = [block.split("```")[0] for block in text.split(f"```{language}\n")[1:]]
     lines = {line.strip() for line in (FIXTURES / app).read_text().splitlines()}
     assert recipes and [line for r in recipes for line in r.splitlines() if line and line.strip() not in lines] == []
-    assert "npm install <checkout>/packages/cdk-validator-ddbguard" in section
+    assert "npm install <checkout>/packages/cdk-validator-ddbguard" in readme

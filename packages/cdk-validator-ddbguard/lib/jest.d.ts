@@ -6,7 +6,7 @@ export interface DdbguardMatcherOptions {
 }
 declare global {
     namespace jest {
-        interface Matchers<R> {
+        interface Matchers<R, T = {}> {
             /** The template (a `Template` of aws-cdk-lib/assertions, or a template object) fails no ddbguard rule. */
             toBeDdbguardCompliant(options?: DdbguardMatcherOptions): R;
         }

@@ -19,10 +19,12 @@ export interface DdbguardMatcherOptions {
   readonly command?: string[];
 }
 
+// Jest's matchers, as @types/jest declares them (a merged declaration needs the same type parameters)
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace jest {
-    interface Matchers<R> {
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    interface Matchers<R, T = {}> {
       /** The template (a `Template` of aws-cdk-lib/assertions, or a template object) fails no ddbguard rule. */
       toBeDdbguardCompliant(options?: DdbguardMatcherOptions): R;
     }
