@@ -70,7 +70,8 @@ def test_the_report_is_that_of_check_format_cdk_validation(failed_synth):
     """What the npm package @ddbguard/cdk-validator hands CDK as it is (tests/test_cdk_validator_npm.py): one engine."""
     _, out = failed_synth
     [plugin] = json.loads((out / "validation-report.json").read_text())["pluginReports"]
-    assert cdk_report_rows(plugin) == cdk_validation_rows(run_ddbguard("check", str(out), "--format", "cdk-validation").json())
+    check = run_ddbguard("check", str(out), "--format", "cdk-validation")
+    assert cdk_report_rows(plugin) == cdk_validation_rows(check.json())
 
 
 def test_cdk_acknowledgements_move_findings_to_suppressed_in_cdk_and_in_check(failed_synth):

@@ -61,8 +61,8 @@ def test_the_jest_matcher_in_the_typescript_app_s_own_tests(tmp_path):
     completed = subprocess.run(
         [str(NODE_BIN / "jest"), "--ci", "--json", f"--outputFile={results}",
          f"--cacheDirectory={ROOT / 'build' / 'jest-cache'}"], cwd=FIXTURES / "cdk_ts_app", capture_output=True,
-        text=True, check=False, timeout=600, env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent),
-                                                                                         BASE_PATH])})
+        text=True, check=False, timeout=600,
+        env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), BASE_PATH])})
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert [(test["fullName"], test["status"]) for suite in json.loads(results.read_text())["testResults"]
             for test in suite["assertionResults"]] == [
@@ -77,7 +77,8 @@ def test_the_shipped_javascript_is_compiled_from_the_typescript_source(tmp_path)
     shipped = {p.relative_to(PACKAGE / "lib"): p.read_bytes() for p in (PACKAGE / "lib").rglob("*") if p.is_file()}
     assert shipped == built, "run `npm run build --prefix packages/cdk-validator-ddbguard` and commit lib/"
     # npm links the folder without installing anything for it: at run time it needs only Node's built-ins
-    required = {m for p in (PACKAGE / "lib").glob("*.js") for m in re.findall(r"require\(\"([^\"]+)\"\)", p.read_text())}
+    required = {m for p in (PACKAGE / "lib").glob("*.js")
+                for m in re.findall(r"require\(\"([^\"]+)\"\)", p.read_text())}
     assert required == {"node:child_process", "node:fs", "node:os", "node:path", "./cli"}
     # and its types name no other module: TypeScript reads a linked package's .d.ts where it really is, in the
     # checkout, which need not have aws-cdk-lib (the app's own aws-cdk-lib checks them, structurally)

@@ -99,7 +99,8 @@ def test_a_template_dict_never_reads_what_it_names_outside(tmp_path):
     for resources in (
         {"Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": str(outside / "nested.json")}}},
         {"Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "../outside/nested.json"}}},
-        {"Included": {"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": str(outside / "include.json")}}}},
+        {"Included": {"Fn::Transform": {"Name": "AWS::Include",
+                                        "Parameters": {"Location": str(outside / "include.json")}}}},
     ):
         with pytest.raises(AssertionError) as raised:
             assert_compliant({"Resources": resources})
@@ -145,4 +146,5 @@ def test_in_a_cdk_unit_test_with_the_real_aws_cdk_lib(tmp_path):
             "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache")})
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     [said] = [line for line in completed.stdout.splitlines() if "TEMPLATE: " in line]
-    assert said.split("TEMPLATE: ", 1)[1] == repr(f"ddbguard: 1 finding fails:\n  DDB002 template/OrdersA9B65338 (fail): {PITR}")
+    assert said.split("TEMPLATE: ", 1)[1] == repr(
+        f"ddbguard: 1 finding fails:\n  DDB002 template/OrdersA9B65338 (fail): {PITR}")

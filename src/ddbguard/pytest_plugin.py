@@ -86,12 +86,24 @@ class DdbguardFailure(Exception):
     """A failing finding: reported as its text, without a traceback."""
 
 
-class FindingItem(pytest.Item):
+class DdbguardItem(pytest.Item):
+    """A test of ddbguard's: marked `ddbguard`, and a failure is its text (no traceback into this module)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.add_marker(pytest.mark.ddbguard)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, DdbguardFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+
+class FindingItem(DdbguardItem):
     def __init__(self, *, finding, allow_unknown: bool, **kwargs) -> None:
         super().__init__(**kwargs)
         self.finding = finding
         self.allow_unknown = allow_unknown
-        self.add_marker(pytest.mark.ddbguard)
 
     def runtest(self) -> None:
         from ddbguard.model import Status
@@ -119,32 +131,21 @@ class FindingItem(pytest.Item):
             lines.append(f"fix: {finding.remediation}")
         return "\n".join(terminal_text(line) for line in lines)
 
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, DdbguardFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
-
     def reportinfo(self):
         return Path(self.finding.file), max(self.finding.line - 1, 0), f"{self.finding.rule_id} {self.name}"
 
 
-class InputErrorItem(pytest.Item):
+class InputErrorItem(DdbguardItem):
     """An input ddbguard could not check: never a pass."""
 
     def __init__(self, *, error, **kwargs) -> None:
         super().__init__(**kwargs)
         self.error = error
-        self.add_marker(pytest.mark.ddbguard)
 
     def runtest(self) -> None:
         from ddbguard.report.escape.terminal import terminal_text
 
         raise DdbguardFailure(f"ddbguard could not check it: {terminal_text(str(self.error))}")
-
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, DdbguardFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
         return self.path, None, f"input error {self.name}"
