@@ -9,6 +9,9 @@ GUARD_PACKAGE := node_modules/@cdklabs/cdk-validator-cfnguard/package.json
 DEMO_ASSEMBLY := build/demo/cdk.out
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/build/jsii-cache
+# the aws-cdk CLI offline: no version check, no telemetry, its cache under build/
+CDK_CLI := CDK_DISABLE_VERSION_CHECK=true CDK_DISABLE_CLI_TELEMETRY=true CDK_HOME=$(CURDIR)/build/cdk-home \
+	$(CURDIR)/node_modules/.bin/cdk
 
 .PHONY: setup demo test bench docs export rule clean
 
@@ -43,10 +46,19 @@ demo: setup $(DEMO_ASSEMBLY)/manifest.json
 	head -n 28 build/demo/inventory.md
 	rm -rf build/demo/plugin.out
 	$(BIN)/python fixtures/cdk_app/plugin_demo.py build/demo/plugin.out
+	rm -rf build/demo/ts.out
+	@echo '$$ cd fixtures/cdk_ts_app && npx cdk synth   # Validations.of(app).addPlugins(new DdbguardValidator())'
+	@cd fixtures/cdk_ts_app && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK_CLI) synth --quiet --no-notices \
+		--output $(CURDIR)/build/demo/ts.out > $(CURDIR)/build/demo/ts-synth.log 2>&1; test $$? -ne 0
+	@grep -q '(ddbguard)$$' build/demo/ts-synth.log && grep -m 2 -A 3 '^ERROR' build/demo/ts-synth.log | grep -v '^--$$'
+	@echo "cdk synth failed: the whole report is in build/demo/ts-synth.log and build/demo/ts.out/validation-report.json"
 	$(BIN)/python fixtures/live/demo.py
 
+# Then the npm package's own tests (Jest), with this checkout's ddbguard command line.
 test: setup
 	$(BIN)/python -m pytest
+	DDBGUARD_COMMAND='["$(CURDIR)/$(BIN)/ddbguard"]' npm test --prefix packages/cdk-validator-ddbguard -- \
+		--cacheDirectory=$(CURDIR)/build/jest-cache
 
 bench: setup
 	$(BIN)/python bench/bench_check.py

@@ -98,6 +98,21 @@ def cdk_assembly(tmp_path_factory) -> Path:
     return out
 
 
+def cdk_validation_rows(report: dict) -> set:
+    """The violations of `ddbguard check --format cdk-validation` as CDK's validation report words them."""
+    return {(v["ruleName"], v["description"], v["fix"], v["severity"], json.dumps(v["ruleMetadata"]),
+             r["resourceLogicalId"], r["constructPath"]) for v in report["violations"] for r in v["violatingResources"]}
+
+
+def cdk_report_rows(plugin_report: dict) -> set:
+    """A plugin's violations (acknowledged ones too) in CDK's validation-report.json (`fix` is `suggestedFix`, the
+    resource a construct), as cdk_validation_rows gives them."""
+    return {(v["ruleName"], v["description"], v["suggestedFix"], v["severity"], json.dumps(v["ruleMetadata"]),
+             c["cloudFormationResource"]["logicalId"], c["constructPath"])
+            for v in plugin_report["violations"] + plugin_report.get("suppressedViolations", [])
+            for c in v["violatingConstructs"]}
+
+
 def expectations(path: Path) -> tuple[dict, dict]:
     """(config, {rule id: {"pass": set, "fail": set}}) declared in a fixture's top-level Metadata."""
     from ddbguard.templates.decode import decode_file

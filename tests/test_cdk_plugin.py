@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import FIXTURES, ROOT, run_ddbguard
+from conftest import FIXTURES, ROOT, cdk_report_rows, cdk_validation_rows, run_ddbguard
 
 CDK_SEVERITY = {"critical": "error", "high": "error", "medium": "warning", "low": "info", "info": "info"}
 
@@ -64,6 +64,14 @@ def test_synth_fails_with_the_findings_of_ddbguard_check(failed_synth):
     assert violation["description"].startswith("DynamoDB tables are retained when their stack deletes or replaces "
                                                 "them: DeletionPolicy is not Retain")
     assert violation["suggestedFix"].startswith("Pass `removalPolicy: RemovalPolicy.RETAIN`")
+
+
+def test_the_report_is_that_of_check_format_cdk_validation(failed_synth):
+    """What the npm package @ddbguard/cdk-validator hands CDK as it is (tests/test_cdk_validator_npm.py): one engine."""
+    _, out = failed_synth
+    [plugin] = json.loads((out / "validation-report.json").read_text())["pluginReports"]
+    check = run_ddbguard("check", str(out), "--format", "cdk-validation")
+    assert cdk_report_rows(plugin) == cdk_validation_rows(check.json())
 
 
 def test_cdk_acknowledgements_move_findings_to_suppressed_in_cdk_and_in_check(failed_synth):

@@ -25,11 +25,6 @@ import jsii
 from aws_cdk import IPolicyValidationPlugin, PolicyValidationPluginReport, PolicyViolatingResource, PolicyViolation
 
 from ddbguard import __version__
-from ddbguard.model import Severity, Status
-from ddbguard.report.escape.terminal import terminal_text
-
-CDK_SEVERITY = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
-                Severity.LOW: "info", Severity.INFO: "info"}
 
 
 @jsii.implements(IPolicyValidationPlugin)
@@ -61,39 +56,21 @@ class DdbguardValidator:
     def validate(self, context) -> PolicyValidationPluginReport:
         from ddbguard.commands.check import CheckOptions, run_check
         from ddbguard.config import find_config, load_config
-        from ddbguard.join import ACKNOWLEDGED
+        from ddbguard.report.cdk_validation import plugin_report
 
         config = load_config(Path(self._config) if self._config else find_config(Path.cwd()))
         options = CheckOptions(paths=assembly_roots(list(context.template_paths)), engine=self._engine or config.engine)
-        report = run_check(options, config)
-        violations = []
-        for finding in report.findings:
-            # CDK applies its acknowledgements itself (and reports them as suppressed): hand those over too
-            acknowledged = finding.status is Status.SUPPRESSED and (finding.suppression_reason or "").startswith(
-                ACKNOWLEDGED)
-            if finding.status not in (Status.FAIL, Status.UNKNOWN) and not acknowledged and not finding.waived:
-                continue
-            unknown = finding.status is Status.UNKNOWN
-            # a finding its rule says without failing (DDB022 without any backup plan) is CDK info, with why
-            said = f" ({finding.suppression_reason})" if finding.waived else ""
-            violations.append(PolicyViolation(
-                rule_name=finding.rule_id,
-                # CDK prints it in the terminal or CI log that runs synth
-                description=terminal_text(f"{finding.title}: {'unknown: ' if unknown else ''}{finding.message}{said}"),
-                fix=finding.remediation,
-                severity="warning" if unknown else "info" if finding.waived else CDK_SEVERITY[finding.severity],
-                rule_metadata={"severity": finding.severity.value, "status": finding.status.value,
-                               "engine": finding.engine},
-                violating_resources=[PolicyViolatingResource(
-                    resource_logical_id=finding.logical_id, template_path=finding.file,
-                    construct_path=finding.cdk_path, locations=[])]))
-        for error in report.errors:  # an input ddbguard could not check is never a pass
-            violations.append(PolicyViolation(
-                rule_name="input-error", description=terminal_text(str(error)), severity="error",
-                fix="ddbguard check the cloud assembly for the details", violating_resources=[]))
-        return PolicyValidationPluginReport(
-            success=not any(v.severity == "error" for v in violations), violations=violations,
-            plugin_version=__version__)
+        # the report `ddbguard check --format cdk-validation` prints, which the npm package hands to CDK as it is
+        built = plugin_report(run_check(options, config))
+        violations = [PolicyViolation(
+            rule_name=v["ruleName"], description=v["description"], fix=v["fix"], severity=v["severity"],
+            rule_metadata=v.get("ruleMetadata"),
+            violating_resources=[PolicyViolatingResource(
+                resource_logical_id=r["resourceLogicalId"], template_path=r["templatePath"],
+                construct_path=r.get("constructPath"), locations=r["locations"]) for r in v["violatingResources"]])
+            for v in built["violations"]]
+        return PolicyValidationPluginReport(success=built["success"], violations=violations,
+                                            plugin_version=built["pluginVersion"])
 
 
 def assembly_roots(template_paths: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ddbguard.catalog import Rule
 from ddbguard.config import Config, Suppression
 from ddbguard.templates.model import CheckedStack
-from ddbguard.model import Evaluation, Finding, InputError, Status
+from ddbguard.model import ACKNOWLEDGED, CDK_NAMESPACE, Evaluation, Finding, InputError, Status
 from ddbguard.profiles import apply_profiles
 from ddbguard.templates.decode import line_of
 from ddbguard.templates.resolve import is_intrinsic, pseudo_parameters_in, unknown_pseudo_parameters
@@ -129,8 +129,6 @@ def _finding(rule: Rule, evaluation: Evaluation, config: Config, **location) -> 
                    logical_id=evaluation.logical_id, engine=evaluation.engine, live=evaluation.live, **location)
 
 
-ACKNOWLEDGED = "acknowledged in CDK"  # the reason's prefix for a CDK acknowledgement
-CDK_NAMESPACE = "ddbguard"  # CDK names a plugin's rules `<plugin name>::<rule>`: ddbguard::DDB002
 
 
 def acknowledgement(stack, cdk_path: str | None, rule_id: str) -> str | None:

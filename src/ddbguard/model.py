@@ -6,6 +6,10 @@ import enum
 from dataclasses import dataclass, field
 
 
+ACKNOWLEDGED = "acknowledged in CDK"  # the suppression reason's prefix for a CDK acknowledgement
+CDK_NAMESPACE = "ddbguard"  # CDK names a plugin's rules `<plugin name>::<rule>`: ddbguard::DDB002
+
+
 class Severity(enum.Enum):
     CRITICAL = "critical"
     HIGH = "high"

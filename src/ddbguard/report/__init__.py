@@ -16,6 +16,7 @@ RENDERERS = {
     "gitlab": ("ddbguard.report.gitlab", "render_gitlab"),
     "github": ("ddbguard.report.github", "render_github"),
     "asff": ("ddbguard.report.asff", "render_asff"),
+    "cdk-validation": ("ddbguard.report.cdk_validation", "render_cdk_validation"),  # the CDK plugins' report
 }
 FORMATS = tuple(RENDERERS)
 

@@ -1,0 +1,90 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.ddbguardCommand = ddbguardCommand;
+exports.runCheck = runCheck;
+// Runs the ddbguard command line (the one engine: the Python package `ddbguard`) and reads the report it prints
+// with `--format cdk-validation`, which has the shape of CDK's PolicyValidationPluginReport. Argument lists only,
+// never a shell: paths and template contents are never interpreted.
+const node_child_process_1 = require("node:child_process");
+const INSTALL = 'install it with `pip install ddbguard` (or `pip install <checkout of ddbguard>`) so that `ddbguard` '
+    + 'is on PATH, or name the command: `new DdbguardValidator({ command: [\'/path/to/ddbguard\'] })` or '
+    + 'DDBGUARD_COMMAND=\'["/path/to/python", "-m", "ddbguard"]\'';
+/**
+ * The ddbguard command: `command` when given, else $DDBGUARD_COMMAND (a JSON list of arguments, or a command whose
+ * words are separated by spaces), else `ddbguard` on PATH.
+ */
+function ddbguardCommand(command) {
+    if (command !== undefined) {
+        if (!Array.isArray(command) || command.length === 0 || !command.every((a) => typeof a === 'string' && a !== '')) {
+            throw new Error('ddbguard: `command` must be a non-empty list of arguments, e.g. [\'ddbguard\']');
+        }
+        return { argv: command, from: 'the command property' };
+    }
+    const fromEnv = process.env.DDBGUARD_COMMAND;
+    if (fromEnv !== undefined && fromEnv.trim() !== '') {
+        let argv;
+        if (fromEnv.trim().startsWith('[')) {
+            try {
+                argv = JSON.parse(fromEnv);
+            }
+            catch {
+                argv = undefined;
+            }
+        }
+        else {
+            argv = fromEnv.trim().split(/\s+/);
+        }
+        if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string' && a !== '')) {
+            throw new Error('ddbguard: DDBGUARD_COMMAND must be a command (`/path/to/ddbguard`) or a JSON list of its '
+                + 'arguments (`["/path/to/python", "-m", "ddbguard"]`)');
+        }
+        return { argv: argv, from: 'DDBGUARD_COMMAND' };
+    }
+    return { argv: ['ddbguard'], from: 'PATH' };
+}
+/** `ddbguard check PATHS --format cdk-validation [--config FILE]`, run and read. */
+function runCheck(paths, options = {}) {
+    const { argv, from } = ddbguardCommand(options.command);
+    const args = [...argv.slice(1), 'check', '--format', 'cdk-validation'];
+    if (options.config !== undefined) {
+        args.push('--config', options.config);
+    }
+    args.push('--', ...paths);
+    const run = (0, node_child_process_1.spawnSync)(argv[0], args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, windowsHide: true });
+    if (run.error) {
+        const code = run.error.code;
+        if (code === 'ENOENT' || code === 'EACCES') {
+            const shown = JSON.stringify(argv[0]);
+            throw new Error(from === 'PATH'
+                ? `ddbguard: the ddbguard command line was not found on PATH: ${INSTALL}`
+                : `ddbguard: ${shown} (from ${from}) cannot be run (${code}): ${INSTALL}`);
+        }
+        throw new Error(`ddbguard: ${JSON.stringify(argv[0])} (from ${from}) failed to run: ${run.error.message}`);
+    }
+    // 0: nothing fails, 1: findings, 2: an input that could not be checked (still a report, with input-error
+    // violations) or a usage error (no report)
+    if (run.status === 0 || run.status === 1 || run.status === 2) {
+        const report = parseReport(run.stdout);
+        if (report !== undefined) {
+            return report;
+        }
+    }
+    const said = (run.stderr || '').trim().split('\n').slice(-20).join('\n');
+    throw new Error(`ddbguard: \`${[argv[0], ...args].join(' ')}\` exited with ${run.status ?? run.signal}`
+        + ` and no report${said ? `:\n${said}` : ''}`);
+}
+function parseReport(stdout) {
+    let parsed;
+    try {
+        parsed = JSON.parse(stdout);
+    }
+    catch {
+        return undefined;
+    }
+    const report = parsed;
+    if (typeof report !== 'object' || report === null || typeof report.success !== 'boolean'
+        || !Array.isArray(report.violations)) {
+        return undefined;
+    }
+    return report;
+}
