@@ -6,7 +6,8 @@ Read as CloudFormation reads it:
 - Scalars that look like dates or timestamps (`2010-09-09`) stay strings, as CloudFormation keeps them.
 - Aliases and merge keys are rejected: CloudFormation does not support them, and an alias bomb must
   be an input error, not gigabytes of memory.
-- JSON is decoded by a JSON decoder (at JSON speed) that still marks the line of every key.
+- JSON is decoded by the C JSON decoder; the lines of an object and of its keys are found in the text when first
+  asked for (a run asks for the few that its findings report), not marked on every value as it is decoded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from __future__ import annotations
 import json
 import re
 import sys
+from bisect import bisect_right
+from itertools import accumulate, repeat
 from json import JSONDecodeError
+from json.decoder import scanstring
+from json.scanner import make_scanner
+from operator import add
 from pathlib import Path
 
 import yaml
@@ -23,25 +29,41 @@ import yaml
 class MarkedDict(dict):
     """A mapping that remembers the 1-based line of itself and of each of its keys.
 
-    The decoder keeps the key lines as a compact tuple in key order (a template's mappings are many, and a
-    dict of lines per mapping would double the memory of the whole template); `key_lines` is a dict made
-    from it the first time it is asked for.
+    The YAML decoder keeps the key lines as a compact tuple in key order (a template's mappings are many, and a
+    dict of lines per mapping would double the memory of the whole template); `key_lines` is a dict made from it
+    the first time it is asked for. A JSON object keeps only its document (`_source`): its lines are found in the
+    document's text the first time they are asked for (`_JsonSource`).
+
+    No __init__: the JSON decoder makes every object with `MarkedDict(pairs)`, which stays C code that way.
     """
 
-    __slots__ = ("line", "_lines", "_key_lines")
+    __slots__ = ("_line", "_lines", "_key_lines", "_source", "_start")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.line = 0
-        self._lines: tuple[int, ...] | None = None
-        self._key_lines: dict | None = None
+    @property
+    def line(self) -> int:
+        line = getattr(self, "_line", None)
+        if line is None:
+            source = getattr(self, "_source", None)
+            line = self._line = source.line_of_object(self) if source is not None else 0
+        return line
+
+    @line.setter
+    def line(self, value: int) -> None:
+        self._line = value
 
     @property
     def key_lines(self) -> dict:
-        if self._key_lines is None:
-            self._key_lines = dict(zip(self, self._lines)) if self._lines is not None else {}
-            self._lines = None
-        return self._key_lines
+        key_lines = getattr(self, "_key_lines", None)
+        if key_lines is None:
+            lines, source = getattr(self, "_lines", None), getattr(self, "_source", None)
+            if lines is not None:
+                key_lines = dict(zip(self, lines))
+            elif source is not None:
+                key_lines = source.key_lines_of(self)
+            else:
+                key_lines = {}
+            self._key_lines, self._lines = key_lines, None
+        return key_lines
 
     @key_lines.setter
     def key_lines(self, value: dict) -> None:
@@ -228,13 +250,148 @@ def _wrapped(function: str, value: object, line: int) -> MarkedDict:
 
 # A JSON string (a key when a colon follows) or a brace: enough to know where each object and key is.
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?|[{}\[\]]')
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: twice as fast as an alternation
+_NOT_BRACKETS = re.compile(r"[^{}\[\]]+")
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_MEMBER = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*')  # a key (as written), up to its value
+_AFTER_VALUE = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")
+# Skips a value of a document already decoded once (its objects are not built twice: `len` of their pairs).
+_skip_value = make_scanner(json.JSONDecoder(object_pairs_hook=len))
 
 
 def _decode_json(text: str) -> object:
+    """json.loads at C speed; every object a MarkedDict that finds its lines in `text` when they are asked for.
+
+    Whatever this fast path does not accept (a duplicate key, nesting too deep, invalid JSON) is decoded again by
+    `_decode_json_eagerly`, whose error (with its line) is the one to report.
+    """
+    source = _JsonSource(text)
+
+    def marked(pairs: list[tuple[str, object]], new=MarkedDict, length=len) -> MarkedDict:
+        result = new(pairs)
+        if length(result) != length(pairs):
+            raise _Duplicate
+        result._source = source
+        return result
+
+    try:
+        if _nesting(text) > MAX_DEPTH:
+            raise _Duplicate  # the eager decoder says where
+        data = json.loads(text, object_pairs_hook=marked)
+    except (_Duplicate, JSONDecodeError, RecursionError):
+        return _decode_json_eagerly(text)
+    data._start = len(text) - len(text.lstrip())  # the document's `{`
+    source.root = data
+    return data
+
+
+class _Duplicate(Exception):
+    """A JSON object with a key twice (or a document nested too deep): worded by the eager decoder."""
+
+
+def _nesting(text: str) -> int:
+    """How deeply the document's objects and lists nest: its brackets outside strings, innermost pairs removed
+    until none is left (a template nests a few levels, so a few passes of C string code)."""
+    brackets = _NOT_BRACKETS.sub("", _JSON_STRING.sub("", text))
+    depth = 0
+    while brackets and depth <= MAX_DEPTH:
+        shorter = brackets.replace("{}", "").replace("[]", "")
+        if len(shorter) == len(brackets):
+            break  # unbalanced: not JSON, which the decoder says
+        brackets, depth = shorter, depth + 1
+    return depth
+
+
+class _JsonSource:
+    """The text of one JSON document, and where its objects are, found when their lines are first asked for.
+
+    An object's position (`_start`, the offset of its `{`) is learned when its parent is read: reading an object
+    walks its keys in the text (skipping each value with the C scanner) and positions the objects among its values.
+    An object asked for before its parent was read is found by reading from the document's root down.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.root: MarkedDict | None = None
+        self._line_starts: list[int] | None = None  # found when a line is first asked for
+
+    def line_at(self, offset: int) -> int:
+        return bisect_right(self._line_starts or self._find_line_starts(), offset)
+
+    def _find_line_starts(self) -> list[int]:
+        """The offset where each line begins, by C code over the whole text."""
+        self._line_starts = list(accumulate(map(add, map(len, self.text.split("\n")), repeat(1)), initial=0))
+        return self._line_starts
+
+    def line_of_object(self, node: MarkedDict) -> int:
+        start = self._start_of(node)
+        return self.line_at(start) if start is not None else 0
+
+    def key_lines_of(self, node: MarkedDict) -> dict:
+        """The line of each key of `node`, read from the text; the objects among its values learn where they are."""
+        start = self._start_of(node)
+        if start is None:
+            return {}
+        text, line_starts, get = self.text, self._line_starts or self._find_line_starts(), node.get
+        key_lines = {}
+        at = _WHITESPACE.match(text, start + 1).end()
+        while (member := _MEMBER.match(text, at)) is not None:  # a key, its colon, and the value's offset
+            key = member.group(1)
+            if "\\" in key:
+                key = scanstring(text, at + 1)[0]
+            key_lines[key] = bisect_right(line_starts, at)
+            value_at = member.end()
+            value = get(key)
+            if isinstance(value, (dict, list)):
+                self._position(value, value_at)
+            at = _AFTER_VALUE.match(text, _skip_value(text, value_at)[1]).end()
+        return key_lines
+
+    def _start_of(self, node: MarkedDict) -> int | None:
+        start = getattr(node, "_start", None)
+        if start is None and self.root is not None:
+            self._read_down_to(node)
+            start = getattr(node, "_start", None)
+        return start
+
+    def _read_down_to(self, wanted: MarkedDict) -> None:
+        """Read objects from the root down, level by level, until `wanted` is positioned."""
+        level: list = [self.root]
+        while level and getattr(wanted, "_start", None) is None:
+            below = []
+            for node in level:
+                node.key_lines  # noqa: B018 - reads it, positioning the objects among its values
+                below.extend(item for item in _objects_in(node.values()) if getattr(item, "_source", None) is self)
+            level = below
+
+    def _position(self, value: object, at: int) -> None:
+        if isinstance(value, MarkedDict):
+            if getattr(value, "_source", None) is self and getattr(value, "_start", None) is None:
+                value._start = at
+        elif isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+            text = self.text
+            at = _WHITESPACE.match(text, at + 1).end()
+            for item in value:
+                self._position(item, at)
+                at = _AFTER_VALUE.match(text, _skip_value(text, at)[1]).end()
+
+
+def _objects_in(values) -> list:
+    found = []
+    for value in values:
+        if isinstance(value, dict):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(_objects_in(value))
+    return found
+
+
+def _decode_json_eagerly(text: str) -> object:
     """json.loads at C speed, every object a MarkedDict with the line of itself and of each key.
 
     The C decoder calls `object_pairs_hook` as each object closes; one regex pass over the text lists
-    the objects in that same closing order, each with its line and the lines of its keys.
+    the objects in that same closing order, each with its line and the lines of its keys. Slower than
+    `_decode_json` (a Python step for every string of the text); it words the errors that one leaves to it.
     """
     objects: list[tuple[int, list[int]]] = []
     open_objects: list[tuple[int, list[int]]] = []
@@ -286,7 +443,7 @@ def decode_text(text: str) -> object:
     try:
         if text.lstrip().startswith("{"):
             try:
-                return _decode_json(text)  # its depth is checked on the way
+                return _decode_json(text)  # its depth is checked first
             except DecodeError as json_error:
                 try:  # a YAML flow mapping also starts with `{`
                     data = _decode_yaml(text)

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ddbguard.templates.decode import MarkedDict
 
 UNRESOLVED = object()  # a value that cannot be known statically
 _NO_VALUE = object()
@@ -161,13 +160,12 @@ class Resolver:
             (function, args), = value.items()
             resolved = self._resolve_function(function, args)
             return value if resolved is UNRESOLVED else resolved
-        result = MarkedDict()
-        result.line = getattr(value, "line", 0)
+        # a plain dict: findings are located in the template as written, never in a resolved copy
+        result = {}
         for key, item in value.items():
             resolved = self.resolve(item)
             if resolved is not _NO_VALUE:
                 result[key] = resolved
-                result.key_lines[key] = getattr(value, "key_lines", {}).get(key, result.line)
         return result
 
     def _resolve_function(self, function: str, args: object) -> object:
@@ -420,9 +418,8 @@ def resolve_template(
 def resolve_with(resolver: Resolver) -> dict:
     template = resolver.template
     resolved = copy.copy(template)
-    resources = MarkedDict()
+    resources = {}
     source = template.get("Resources") or {}
-    resources.line = getattr(source, "line", 0)
     for logical_id, resource in source.items():
         if isinstance(resource, dict) and isinstance(resource.get("Condition"), str):
             decided = resolver.condition(resource["Condition"])
@@ -433,6 +430,5 @@ def resolve_with(resolver: Resolver) -> dict:
             # Decided here (or unknown, which is checked as if created): no engine decides again.
             resource = {key: value for key, value in resource.items() if key != "Condition"}
         resources[logical_id] = resolver.resolve(resource)
-        resources.key_lines[logical_id] = getattr(source, "key_lines", {}).get(logical_id, 0)
     resolved["Resources"] = resources
     return resolved
