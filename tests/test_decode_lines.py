@@ -149,3 +149,20 @@ def test_a_cdk_synth_assembly_is_located_as_the_eager_decoder_locates_it(cdk_ass
         eager, lazy = _decode_json_eagerly(text), _decode_json(text)
         paths = list(_paths(eager))
         assert [line_of(lazy, p) for p in paths] == [line_of(eager, p) for p in paths], path
+
+
+@pytest.mark.parametrize(("text", "holds"), [
+    ('{"Resources": {"T": {"Type": "X", "Properties": {"A": {"Fn::Transform": {"Name": "M"}}}}}}', True),
+    ('{"Resources": {"T": {"Type": "X", "Properties": {"A": "no Fn::Transform"}}}}', False),  # not the key's text
+    ('{"Resources": {"T": {"Type": "X", "Properties": {"A": "Fn::Transform"}}}}', True),  # its text: walked
+    ('{"Resources": {"T": {"Type": "X", "Properties": {"A": "\\"Fn::Transform\\""}}}}', True),  # escapes: a walk
+    ('{"Resources": {"T": {"Type": "X", "Properties": {"A": {"Fn::Transfor\\u006d": {}}}}}}', True),
+    ('{"Resources": {"T": {"Type": "X"}}}', False),
+    ("Resources:\n  T:\n    Type: X\n", True),  # YAML: no text kept, always walked
+])
+def test_a_key_is_looked_for_in_the_text_only_when_the_text_can_say(text, holds):
+    from ddbguard.templates.decode import may_hold_key
+
+    template = decode_text(text)
+    assert may_hold_key(template, "Fn::Transform") is holds
+    assert may_hold_key(template["Resources"], "Fn::Transform") is True  # a part of a document: always walked

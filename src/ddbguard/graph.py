@@ -507,9 +507,10 @@ def _table_part(pattern: str, name: str) -> str:
 def can_use(statements: list[Statement], table: Table, boundary: Boundary = None) -> bool | Unknown:
     """The identity may use the table (DDB011). Unknown also when only a grant at a place the table leaves unresolved
     (its partition, region or account) allows it: it may or may not be the table's."""
-    answer = may_use(statements, table_arns(table, statements, exact=True), boundary)
+    exact = table_arns(table, statements, exact=True)
+    answer = may_use(statements, exact, boundary)
     if answer is False:
-        maybe = [arn for arn in table_arns(table, statements) if arn not in table_arns(table, statements, exact=True)]
+        maybe = [arn for arn in table_arns(table, statements) if arn not in exact]
         if maybe and may_use(statements, maybe, boundary) is True:
             hint = " (a template file names no region or account: give AWS::Region and AWS::AccountId with " \
                 "--parameters)" if "${AWS::" in table.arn else ""

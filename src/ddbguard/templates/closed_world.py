@@ -26,7 +26,7 @@ from functools import cache
 from importlib import resources
 
 from ddbguard.model import NotModelled
-from ddbguard.templates.decode import line_of
+from ddbguard.templates.decode import line_of, may_hold_key
 from ddbguard.templates.resolve import TABLE_TYPES, is_intrinsic, symbols_in
 from ddbguard.templates.transforms import INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM, transforms_of
 
@@ -408,6 +408,8 @@ def _pipeline_deploy_actions(kind: str, properties: object) -> list[str]:
 
 def _macro_transforms(template: dict) -> list[tuple[tuple, str]]:
     """(path, macro name) of every Fn::Transform left after AWS::Include was expanded."""
+    if not may_hold_key(template, "Fn::Transform"):
+        return []
     found, pending = [], [((), template)]
     while pending:
         path, node = pending.pop()

@@ -37,7 +37,7 @@ class MarkedDict(dict):
     No __init__: the JSON decoder makes every object with `MarkedDict(pairs)`, which stays C code that way.
     """
 
-    __slots__ = ("_line", "_lines", "_key_lines", "_source", "_start")
+    __slots__ = ("_line", "_lines", "_key_lines", "_source", "_start", "_end")
 
     @property
     def line(self) -> int:
@@ -255,6 +255,8 @@ _NOT_BRACKETS = re.compile(r"[^{}\[\]]+")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _MEMBER = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*')  # a key (as written), up to its value
 _AFTER_VALUE = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")
+_SEARCHED_KEYS = 16  # an object of more keys is read whole once (a search per key would read it again and again)
+_KEY_PATTERNS: dict[str, re.Pattern] = {}  # `"key":`, by key: templates use the same few keys
 # Skips a value of a document already decoded once (its objects are not built twice: `len` of their pairs).
 _skip_value = make_scanner(json.JSONDecoder(object_pairs_hook=len))
 
@@ -271,7 +273,8 @@ def _decode_json(text: str) -> object:
         result = new(pairs)
         if length(result) != length(pairs):
             raise _Duplicate
-        result._source = source
+        # every slot set: reading one that is not costs an AttributeError each time
+        result._source, result._start, result._end, result._line, result._key_lines = source, None, None, None, None
         return result
 
     try:
@@ -280,7 +283,7 @@ def _decode_json(text: str) -> object:
         data = json.loads(text, object_pairs_hook=marked)
     except (_Duplicate, JSONDecodeError, RecursionError):
         return _decode_json_eagerly(text)
-    data._start = len(text) - len(text.lstrip())  # the document's `{`
+    data._start, data._end = len(text) - len(text.lstrip()), len(text)  # the document's `{`, and its end
     source.root = data
     return data
 
@@ -305,9 +308,11 @@ def _nesting(text: str) -> int:
 class _JsonSource:
     """The text of one JSON document, and where its objects are, found when their lines are first asked for.
 
-    An object's position (`_start`, the offset of its `{`) is learned when its parent is read: reading an object
-    walks its keys in the text (skipping each value with the C scanner) and positions the objects among its values.
-    An object asked for before its parent was read is found by reading from the document's root down.
+    An object's position (`_start`, the offset of its `{`, and `_end`, an offset its text surely ends before) is
+    learned when its parent is read: reading an object walks its keys in the text (skipping each value with the C
+    scanner) and positions the objects among its values. The line of one key of a small object is found by
+    searching its text for the key instead (`key_line`). An object asked for before its parent was read is found
+    by reading from the document's root down.
     """
 
     def __init__(self, text: str) -> None:
@@ -342,10 +347,30 @@ class _JsonSource:
             key_lines[key] = bisect_right(line_starts, at)
             value_at = member.end()
             value = get(key)
+            value_end = _skip_value(text, value_at)[1]
             if isinstance(value, (dict, list)):
-                self._position(value, value_at)
-            at = _AFTER_VALUE.match(text, _skip_value(text, value_at)[1]).end()
+                self._position(value, value_at, value_end)
+            at = _AFTER_VALUE.match(text, value_end).end()
         return key_lines
+
+    def key_line(self, node: MarkedDict, key: str) -> int | None:
+        """The line of one key of a small object, and where its value is, from one search of the object's text: when
+        `"key":` occurs there exactly once and the text has no escapes, it is that key (the key is in the object, so
+        its text is there; a key of a nested object would be a second match). None: read the whole object."""
+        start, end = getattr(node, "_start", None), getattr(node, "_end", None)
+        if start is None or end is None or len(node) > _SEARCHED_KEYS or self.text.find("\\", start, end) >= 0:
+            return None
+        pattern = _KEY_PATTERNS.get(key)
+        if pattern is None:
+            pattern = _KEY_PATTERNS[key] = re.compile('"' + re.escape(key) + '"[ \t\n\r]*:[ \t\n\r]*')
+        matches = pattern.finditer(self.text, start, end)
+        found = next(matches, None)
+        if found is None or next(matches, None) is not None:
+            return None
+        value = node[key]
+        if isinstance(value, (dict, list)):
+            self._position(value, found.end(), end)
+        return bisect_right(self._line_starts or self._find_line_starts(), found.start())
 
     def _start_of(self, node: MarkedDict) -> int | None:
         start = getattr(node, "_start", None)
@@ -364,16 +389,18 @@ class _JsonSource:
                 below.extend(item for item in _objects_in(node.values()) if getattr(item, "_source", None) is self)
             level = below
 
-    def _position(self, value: object, at: int) -> None:
+    def _position(self, value: object, at: int, end: int) -> None:
+        """`value` (an object or a list of the document) starts at `at` and ends before `end`."""
         if isinstance(value, MarkedDict):
             if getattr(value, "_source", None) is self and getattr(value, "_start", None) is None:
-                value._start = at
+                value._start, value._end = at, end
         elif isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
             text = self.text
             at = _WHITESPACE.match(text, at + 1).end()
             for item in value:
-                self._position(item, at)
-                at = _AFTER_VALUE.match(text, _skip_value(text, at)[1]).end()
+                item_end = _skip_value(text, at)[1]
+                self._position(item, at, item_end)
+                at = _AFTER_VALUE.match(text, item_end).end()
 
 
 def _objects_in(values) -> list:
@@ -497,7 +524,7 @@ def line_of(node: object, path: tuple) -> int:
     line = getattr(node, "line", 0)
     for step in path:
         if isinstance(node, dict) and step in node:
-            line = getattr(node, "key_lines", {}).get(step, line)
+            line = _key_line(node, step, line)
             node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
             node = node[step]
@@ -505,3 +532,21 @@ def line_of(node: object, path: tuple) -> int:
         else:
             break
     return line
+
+
+def _key_line(node: dict, key: str, default: int) -> int:
+    source = getattr(node, "_source", None)
+    if source is not None and getattr(node, "_key_lines", None) is None:  # a JSON object not read whole yet
+        line = source.key_line(node, key)
+        if line is not None:
+            return line
+    return getattr(node, "key_lines", {}).get(key, default)
+
+
+def may_hold_key(node: object, key: str) -> bool:
+    """Whether a key `key` may be anywhere in `node`. False only for a JSON document just as decoded whose text has
+    no escapes and does not contain the key's text: a search of the text instead of a walk of every value."""
+    source = getattr(node, "_source", None)
+    if source is None or node is not source.root:
+        return True
+    return "\\" in source.text or f'"{key}"' in source.text
