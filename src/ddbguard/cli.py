@@ -197,6 +197,9 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:  # before the parser, whose options import the AWS layer
+        print(f"ddbguard {__version__}")
+        return 0
     args = _parser().parse_args(argv)
     try:
         _check_outputs(args)

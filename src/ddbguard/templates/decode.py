@@ -98,6 +98,7 @@ SHORT_FORMS = {f"!{name}": f"Fn::{name}" for name in (
     "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll")} | {"!Ref": "Ref", "!Condition": "Condition"}
 _YAML = "tag:yaml.org,2002:"
 _COLLECTION_TAGS = (f"{_YAML}map", f"{_YAML}seq", "!")
+_STR, _TIMESTAMP = f"{_YAML}str", f"{_YAML}timestamp"
 
 
 def _key(key: object, text: str, line: int) -> object:
@@ -154,10 +155,12 @@ def _build(loader) -> object:
         kind = type(event)
         line = event.start_mark.line + 1 if event.start_mark is not None else 0
         if kind is yaml.ScalarEvent:
-            _no_anchor(event, line)
+            if event.anchor is not None:
+                _no_anchor(event, line)
             value = _scalar(loader, event, line)
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            _no_anchor(event, line)
+            if event.anchor is not None:
+                _no_anchor(event, line)
             function = _function(event.tag, line)
             if len(stack) >= MAX_DEPTH:
                 raise DecodeError(f"line {line}: nested more than {MAX_DEPTH} levels deep")
@@ -226,8 +229,13 @@ def _scalar(loader, event, line: int) -> object:
     if tag in SHORT_FORMS:
         return _wrapped(SHORT_FORMS[tag], event.value, line)
     if tag is None or tag == "!":
-        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-    if tag == f"{_YAML}str" or tag == f"{_YAML}timestamp":  # CloudFormation keeps dates as text
+        value, resolvers = event.value, loader.yaml_implicit_resolvers
+        if (not event.implicit[0] or (value and value[0] not in resolvers)) and None not in resolvers \
+                and not loader.yaml_path_resolvers:
+            tag = _STR  # what the resolver answers when no pattern of it can match (most scalars): no call
+        else:
+            tag = loader.resolve(yaml.ScalarNode, value, event.implicit)
+    if tag == _STR or tag == _TIMESTAMP:  # CloudFormation keeps dates as text
         value = event.value
         return sys.intern(value) if len(value) < 64 else value  # templates repeat their words thousands of times
     if tag == f"{_YAML}merge":

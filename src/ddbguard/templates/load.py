@@ -646,10 +646,12 @@ def shape_problem(template: dict) -> str | None:
                 return f"{where}.{key}: must be a name"
         if not isinstance(resource.get("DependsOn", []), (str, list)):
             return f"{where}.DependsOn: must be a name or a list of names"
+        properties = resource.get("Properties") or {}
         for slot, kind, item_kind in _PROPERTY_SHAPES.get(resource["Type"], ()):
-            problem = _slot_problem(resource.get("Properties") or {}, slot, kind, item_kind)
-            if problem:
-                return f"{where}.Properties.{problem}"
+            if slot[0] in properties:  # an absent slot has no shape to check
+                problem = _slot_problem(properties, slot, kind, item_kind)
+                if problem:
+                    return f"{where}.Properties.{problem}"
     return None
 
 

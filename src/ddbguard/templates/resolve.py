@@ -16,11 +16,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 
 UNRESOLVED = object()  # a value that cannot be known statically
 _NO_VALUE = object()
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # values that resolve to themselves
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
@@ -152,7 +154,7 @@ class Resolver:
     def resolve(self, value: object) -> object:
         """Return the value with every resolvable intrinsic replaced; _NO_VALUE for AWS::NoValue."""
         if isinstance(value, list):
-            items = [self.resolve(item) for item in value]
+            items = [item if item.__class__ in _SCALARS else self.resolve(item) for item in value]
             return [item for item in items if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
@@ -163,6 +165,9 @@ class Resolver:
         # a plain dict: findings are located in the template as written, never in a resolved copy
         result = {}
         for key, item in value.items():
+            if item.__class__ in _SCALARS:  # most values: no call for them
+                result[key] = item
+                continue
             resolved = self.resolve(item)
             if resolved is not _NO_VALUE:
                 result[key] = resolved
@@ -396,6 +401,7 @@ _PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-i
                ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"), ("eusc-", "aws-eusc"))
 
 
+@lru_cache(maxsize=256)  # asked for every ARN a run builds, of the few regions it has
 def partition_of(region: str | None) -> str | None:
     """The partition of a region; None when the region is not known (a template file)."""
     if not region:
