@@ -166,3 +166,31 @@ def test_a_key_is_looked_for_in_the_text_only_when_the_text_can_say(text, holds)
     template = decode_text(text)
     assert may_hold_key(template, "Fn::Transform") is holds
     assert may_hold_key(template["Resources"], "Fn::Transform") is True  # a part of a document: always walked
+
+
+PLAIN_SCALARS = ["true", "Yes", "off", "ON", "n", "~", "null", "Null", "", "12", "-3", "+4", "0x1F", "0o17", "017",
+                 "1_000", "1.5", "-.5", "6.8523015e+5", ".inf", "-.Inf", ".NaN", "190:20:30", "2010-09-09",
+                 "2001-12-14t21:59:43.10-05:00", "text", "AWS::Region", "arn:aws:s3:::b/*", "x*.example", "x&y",
+                 "'quoted'", '"12"', "!!str 12", "a b", "Fn::Sub", "Yes please", "0.5.1"]
+
+
+@pytest.mark.parametrize("scalar", PLAIN_SCALARS)
+def test_a_yaml_scalar_reads_as_the_yaml_resolver_reads_it(scalar):
+    """Most scalars are known to be text without asking the resolver: the answer is the resolver's either way (a
+    date stays text, as CloudFormation keeps it)."""
+    import math
+
+    import yaml
+
+    text = f"A: {scalar}\n"
+    event = next(e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.ScalarEvent)
+                 and e.value != "A")
+    tag = event.tag if event.tag not in (None, "!") else yaml.SafeLoader("").resolve(yaml.ScalarNode, event.value,
+                                                                                   event.implicit)
+    decoded = decode_text(text)["A"]
+    if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+        assert decoded == event.value and isinstance(decoded, str)
+    else:
+        expected = yaml.load(text, Loader=yaml.SafeLoader)["A"]  # noqa: S506 - the safe loader
+        assert type(decoded) is type(expected)
+        assert math.isnan(decoded) if isinstance(expected, float) and math.isnan(expected) else decoded == expected
