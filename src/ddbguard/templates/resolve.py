@@ -158,10 +158,11 @@ class Resolver:
             return [item for item in items if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
-        if is_intrinsic(value):
+        if len(value) == 1:  # is_intrinsic, without a call for every mapping
             (function, args), = value.items()
-            resolved = self._resolve_function(function, args)
-            return value if resolved is UNRESOLVED else resolved
+            if function == "Ref" or (isinstance(function, str) and function.startswith("Fn::")):
+                resolved = self._resolve_function(function, args)
+                return value if resolved is UNRESOLVED else resolved
         # a plain dict: findings are located in the template as written, never in a resolved copy
         result = {}
         for key, item in value.items():
