@@ -150,26 +150,29 @@ def _build(loader) -> object:
     stack: list[_Collection] = []
     root: object = None
     documents = 0
+    # the event classes as locals: looked up for every event of the text
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end, get_event = yaml.MappingEndEvent, yaml.SequenceEndEvent, loader.get_event
     while True:
-        event = loader.get_event()
+        event = get_event()
         kind = type(event)
         line = event.start_mark.line + 1 if event.start_mark is not None else 0
-        if kind is yaml.ScalarEvent:
+        if kind is scalar_event:
             if event.anchor is not None:
                 _no_anchor(event, line)
             value = _scalar(loader, event, line)
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+        elif kind is mapping_start or kind is sequence_start:
             if event.anchor is not None:
                 _no_anchor(event, line)
             function = _function(event.tag, line)
             if len(stack) >= MAX_DEPTH:
                 raise DecodeError(f"line {line}: nested more than {MAX_DEPTH} levels deep")
-            container = MarkedDict() if kind is yaml.MappingStartEvent else []
+            container = MarkedDict() if kind is mapping_start else []
             if isinstance(container, MarkedDict):
                 container.line = line
             stack.append(_Collection(container, line, function))
             continue
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+        elif kind is mapping_end or kind is sequence_end:
             done = stack.pop()
             value = done.value
             if isinstance(value, MarkedDict):
