@@ -55,7 +55,7 @@ bench: setup
 	$(BIN)/python bench/bench_decode.py
 
 docs: setup
-	$(BIN)/ddbguard rules --format markdown > docs/rules.md
+	$(BIN)/python tools/generate_docs.py
 
 # A new per-table rule's folder, full of placeholders the tests reject until filled in.
 rule: setup

@@ -28,11 +28,18 @@ Resources:
 RULES_DIR = ROOT / "src" / "ddbguard" / "rules"
 
 
-def per_table_rules() -> list[str]:
-    """The rules judged on each table resource (every engine runs them), from the catalog."""
+def catalog_rules(engine: str, *, also_off_by_default: bool = False) -> list[str]:
+    """The one way tests list rules: the ids of the catalog's rules that `engine` runs, and (unless told
+    otherwise) only those on by default, which a run without configuration applies."""
     from ddbguard.catalog import load_catalog
 
-    return sorted(rule.id for rule in load_catalog().values() if "builtin" in rule.engines)
+    return sorted(rule.id for rule in load_catalog().values() if engine in rule.engines
+                  and (rule.enabled_by_default or also_off_by_default))
+
+
+def per_table_rules() -> list[str]:
+    """The rules judged on each table resource (every engine runs them) that a run applies by default."""
+    return catalog_rules("builtin")
 
 
 def good_table_verdicts() -> set[tuple[str, str]]:

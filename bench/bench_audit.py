@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import boto3  # noqa: E402
 
 from ddbguard.config import Config  # noqa: E402
-from ddbguard.live.audit import AuditOptions, audit_evaluations  # noqa: E402
+from ddbguard.commands.audit import AuditOptions, audit_evaluations  # noqa: E402
 
 REGION = "us-east-1"
 

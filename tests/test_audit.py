@@ -256,7 +256,7 @@ def test_bad_shard_is_a_usage_error(moto, shard):
 def test_every_api_call_is_in_the_shipped_read_only_policy(moto):
     """Run the audit in-process, record every call it makes, and compare with the shipped policy."""
     from ddbguard.config import Config
-    from ddbguard.live.audit import AuditOptions, audit_evaluations
+    from ddbguard.commands.audit import AuditOptions, audit_evaluations
 
     seed_guide_account(boto3.Session(), moto)
     calls: set[str] = set()
@@ -379,7 +379,7 @@ def test_local_secondary_indexes_are_covered_too(moto):
 
 
 def test_organization_accounts_are_read_from_state_then_status():
-    from ddbguard.live.audit import active_accounts
+    from ddbguard.live.scope import active_accounts
 
     # ListAccounts as AWS answers while it moves from Status to State (recorded shapes; moto only sends Status)
     listed = [{"Id": "111111111111", "State": "ACTIVE", "Status": "ACTIVE"},
@@ -404,7 +404,7 @@ def test_an_empty_scope_is_exit_2_never_a_green_run(moto):
 def test_a_resource_policy_that_cannot_be_found_for_its_table_is_unknown(moto):
     """GetResourcePolicy answers ResourceNotFoundException for a table that is not ACTIVE: unknown, not "no policy"."""
     from ddbguard.config import Config
-    from ddbguard.live.audit import AuditOptions, audit_evaluations
+    from ddbguard.commands.audit import AuditOptions, audit_evaluations
 
     dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto)
     dynamodb.create_table(TableName="leaving", BillingMode="PAY_PER_REQUEST",

@@ -11,9 +11,9 @@ import pytest
 
 from ddbguard.config import Config
 from ddbguard.iam import parse_statements
-from ddbguard.live.snapshot import LiveFunction, LiveRole, LiveTable, RegionSnapshot, Scope
+from ddbguard.kit.snapshot import LiveFunction, LiveRole, LiveTable, RegionSnapshot, Scope
 from ddbguard.model import Unknown
-from ddbguard.registry import implementation
+from ddbguard.engines.live import run_live_rule
 from test_audit_semantics import ACCOUNT, function, judged, table
 
 OTHER = "222222222222"
@@ -127,7 +127,7 @@ def _events(stream_policy) -> RegionSnapshot:
 
 
 def _verdicts(rule: str, snapshot, config=None) -> list[tuple[str, str]]:
-    return [(e.status.value, e.message) for e in implementation(rule, "live").evaluate(snapshot, config or Config(), None)
+    return [(e.status.value, e.message) for e in run_live_rule(rule, snapshot, config or Config(), None)
             if e.logical_id == "events"]
 
 
@@ -188,11 +188,11 @@ def test_the_aws_managed_key_is_not_a_customer_managed_key():
                  "SSEDescription": {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": key["Arn"]}}
     orders = LiveTable("orders", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders", described, {}, None,
                        kms_key=key)
-    [evaluation] = implementation("DDB003", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [orders]),
+    [evaluation] = run_live_rule("DDB003", RegionSnapshot(ACCOUNT, "us-east-1", [orders]),
                                                              Config(encryption_level="customer-managed"), None)
     assert (evaluation.status.value, evaluation.message) == (
         "fail", "customer-managed encryption is required but the key alias/aws/dynamodb is an AWS managed key")
     orders.kms_key = {**key, "KeyManager": "CUSTOMER"}
-    [evaluation] = implementation("DDB003", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [orders]),
+    [evaluation] = run_live_rule("DDB003", RegionSnapshot(ACCOUNT, "us-east-1", [orders]),
                                                              Config(encryption_level="customer-managed"), None)
     assert evaluation.status.value == "pass"

@@ -66,7 +66,7 @@ def test_findings_security_hub_refuses_are_retried_then_named():
     from botocore.stub import Stubber
 
     from ddbguard.model import Finding, LiveResource, Report, Severity, Status
-    from ddbguard.report.asff import send_to_security_hub
+    from ddbguard.commands.deliver import send_to_security_hub
 
     findings = [Finding("DDB002", "PITR", Severity.HIGH, Status.FAIL, "m", f"{ACCOUNT}/us-east-1", f"t{i}", None,
                         None, "", 0, "live", "fix",

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import run_ddbguard
 from ddbguard.config import Config
-from ddbguard.live.audit import AuditOptions, audit_evaluations
+from ddbguard.commands.audit import AuditOptions, audit_evaluations
 from ddbguard.model import Unknown
 
 ACCOUNT = "123456789012"
@@ -212,15 +212,15 @@ def test_a_disabled_or_deleted_customer_key_fails(moto, action, state):
 
 
 def test_a_table_whose_key_is_inaccessible_fails_on_its_recorded_status():
-    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
-    from ddbguard.registry import implementation
+    from ddbguard.kit.snapshot import LiveTable, RegionSnapshot
+    from ddbguard.engines.live import run_live_rule
 
     recorded = {"TableName": "orders", "TableStatus": "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "SSEDescription": {
         "Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k",
         "InaccessibleEncryptionDateTime": dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)}}
     snapshot = RegionSnapshot(ACCOUNT, "us-east-1", [LiveTable("orders", "arn:aws:dynamodb:us-east-1:1:table/orders",
                                                                recorded, {}, None)])
-    [evaluation] = implementation("DDB003", "live").evaluate(snapshot, Config(), None)
+    [evaluation] = run_live_rule("DDB003", snapshot, Config(), None)
     assert (evaluation.status.value, evaluation.message) == ("fail", (
         "the table is INACCESSIBLE_ENCRYPTION_CREDENTIALS: its KMS key cannot be used; restore access to the key "
         "within 7 days or DynamoDB archives the table"))
@@ -229,8 +229,8 @@ def test_a_table_whose_key_is_inaccessible_fails_on_its_recorded_status():
 # -- Lambda environments that cannot be read ----------------------------------------------------------------
 def test_a_function_whose_environment_cannot_be_read_is_unknown():
     from ddbguard.live.collect import live_function
-    from ddbguard.live.snapshot import LiveRole, RegionSnapshot
-    from ddbguard.registry import implementation
+    from ddbguard.kit.snapshot import LiveRole, RegionSnapshot
+    from ddbguard.engines.live import run_live_rule
 
     # ListFunctions' item when Lambda cannot decrypt the environment (AWS Lambda API reference, EnvironmentResponse)
     recorded = {"FunctionName": "api", "FunctionArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:api",
@@ -238,7 +238,7 @@ def test_a_function_whose_environment_cannot_be_read_is_unknown():
                     "ErrorCode": "KMSAccessDeniedException",
                     "Message": "Lambda was unable to decrypt the environment variables because KMS access was denied."}}}
     snapshot = RegionSnapshot(ACCOUNT, "us-east-1", functions=[live_function(recorded, LiveRole("r", "api", []))])
-    [evaluation] = implementation("DDB011", "live").evaluate(snapshot, Config(), None)
+    [evaluation] = run_live_rule("DDB011", snapshot, Config(), None)
     assert (evaluation.status.value, evaluation.message) == ("unknown", (
         "the function's environment cannot be read: KMSAccessDeniedException: Lambda was unable to decrypt the "
         "environment variables because KMS access was denied."))
@@ -246,7 +246,7 @@ def test_a_function_whose_environment_cannot_be_read_is_unknown():
 
 # -- global tables ---------------------------------------------------------------------------------------
 def _replicated(name: str, region: str, replicas: list[str], stack=None):
-    from ddbguard.live.snapshot import LiveTable
+    from ddbguard.kit.snapshot import LiveTable
 
     # DescribeTable of a global table (version 2019.11.21), as the DynamoDB API reference documents it
     description = {"TableName": name, "TableStatus": "ACTIVE", "TableArn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
@@ -259,9 +259,9 @@ def _replicated(name: str, region: str, replicas: list[str], stack=None):
 
 
 def test_a_replica_belongs_to_the_stack_of_its_global_table_and_unread_regions_are_unknown():
-    from ddbguard.live.audit import join_replicas
-    from ddbguard.live.snapshot import RegionSnapshot, Scope
-    from ddbguard.registry import implementation
+    from ddbguard.live.scope import join_replicas
+    from ddbguard.kit.snapshot import RegionSnapshot, Scope
+    from ddbguard.engines.live import run_live_rule
 
     east = RegionSnapshot(ACCOUNT, "us-east-1", [_replicated("orders", "us-east-1", ["eu-west-1", "ap-south-1"],
                                                              stack=("data", "Orders"))])
@@ -269,7 +269,7 @@ def test_a_replica_belongs_to_the_stack_of_its_global_table_and_unread_regions_a
     join_replicas(Scope({(ACCOUNT, "us-east-1"): east, (ACCOUNT, "eu-west-1"): west}))
     assert west.tables[0].stack == ("data", "Orders")
     verdicts = {(e.stack, e.status.value, e.message) for snapshot in (east, west)
-                for e in implementation("DDB001", "live").evaluate(snapshot, Config(), None)}
+                for e in run_live_rule("DDB001", snapshot, Config(), None)}
     assert verdicts == {
         (f"{ACCOUNT}/us-east-1", "pass", "compliant"), (f"{ACCOUNT}/eu-west-1", "pass", "compliant"),
         (f"{ACCOUNT}/ap-south-1", "unknown", "a replica of global table orders is in region ap-south-1, which this "
@@ -277,7 +277,7 @@ def test_a_replica_belongs_to_the_stack_of_its_global_table_and_unread_regions_a
     # a replica whose owner may be in a region that is not read is unknown to DDB021, not "import it"
     alone = RegionSnapshot(ACCOUNT, "eu-west-1", [_replicated("orders", "eu-west-1", ["us-east-1"])])
     join_replicas(Scope({(ACCOUNT, "eu-west-1"): alone}))
-    ddb021 = [(e.status.value, e.message) for e in implementation("DDB021", "live").evaluate(alone, Config(), None)]
+    ddb021 = [(e.status.value, e.message) for e in run_live_rule("DDB021", alone, Config(), None)]
     assert ddb021 == [("unknown", "global table orders may be owned by a stack in us-east-1, which this audit does "
                                   "not read"),
                       ("unknown", "a replica of global table orders is in region us-east-1, which this audit does not "
@@ -303,7 +303,7 @@ def test_stacks_in_failed_or_rollback_states_still_own_their_tables():
 
 
 def test_credentials_of_an_assumed_role_renew_before_they_expire(moto):
-    from ddbguard.live.audit import assumed_session
+    from ddbguard.live.scope import assumed_session
 
     calls = []
     base = boto3.Session()
@@ -385,7 +385,7 @@ def test_a_stack_that_cannot_be_read_makes_only_unowned_tables_unknown():
     from botocore.stub import Stubber
 
     from ddbguard.live.collect import RegionWork, finish_region, read_stack
-    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
+    from ddbguard.kit.snapshot import LiveTable, RegionSnapshot
 
     cloudformation = boto3.client("cloudformation", region_name="us-east-1", aws_access_key_id="x",
                                   aws_secret_access_key="x")
@@ -510,8 +510,8 @@ def test_backup_plan_coverage_live_reads_each_tables_recovery_points_once(moto, 
     (10, ("fail", "the oldest AWS Backup recovery point of table orders is from {oldest}: the backup plan keeps them "
                   "less than min_backup_retention_days (30)"))])
 def test_a_plan_that_keeps_recovery_points_too_briefly_fails(oldest_days, expected):
-    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
-    from ddbguard.registry import implementation
+    from ddbguard.kit.snapshot import LiveTable, RegionSnapshot
+    from ddbguard.engines.live import run_live_rule
 
     now = dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc)
     points = [{"created": now - dt.timedelta(days=days), "table_id": None, "source": "AWS Backup recovery point"}
@@ -519,7 +519,7 @@ def test_a_plan_that_keeps_recovery_points_too_briefly_fails(oldest_days, expect
     recorded = {"TableName": "orders", "CreationDateTime": now - dt.timedelta(days=100)}  # DescribeTable, abridged
     live = LiveTable("orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", recorded, {}, None,
                      recovery_points=points)
-    [evaluation] = implementation("DDB022", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [live]), Config(), now)
+    [evaluation] = run_live_rule("DDB022", RegionSnapshot(ACCOUNT, "us-east-1", [live]), Config(), now)
     oldest = f"{now - dt.timedelta(days=oldest_days):%Y-%m-%d}"
     assert (evaluation.status.value, evaluation.message) == (expected[0], expected[1].format(oldest=oldest))
 
@@ -528,8 +528,8 @@ def test_legacy_replicas_are_read_from_the_deployed_template():
     """moto cannot run the replica provider's custom resources: the deployed template (GetTemplate's body, as
     CDK synthesizes a Table with replicationRegions) is recorded here."""
     from ddbguard.live.collect import legacy_replica_regions
-    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
-    from ddbguard.registry import implementation
+    from ddbguard.kit.snapshot import LiveTable, RegionSnapshot
+    from ddbguard.engines.live import run_live_rule
 
     deployed = {"Resources": {
         "Orders": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": {"TableName": "orders"}},
@@ -540,7 +540,7 @@ def test_legacy_replicas_are_read_from_the_deployed_template():
     assert regions == ["eu-west-1"]
     table_ = LiveTable("orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", {"TableName": "orders"}, {},
                        None, stack=("data", "Orders"), legacy_replicas=regions)
-    [evaluation] = implementation("DDB006", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [table_]), Config(),
+    [evaluation] = run_live_rule("DDB006", RegionSnapshot(ACCOUNT, "us-east-1", [table_]), Config(),
                                                              None)
     assert (evaluation.status.value, evaluation.message) == ("fail", (
         "stack data makes the replicas of table orders in eu-west-1 with Custom::DynamoDBReplica resources: they have "
@@ -566,7 +566,7 @@ def test_an_old_tables_on_demand_backups_are_read_before_the_retention(moto, aws
     make a table or a backup in the past, so the audit's clock is moved 30 days on instead: the table and its
     backup, both made now, are then 30 days old."""
     from ddbguard.live.collect import AccountCache, finish_region, open_region, read_table
-    from ddbguard.registry import implementation
+    from ddbguard.engines.live import run_live_rule
 
     boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto).create_backup(
         TableName=table(moto, "orders").rpartition("/")[2], BackupName="monthly")
@@ -579,7 +579,7 @@ def test_an_old_tables_on_demand_backups_are_read_before_the_retention(moto, aws
                        old_backups_before=now - dt.timedelta(days=30))
     live = read_table(work, "orders")
     assert [b["source"] for b in live.old_backups] == ["DynamoDB user backup"]
-    [evaluation] = implementation("DDB022", "live").evaluate(finish_region(work, [live]), Config(), now)
+    [evaluation] = run_live_rule("DDB022", finish_region(work, [live]), Config(), now)
     assert (evaluation.status.value, evaluation.message) == ("pass", "compliant")
 
 
@@ -595,8 +595,8 @@ def test_an_old_tables_on_demand_backups_are_read_before_the_retention(moto, aws
                    "dynamodb:ListBackups: denied"))])
 def test_how_long_an_old_tables_on_demand_backups_are_kept(old_backups, expected):
     """ListBackups with TimeRangeUpperBound, as the DynamoDB API reference describes it (recorded shapes)."""
-    from ddbguard.live.snapshot import LiveTable, RegionSnapshot
-    from ddbguard.registry import implementation
+    from ddbguard.kit.snapshot import LiveTable, RegionSnapshot
+    from ddbguard.engines.live import run_live_rule
 
     now = dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc)
 
@@ -608,7 +608,7 @@ def test_how_long_an_old_tables_on_demand_backups_are_kept(old_backups, expected
     live = LiveTable("orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", recorded, {}, None,
                      backups=[backup(1)], recovery_points=[],
                      old_backups=old_backups if isinstance(old_backups, Unknown) else [backup(**b) for b in old_backups])
-    [evaluation] = implementation("DDB022", "live").evaluate(RegionSnapshot(ACCOUNT, "us-east-1", [live]), Config(), now)
+    [evaluation] = run_live_rule("DDB022", RegionSnapshot(ACCOUNT, "us-east-1", [live]), Config(), now)
     assert (evaluation.status.value, evaluation.message) == expected
 
 
@@ -619,10 +619,10 @@ def _read_recorded_table(status: str, **more) -> tuple:
     in most of these states. Then every live check on its region, as the audit judges it."""
     from botocore.stub import Stubber
 
-    from ddbguard.live.checks import judge_region
+    from ddbguard.engines.live import judge_region
     from ddbguard.live.collect import RegionWork, finish_region, read_table
-    from ddbguard.live.snapshot import RegionSnapshot
-    from ddbguard.registry import implementation, select_rules
+    from ddbguard.kit.snapshot import RegionSnapshot
+    from ddbguard.registry import select_rules
 
     def client(service: str):
         return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
@@ -652,8 +652,8 @@ def _read_recorded_table(status: str, **more) -> tuple:
             {"RecoveryPointArn": "arn:aws:backup:us-east-1:123456789012:recovery-point:1", "Status": "COMPLETED",
              "CreationDate": now - dt.timedelta(days=d)} for d in (1, 40)]}, {"ResourceArn": arn})
         snapshot = finish_region(work, [read_table(work, "orders")])
-    checks = [implementation(rule.id, "live") for rule in select_rules(Config(), ("live",))]
-    return {e.rule_id: (e.status.value, e.message) for e in judge_region(snapshot, checks, Config(), now)}
+    rules = select_rules(Config(), ("live",))
+    return {e.rule_id: (e.status.value, e.message) for e in judge_region(snapshot, rules, Config(), now)}
 
 
 def test_an_active_table_read_from_recorded_answers_passes():

@@ -93,6 +93,14 @@ def test_readme_rule_table_matches_the_catalog():
         assert f"| {rule.id} | {rule.severity.value} | {rule.title} |" in readme
 
 
+def test_readme_rule_table_is_generated_from_the_catalog():
+    spec = importlib.util.spec_from_file_location("generate_docs", ROOT / "tools" / "generate_docs.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    readme = (ROOT / "README.md").read_text()
+    assert generate.readme_with_table(readme) == readme, "the README's rule table is stale: run `make docs`"
+
+
 def test_every_rule_file_is_package_data():
     """What the rule folders hold (catalog entry, guard rule and tests, fixtures) ships in the wheel."""
     import tomllib

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from conftest import COMPLIANT, ROOT, run_ddbguard
-from ddbguard.check import CheckOptions, run_check
+from ddbguard.commands.check import CheckOptions, run_check
 from ddbguard.config import parse_config
-from ddbguard.templates import closed_world
-from ddbguard.templates.closed_world import (
+from ddbguard.templates import modelled
+from ddbguard.templates.modelled import (
     INTRINSICS, IRRELEVANT, IRRELEVANT_SERVICES, IRRELEVANT_TYPES, MODELLED, MODELLED_TYPES, NOT_MODELLED,
     NOT_MODELLED_TYPES, SENSITIVE_SERVICES, classify, service_of,
 )
@@ -34,13 +34,13 @@ def _generator():
 
 
 def test_the_shipped_cloudformation_data_is_current():
-    assert closed_world.cloudformation_data() == _generator().generate(), "run tools/generate_cloudformation_data.py"
+    assert modelled.cloudformation_data() == _generator().generate(), "run tools/generate_cloudformation_data.py"
 
 
 def test_replacement_comes_from_the_schemas_and_the_resource_reference():
-    assert closed_world.replacement_properties("AWS::DynamoDB::Table") == (
+    assert modelled.replacement_properties("AWS::DynamoDB::Table") == (
         "ImportSourceSpecification", "KeySchema", "LocalSecondaryIndexes", "TableName")
-    assert closed_world.replacement_properties("AWS::DynamoDB::GlobalTable") == (
+    assert modelled.replacement_properties("AWS::DynamoDB::GlobalTable") == (
         "KeySchema", "LocalSecondaryIndexes", "TableName")
 
 

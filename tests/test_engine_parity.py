@@ -16,11 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import catalog_rules
 from ddbguard.catalog import load_catalog
-from ddbguard.check import CheckOptions, run_check
+from ddbguard.commands.check import CheckOptions, run_check
 from ddbguard.config import parse_config
 
-PER_TABLE = {rule.id for rule in load_catalog().values() if "builtin" in rule.engines}
+PER_TABLE = set(catalog_rules("builtin", also_off_by_default=True))  # each turned on below
+CATALOG = load_catalog()
 
 # What CloudFormation reads as a boolean (cfn-lint's set), and values it does not: 1 is not true in any engine.
 BOOLEANS = st.sampled_from([True, False, "true", "false", "True", "TRUE", "False", 1, 0, "1", "yes", 1.0, None])
@@ -88,7 +90,8 @@ def table(draw) -> dict:
 @pytest.mark.parametrize("level", ["aws-owned", "aws-managed", "customer-managed"])
 def test_builtin_guard_and_checkov_agree_on_generated_tables(level, tmp_path, guard_bin, monkeypatch):
     monkeypatch.setenv("CFN_GUARD_BIN", guard_bin)
-    config = parse_config({"encryption_level": level}, source="generated")
+    config = parse_config({"encryption_level": level, "rules": {rule: {"enabled": True} for rule in PER_TABLE}},
+                          source="generated")
     path = tmp_path / "generated.json"
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -100,7 +103,9 @@ def test_builtin_guard_and_checkov_agree_on_generated_tables(level, tmp_path, gu
             report = run_check(CheckOptions(paths=[str(path)], engine=engine, today=dt.date(2026, 1, 1)), config)
             assert report.errors == [], report.errors
             verdicts[engine] = {(f.rule_id, f.logical_id): f.status for f in report.findings if f.rule_id in PER_TABLE}
-        assert len(verdicts["builtin"]) == len(PER_TABLE) * len(tables)
+        applicable = {(rule, f"Table{i}") for rule in PER_TABLE for i, t in enumerate(tables)
+                      if t["Type"] in CATALOG[rule].resource_types}
+        assert set(verdicts["builtin"]) == applicable  # every rule judged every table of its types
         assert verdicts["builtin"] == verdicts["guard"] == verdicts["checkov"]
 
     agree()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS, RULES_DIR, TEMPLATE_FIXTURES, expectations
-from ddbguard.check import CheckOptions, run_check
+from ddbguard.commands.check import CheckOptions, run_check
 from ddbguard.config import parse_config
 from ddbguard.model import Status
 

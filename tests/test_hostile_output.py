@@ -277,8 +277,8 @@ INVENTORY_RECORD_KEYS = ("account", "region", "stack", "construct_path", "logica
 
 
 def assert_inventory_is_inert(texts: list[str]) -> None:
-    from ddbguard.inventory import FIELDS as INVENTORY_FIELDS
-    from ddbguard.inventory import render as render_inventory
+    from ddbguard.commands.inventory import FIELDS as INVENTORY_FIELDS
+    from ddbguard.commands.inventory import render as render_inventory
 
     assert INVENTORY_FIELDS == INVENTORY_RECORD_KEYS
     t = iter(texts)

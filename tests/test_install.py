@@ -16,9 +16,10 @@ from conftest import ROOT
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     dist = tmp_path_factory.mktemp("dist")
-    # --no-isolation: build with this venv's setuptools instead of fetching a build environment
-    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "--outdir", str(dist),
-                    str(ROOT)], check=True, capture_output=True, text=True)
+    # --no-isolation: build with this venv's setuptools instead of fetching a build environment. The sdist first,
+    # then the wheel from the sdist (as a release does): a stale build/ of the checkout cannot leak into it.
+    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT)], check=True,
+                   capture_output=True, text=True)
     wheel = next(dist.glob("ddbguard-*.whl"))
     assert next(dist.glob("ddbguard-*.tar.gz"))
     home = tmp_path_factory.mktemp("fresh")

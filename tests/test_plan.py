@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 
 from conftest import FIXTURES, run_ddbguard
-from ddbguard.plan.deployed import UNNAMED
+from ddbguard.engines.plan import UNNAMED
 
 PLAN = FIXTURES / "plan"
 NAMED = ("--stack-name", f"{PLAN / 'orders-app.yaml'}=orders-app", "--stack-name", f"{PLAN / 'fresh-app.yaml'}=fresh-app")

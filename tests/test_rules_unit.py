@@ -10,7 +10,7 @@ import pytest
 from ddbguard.catalog import load_catalog
 from ddbguard.engines.builtin import predicate
 from ddbguard.engines.common import evaluation_of
-from ddbguard.live.snapshot import LiveTable, as_resource
+from ddbguard.kit.snapshot import LiveTable, as_resource
 from ddbguard.model import Status, Unknown
 
 RULES = {rule.stem.split("_", 1)[1]: rule for rule in load_catalog().values() if "builtin" in rule.engines}
@@ -90,15 +90,15 @@ def test_template_and_live_views_of_the_same_table_get_the_same_verdicts():
 
 def test_a_function_whose_role_cannot_be_read_is_unknown_for_ddb013_live():
     from ddbguard.config import Config
-    from ddbguard.live.snapshot import LiveFunction, LiveRole, RegionSnapshot
-    from ddbguard.registry import implementation
+    from ddbguard.kit.snapshot import LiveFunction, LiveRole, RegionSnapshot
+    from ddbguard.engines.live import run_live_rule
 
     denied = Unknown("AccessDenied on iam (role policies of handler)")
     snapshot = RegionSnapshot("111111111111", "us-east-1", tables=[], functions=[
         LiveFunction("handler", "arn:aws:lambda:us-east-1:111111111111:function:handler",
                      LiveRole("arn:aws:iam::111111111111:role/handler", "handler", denied), {})])
     rule = next(r for r in load_catalog().values() if r.stem == "ddb013_cross_account")
-    (evaluation,) = implementation(rule.id, "live").evaluate(snapshot, Config(), None)
+    (evaluation,) = run_live_rule(rule.id, snapshot, Config(), None)
     assert (evaluation.logical_id, evaluation.status, evaluation.message) == (
         "handler", Status.UNKNOWN, f"the policies of role handler cannot be read: {denied.reason}")
 
@@ -124,22 +124,22 @@ Resources:
 
 def test_graph_rules_on_a_small_hand_built_graph():
     from ddbguard.config import Config
-    from ddbguard.engines.common import CheckedStack
-    from ddbguard.graph import Graph
-    from ddbguard.registry import implementation
+    from ddbguard.templates.model import CheckedStack
+    from ddbguard.kit.graph import Graph
+    from ddbguard.engines.graph import run_graph_rule
     from ddbguard.templates.decode import decode_text
-    from ddbguard.templates.load import Stack
+    from ddbguard.templates.stack import Stack
     from ddbguard.templates.model import InputModel
 
     stack = Stack(name="app", file="app.yaml", template=decode_text(GRAPH_TEMPLATE))
     model = InputModel([stack])
     graph = Graph([CheckedStack(stack, model.resolved(stack))], model)
     rules = {rule.stem: rule for rule in load_catalog().values()}
-    environment = implementation(rules["ddb011_environment_tables"].id, "graph").evaluate(graph, Config())
+    environment = run_graph_rule(rules["ddb011_environment_tables"].id, graph, Config())
     assert {(e.logical_id, e.status) for e in environment} == {("Reader", Status.PASS), ("Auditor", Status.FAIL)}
     assert next(e.message for e in environment if e.logical_id == "Auditor") == (
         "AuditStore names table audit, but role Role may use only: orders")
-    unused = implementation(rules["ddb015_unused_grants"].id, "graph").evaluate(graph, Config())
+    unused = run_graph_rule(rules["ddb015_unused_grants"].id, graph, Config())
     assert {(e.logical_id, e.status) for e in unused} == {("Role", Status.PASS)}  # orders is named by Reader
 
 

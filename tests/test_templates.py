@@ -8,7 +8,8 @@ import pytest
 
 from conftest import RULES_DIR, run_ddbguard
 from ddbguard.templates.decode import DecodeError, decode_text, line_of
-from ddbguard.templates.resolve import ParametersError, load_parameters_file, resolve_template
+from ddbguard.templates.parameters import ParametersError, load_parameters_file
+from ddbguard.templates.resolve import resolve_template
 
 TEMPLATE = """\
 Parameters:

@@ -40,8 +40,9 @@ from __future__ import annotations
 from ddbguard.model import Problem
 
 
-def problems(resource: dict, config=None) -> list[Problem]:
-    """The problems of one CloudFormation-shaped table resource (rules/table.py has the helpers)."""
+def problems(resource: dict, settings=None) -> list[Problem]:
+    """The problems of one CloudFormation-shaped table resource (ddbguard.kit.values has the helpers);
+    `settings` holds the configuration settings rule.yaml declares (`settings: [...]`)."""
     raise NotImplementedError("{id}: write the predicate (see docs/adding-a-rule.md)")
 '''
 

@@ -59,7 +59,7 @@ class DdbguardValidator:
         return sorted(load_catalog())
 
     def validate(self, context) -> PolicyValidationPluginReport:
-        from ddbguard.check import CheckOptions, run_check
+        from ddbguard.commands.check import CheckOptions, run_check
         from ddbguard.config import find_config, load_config
         from ddbguard.join import ACKNOWLEDGED
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ddbguard.catalog import Rule
 from ddbguard.config import Config, Suppression
-from ddbguard.engines.common import CheckedStack
+from ddbguard.templates.model import CheckedStack
 from ddbguard.model import Evaluation, Finding, InputError, Status
 from ddbguard.profiles import apply_profiles
 from ddbguard.templates.decode import line_of
@@ -166,7 +166,9 @@ def join(
     today: dt.date,
     with_expired: bool = True,
 ) -> tuple[list[Finding], list[InputError]]:
-    """Template evaluations -> findings, located in the templates as written."""
+    """Evaluations -> findings: metadata from the catalog, a location (in the templates as written, or for a
+    live evaluation its account, region and ARN), suppressions with their reasons, profiles. The one join of
+    every command."""
     errors: list[InputError] = []
     by_name = {stack.name: stack for stack in stacks}
     in_metadata = {stack.name: metadata_suppressions(stack, errors) for stack in stacks}
@@ -175,6 +177,12 @@ def join(
     findings, reasons = [], []
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
+        if evaluation.live is not None:
+            finding = _finding(rule, evaluation, config, resource_type=None, cdk_path=None, file=evaluation.live.arn,
+                               line=0, remediation=rule.remediation.cli)
+            findings.append(finding)
+            reasons.append(_configured(active, finding))
+            continue
         stack = by_name[evaluation.stack]
         resolved_resource = stack.resolved["Resources"].get(evaluation.logical_id)
         cdk_path = cdk_path_of(stack, evaluation.logical_id)
@@ -245,19 +253,6 @@ def declare_not_modelled(findings: list[Finding], reasons: list[str | None], sta
             finding.status = Status.UNKNOWN
             finding.message = (f"compliant as written, but {record.construct} ({record.file}:{record.line}) is not "
                                f"modelled: {record.effect}")
-
-
-def join_live(evaluations: list[Evaluation], catalog: dict[str, Rule], config: Config, *, today: dt.date) -> list[Finding]:
-    """Live evaluations -> findings, located by account, region and ARN."""
-    active = _active(config, today)
-    findings = []
-    for evaluation in evaluations:
-        rule = catalog[evaluation.rule_id]
-        finding = _finding(rule, evaluation, config, resource_type=None, cdk_path=None, file=evaluation.live.arn,
-                           line=0, remediation=rule.remediation.cli)
-        _suppress(finding, _configured(active, finding), evaluation.waiver)
-        findings.append(finding)
-    return apply_profiles(findings, catalog, config) + expired_suppressions(catalog, config, today)
 
 
 def _configured(active: list[Suppression], finding: Finding) -> str | None:

@@ -64,6 +64,22 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Subject:
+    """What a rule found on one thing it judged (a resource of a stack, a live table or function, a table a
+    change touches): its problems, none when it is compliant. Rules return Subjects and never name themselves;
+    the engine that ran the rule makes each one an Evaluation (engines/common.evaluation_of)."""
+
+    logical_id: str  # the resource's logical id; a live table's or function's name
+    problems: tuple[Problem, ...] = ()
+    stack: str = ""  # the template stack it is in; live: empty (the account and region of the snapshot)
+    arn: str | None = None  # live: the resource's ARN
+    region: str | None = None  # live: a region other than the snapshot's (a replica outside the audit)
+    note: str | None = None  # what a pass says instead of "compliant"
+    severity: Severity | None = None  # a failure graver or milder than the rule's default (rare)
+    waiver: str | None = None  # why this failure is reported without failing the run
+
+
+@dataclass(frozen=True)
 class LiveResource:
     """Where a live finding is: the account, region, ARN and name of a table or function."""
 

@@ -4,14 +4,16 @@ A rule's folder holds one module per kind of implementation its catalog entry de
 
 | engine  | module                    | interface                                               |
 |---------|---------------------------|---------------------------------------------------------|
-| builtin | rules/<stem>/predicate.py | `problems(resource, config) -> list[Problem]`           |
-| graph   | rules/<stem>/graph.py     | `evaluate(graph, config) -> list[Evaluation]`           |
-| live    | rules/<stem>/live.py      | `evaluate(snapshot, config, now) -> list[Evaluation]`   |
-| diff    | rules/<stem>/diff.py      | `evaluate(old, new) -> list[Evaluation]` (a stack pair) |
-| plan    | rules/<stem>/plan.py      | `evaluate(context) -> list[Evaluation]` (live look-ups) |
+| builtin | rules/<stem>/predicate.py | `problems(resource, settings) -> list[Problem]`               |
+| graph   | rules/<stem>/graph.py     | `evaluate(graph, settings) -> list[Subject]`                  |
+| live    | rules/<stem>/live.py      | `evaluate(snapshot, settings, now) -> list[Subject]`          |
+| diff    | rules/<stem>/diff.py      | `evaluate(old, new, settings) -> list[Subject]` (a stack pair) |
+| plan    | rules/<stem>/plan.py      | `evaluate(context, settings) -> list[Subject]` (live look-ups) |
 
 (`guard` is the folder's rule.guard, run by cfn-guard; `checkov` runs the predicate through checkov.)
-Every command selects its rules here, the same way, and modules are imported once.
+A rule returns what it found (Problems, Subjects) and never names itself: the engine that ran it builds the
+evaluations. `settings` holds exactly the configuration settings the rule declares in rule.yaml, the same
+way in every engine. Every command selects its rules here, and modules are imported once.
 """
 
 from __future__ import annotations
@@ -19,34 +21,35 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from functools import cache
+from types import SimpleNamespace
 from typing import Protocol
 
 from ddbguard.catalog import Rule, load_catalog
-from ddbguard.model import Evaluation, Problem
+from ddbguard.model import Problem, Subject
 
 MODULES = {"builtin": "predicate", "graph": "graph", "live": "live", "diff": "diff", "plan": "plan"}
 
 
 class Predicate(Protocol):
-    def __call__(self, resource: dict, config: object = None) -> list[Problem]: ...
+    def __call__(self, resource: dict, settings: object = None) -> list[Problem]: ...
 
 
 class GraphRule(Protocol):
-    def evaluate(self, graph: object, config: object) -> list[Evaluation]: ...
+    def evaluate(self, graph: object, settings: object) -> list[Subject]: ...
 
 
 class LiveRule(Protocol):
-    def evaluate(self, snapshot: object, config: object, now: dt.datetime) -> list[Evaluation]: ...
+    def evaluate(self, snapshot: object, settings: object, now: dt.datetime) -> list[Subject]: ...
 
 
 class DiffRule(Protocol):
     LOCATED_IN: str  # "old" or "new": the template its findings point into
 
-    def evaluate(self, old: object, new: object) -> list[Evaluation]: ...
+    def evaluate(self, old: object, new: object, settings: object) -> list[Subject]: ...
 
 
 class PlanRule(Protocol):
-    def evaluate(self, context: object) -> list[Evaluation]: ...
+    def evaluate(self, context: object, settings: object) -> list[Subject]: ...
 
 
 @cache
@@ -62,10 +65,10 @@ def predicate(rule: Rule) -> Predicate:
     return implementation(rule.id, "builtin").problems
 
 
-def rule_of(package: str) -> Rule:
-    """The rule whose folder is `package` (`ddbguard.rules.<stem>`): how a rule module knows its own id."""
-    stem = package.rsplit(".", 1)[-1]
-    return next(rule for rule in load_catalog().values() if rule.stem == stem)
+def settings_for(rule: Rule, config) -> SimpleNamespace:
+    """The settings a rule reads, and only those it declares in rule.yaml (`settings`): what every engine hands
+    the rule, so that a rule cannot depend on a setting another engine does not pass."""
+    return SimpleNamespace(**{name: getattr(config, name) for name in rule.settings})
 
 
 def select_rules(config, engines: tuple[str, ...]) -> list[Rule]:

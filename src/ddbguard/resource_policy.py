@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ddbguard.actions import CONTROL_PLANE_MESSAGE, may_reach_control_plane
-from ddbguard.rules.table import GLOBAL_TABLE, dig
+from ddbguard.kit.values import GLOBAL_TABLE, dig
 
 Problem = tuple[str, tuple]  # (message, path)
 

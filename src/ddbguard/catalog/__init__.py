@@ -37,6 +37,8 @@ class Rule:
     resource_types: tuple[str, ...]
     engines: tuple[str, ...]
     enabled_by_default: bool = True
+    settings: tuple[str, ...] = ()  # the configuration settings the rule reads (registry.settings_for)
+    live_needs: tuple[str, ...] = ()  # what its live adapter reads beyond the audit's usual reads
 
     @property
     def stem(self) -> str:
@@ -75,6 +77,8 @@ def load_catalog() -> dict[str, Rule]:
             resource_types=tuple(data["resource_types"]),
             engines=tuple(data["engines"]),
             enabled_by_default=data.get("enabled_by_default", True),
+            settings=tuple(data.get("settings", ())),
+            live_needs=tuple(data.get("live_needs", ())),
         )
         if folder.name != rule.stem:
             raise CatalogError(f"rules/{folder.name}/rule.yaml: the folder must be named {rule.stem}")

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from ddbguard.catalog import Rule
 from ddbguard.config import Config
-from ddbguard.engines.common import CheckedStack, applicable_resources, evaluation_of
+from ddbguard.engines.common import applicable_resources, evaluation_of
+from ddbguard.templates.model import CheckedStack
 from ddbguard.model import Evaluation
-from ddbguard.registry import predicate
+from ddbguard.registry import predicate, settings_for
 
 
 def run_builtin(stacks: list[CheckedStack], rules: list[Rule], config: Config) -> list[Evaluation]:
     evaluations = []
     for rule in (rule for rule in rules if "builtin" in rule.engines):
-        problems = predicate(rule)
+        problems, settings = predicate(rule), settings_for(rule, config)
         for stack in stacks:
             resources = stack.resolved["Resources"]
             for logical_id in applicable_resources(stack.resolved, rule):
                 evaluations.append(evaluation_of(rule.id, stack.name, logical_id,
-                                                 problems(resources[logical_id], config), "builtin"))
+                                                 problems(resources[logical_id], settings), "builtin"))
     return evaluations

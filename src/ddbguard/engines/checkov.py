@@ -11,16 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+
 from pathlib import Path
 
 from ddbguard.catalog import Rule
 from ddbguard.config import Config
-from ddbguard.registry import predicate
+from ddbguard.registry import predicate, settings_for
 from ddbguard.engines.common import (
-    CheckedStack, EngineError, applicable_resources, engine_data, evaluation, evaluation_of,
+    EngineError, applicable_resources, engine_data, evaluation, evaluation_of,
 )
 from ddbguard.model import Evaluation
+from ddbguard.templates.model import CheckedStack
 from ddbguard.rule_packs import write_checkov_checks
 
 # checkov reaches for the network (package update check, Bridgecrew mappings) unless told not to.
@@ -29,14 +30,7 @@ ATTRIBUTES = "ddbguard:attributes"  # Metadata key: the resource attributes chec
 CONFIG = "ddbguard:config"  # Metadata key: the settings of the run
 
 
-@dataclass(frozen=True)
-class _Settings:
-    """What the predicates read from the configuration (all of it crosses into checkov as data)."""
-
-    encryption_level: str
-
-
-def checkov_input(resolved: dict, settings: _Settings) -> str:
+def checkov_input(resolved: dict, settings: dict) -> str:
     """The resources as checkov reads them, each carrying the run's settings and its DeletionPolicy and
     UpdateReplacePolicy in its Metadata (checkov gives a check only Type, Properties and Metadata)."""
     data = engine_data(resolved)
@@ -44,7 +38,7 @@ def checkov_input(resolved: dict, settings: _Settings) -> str:
         metadata = resource.get("Metadata") if isinstance(resource.get("Metadata"), dict) else {}
         metadata[ATTRIBUTES] = {key: resource[key] for key in ("DeletionPolicy", "UpdateReplacePolicy")
                                  if key in resource}
-        metadata[CONFIG] = asdict(settings)
+        metadata[CONFIG] = settings
         resource["Metadata"] = metadata
     return json.dumps(data, ensure_ascii=False)
 
@@ -63,7 +57,8 @@ def run_checkov(stacks: list[CheckedStack], rules: list[Rule], config: Config, *
         raise EngineError("checkov is not installed: `pip install 'ddbguard[checkov]'` (or use the default "
                           "--engine builtin)") from None
 
-    settings = _Settings(encryption_level=config.encryption_level)
+    # the settings the rules declare cross into checkov as data
+    settings = {name: value for rule in rules for name, value in vars(settings_for(rule, config)).items()}
     data_dir = workdir / "checkov-data"
     data_dir.mkdir()
     for index, stack in enumerate(stacks):
@@ -112,7 +107,7 @@ def run_checkov(stacks: list[CheckedStack], rules: list[Rule], config: Config, *
                 elif passed:
                     evaluations.append(evaluation(rule, stack, logical_id, "checkov"))
                 else:  # checkov's verdict; the reasons from the same predicate
-                    found = [p for p in predicate(rule)(stack.resolved["Resources"][logical_id], settings)
+                    found = [p for p in predicate(rule)(stack.resolved["Resources"][logical_id], settings_for(rule, config))
                              if not p.unknown]
                     evaluations.append(evaluation_of(rule.id, stack.name, logical_id, found, "checkov")
                                        if found else evaluation(rule, stack, logical_id, "checkov",

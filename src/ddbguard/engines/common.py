@@ -1,28 +1,18 @@
-"""What every engine shares: the stacks it checks and how it reports one resource."""
+"""What every engine shares: the input it hands rules, and the one verdict builder that turns what a rule
+found into evaluations."""
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 
 from ddbguard.catalog import Rule
-from ddbguard.model import Evaluation, LiveResource, Problem, Severity, Status
-from ddbguard.templates.load import Stack
+from ddbguard.model import Evaluation, LiveResource, Problem, Severity, Status, Subject
+from ddbguard.templates.model import CheckedStack
 
 
 class EngineError(Exception):
     """An engine could not run at all (missing binary, crash): reported once, exit code 2."""
-
-
-@dataclass
-class CheckedStack:
-    stack: Stack
-    resolved: dict  # the template after resolve_template: what every engine reads
-
-    @property
-    def name(self) -> str:
-        return self.stack.name
 
 
 def engine_input(resolved: dict) -> str:
@@ -59,12 +49,12 @@ def join_messages(messages) -> str:
     return "; ".join(dict.fromkeys(m for m in messages if m))
 
 
-def evaluation_of(rule_id: str, stack: str, logical_id: str, problems: list[Problem], engine: str, *,
+def evaluation_of(rule_id: str, stack: str, logical_id: str, problems, engine: str, *,
                   live: LiveResource | None = None, severity: Severity | None = None,
-                  waiver: str | None = None) -> Evaluation:
+                  waiver: str | None = None, note: str | None = None) -> Evaluation:
     """The one verdict builder: fail with every problem found, else unknown with every reason, else pass.
     `severity`: a failure graver or milder than the rule's default; `waiver`: why a failure is reported
-    without failing the run."""
+    without failing the run; `note`: what a pass says instead of "compliant"."""
     failed = [p for p in problems if not p.unknown]
     unknown = [p for p in problems if p.unknown]
     if failed:
@@ -73,7 +63,24 @@ def evaluation_of(rule_id: str, stack: str, logical_id: str, problems: list[Prob
     if unknown:
         return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, join_messages(p.message for p in unknown),
                           engine, unknown[0].path, live=live)
-    return Evaluation(rule_id, stack, logical_id, Status.PASS, "compliant", engine, live=live)
+    return Evaluation(rule_id, stack, logical_id, Status.PASS, note or "compliant", engine, live=live)
+
+
+def evaluations_of(rule_id: str, subjects: list[Subject], engine: str) -> list[Evaluation]:
+    """What a template rule returned (rules return Subjects), as the engine's evaluations of that rule."""
+    return [evaluation_of(rule_id, s.stack, s.logical_id, s.problems, engine, severity=s.severity, waiver=s.waiver,
+                          note=s.note) for s in subjects]
+
+
+def live_evaluations_of(rule_id: str, subjects: list[Subject], account: str, region: str) -> list[Evaluation]:
+    """What a live rule returned for one account and region, as evaluations located at each resource's ARN."""
+    evaluations = []
+    for s in subjects:
+        where = s.region or region
+        evaluations.append(evaluation_of(rule_id, f"{account}/{where}", s.logical_id, s.problems, "live",
+                                         live=LiveResource(account, where, s.arn or "", s.logical_id),
+                                         severity=s.severity, waiver=s.waiver, note=s.note))
+    return evaluations
 
 
 def evaluation(

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from ddbguard.catalog import Rule
 from ddbguard.engines.common import (
-    CheckedStack, EngineError, applicable_resources, engine_input, evaluation, join_messages,
+    EngineError, applicable_resources, engine_input, evaluation, join_messages,
 )
 from ddbguard.model import Evaluation
+from ddbguard.registry import settings_for
+from ddbguard.templates.model import CheckedStack
 
 GUARD_PACKAGE = Path("node_modules/@cdklabs/cdk-validator-cfnguard/bin")
 _OK_EXIT_CODES = {0, 19}  # 19: non-compliant data, which is a result, not an error
@@ -55,13 +57,15 @@ def policy_file(rule: Rule) -> Path:
 
 
 def run_guard(
-    stacks: list[CheckedStack], rules: list[Rule], *, binary: str, encryption_level: str, workdir: Path
+    stacks: list[CheckedStack], rules: list[Rule], config, *, binary: str, workdir: Path
 ) -> list[Evaluation]:
     rules = [rule for rule in rules if "guard" in rule.engines]
     if not rules or not stacks:
         return []
     params = workdir / "guard-params.json"
-    params.write_text(json.dumps({"ddbguard": {"encryption_level": encryption_level}}))
+    # the settings the rules declare, as the parameters the guard rules read (`ddbguard.<setting>`)
+    params.write_text(json.dumps({"ddbguard": {name: value for rule in rules
+                                               for name, value in vars(settings_for(rule, config)).items()}}))
     # cfn-guard is single-threaded: give each core its own share of the templates.
     batches = min(len(stacks), os.cpu_count() or 1)
     data_files = []

@@ -7,7 +7,8 @@ suppression of the construct, which declares it harmless, can lift that again.
 from __future__ import annotations
 
 from ddbguard.catalog import Rule
-from ddbguard.engines.common import CheckedStack, evaluation_of
+from ddbguard.engines.common import evaluation_of
+from ddbguard.templates.model import CheckedStack
 from ddbguard.model import Evaluation, Problem
 
 

@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbguard.aws import attempt, error_reason, paginate, stack_tables, template_from_body
 from ddbguard.iam import parse_statements
-from ddbguard.live.snapshot import (LiveFunction, LiveRole, LiveStack, LiveTable, RegionSnapshot, Unknown,
+from ddbguard.kit.snapshot import (LiveFunction, LiveRole, LiveStack, LiveTable, RegionSnapshot, Unknown,
                                     belongs_to_incarnation, own_dynamodb_backups)
 
 # Every stack that still exists owns its tables, whatever state its last operation left it in.

@@ -9,7 +9,6 @@ and are left out; the caller says how many.
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from ddbguard.model import Finding, Report, Status
 from ddbguard.report.escape.json import json_document
@@ -73,30 +72,3 @@ def asff_findings(report: Report, *, account: str | None = None, region: str | N
 def render_asff(report: Report, *, engine: str) -> str:
     # the shape `aws securityhub batch-import-findings --cli-input-json` reads (in batches of 100)
     return json_document({"Findings": asff_findings(report)}) + "\n"
-
-
-def send_to_security_hub(report: Report, securityhub, account: str, region: str, *, attempts: int = 3) -> list[str]:
-    """Import the report's live findings, 100 per call; findings Security Hub refuses are retried, then named.
-    Returns the problems (empty when everything was imported)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from ddbguard.aws import error_reason
-
-    findings = asff_findings(report, account=account, region=region)
-    problems = []
-    for start in range(0, len(findings), BATCH):
-        pending = findings[start:start + BATCH]
-        for attempt in range(attempts):
-            try:
-                answer = securityhub.batch_import_findings(Findings=pending)
-            except (ClientError, BotoCoreError) as exc:
-                problems.append(error_reason(exc, "securityhub:BatchImportFindings"))
-                return problems
-            failed = {f["Id"]: f for f in answer.get("FailedFindings") or []}
-            pending = [f for f in pending if f["Id"] in failed]
-            if not pending:
-                break
-            time.sleep(0.5 * 2 ** attempt)
-        problems += [f"Security Hub refused finding {f['Id']}: {failed[f['Id']].get('ErrorCode')} "
-                     f"{failed[f['Id']].get('ErrorMessage', '')}".rstrip() for f in pending]
-    return problems

@@ -56,22 +56,6 @@ def notification(report: Report, report_url: str | None) -> tuple[str, str]:
     return subject[:SNS_SUBJECT], "\n".join(lines) + "\n"
 
 
-def publish(report: Report, sns, topic_arn: str, report_url: str | None) -> list[str]:
-    """Publish the notification when the run needs one; the problems (empty when it was sent or not needed)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from ddbguard.aws import error_reason
-
-    if not needs_notice(report):
-        return []
-    subject, message = notification(report, report_url)
-    try:
-        sns.publish(TopicArn=topic_arn, Subject=subject, Message=message)
-    except (ClientError, BotoCoreError) as exc:
-        return [f"the notification was not sent: {error_reason(exc, 'sns:Publish')}"]
-    return []
-
-
 def _where(finding) -> str:
     live = finding.live
     return f"{live.account}/{live.region} {live.resource_name}" if live else f"{finding.stack} {finding.logical_id}"

@@ -7,9 +7,12 @@ configuration); a nested stack receives the `Parameters` its parent passes, and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ddbguard.model import InputError
 from ddbguard.templates.closed_world import find_not_modelled, table_index
-from ddbguard.templates.load import STACK_SET, Stack, shape_problem
+from ddbguard.templates.shape import shape_problem
+from ddbguard.templates.stack import STACK_SET, Stack
 from ddbguard.templates.resolve import UNRESOLVED, Resolver, is_intrinsic, resolve_with
 
 _IN_PROGRESS = object()
@@ -129,3 +132,13 @@ class InputModel:
             return UNRESOLVED
         resolved = self.resolver(child).resolve(entry["Value"])
         return UNRESOLVED if is_intrinsic(resolved) else resolved
+
+
+@dataclass
+class CheckedStack:
+    stack: Stack
+    resolved: dict  # the template after resolve_template: what every engine reads
+
+    @property
+    def name(self) -> str:
+        return self.stack.name

@@ -17,35 +17,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 
 UNRESOLVED = object()  # a value that cannot be known statically
 _NO_VALUE = object()
 _SCALARS = frozenset({str, int, float, bool, type(None)})  # values that resolve to themselves
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
-
-
-class ParametersError(Exception):
-    pass
-
-
-def load_parameters_file(path: str) -> dict[str, str | None]:
-    """Read the `create-stack --parameters file://...` JSON list, or a plain {name: value} object. A parameter
-    that keeps its previous value (`UsePreviousValue: true`) is None: its value is not known offline."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ParametersError(f"{path}: cannot read parameters file: {exc.strerror or exc}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ParametersError(f"{path}: invalid JSON in parameters file: {exc}") from None
-    if isinstance(data, dict) and all(isinstance(v, (str, int, float, bool)) for v in data.values()):
-        return {str(k): str(v) for k, v in data.items()}
-    if isinstance(data, list) and all(isinstance(p, dict) and "ParameterKey" in p for p in data):
-        # UsePreviousValue: the deployed stack's value, which no file says: unknown (never the Default)
-        return {p["ParameterKey"]: None if p.get("UsePreviousValue") is True else str(p.get("ParameterValue", ""))
-                for p in data if "ParameterValue" in p or p.get("UsePreviousValue") is True}
-    raise ParametersError(f"{path}: expected a list of {{ParameterKey, ParameterValue}} or a {{name: value}} object")
 
 
 def is_intrinsic(value: object) -> bool:
@@ -323,48 +300,6 @@ def pseudo_parameters_in(value: object, template: dict) -> set[str]:
                     pending.append(item if isinstance(item, list) else None)
                 else:
                     pending.append(item)
-    return found
-
-
-MAX_CONDITION_DEPTH = 50  # conditions that refer to conditions
-
-
-def condition_depth_problem(template: dict) -> str | None:
-    """`Conditions.X: ...` when a condition refers to itself through others (CloudFormation rejects circular
-    conditions) or refers, through others, deeper than MAX_CONDITION_DEPTH."""
-    conditions = template.get("Conditions") if isinstance(template.get("Conditions"), dict) else {}
-    refs = {name: [r for r in _condition_refs(expression) if r in conditions] for name, expression in conditions.items()}
-    depth: dict[str, int] = {}  # a condition -> how deep the conditions it refers to go
-    for root in conditions:
-        path, pending = [root], [iter(refs[root])]  # depth first, without recursion
-        while pending:
-            ref = next((r for r in pending[-1] if r not in depth), None)
-            if ref is None:  # every condition it refers to is measured: so is it
-                name = path.pop()
-                pending.pop()
-                depth[name] = 1 + max((depth[r] for r in refs[name]), default=0)
-                if depth[name] > MAX_CONDITION_DEPTH:
-                    return (f"Conditions.{name}: conditions refer to conditions more than {MAX_CONDITION_DEPTH} deep "
-                            "(a limit ddbguard sets; CloudFormation templates never come close)")
-                continue
-            if ref in path:
-                cycle = " -> ".join(path[path.index(ref):] + [ref])
-                return f"Conditions.{ref}: refers to itself ({cycle}), which CloudFormation rejects"
-            path.append(ref)
-            pending.append(iter(refs[ref]))
-    return None
-
-
-def _condition_refs(expression: object) -> list[str]:
-    found, pending = [], [expression]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("Condition"), str):
-                found.append(node["Condition"])
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
     return found
 
 

@@ -3,10 +3,11 @@
 A table no stack manages cannot be deleted by one (DDB021 lists it for import).
 """
 
-from ddbguard.live.checks import judge_tables
+from ddbguard.kit.snapshot import judge_tables
+from ddbguard.rules.ddb001_retain.predicate import problems as predicate
 
 
-def evaluate(snapshot, config, now):
+def evaluate(snapshot, settings, now):
     managed = [table for table in snapshot.tables if table.stack is not None]
 
     def explain(table, problem):
@@ -15,4 +16,4 @@ def evaluate(snapshot, config, now):
         stack, logical_id = table.stack
         return f"stack {stack} ({logical_id}): {problem.message}"
 
-    return judge_tables(__package__, snapshot, config, managed, explain=explain)
+    return judge_tables(predicate, snapshot, settings, managed, explain=explain)

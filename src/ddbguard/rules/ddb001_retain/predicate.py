@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from ddbguard.kit.values import RETAINED
 from ddbguard.model import Problem, Unknown
 
-RETAINED = ("Retain", "RetainExceptOnCreate")
 
-
-def problems(resource: dict, config=None) -> list[Problem]:
+def problems(resource: dict, settings=None) -> list[Problem]:
     found = []
     for attribute, kept, what in (
         ("DeletionPolicy", RETAINED, "deleting the stack or removing the resource deletes the table and its data"),

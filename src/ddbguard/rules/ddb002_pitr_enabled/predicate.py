@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ddbguard.model import Problem
-from ddbguard.rules.table import GLOBAL_TABLE, holders, require_true
+from ddbguard.kit.values import GLOBAL_TABLE, holders, require_true
 
 _PITR = ("PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")
 
 
-def problems(resource: dict, config=None) -> list[Problem]:
+def problems(resource: dict, settings=None) -> list[Problem]:
     message = ("point-in-time recovery is not enabled on every replica (Replicas[*].PointInTimeRecoverySpecification."
                "PointInTimeRecoveryEnabled is not true)" if resource.get("Type") == GLOBAL_TABLE else
                "point-in-time recovery is not enabled (PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled "

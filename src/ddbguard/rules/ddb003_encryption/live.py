@@ -3,7 +3,8 @@ DescribeContinuousBackups, GetResourcePolicy); a call that failed is unknown, ne
 a table whose KMS key is disabled or pending deletion becomes inaccessible and is then archived (a table
 INACCESSIBLE_ENCRYPTION_CREDENTIALS, ARCHIVING or ARCHIVED fails)."""
 
-from ddbguard.live.checks import judge_tables
+from ddbguard.kit.snapshot import judge_tables
+from ddbguard.rules.ddb003_encryption.predicate import problems as predicate
 from ddbguard.model import Problem
 
 _UNUSABLE_KEY_STATES = ("Disabled", "PendingDeletion", "PendingReplicaDeletion", "Unavailable")
@@ -33,5 +34,5 @@ def key_problems(table) -> list[Problem]:
     return found
 
 
-def evaluate(snapshot, config, now):
-    return judge_tables(__package__, snapshot, config, more=key_problems)
+def evaluate(snapshot, settings, now):
+    return judge_tables(predicate, snapshot, settings, more=key_problems)

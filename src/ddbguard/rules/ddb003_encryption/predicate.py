@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ddbguard.model import Problem, Unknown
-from ddbguard.rules.table import GLOBAL_TABLE, dig, replicas, require_true
+from ddbguard.kit.values import GLOBAL_TABLE, dig, replicas, require_true
 
 LEVELS = ("aws-owned", "aws-managed", "customer-managed")
 # A key id that names an AWS managed key (aliases under alias/aws/ are AWS's: alias/aws/dynamodb), by its alias or
@@ -13,8 +13,8 @@ LEVELS = ("aws-owned", "aws-managed", "customer-managed")
 AWS_MANAGED_KEY = re.compile(r"^(arn:.+:)?alias/aws/")
 
 
-def problems(resource: dict, config=None) -> list[Problem]:
-    required = getattr(config, "encryption_level", "aws-managed")
+def problems(resource: dict, settings=None) -> list[Problem]:
+    required = getattr(settings, "encryption_level", "aws-managed")
     if required not in LEVELS:
         return [Problem(f"unknown encryption level {required!r} (expected one of {', '.join(LEVELS)})")]
     if required == "aws-owned":

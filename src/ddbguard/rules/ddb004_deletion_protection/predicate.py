@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ddbguard.model import Problem
-from ddbguard.rules.table import GLOBAL_TABLE, holders, require_true
+from ddbguard.kit.values import GLOBAL_TABLE, holders, require_true
 
 
-def problems(resource: dict, config=None) -> list[Problem]:
+def problems(resource: dict, settings=None) -> list[Problem]:
     message = ("deletion protection is not enabled on every replica (Replicas[*].DeletionProtectionEnabled is not "
                "true)" if resource.get("Type") == GLOBAL_TABLE else
                "deletion protection is not enabled (DeletionProtectionEnabled is not true)")

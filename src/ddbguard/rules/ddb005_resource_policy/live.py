@@ -1,8 +1,9 @@
 """DDB005 live: the rule's predicate on each table's CloudFormation-shaped view (DescribeTable,
 DescribeContinuousBackups, GetResourcePolicy); a call that failed is unknown, never judged."""
 
-from ddbguard.live.checks import judge_tables
+from ddbguard.kit.snapshot import judge_tables
+from ddbguard.rules.ddb005_resource_policy.predicate import problems as predicate
 
 
-def evaluate(snapshot, config, now):
-    return judge_tables(__package__, snapshot, config)
+def evaluate(snapshot, settings, now):
+    return judge_tables(predicate, snapshot, settings)

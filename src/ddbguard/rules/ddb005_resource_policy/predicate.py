@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from ddbguard.model import Problem, Unknown
 from ddbguard.resource_policy import policy_holders, policy_problems
-from ddbguard.rules.table import dig
+from ddbguard.kit.values import dig
 
 
-def problems(resource: dict, config=None) -> list[Problem]:
+def problems(resource: dict, settings=None) -> list[Problem]:
     found = []
     for path, holder, _ in policy_holders(resource):
         policy = dig(holder, "ResourcePolicy")

@@ -3,19 +3,17 @@ neither retained nor protected; a global table (`TableV2`) declares its replicas
 
 from __future__ import annotations
 
-from ddbguard.graph import Graph, token
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
-from ddbguard.rules.table import GLOBAL_TABLE
+from ddbguard.kit.graph import Graph, token
+from ddbguard.model import Subject
+from ddbguard.kit.subjects import judged
+from ddbguard.kit.values import GLOBAL_TABLE
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 LEGACY_REPLICA = "Custom::DynamoDBReplica"
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
-    evaluations = []
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    subjects = []
     for stack in graph.stacks:
         resources = stack.resolved["Resources"]
         legacy: dict[str, list[tuple[str, str, bool]]] = {}  # table logical id -> (region, replica id, retained)
@@ -42,9 +40,9 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                          + (f", and {len(deleted)} of them are deleted with their custom resource (DeletionPolicy "
                             "is not Retain): removing a region or the stack deletes that region's data" if deleted
                             else "") + "; use TableV2 (AWS::DynamoDB::GlobalTable) with replicas", ())]
-            evaluations.append(verdict(RULE.id, stack, table, problems))
+            subjects.append(judged(stack, table, problems))
         for logical_id, resource in resources.items():
             if resource.get("Type") == GLOBAL_TABLE and logical_id not in legacy and len(
                     (resource.get("Properties") or {}).get("Replicas") or []) > 1:
-                evaluations.append(verdict(RULE.id, stack, logical_id, []))
-    return evaluations
+                subjects.append(judged(stack, logical_id, []))
+    return subjects

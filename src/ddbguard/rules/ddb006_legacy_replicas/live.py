@@ -1,23 +1,21 @@
 """DDB006 live: a table whose owning stack makes its replicas with `Custom::DynamoDBReplica` resources (the
 deployed template says so); a stack-owned global table with replicas passes."""
 
-from ddbguard.live.checks import live_verdict
-from ddbguard.registry import rule_of
-
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+from ddbguard.kit.subjects import live_judged
 
 
-def evaluate(snapshot, config, now):
-    evaluations = []
+
+def evaluate(snapshot, settings, now):
+    subjects = []
     for table in snapshot.tables:
         if not isinstance(table.stack, tuple):
             continue
         if table.legacy_replicas:
-            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [
+            subjects.append(live_judged(table.name, table.arn, [
                 f"stack {table.stack[0]} makes the replicas of table {table.name} in "
                 f"{', '.join(table.legacy_replicas)} with Custom::DynamoDBReplica resources: they have no point-in-time "
                 "recovery or deletion protection of their own and are deleted with their custom resource; use TableV2 "
                 "(AWS::DynamoDB::GlobalTable) with replicas"]))
         elif table.replica_regions:
-            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, []))
-    return evaluations
+            subjects.append(live_judged(table.name, table.arn, []))
+    return subjects

@@ -3,13 +3,11 @@ protection. Reported at its first table (or the nested stack holding them), nami
 
 from __future__ import annotations
 
-from ddbguard.graph import Graph
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
+from ddbguard.kit.graph import Graph
+from ddbguard.model import Subject
+from ddbguard.kit.subjects import judged
 from ddbguard.templates.resolve import TABLE_TYPES
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def message(stack: str, tables: list[str]) -> str:
@@ -17,7 +15,7 @@ def message(stack: str, tables: list[str]) -> str:
             f"{', '.join(tables)}: one `delete-stack` deletes every table of it that is not retained")
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     checked = {id(c.stack): c for c in graph.stacks}
     owners: dict[int, tuple] = {}  # top stack -> (its CheckedStack, tables, where to report)
     for checked_stack in graph.stacks:
@@ -33,10 +31,10 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
         entry[1].extend(name if "${" not in name else t for t in tables for name in [resolver.table_name(t)])
         if entry[2] is None:
             owners[id(top)] = (entry[0], entry[1], holder)
-    evaluations = []
+    subjects = []
     for top, tables, holder in owners.values():
         if top.stack.termination_protection is None:
             continue  # a template file cannot say; the audit checks the deployed stack
         problems = [] if top.stack.termination_protection else [(message(top.stack.stack_name, sorted(tables)), ())]
-        evaluations.append(verdict(RULE.id, top, holder, problems))
-    return evaluations
+        subjects.append(judged(top, holder, problems))
+    return subjects

@@ -1,15 +1,13 @@
 """DDB007 live: each stack that owns judged tables has termination protection (DescribeStacks; a nested
 stack's is its root's) and a stack policy that denies Update:Replace and Update:Delete on each table."""
 
-from ddbguard.graph import as_list
+from ddbguard.kit.graph import as_list
 from ddbguard.iam import action_matches, string_like
-from ddbguard.live.checks import live_verdict
-from ddbguard.live.snapshot import Unknown
-from ddbguard.registry import rule_of
+from ddbguard.kit.subjects import live_judged
+from ddbguard.kit.snapshot import Unknown
 from ddbguard.rules.ddb007_stack_protection.graph import message
 from ddbguard.templates.resolve import TABLE_TYPES
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 _GUARDED = ("Update:Replace", "Update:Delete")
 
@@ -51,8 +49,8 @@ def _only_table_types(condition: dict) -> bool:
     return True
 
 
-def evaluate(snapshot, config, now):
-    evaluations = []
+def evaluate(snapshot, settings, now):
+    subjects = []
     for stack in sorted(snapshot.stacks, key=lambda s: s.name):
         problems, unknown = [], []
         tables = sorted(stack.tables.values())
@@ -73,5 +71,5 @@ def evaluate(snapshot, config, now):
                                 f"on {', '.join(open_tables)}")
             unknown += [f"{stack.tables[logical]}: {answer.reason}" for logical, answer in answers.items()
                         if isinstance(answer, Unknown)]
-        evaluations.append(live_verdict(RULE.id, snapshot, stack.name, stack.arn, problems, unknown))
-    return evaluations
+        subjects.append(live_judged(stack.name, stack.arn, problems, unknown))
+    return subjects

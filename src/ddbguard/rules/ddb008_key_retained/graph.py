@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 
-from ddbguard.engines.common import CheckedStack
-from ddbguard.graph import Graph, token
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
-from ddbguard.rules.ddb001_retain.predicate import RETAINED
-from ddbguard.rules.table import GLOBAL_TABLE, dig, replicas
+from ddbguard.templates.model import CheckedStack
+from ddbguard.kit.graph import Graph, token
+from ddbguard.model import Subject
+from ddbguard.kit.subjects import judged
+from ddbguard.kit.values import RETAINED
+from ddbguard.kit.values import GLOBAL_TABLE, dig, replicas
 from ddbguard.templates.resolve import TABLE_TYPES, has_unresolved, symbols_in
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 ALIAS = "AWS::KMS::Alias"
 AWS_MANAGED_ALIAS = "alias/aws/"
@@ -87,9 +85,9 @@ def _shown(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     keys = Keys(graph.stacks)
-    evaluations = []
+    subjects = []
     tables = [(stack, logical_id, resource) for stack in graph.stacks
               for logical_id, resource in stack.resolved["Resources"].items() if resource.get("Type") in TABLE_TYPES]
     for stack, logical_id, resource in tables:
@@ -112,5 +110,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                         " deleting the stack (or removing the key) schedules the key for deletion, and once it is "
                         "deleted the table and its backups can never be read again, even if the table is retained",
                         path))
-        evaluations.append(verdict(RULE.id, stack, logical_id, problems, unknown))
-    return evaluations
+        subjects.append(judged(stack, logical_id, problems, unknown))
+    return subjects

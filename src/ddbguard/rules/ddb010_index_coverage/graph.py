@@ -3,13 +3,11 @@ roles, users, groups, permission sets)."""
 
 from __future__ import annotations
 
-from ddbguard.graph import Graph, table_arns
+from ddbguard.kit.graph import Graph, table_arns
 from ddbguard.iam import Boundary, decide_any, is_allowed
-from ddbguard.model import Evaluation, Unknown
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
+from ddbguard.model import Subject, Unknown
+from ddbguard.kit.subjects import judged
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 _READS = ("dynamodb:Query", "dynamodb:Scan")
 
@@ -38,7 +36,7 @@ def message(who: str, table: str, missing: list[str]) -> str:
             f"{', '.join(missing)}")
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     results: dict[int, tuple] = {}  # policy -> (policy, problems)
     for identity in graph.identities:
         statements = identity.statements
@@ -57,5 +55,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                         f"{message(identity.describe(), table.name, missing)}: allow {table.arn}/index/* "
                         "(CDK: import the table with fromTableAttributes and its globalIndexes)", granting[0].path))
                 entry[2].extend((f"table {table.name}: {reason}", granting[0].path) for reason in unknown)
-    return [verdict(RULE.id, policy.stack, policy.logical_id, problems, unknown)
+    return [judged(policy.stack, policy.logical_id, problems, unknown)
             for policy, problems, unknown in results.values()]

@@ -1,19 +1,17 @@
 """DDB010 live: a function allowed to Query/Scan a table it names may also query the table's live indexes."""
 
-from ddbguard.live.checks import functions_with_roles, live_verdict
-from ddbguard.live.snapshot import Unknown
-from ddbguard.registry import rule_of
+from ddbguard.kit.snapshot import functions_with_roles
+from ddbguard.kit.subjects import live_judged
+from ddbguard.kit.snapshot import Unknown, locate, named_tables
 from ddbguard.rules.ddb010_index_coverage.graph import message, missing_indexes, reads
-from ddbguard.rules.ddb011_environment_tables.live import locate, named_tables
-
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
-def evaluate(snapshot, config, now):
-    evaluations = []
+
+def evaluate(snapshot, settings, now):
+    subjects = []
     for function in functions_with_roles(snapshot):
         problems, unknown, judged = [], [], False
-        for _, value in named_tables(function, config, snapshot):
+        for _, value in named_tables(function, settings, snapshot):
             name, _, region = locate(snapshot, function, value)
             table = region.table(name) if not isinstance(region, Unknown) else None
             if table is None:
@@ -33,5 +31,5 @@ def evaluate(snapshot, config, now):
                 problems.append(message(f"role {function.role.name}", name, missing))
             unknown += [f"table {name}: {reason}" for reason in uncertain]
         if judged:
-            evaluations.append(live_verdict(RULE.id, snapshot, function.name, function.arn, problems, unknown))
-    return evaluations
+            subjects.append(live_judged(function.name, function.arn, problems, unknown))
+    return subjects

@@ -6,19 +6,18 @@ from __future__ import annotations
 import json
 
 from ddbguard.arns import parse_table_arn
-from ddbguard.graph import Graph, can_use
-from ddbguard.model import Evaluation, Unknown
-from ddbguard.registry import rule_of
-from ddbguard.rules import table_variables, verdict
+from ddbguard.kit.graph import Graph, can_use
+from ddbguard.model import Subject, Unknown
+from ddbguard.kit.environments import table_variables
+from ddbguard.kit.subjects import judged
 from ddbguard.templates.resolve import is_intrinsic
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
-    evaluations = []
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    subjects = []
     for function in graph.functions:
-        variables = table_variables(graph, function, config)
+        variables = table_variables(graph, function, settings)
         if not variables:
             continue
         problems, unknown = [], []
@@ -57,8 +56,8 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 elsewhere = any(t.name == table.name and t is not table for t in reach)
                 problems.append((f"{variable} names table {table.name}{_where(table) if elsewhere else ''}, but role "
                                  f"{function.role.logical_id} may use only: {may_use_only(reach, table)}", path))
-        evaluations.append(verdict(RULE.id, function.stack, function.logical_id, problems, unknown))
-    return evaluations
+        subjects.append(judged(function.stack, function.logical_id, problems, unknown))
+    return subjects
 
 
 _SHOWN = 10  # tables named in a message; a wildcard grant may reach thousands

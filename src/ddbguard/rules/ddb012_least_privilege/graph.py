@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from ddbguard.actions import DANGEROUS_ACTIONS
 from ddbguard.arns import arn_pattern, is_literal
-from ddbguard.graph import Graph
+from ddbguard.kit.graph import Graph
 from ddbguard.iam import (AWS_BACKUP_SERVICE, Statement, action_matches, grants_no_dynamodb_action, names_dynamodb_action,
                           reaches_table_actions)
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
+from ddbguard.model import Subject
+from ddbguard.kit.subjects import judged
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
 def statement_problems(statement: Statement, *, function_role: bool) -> list[str]:
@@ -65,10 +63,10 @@ def grants_dynamodb(statement: Statement) -> bool:
     return statement.not_actions is not None or any(names_dynamodb_action(a) for a in statement.actions)
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     function_policies = {id(p) for i in graph.identities if graph.is_function_role(i) for p in i.policies}
     backup_only = graph.policies_only_of(AWS_BACKUP_SERVICE)
-    evaluations = []
+    subjects = []
     for policy in graph.policies:
         if id(policy) in backup_only:
             continue
@@ -83,5 +81,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                          for message in statement_problems(statement, function_role=function_role)]
         unknown = [(f"{'.'.join(map(str, where))} {why}", where) for where, why in policy.unreadable]
         if problems or unknown or any(grants_dynamodb(s) for s in own):
-            evaluations.append(verdict(RULE.id, policy.stack, policy.logical_id, problems, unknown))
-    return evaluations
+            subjects.append(judged(policy.stack, policy.logical_id, problems, unknown))
+    return subjects

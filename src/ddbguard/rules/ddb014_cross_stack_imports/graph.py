@@ -3,26 +3,13 @@
 
 from __future__ import annotations
 
-from ddbguard.graph import Graph
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules.table import dig
-from ddbguard.rules import DEFAULT_TABLE_VARIABLES, names_a_table, verdict
+from ddbguard.kit.graph import Graph
+from ddbguard.model import Subject
+from ddbguard.kit.values import dig
+from ddbguard.kit.environments import DEFAULT_TABLE_VARIABLES, names_a_table
+from ddbguard.kit.subjects import judged
+from ddbguard.kit.values import import_values
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
-
-
-def import_values(value: object, path: tuple = ()):
-    """Yield (import argument, path) for every Fn::ImportValue inside a value (shared with DDB035)."""
-    if isinstance(value, dict):
-        if set(value) == {"Fn::ImportValue"}:
-            yield value["Fn::ImportValue"], path
-            return
-        for key, item in value.items():
-            yield from import_values(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from import_values(item, (*path, index))
 
 
 def _table_contexts(resource: dict, patterns: tuple[str, ...]):
@@ -43,9 +30,9 @@ def _table_contexts(resource: dict, patterns: tuple[str, ...]):
         yield properties.get("EventSourceArn"), ("Properties", "EventSourceArn")
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
-    patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
-    evaluations = []
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    patterns = tuple(settings.table_variables or DEFAULT_TABLE_VARIABLES)
+    subjects = []
     for stack in graph.stacks:
         resolver = graph.model.resolver(stack.stack)
         for logical_id, resource in stack.stack.template["Resources"].items():
@@ -62,5 +49,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 elif not graph.model.has_export(name):
                     problems.append((f"imports {name!r}, which no stack in the input exports (add the exporting "
                                      "stack to the run, or list it under external_exports)", path))
-            evaluations.append(verdict(RULE.id, stack, logical_id, problems))
-    return evaluations
+            subjects.append(judged(stack, logical_id, problems))
+    return subjects

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from ddbguard.arns import arn_pattern
-from ddbguard.graph import Graph
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import table_variables, verdict
-
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+from ddbguard.kit.graph import Graph
+from ddbguard.model import Subject
+from ddbguard.kit.environments import table_variables
+from ddbguard.kit.subjects import judged
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
-    evaluations = []
+
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    subjects = []
     for role in graph.roles:
         functions = graph.functions_using(role)
         if not functions:
@@ -23,15 +22,15 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             continue
         named = set()
         for function in functions:
-            for value in table_variables(graph, function, config).values():
+            for value in table_variables(graph, function, settings).values():
                 table = graph.table_of(value, function.stack)
                 named.add(table.name if table else None)
         unused = sorted(set(granted) - named)
         problems = [(f"role {role.logical_id} may use table{'s' if len(unused) > 1 else ''} {', '.join(unused)}, which "
                      f"no function using it ({', '.join(f.logical_id for f in functions)}) names in its environment",
                      ())] if unused else []
-        evaluations.append(verdict(RULE.id, role.stack, role.logical_id, problems))
-    return evaluations
+        subjects.append(judged(role.stack, role.logical_id, problems))
+    return subjects
 
 
 def _named(graph: Graph, statements) -> list:

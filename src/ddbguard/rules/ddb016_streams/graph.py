@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 from ddbguard.arns import parse_table_arn
-from ddbguard.graph import Graph, token
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
+from ddbguard.kit.graph import Graph, token
+from ddbguard.model import Subject
+from ddbguard.kit.subjects import judged
 from ddbguard.templates.resolve import TABLE_TYPES, is_intrinsic
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 _STREAM_ACTIONS = ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream")
 
@@ -37,8 +35,8 @@ def _stream_problem(graph: Graph, stack, value: object) -> tuple[str | None, str
     return None, None
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
-    evaluations = []
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    subjects = []
     for stack in graph.stacks:
         for logical_id, resource in stack.resolved["Resources"].items():
             if resource.get("Type") != "AWS::Lambda::EventSourceMapping":
@@ -48,7 +46,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 continue  # a queue or a Kinesis stream
             problem, unknown = _stream_problem(graph, stack, source)
             path = ("Properties", "EventSourceArn")
-            evaluations.append(verdict(RULE.id, stack, logical_id, [(problem, path)] if problem else [],
+            subjects.append(judged(stack, logical_id, [(problem, path)] if problem else [],
                                        [(unknown, path)] if unknown else []))
     for policy in graph.policies:
         problems, unknown, applicable = [], [], False
@@ -66,5 +64,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                 if reason:
                     unknown.append((reason, statement.path))
         if applicable:
-            evaluations.append(verdict(RULE.id, policy.stack, policy.logical_id, problems, unknown))
-    return evaluations
+            subjects.append(judged(policy.stack, policy.logical_id, problems, unknown))
+    return subjects

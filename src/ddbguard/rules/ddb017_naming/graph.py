@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import re
 
-from ddbguard.graph import Graph
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
+from ddbguard.kit.graph import Graph
+from ddbguard.model import Subject
+from ddbguard.kit.subjects import judged
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 DEFAULT_PATTERN = "{project}-{resource}-{environment}"
 _WORDS = r"[a-z0-9]+(?:-[a-z0-9]+)*"
@@ -30,11 +28,11 @@ def compile_pattern(pattern: str, values: dict[str, list[str]]) -> re.Pattern:
     return re.compile(regex)
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
-    naming = config.naming or {}
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    naming = settings.naming or {}
     pattern = naming.get("pattern", DEFAULT_PATTERN)
     regex = compile_pattern(pattern, naming.get("values", {}))
-    evaluations = []
+    subjects = []
     for table in graph.tables.values():
         if table.stack is None:
             continue
@@ -45,5 +43,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
             problems = [(f"table name {table.name} does not follow {pattern}", path)]
         else:
             problems = []
-        evaluations.append(verdict(RULE.id, table.stack, table.logical_id, problems))
-    return evaluations
+        subjects.append(judged(table.stack, table.logical_id, problems))
+    return subjects

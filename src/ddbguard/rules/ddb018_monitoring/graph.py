@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from ddbguard.graph import Graph
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules.table import dig
-from ddbguard.rules import verdict
+from ddbguard.kit.graph import Graph
+from ddbguard.model import Subject
+from ddbguard.kit.values import dig
+from ddbguard.kit.subjects import judged
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 METRICS = {"ThrottledRequests", "ReadThrottleEvents", "WriteThrottleEvents", "UserErrors", "SystemErrors"}
 
@@ -28,14 +26,14 @@ def _watched_tables(alarm_properties: dict) -> set[str]:
     return watched
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     watched = set()
     for stack in graph.stacks:
         for resource in stack.resolved["Resources"].values():
             if resource.get("Type") == "AWS::CloudWatch::Alarm":
                 watched |= _watched_tables(resource.get("Properties") or {})
     return [
-        verdict(RULE.id, table.stack, table.logical_id, [] if table.name in watched else [
+        judged(table.stack, table.logical_id, [] if table.name in watched else [
             (f"no CloudWatch alarm watches {', '.join(sorted(METRICS))} for table {table.name}", ())])
         for table in graph.tables.values() if table.stack is not None
     ]

@@ -4,14 +4,12 @@ resource policy too (both halves; stream reads by its stream's policy), and no r
 from __future__ import annotations
 
 from ddbguard.arns import arn_pattern, is_literal, parse_table_arn
-from ddbguard.graph import DATA_ACTIONS, STREAM_ACTIONS, Graph, as_list
+from ddbguard.kit.graph import DATA_ACTIONS, STREAM_ACTIONS, Graph, as_list
 from ddbguard.iam import action_matches, resource_matches
-from ddbguard.model import Evaluation, Unknown
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
-from ddbguard.rules.table import dig
+from ddbguard.model import Subject, Unknown
+from ddbguard.kit.subjects import judged
+from ddbguard.kit.values import dig
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 INDEX_READS = ("dynamodb:Query", "dynamodb:Scan")
 
@@ -87,7 +85,7 @@ def grant_targets(resource: str, table_arn: str, actions: list[str]) -> list[tup
     return found
 
 
-def evaluate(graph: Graph, config) -> list[Evaluation]:
+def evaluate(graph: Graph, settings) -> list[Subject]:
     tables: dict[int, object] = {}
     gaps: dict[int, dict[tuple, dict[str, list]]] = {}  # table -> (identity, account, who) -> missing/denied/unknown
     for identity in graph.identities:
@@ -122,7 +120,7 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                             None if answer else "missing")
                         if key and what not in found[key]:
                             found[key].append(answer.reason if key == "unknown" else what)
-    evaluations = []
+    subjects = []
     for table_id, by_identity in gaps.items():
         table, problems, unknown = tables[table_id], [], []
         for (who, account, principal), found in by_identity.items():
@@ -135,5 +133,5 @@ def evaluate(graph: Graph, config) -> list[Evaluation]:
                                  f"{', '.join(found['denied'])}, which its identity policy grants (AccessDenied at "
                                  "run time)", ()))
             unknown += [(f"{who} (account {account}): {reason}", ()) for reason in dict.fromkeys(found["unknown"])]
-        evaluations.append(verdict(RULE.id, table.stack, table.logical_id, problems, unknown))
-    return evaluations
+        subjects.append(judged(table.stack, table.logical_id, problems, unknown))
+    return subjects

@@ -3,16 +3,15 @@ account, that table's resource policy allows the role the granted data actions, 
 granted stream reads (reported at the table)."""
 
 from ddbguard.arns import arn_pattern
-from ddbguard.graph import DATA_ACTIONS, STREAM_ACTIONS, as_list
-from ddbguard.live.checks import functions_with_roles, live_verdict
-from ddbguard.live.snapshot import Unknown
-from ddbguard.registry import rule_of
+from ddbguard.kit.graph import DATA_ACTIONS, STREAM_ACTIONS, as_list
+from ddbguard.kit.snapshot import functions_with_roles
+from ddbguard.kit.subjects import live_judged
+from ddbguard.kit.snapshot import Unknown
 from ddbguard.rules.ddb019_cross_account_both_halves.graph import grant_targets, resource_policy_allows
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
-def evaluate(snapshot, config, now):
+def evaluate(snapshot, settings, now):
     if snapshot.audited is None:
         return []
     grants: dict[str, list] = {}  # table name -> [(role, account, [(action, target, policy)])]
@@ -31,7 +30,7 @@ def evaluate(snapshot, config, now):
                         targets = grant_targets(resource, table.arn, actions)
                         if targets:
                             grants.setdefault(table.name, []).append((function.role, other.account, targets))
-    evaluations = []
+    subjects = []
     for table in snapshot.tables:
         if table.name not in grants:
             continue
@@ -39,7 +38,7 @@ def evaluate(snapshot, config, now):
         needed = {policy for _, _, targets in grants[table.name] for _, _, policy in targets}
         unreadable = [policies[p].reason for p in sorted(needed) if isinstance(policies[p], Unknown)]
         if unreadable:
-            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [], unreadable))
+            subjects.append(live_judged(table.name, table.arn, [], unreadable))
             continue
         stream_arn = (table.description or {}).get("LatestStreamArn") if isinstance(table.description, dict) else None
         problems, unknown = [], []
@@ -61,5 +60,5 @@ def evaluate(snapshot, config, now):
             if denied:
                 problems.append(f"the resource policy denies role {role.arn} {', '.join(denied)}, which its identity "
                                 "policy grants (AccessDenied at run time)")
-        evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems, list(dict.fromkeys(unknown))))
-    return evaluations
+        subjects.append(live_judged(table.name, table.arn, problems, list(dict.fromkeys(unknown))))
+    return subjects

@@ -3,25 +3,20 @@ old (min_backup_retention_days, or as old as the table when it is younger): its 
 
 import datetime as dt
 
-from ddbguard.live.checks import live_verdict
-from ddbguard.live.snapshot import Unknown, belongs_to_incarnation, own_dynamodb_backups
-from ddbguard.registry import rule_of
-
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
-# every recovery point of each table (backup:ListRecoveryPointsByResource), and the older DynamoDB backups of
-# a table whose only recent backups are DynamoDB's own (one more dynamodb:ListBackups for that table)
-NEEDS = ("recovery_points", "old_backups")
+from ddbguard.kit.subjects import live_judged
+from ddbguard.kit.snapshot import Unknown, belongs_to_incarnation, own_dynamodb_backups
 
 
-def evaluate(snapshot, config, now):
-    newest_limit = now - dt.timedelta(days=config.max_backup_age_days)
-    retention = dt.timedelta(days=config.min_backup_retention_days)
-    evaluations = []
+
+def evaluate(snapshot, settings, now):
+    newest_limit = now - dt.timedelta(days=settings.max_backup_age_days)
+    retention = dt.timedelta(days=settings.min_backup_retention_days)
+    subjects = []
     for table in snapshot.tables:
         points, description = table.recovery_points, table.description
         reason = next((v.reason for v in (points, description) if isinstance(v, Unknown)), None)
         if reason is not None or points is None:
-            evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, [],
+            subjects.append(live_judged(table.name, table.arn, [],
                                             [reason or "AWS Backup's recovery points were not read"]))
             continue
         own = sorted(p["created"] for p in points if belongs_to_incarnation(p, description))
@@ -31,21 +26,21 @@ def evaluate(snapshot, config, now):
         if own:
             if own[-1] < newest_limit:
                 problems.append(f"the newest AWS Backup recovery point of table {table.name} is from "
-                                f"{own[-1]:%Y-%m-%d}, older than {config.max_backup_age_days} days")
+                                f"{own[-1]:%Y-%m-%d}, older than {settings.max_backup_age_days} days")
             # a plan that keeps points min_backup_retention_days has one that old, once the table is that old
             if old_enough and now - own[0] < retention:
                 problems.append(f"the oldest AWS Backup recovery point of table {table.name} is from {own[0]:%Y-%m-%d}: "
                                 f"the backup plan keeps them less than min_backup_retention_days "
-                                f"({config.min_backup_retention_days})")
+                                f"({settings.min_backup_retention_days})")
         elif isinstance(table.backups, Unknown):
             reasons.append(f"AWS Backup keeps no recovery point of table {table.name}, and its on-demand backups "
                            f"cannot be listed: {table.backups.reason}")
         elif not own_dynamodb_backups(table.backups, description):
             problems.append(f"AWS Backup keeps no recovery point of table {table.name}: it is in no backup plan")
         elif old_enough:  # recent on-demand backups: are they kept as long?
-            problems, reasons = _on_demand_retention(table, config.min_backup_retention_days)
-        evaluations.append(live_verdict(RULE.id, snapshot, table.name, table.arn, problems, reasons))
-    return evaluations
+            problems, reasons = _on_demand_retention(table, settings.min_backup_retention_days)
+        subjects.append(live_judged(table.name, table.arn, problems, reasons))
+    return subjects
 
 
 def _on_demand_retention(table, days: int) -> tuple[list[str], list[str]]:

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
-from ddbguard.engines.common import CheckedStack
-from ddbguard.model import Evaluation, Status
-from ddbguard.plan.diff import tables_of
-from ddbguard.registry import rule_of
-from ddbguard.rules.ddb001_retain.predicate import RETAINED
+from ddbguard.templates.model import CheckedStack
+from ddbguard.kit.subjects import judged
+from ddbguard.model import Problem, Subject
+from ddbguard.kit.replacement import tables_of
+from ddbguard.kit.values import RETAINED
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 LOCATED_IN = "old"  # a removed table is found in the template it leaves
 
 
-def removal(stack: CheckedStack, logical_id: str, resource: dict, how: str) -> Evaluation:
+def removal(stack: CheckedStack, logical_id: str, resource: dict, how: str) -> Subject:
     policy = resource.get("DeletionPolicy", "Delete")
     if policy in RETAINED:
-        return Evaluation(RULE.id, stack.name, logical_id, Status.PASS,
-                          f"{how}; DeletionPolicy {policy} keeps the table and its data", "diff")
-    return Evaluation(RULE.id, stack.name, logical_id, Status.FAIL,
-                      f"{how}; DeletionPolicy {policy} deletes the table and its data", "diff", ("DeletionPolicy",))
+        return judged(stack, logical_id, note=f"{how}; DeletionPolicy {policy} keeps the table and its data")
+    return judged(stack, logical_id, [(f"{how}; DeletionPolicy {policy} deletes the table and its data",
+                                       ("DeletionPolicy",))])
 
 
-def evaluate(old: CheckedStack, new: CheckedStack | None) -> list[Evaluation]:
+def evaluate(old: CheckedStack, new: CheckedStack | None, settings=None) -> list[Subject]:
     """Tables of OLD that NEW no longer has; NEW is None when OLD is a nested stack removed with its resource."""
     if new is None:
         return removed_with_nested_stack(old)
@@ -44,12 +43,12 @@ def evaluate(old: CheckedStack, new: CheckedStack | None) -> list[Evaluation]:
     return removed
 
 
-def _maybe_removed(stack: CheckedStack, logical_id: str, resource: dict, condition: str) -> Evaluation:
+def _maybe_removed(stack: CheckedStack, logical_id: str, resource: dict, condition: str) -> Subject:
     found = removal(stack, logical_id, resource, f"it stays in the stack only if its Condition {condition} holds, "
                                                  "which cannot be decided statically (give its parameters with "
                                                  "--parameters); if it does not")
-    return found if found.status is Status.PASS else Evaluation(
-        found.rule_id, found.stack, found.logical_id, Status.UNKNOWN, found.message, found.engine, found.path)
+    # a deletion that happens only if the condition is false is unknown, not a failure
+    return dataclasses.replace(found, problems=tuple(Problem(p.message, p.path, unknown=True) for p in found.problems))
 
 
 def table_name(resource: dict) -> str | None:
@@ -59,7 +58,7 @@ def table_name(resource: dict) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def removed_with_nested_stack(stack: CheckedStack) -> list[Evaluation]:
+def removed_with_nested_stack(stack: CheckedStack) -> list[Subject]:
     """A nested stack whose resource leaves its parent is deleted, and every table in it that is not retained."""
     parent_resource = stack.stack.parent.template["Resources"].get(stack.stack.parent_logical_id) or {}
     if parent_resource.get("DeletionPolicy") in RETAINED:
@@ -68,34 +67,31 @@ def removed_with_nested_stack(stack: CheckedStack) -> list[Evaluation]:
     return [removal(stack, logical_id, resource, how) for logical_id, resource in tables_of(stack).items()]
 
 
-def across(removed: list[Evaluation], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str]):
+def across(removed: list[Subject], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str]):
     """A removed table that NEW defines in another stack, or still uses by name, is a move: say which, and the
     safe path (retain here, then import there); retained and only used by name there, it passes."""
     defined = {name: stack.name for stack in new for name in _names(stack)}
     by_stack = {stack.name: stack for stack in old}
     reworded = []
-    for evaluation in removed:
-        if evaluation.rule_id != RULE.id:
-            reworded.append(evaluation)
-            continue
-        resource = by_stack[evaluation.stack].resolved["Resources"].get(evaluation.logical_id) or {}
+    for subject in removed:
+        resource = by_stack[subject.stack].resolved["Resources"].get(subject.logical_id) or {}
         name = table_name(resource)
         if name is None:
-            reworded.append(evaluation)
+            reworded.append(subject)
             continue
         target = defined.get(name)
         users = [] if target else [stack.name for stack in new if _uses(stack, name)
-                                   and stack.name != paired.get(evaluation.stack)]
-        if target and target != paired.get(evaluation.stack):
+                                   and stack.name != paired.get(subject.stack)]
+        if target and target != paired.get(subject.stack):
             how = (f"table {name} moves to stack {target}: retain it here and deploy, then bring it into {target} with "
                    "`cdk import` (or a resource import change set); a plain deploy of the new stack fails while the "
                    "table exists")
         elif users:
             how = f"table {name} leaves the stack and stack {', '.join(users)} uses it by name (an import)"
         else:
-            reworded.append(evaluation)
+            reworded.append(subject)
             continue
-        reworded.append(removal(by_stack[evaluation.stack], evaluation.logical_id, resource, how))
+        reworded.append(removal(by_stack[subject.stack], subject.logical_id, resource, how))
     return reworded, []
 
 

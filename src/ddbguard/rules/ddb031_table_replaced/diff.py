@@ -3,17 +3,16 @@ OLD says UpdateReplacePolicy Retain); a change of type cannot be deployed; a Ret
 
 from __future__ import annotations
 
-from ddbguard.engines.common import CheckedStack
-from ddbguard.model import Evaluation, Severity, Status
-from ddbguard.plan.diff import replacement_changes, tables_of
-from ddbguard.registry import rule_of
-from ddbguard.rules.ddb001_retain.predicate import RETAINED
+from ddbguard.templates.model import CheckedStack
+from ddbguard.kit.subjects import judged
+from ddbguard.model import Severity, Subject
+from ddbguard.kit.replacement import replacement_changes, tables_of
+from ddbguard.kit.values import RETAINED
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 LOCATED_IN = "new"  # a changed table is found in the template that changes it
 
 
-def evaluate(old: CheckedStack, new: CheckedStack | None) -> list[Evaluation]:
+def evaluate(old: CheckedStack, new: CheckedStack | None, settings=None) -> list[Subject]:
     if new is None:
         return []  # a removed stack changes no table: DDB030 says what happens to them
     old_tables = tables_of(old)
@@ -25,13 +24,12 @@ def evaluate(old: CheckedStack, new: CheckedStack | None) -> list[Evaluation]:
     return changed
 
 
-def _change(new: CheckedStack, logical_id: str, before: dict, after: dict) -> Evaluation:
+def _change(new: CheckedStack, logical_id: str, before: dict, after: dict) -> Subject:
     if before.get("Type") != after.get("Type"):
-        return Evaluation(
-            RULE.id, new.name, logical_id, Status.FAIL,
+        return judged(new, logical_id, [(
             f"Type changes from {before.get('Type')} to {after.get('Type')}: CloudFormation cannot update a "
             "table into another type. Safe path: set DeletionPolicy Retain, remove the resource from the stack, "
-            "then import the table as the new type (resource import / `cdk import`)", "diff", ("Type",))
+            "then import the table as the new type (resource import / `cdk import`)", ("Type",))])
     problems, flips = [], []
     changes, undecidable = replacement_changes(before, after)
     # Which template's UpdateReplacePolicy CloudFormation applies to an update that changes it too is not
@@ -46,20 +44,18 @@ def _change(new: CheckedStack, logical_id: str, before: dict, after: dict) -> Ev
         if before.get(attribute) in keeping and after.get(attribute) not in keeping:
             flips.append(f"{attribute} changes from {before.get(attribute)} to {after.get(attribute, 'Delete')}")
     if problems:
-        return Evaluation(RULE.id, new.name, logical_id, Status.FAIL, "; ".join(problems + flips), "diff",
-                          ("Properties",))
+        return judged(new, logical_id, [("; ".join(problems + flips), ("Properties",))])
     if flips:
-        return Evaluation(RULE.id, new.name, logical_id, Status.FAIL, "; ".join(flips), "diff", ("DeletionPolicy",),
-                          severity=Severity.HIGH)
+        return judged(new, logical_id, [("; ".join(flips), ("DeletionPolicy",))], severity=Severity.HIGH)
     note = f"{'; '.join(changes)}; UpdateReplacePolicy Retain keeps the old table" if changes else "no replacement"
     if undecidable and not kept:
-        return Evaluation(RULE.id, new.name, logical_id, Status.UNKNOWN,
-                          f"{'; '.join(undecidable)}: whether this forces replacement depends on a value that cannot "
-                          "be resolved statically (give it with --parameters); a replacement would recreate the table "
-                          "empty and delete the old one", "diff", ("Properties",))
+        return judged(new, logical_id, unknown=[(
+            f"{'; '.join(undecidable)}: whether this forces replacement depends on a value that cannot be resolved "
+            "statically (give it with --parameters); a replacement would recreate the table empty and delete the old "
+            "one", ("Properties",))])
     condition = new.stack.undecided.get(logical_id)
     if condition is not None:
-        return Evaluation(RULE.id, new.name, logical_id, Status.UNKNOWN,
-                          f"{note}, if the table exists in the new template: its Condition {condition} cannot be "
-                          "decided statically (give its parameters with --parameters)", "diff", ("Condition",))
-    return Evaluation(RULE.id, new.name, logical_id, Status.PASS, note, "diff")
+        return judged(new, logical_id, unknown=[(
+            f"{note}, if the table exists in the new template: its Condition {condition} cannot be decided "
+            "statically (give its parameters with --parameters)", ("Condition",))])
+    return judged(new, logical_id, note=note)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
-
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+from ddbguard.model import Subject
+from ddbguard.kit.subjects import judged
 
 
-def evaluate(context) -> list[Evaluation]:
-    evaluations = []
+
+def evaluate(context, settings=None) -> list[Subject]:
+    subjects = []
     for (_, logical_id), (stack, tables) in context.imported_tables().items():
         missing, unknown = [], []
         for name in sorted(tables):
@@ -20,5 +18,5 @@ def evaluate(context) -> list[Evaluation]:
             elif live is None:
                 missing.append((f"table {name} does not exist in {context.lookups.region} (the deploy succeeds, every "
                                 "call fails)", ()))
-        evaluations.append(verdict(RULE.id, stack, logical_id, missing, unknown, engine="plan"))
-    return evaluations
+        subjects.append(judged(stack, logical_id, missing, unknown))
+    return subjects

@@ -3,15 +3,13 @@ table's indexes."""
 
 from __future__ import annotations
 
-from ddbguard.model import Evaluation
-from ddbguard.registry import rule_of
-from ddbguard.rules import verdict
-
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
+from ddbguard.model import Subject
+from ddbguard.kit.subjects import judged
 
 
-def evaluate(context) -> list[Evaluation]:
-    evaluations = []
+
+def evaluate(context, settings=None) -> list[Subject]:
+    subjects = []
     for (_, logical_id), (stack, tables) in context.imported_tables().items():
         problems, checked = [], False
         for name, granted in sorted(tables.items()):
@@ -20,7 +18,7 @@ def evaluate(context) -> list[Evaluation]:
                 continue  # missing or unknown: DDB032 says so
             live_indexes = {i["IndexName"] for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
                             for i in live.get(key) or []}
-            declared = set((context.config.tables.get(name) or {}).get("indexes") or [])
+            declared = set((settings.tables.get(name) or {}).get("indexes") or [])
             checked |= bool(granted or declared)
             for index in sorted(granted - live_indexes):
                 problems.append((f"grants on index {index} of {name}, which has no such index "
@@ -29,5 +27,5 @@ def evaluate(context) -> list[Evaluation]:
                 problems.append((f"the configuration declares indexes {', '.join(sorted(declared))} for {name}, "
                                  f"the live table has {', '.join(sorted(live_indexes)) or 'none'}", ()))
         if checked:
-            evaluations.append(verdict(RULE.id, stack, logical_id, problems, engine="plan"))
-    return evaluations
+            subjects.append(judged(stack, logical_id, problems))
+    return subjects

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 
-from ddbguard.model import Evaluation, Status
-from ddbguard.registry import rule_of
+from ddbguard.kit.subjects import judged
+from ddbguard.model import Subject
 from ddbguard.templates.resolve import TABLE_TYPES
 
-RULE = rule_of(__package__)  # this folder's rule: its id comes from the catalog
 
 
-def evaluate(context) -> list[Evaluation]:
-    evaluations = []
+def evaluate(context, settings=None) -> list[Subject]:
+    subjects = []
     for stack in context.top_level:
         owned = None
         for logical_id, resource in stack.resolved["Resources"].items():
@@ -25,27 +24,25 @@ def evaluate(context) -> list[Evaluation]:
                 continue  # CloudFormation generates a name that no table has yet
             if not isinstance(name, str) or "${" in name:
                 shown = name if isinstance(name, str) else json.dumps(name, separators=(",", ":"))
-                evaluations.append(Evaluation(RULE.id, stack.name, logical_id, Status.UNKNOWN,
-                                              f"TableName is {shown}, which cannot be resolved statically, so whether a "
-                                              "table of that name exists cannot be looked up (give its parameters "
-                                              "with --parameters)", "plan", path))
+                subjects.append(judged(stack, logical_id, unknown=[(
+                    f"TableName is {shown}, which cannot be resolved statically, so whether a table of that name "
+                    "exists cannot be looked up (give its parameters with --parameters)", path)]))
                 continue
             live = context.lookups.table(name)
             if isinstance(live, str):
-                evaluations.append(Evaluation(RULE.id, stack.name, logical_id, Status.UNKNOWN, live, "plan", path))
+                subjects.append(judged(stack, logical_id, unknown=[(live, path)]))
                 continue
             if live is None:
-                evaluations.append(Evaluation(RULE.id, stack.name, logical_id, Status.PASS, "the name is free", "plan"))
+                subjects.append(judged(stack, logical_id, note="the name is free"))
                 continue
             owned = context.lookups.stack_tables(stack.stack.stack_name) if owned is None else owned
             if isinstance(owned, str):
-                evaluations.append(Evaluation(RULE.id, stack.name, logical_id, Status.UNKNOWN, owned, "plan", path))
+                subjects.append(judged(stack, logical_id, unknown=[(owned, path)]))
             elif name in owned:
-                evaluations.append(Evaluation(RULE.id, stack.name, logical_id, Status.PASS,
-                                              f"{name} exists and stack {stack.stack.stack_name} manages it", "plan"))
+                subjects.append(judged(stack, logical_id,
+                                          note=f"{name} exists and stack {stack.stack.stack_name} manages it"))
             else:
-                evaluations.append(Evaluation(
-                    RULE.id, stack.name, logical_id, Status.FAIL,
+                subjects.append(judged(stack, logical_id, [(
                     f"table {name} already exists in {context.lookups.region} and stack {stack.stack.stack_name} does "
-                    "not manage it: creating it fails the deploy (import it instead)", "plan", path))
-    return evaluations
+                    "not manage it: creating it fails the deploy (import it instead)", path)]))
+    return subjects

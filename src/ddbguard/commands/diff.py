@@ -1,4 +1,4 @@
-"""`ddbguard diff OLD NEW` (offline) and the loading both sides share."""
+"""`ddbguard diff OLD NEW` (offline): what deploying NEW over OLD does to each table."""
 
 from __future__ import annotations
 
@@ -7,24 +7,14 @@ from pathlib import Path
 
 from ddbguard.catalog import load_catalog
 from ddbguard.config import Config
-from ddbguard.engines.common import CheckedStack
+from ddbguard.commands.read import read_input
 from ddbguard.join import join
 from ddbguard.engines.reader import run_reader
 from ddbguard.model import InputError, Report
-from ddbguard.plan.diff import across_stacks, diff_stacks
+from ddbguard.engines.diff import across_stacks, diff_stacks
 from ddbguard.registry import select_rules
-from ddbguard.templates.load import Stack, load_inputs
-from ddbguard.templates.model import InputModel
-from ddbguard.templates.noecho import Redaction, noecho_values
-
-
-def checked_stacks(paths: list[str], parameters: dict | None, config: Config
-                   ) -> tuple[list[CheckedStack], list, frozenset[str]]:
-    """The resolved stacks, the input errors, and the NoEcho values to redact from the result."""
-    loaded = load_inputs(paths, parameters=parameters)
-    model = InputModel(loaded.stacks, parameters, config.external_exports)
-    resolved, errors = model.resolve_all()
-    return [CheckedStack(stack, template) for stack, template in resolved], loaded.errors + errors, noecho_values(model)
+from ddbguard.templates.stack import Stack
+from ddbguard.templates.noecho import Redaction
 
 
 def pair_key(stack: Stack, root: Path) -> tuple:
@@ -41,8 +31,9 @@ def pair_key(stack: Stack, root: Path) -> tuple:
 
 def run_diff(old_paths: list[str], new_paths: list[str], config: Config, *, parameters: dict | None = None,
              today: dt.date | None = None) -> Report:
-    old, old_errors, old_secrets = checked_stacks(old_paths, parameters, config)
-    new, new_errors, new_secrets = checked_stacks(new_paths, parameters, config)
+    old_input, new_input = read_input(old_paths, parameters, config), read_input(new_paths, parameters, config)
+    old, old_errors, old_secrets = old_input.stacks, old_input.errors, old_input.secrets
+    new, new_errors, new_secrets = new_input.stacks, new_input.errors, new_input.secrets
     report = Report(errors=[*old_errors, *new_errors])
     old_keys = {id(s): pair_key(s.stack, Path(old_paths[0])) for s in old}
     new_by_key = {pair_key(s.stack, Path(new_paths[0])): s for s in new}

@@ -1,14 +1,13 @@
-"""What a change from OLD to NEW does to each table: the diff rules (rules/<stem>/diff.py) on a stack pair,
-and what they share (the tables of a stack, the property changes that force replacement)."""
+"""What a change from OLD to NEW replaces: the tables of a stack, and the property changes of a table that
+force CloudFormation to replace it (create-only properties of the registry schemas and the resource
+reference's "Replacement" ones). Shared by the diff and plan rules."""
 
 from __future__ import annotations
 
 import json
 
-from ddbguard.engines.common import CheckedStack
-from ddbguard.model import Evaluation
-from ddbguard.registry import implementation, select_rules
-from ddbguard.templates.closed_world import replacement_properties
+from ddbguard.templates.modelled import replacement_properties
+from ddbguard.templates.model import CheckedStack
 from ddbguard.templates.resolve import TABLE_TYPES, has_symbol, has_unresolved, is_intrinsic
 
 
@@ -59,31 +58,3 @@ def _items(value: object) -> list[dict]:
     """The mappings of a list value (an unresolved list, or items that are not mappings, give none)."""
     return [item for item in value if isinstance(item, dict) and not is_intrinsic(item)] \
         if isinstance(value, list) else []
-
-
-def diff_rules(config) -> list:
-    """The selected diff rules' modules (rules/<stem>/diff.py)."""
-    return [implementation(rule.id, "diff") for rule in select_rules(config, ("diff",))]
-
-
-def across_stacks(removed: list[Evaluation], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str],
-                  config) -> tuple[list[Evaluation], list[Evaluation]]:
-    """What only the whole change shows (a table moving to another stack, an export another stack still
-    imports): each diff rule's optional `across(removed, old, new, paired)` (paired: OLD stack name -> the NEW
-    stack it became) may reword the removals it knows about and add evaluations; returns (the removals, the
-    added evaluations located in NEW)."""
-    added: list[Evaluation] = []
-    for rule in diff_rules(config):
-        if hasattr(rule, "across"):
-            removed, more = rule.across(removed, old, new, paired)
-            added += more
-    return removed, added
-
-
-def diff_stacks(old: CheckedStack, new: CheckedStack | None, config) -> tuple[list[Evaluation], list[Evaluation]]:
-    """(evaluations located in OLD: removed tables, evaluations located in NEW: changed tables). NEW is None
-    for a nested stack whose resource leaves its parent: the stack is deleted with everything in it."""
-    located: dict[str, list[Evaluation]] = {"old": [], "new": []}
-    for rule in diff_rules(config):
-        located[rule.LOCATED_IN] += rule.evaluate(old, new)
-    return located["old"], located["new"]

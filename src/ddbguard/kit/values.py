@@ -1,4 +1,4 @@
-"""What the per-table predicates share: reading a CloudFormation-shaped table resource.
+"""CloudFormation values as rules read them: a CloudFormation-shaped table resource, booleans, policies.
 
 A predicate is a pure function `problems(resource, config) -> list[Problem]` of one resource shaped
 like CloudFormation's (`Type`, `Properties`, `DeletionPolicy`, `UpdateReplacePolicy`). Templates hand
@@ -15,6 +15,7 @@ from ddbguard.model import Problem, Unknown
 TRUE_STRINGS = ("true", "True", "TRUE")
 FALSE_STRINGS = ("false", "False", "FALSE")
 GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
+RETAINED = ("Retain", "RetainExceptOnCreate")  # the DeletionPolicy values that keep a resource
 
 
 def dig(value: object, *keys: str) -> object:
@@ -60,3 +61,16 @@ def require_true(holder: object, path: tuple, keys: tuple[str, ...], message: st
     if isinstance(value, Unknown):
         return [Problem(value.reason, (*path, *keys), unknown=True)]
     return [] if is_true(value) else [Problem(message, (*path, *keys))]
+
+
+def import_values(value: object, path: tuple = ()):
+    """Yield (import argument, path) for every Fn::ImportValue inside a value."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::ImportValue"}:
+            yield value["Fn::ImportValue"], path
+            return
+        for key, item in value.items():
+            yield from import_values(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from import_values(item, (*path, index))

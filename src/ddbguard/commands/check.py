@@ -9,15 +9,16 @@ from pathlib import Path
 
 from ddbguard.catalog import Rule, load_catalog
 from ddbguard.config import Config
-from ddbguard.engines.common import CheckedStack, EngineError
+from ddbguard.engines.common import EngineError
+from ddbguard.commands.read import read_input
+from ddbguard.templates.model import CheckedStack
 from ddbguard.engines.graph import run_graph
 from ddbguard.engines.reader import run_reader
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
 from ddbguard.registry import select_rules
-from ddbguard.templates.load import TEMPLATE_SUFFIXES, load_inputs
-from ddbguard.templates.model import InputModel
-from ddbguard.templates.noecho import Redaction, noecho_values
+from ddbguard.templates.stack import TEMPLATE_SUFFIXES
+from ddbguard.templates.noecho import Redaction
 
 TEMPLATE_ENGINES = ("builtin", "guard", "checkov", "graph", "reader")
 ENGINE_SETS = {"all": ("builtin", "guard", "checkov"), "both": ("guard", "checkov")}
@@ -39,17 +40,10 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     context = list(options.context or config.context)
     if not context and options.ignore_non_templates:
         context = git_tracked_templates()
-    loaded = load_inputs(options.paths, ignore_non_templates=options.ignore_non_templates,
-                         template_roots=tuple(Path(root) for root in options.template_roots),
-                         parameters=options.parameters, context=context)
-    report = Report(errors=list(loaded.errors), warnings=list(loaded.warnings))
-    model = InputModel(loaded.stacks, options.parameters, config.external_exports)
-    resolved, shape_errors = model.resolve_all()
-    for error in shape_errors:
-        in_context = any(s.file == error.file and s.context for s in loaded.stacks)
-        (report.warnings if in_context else report.errors).append(error)
-    stacks = [CheckedStack(stack, template) for stack, template in resolved]
-    given = [stack for stack in stacks if not stack.stack.context]
+    read = read_input(options.paths, options.parameters, config, ignore_non_templates=options.ignore_non_templates,
+                      template_roots=options.template_roots, context=context)
+    report = Report(errors=list(read.errors), warnings=list(read.warnings))
+    stacks, given, model = read.stacks, read.given, read.model
     rules = select_rules(config, TEMPLATE_ENGINES)
     evaluations: dict[str, list[Evaluation]] = {}
     # Context stacks take part in the cross-resource graph; findings are reported for the given files only.
@@ -67,7 +61,7 @@ def run_check(options: CheckOptions, config: Config) -> Report:
     report.findings = findings
     report.errors.extend(join_errors)
     report.not_modelled = [record for stack in given for record in stack.stack.not_modelled]
-    return Redaction(noecho_values(model)).report(report)
+    return Redaction(read.secrets).report(report)
 
 
 def git_tracked_templates() -> list[str]:
@@ -84,21 +78,31 @@ def git_tracked_templates() -> list[str]:
     return [str(Path(top) / name) for name in listed.split("\0") if name]
 
 
-def _run_engine(
-    engine: str, stacks: list[CheckedStack], rules: list[Rule], options: CheckOptions, config: Config, workdir: Path
-) -> list[Evaluation]:
-    if engine == "builtin":
-        from ddbguard.engines.builtin import run_builtin
+def _builtin(stacks, rules, options, config, workdir):
+    from ddbguard.engines.builtin import run_builtin
 
-        return run_builtin(stacks, rules, config)
-    if engine == "guard":
-        from ddbguard.engines.guard import find_guard_binary, run_guard
+    return run_builtin(stacks, rules, config)
 
-        return run_guard(stacks, rules, binary=find_guard_binary(options.guard_bin),
-                         encryption_level=config.encryption_level, workdir=workdir)
+
+def _guard(stacks, rules, options, config, workdir):
+    from ddbguard.engines.guard import find_guard_binary, run_guard
+
+    return run_guard(stacks, rules, config, binary=find_guard_binary(options.guard_bin), workdir=workdir)
+
+
+def _checkov(stacks, rules, options, config, workdir):
     from ddbguard.engines.checkov import run_checkov
 
     return run_checkov(stacks, rules, config, workdir=workdir)
+
+
+# The per-table engines `--engine` chooses from (each imported only when chosen: checkov is heavy)
+PER_TABLE_ENGINES = {"builtin": _builtin, "guard": _guard, "checkov": _checkov}
+
+
+def _run_engine(engine: str, stacks: list[CheckedStack], rules: list[Rule], options: CheckOptions, config: Config,
+                workdir: Path) -> list[Evaluation]:
+    return PER_TABLE_ENGINES[engine](stacks, rules, options, config, workdir)
 
 
 def combine(by_engine: dict[str, list[Evaluation]]) -> list[Evaluation]:

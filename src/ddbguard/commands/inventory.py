@@ -11,14 +11,14 @@ from __future__ import annotations
 import csv
 import io
 
-from ddbguard.graph import DATA_ACTIONS
+from ddbguard.kit.graph import DATA_ACTIONS
 from ddbguard.iam import is_allowed
 from ddbguard.model import Unknown
 from ddbguard.report.escape.csv import csv_cell
 from ddbguard.report.escape.json import json_document
 from ddbguard.report.escape.markdown import markdown_cell, markdown_code
-from ddbguard.rules.ddb022_backup_plans.graph import selects, table_tags
-from ddbguard.rules.table import boolean
+from ddbguard.kit.backup import selects, table_tags
+from ddbguard.kit.values import boolean
 
 FIELDS = ("account", "region", "stack", "construct_path", "logical_id", "name", "arn", "type", "key_schema",
           "billing_mode", "encryption", "kms_key", "global_indexes", "local_indexes", "stream",
@@ -60,19 +60,15 @@ def _selected_by(chosen, arn: str, resource: dict) -> list[str] | None:
 
 
 def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[dict], list]:
-    from ddbguard.engines.common import CheckedStack
-    from ddbguard.graph import Graph
+    from ddbguard.commands.read import read_input
     from ddbguard.join import cdk_path_of
-    from ddbguard.rules.ddb022_backup_plans.graph import selections
-    from ddbguard.templates.load import load_inputs
-    from ddbguard.templates.model import InputModel
-    from ddbguard.templates.noecho import Redaction, noecho_values
+    from ddbguard.kit.backup import selections
+    from ddbguard.kit.graph import Graph
+    from ddbguard.templates.noecho import Redaction
     from ddbguard.templates.resolve import TABLE_TYPES
 
-    loaded = load_inputs(paths, parameters=parameters)
-    model = InputModel(loaded.stacks, parameters, config.external_exports)
-    resolved, errors = model.resolve_all()
-    stacks = [CheckedStack(stack, template) for stack, template in resolved]
+    read = read_input(paths, parameters, config)
+    stacks, model, errors = read.stacks, read.model, read.errors
     graph = Graph(stacks, model, config.tables)
     chosen = selections(graph)
     records = []
@@ -105,12 +101,12 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
                 "backups": _selected_by(chosen, arn, resource),
                 "granted": _grants(graph, table) if table is not None else [],
             })
-    redaction = Redaction(noecho_values(model))
-    return [redaction.value(record) for record in records], redaction.errors(loaded.errors + errors)
+    redaction = Redaction(read.secrets)
+    return [redaction.value(record) for record in records], redaction.errors(errors)
 
 
 def _grants(graph, table) -> list[str]:
-    from ddbguard.graph import table_arns
+    from ddbguard.kit.graph import table_arns
 
     granted = []
     for identity in graph.identities:
@@ -127,7 +123,7 @@ def _grants(graph, table) -> list[str]:
 
 def live_inventory(scope) -> list[dict]:
     """Records of the tables the audit read (live/snapshot.py), with the functions whose roles may use them."""
-    from ddbguard.graph import may_use
+    from ddbguard.kit.graph import may_use
 
     records = []
     for snapshot in scope.snapshots.values():

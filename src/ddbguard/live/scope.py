@@ -1,4 +1,5 @@
-"""`ddbguard audit`: accounts x regions, fetched concurrently, checked by the live checks, one report."""
+"""What a live audit reads: the accounts and regions in scope (organization, assumed roles, shards) and each
+region's snapshot, fetched concurrently (live/collect.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from ddbguard.catalog import load_catalog
 from ddbguard.config import Config
-from ddbguard.join import join_live
-from ddbguard.model import Evaluation, InputError, Report
-from ddbguard.registry import implementation, select_rules
+from ddbguard.model import InputError
+from ddbguard.registry import select_rules
 
 DEFAULT_CONCURRENCY = 8
 
@@ -50,62 +49,9 @@ def shard_accounts(accounts: list[str], shard: tuple[int, int] | None) -> list[s
     return [a for position, a in enumerate(ordered) if position % count == index - 1]
 
 
-def run_audit(options: AuditOptions, config: Config) -> Report:
-    """The audit's report: every live rule on every account and region in scope, and that scope (which `merge`
-    compares: shards of one run share it)."""
-    from ddbguard import __version__
-
-    started = options.now or dt.datetime.now(dt.timezone.utc)
-    scope: dict = {"run_id": options.run_id or new_run_id(started),
-                   "started_at": started.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                   "regions": sorted(set(options.regions)), "table_prefix": options.table_prefix,
-                   "version": __version__}
-    evaluations, errors = audit_evaluations(options, config, scope)
-    return Report(findings=join_live(evaluations, load_catalog(), config, today=started.date()), errors=errors,
-                  audit=scope if "accounts_digest" in scope else None)
-
-
-def new_run_id(started: dt.datetime) -> str:
-    """A run id for a run that was given none: its start time and a random suffix."""
-    import secrets
-
-    return f"{started.astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
 def accounts_digest(accounts: list[str]) -> str:
     """Names the account list a run was sliced from, so `merge` can refuse shards of different lists."""
     return hashlib.sha256(",".join(sorted(set(accounts))).encode()).hexdigest()
-
-
-def audit_evaluations(options: AuditOptions, config: Config,
-                      scope: dict | None = None) -> tuple[list[Evaluation], list[InputError]]:
-    """The live rules' evaluations and the errors of the run; `scope` (when given) is told the shard and the
-    digest of the account list it was cut from."""
-    from ddbguard.aws import Unknown
-    from ddbguard.live.checks import judge_region
-
-    clients = run_clients(options)
-    units, accounts, errors = audit_units(options, scope, clients)
-    now = options.now or dt.datetime.now(dt.timezone.utc)
-    audited, region_errors = read_regions(units, options, config, now, clients)
-    errors += region_errors
-    checks = [implementation(rule.id, "live") for rule in select_rules(config, ("live",))]
-    evaluations: list[Evaluation] = []
-    for snapshot in audited.snapshots.values():
-        if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
-            errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
-                                     f"Lambda functions not checked: {snapshot.functions.reason}"))
-        evaluations += judge_region(snapshot, checks, config, now)
-    # A global table's replica outside the audited regions is named once per rule, whichever region saw it.
-    evaluations = list({(e.rule_id, e.stack, e.logical_id): e for e in evaluations}.values())
-    tables_seen = sum(len(s.tables) for s in audited.snapshots.values())
-    # A mistyped prefix, region or account is not a clean audit. (One shard of an organization may hold only
-    # accounts without tables: the merged report is what the whole run is judged on.)
-    if not tables_seen and not errors and options.shard is None:
-        prefix = f" whose name starts with {options.table_prefix!r}" if options.table_prefix else ""
-        errors.append(InputError("scope", f"no DynamoDB table{prefix} in {len(accounts)} account(s) x "
-                                          f"{len({region for _, _, region in units})} region(s)"))
-    return evaluations, errors + clients.errors(errors)
 
 
 def run_clients(options: AuditOptions):
@@ -225,16 +171,15 @@ def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime,
 
     from ddbguard.aws import error_reason
     from ddbguard.live.collect import AccountCache, RegionFailed, finish_region, open_region, read_stack, read_table
-    from ddbguard.live.snapshot import Scope, Unknown
+    from ddbguard.kit.snapshot import Scope, Unknown
 
     caches: dict[str, AccountCache] = {}
     errors: list[InputError] = []
     works = []
     show = options.progress and sys.stderr.isatty() and not os.environ.get("CI")
     backup_since = now - dt.timedelta(days=config.max_backup_age_days)
-    # what the selected rules need beyond the usual reads (a live adapter's NEEDS)
-    needs = {need for rule in select_rules(config, ("live",)) for need in getattr(implementation(rule.id, "live"),
-                                                                                   "NEEDS", ())}
+    # what the selected rules need beyond the usual reads (rule.yaml's live_needs)
+    needs = {need for rule in select_rules(config, ("live",)) for need in rule.live_needs}
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         opened = {pool.submit(open_region, session, account, region, clients=clients,
                               table_prefix=options.table_prefix,
@@ -274,7 +219,7 @@ def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime,
 def join_replicas(scope) -> None:
     """Global tables: a replica no stack of its own region owns belongs to the stack that owns the global
     table in another replica region; replicas in regions the run does not read are listed as such."""
-    from ddbguard.live.snapshot import Unknown
+    from ddbguard.kit.snapshot import Unknown
 
     for snapshot in scope.snapshots.values():
         snapshot.audited = scope

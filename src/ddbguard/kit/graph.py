@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ddbguard.arns import arn_pattern, is_literal, parse_table_arn
-from ddbguard.engines.common import CheckedStack
+from ddbguard.templates.model import CheckedStack
 from ddbguard.iam import (COMPUTE_SERVICES, IDENTITY_TYPES, POLICY_ATTACHMENTS, Boundary, Statement,
                           aws_managed_statements, decide_any, is_allowed, parse_statements)
 from ddbguard.model import Unknown

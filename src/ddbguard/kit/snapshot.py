@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ddbguard.arns import parse_table_arn
 from ddbguard.iam import Boundary, Statement
-from ddbguard.model import Unknown
+from ddbguard.kit.environments import DEFAULT_TABLE_VARIABLES, names_a_table
+from ddbguard.kit.subjects import live_judged
+from ddbguard.model import Problem, Subject, Unknown
 
 
 def known(value: object) -> bool:
@@ -150,3 +153,74 @@ class Scope:
 
     def region(self, account: str, region: str) -> RegionSnapshot | None:
         return self.snapshots.get((account, region))
+
+
+def functions_with_roles(snapshot: RegionSnapshot):
+    """The region's functions that have a role. When functions could not be listed there are none here:
+    the audit reports that listing as an error of the region instead."""
+    if isinstance(snapshot.functions, Unknown):
+        return []
+    return [f for f in snapshot.functions if f.role is not None]
+
+
+def per_table(snapshot: RegionSnapshot, field: str, judge) -> list[Subject]:
+    """One subject per table from one fetched field: Unknown fields are unknown, never judged."""
+    subjects = []
+    for table in snapshot.tables:
+        value = getattr(table, field)
+        if isinstance(value, Unknown):
+            subjects.append(live_judged(table.name, table.arn, [], [value.reason]))
+        else:
+            subjects.append(live_judged(table.name, table.arn, judge(table, value)))
+    return subjects + unaudited_replicas(snapshot)
+
+
+def judge_tables(predicate, snapshot: RegionSnapshot, config, tables=None, *, explain=None,
+                 more=None) -> list[Subject]:
+    """A rule's per-table predicate (rules/<stem>/predicate.py) on each table's CloudFormation-shaped view.
+    `explain(table, problem)` may reword a problem for the live context (say which stack deletes the table);
+    `more(table)` adds what only a live table shows (a disabled KMS key)."""
+    subjects = []
+    for table in snapshot.tables if tables is None else tables:
+        found = predicate(as_resource(table), config)
+        if explain is not None:
+            found = [Problem(explain(table, p), p.path, p.unknown) for p in found]
+        if more is not None:
+            found += more(table)
+        subjects.append(Subject(table.name, tuple(found), arn=table.arn))
+    return subjects + unaudited_replicas(snapshot)
+
+
+def unaudited_replicas(snapshot: RegionSnapshot) -> list[Subject]:
+    """A global table's replicas in regions the run does not audit: unknown, never silently left out."""
+    return [Subject(name, (Problem(
+        f"a replica of global table {name} is in region {region}, which this audit does not read: add {region} to "
+        "--regions", unknown=True),), arn=arn, region=region)
+        for name, region, arn in snapshot.replicas_outside]
+
+
+def named_tables(function, config, snapshot):
+    """(variable, value) for each variable that names a table: by its name (table_variables), or because its
+    value is a table ARN or the name of a table of the region, as on the template side. None when the
+    environment cannot be read (DDB011 reports that)."""
+    if isinstance(function.variables, Unknown):
+        return
+    patterns = tuple(config.table_variables or DEFAULT_TABLE_VARIABLES)
+    for variable, value in sorted(function.variables.items()):
+        if names_a_table(variable, patterns) or (isinstance(value, str) and (
+                parse_table_arn(value) or value in snapshot.table_names)):
+            yield variable, value
+
+
+def locate(snapshot, function, value):
+    """(table name, table ARN, the region's snapshot or an Unknown saying it is not audited) of a value."""
+    parsed = parse_table_arn(value)
+    if not parsed:  # a bare name is a table of the function's own account and region
+        partition = function.arn.split(":")[1] if function.arn.count(":") > 2 else "aws"
+        return value, f"arn:{partition}:dynamodb:{snapshot.region}:{snapshot.account}:table/{value}", snapshot
+    region, account, name, arn = parsed.region, parsed.account, parsed.name, parsed.table
+    if (account, region) == (snapshot.account, snapshot.region):
+        return name, arn, snapshot
+    found = snapshot.audited.region(account, region) if snapshot.audited is not None else None
+    return name, arn, found or Unknown(f"account {account} region {region}, which this audit does not read (add it "
+                                       "with --accounts/--regions)")
