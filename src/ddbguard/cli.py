@@ -6,10 +6,14 @@ import argparse
 import os
 import sys
 
+from ddbguard import __version__
 from ddbguard.arguments import parser
 from ddbguard.model import Report, Severity
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:  # before the parser, whose options import the AWS layer
+        print(f"ddbguard {__version__}")
+        return 0
     args = parser().parse_args(argv)
     try:
         _check_outputs(args)

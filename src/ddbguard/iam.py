@@ -127,6 +127,13 @@ def decide(statements: list[Statement], action: str, arn: str, boundary: Boundar
 
 def decide_any(statements: list[Statement], actions, arns, boundary: Boundary = None) -> bool | Unknown:
     """True when some action on some ARN is allowed; Unknown when none is but one may be; else False."""
+    actions = tuple(actions)
+    # A statement that covers none of the actions never applies: asked once here, not for every action and ARN.
+    statements = [s for s in statements if any(s.covers_action(action) for action in actions)]
+    if not any(s.effect == "Allow" for s in statements):
+        return False  # what every request would answer: nothing allows it
+    if isinstance(boundary, list):
+        boundary = [s for s in boundary if any(s.covers_action(action) for action in actions)]
     uncertain = None
     for action in actions:
         for arn in arns:

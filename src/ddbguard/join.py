@@ -198,8 +198,9 @@ def join(
             finding.message = unresolved_message(resolved_resource, evaluation.path,
                                                  stack.stack.template.get("Parameters"), stack.stack.template,
                                                  unknown_pseudo_parameters(stack.stack)) or finding.message
-        in_resource = next((s.reason for s in in_metadata[stack.name].get(evaluation.logical_id, [])
-                            if s.rule == rule.id), None) or acknowledgement(stack.stack, cdk_path, rule.id)
+        suppressions = in_metadata[stack.name].get(evaluation.logical_id)
+        in_resource = (suppressions and next((s.reason for s in suppressions if s.rule == rule.id), None)) \
+            or acknowledgement(stack.stack, cdk_path, rule.id)
         findings.append(finding)
         reasons.append(in_resource or _configured(active, finding))
     declare_not_modelled(findings, reasons, stacks, catalog)

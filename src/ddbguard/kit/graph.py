@@ -223,6 +223,7 @@ class Graph:
 
     def _collect_identities(self, stack: CheckedStack) -> None:
         resources = stack.resolved["Resources"]
+        first_identity, first_policy = len(self.identities), len(self.policies)  # this stack's are appended after
         by_key: dict[tuple[str, str], Identity] = {}  # (kind, logical id or name) -> identity
         for logical_id, resource in resources.items():
             kind = IDENTITY_TYPES.get(resource.get("Type"))
@@ -262,8 +263,9 @@ class Graph:
                     found = by_key.get((kind, _name_of(target)))
                     if found is not None and policy not in found.policies:
                         found.policies.append(policy)
-        managed = {p.logical_id: p for p in self.policies if p.stack is stack}
-        mine = [i for i in self.identities if i.stack is stack]
+        # this stack's own, without a scan of every stack's so far (which would grow with stacks x identities)
+        managed = {p.logical_id: p for p in self.policies[first_policy:]}
+        mine = self.identities[first_identity:]
         for identity in mine:
             properties = resources[identity.logical_id].get("Properties") or {}
             for index, arn in enumerate(as_list(properties.get("ManagedPolicyArns"))):
@@ -507,9 +509,10 @@ def _table_part(pattern: str, name: str) -> str:
 def can_use(statements: list[Statement], table: Table, boundary: Boundary = None) -> bool | Unknown:
     """The identity may use the table (DDB011). Unknown also when only a grant at a place the table leaves unresolved
     (its partition, region or account) allows it: it may or may not be the table's."""
-    answer = may_use(statements, table_arns(table, statements, exact=True), boundary)
+    exact = table_arns(table, statements, exact=True)
+    answer = may_use(statements, exact, boundary)
     if answer is False:
-        maybe = [arn for arn in table_arns(table, statements) if arn not in table_arns(table, statements, exact=True)]
+        maybe = [arn for arn in table_arns(table, statements) if arn not in exact]
         if maybe and may_use(statements, maybe, boundary) is True:
             hint = " (a template file names no region or account: give AWS::Region and AWS::AccountId with " \
                 "--parameters)" if "${AWS::" in table.arn else ""

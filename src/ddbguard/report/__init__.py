@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections import Counter
 
 from ddbguard.model import ExitCode, Report, Severity, Status
 
@@ -54,11 +55,13 @@ def by_severity(findings: list) -> list[tuple[Severity, list]]:
 
 
 def summary(report: Report) -> dict:
+    by_status = Counter(f.status for f in report.findings)  # one pass each, not one per status and severity
+    failed = Status.FAIL
+    failed_by_severity = Counter(f.severity for f in report.findings if f.status is failed)
     return {
         "resources": len({(f.stack, f.logical_id) for f in report.findings if f.stack}),
         "evaluations": len(report.findings),
-        **{status.value: report.count(status) for status in Status},
+        **{status.value: by_status[status] for status in Status},
         "errors": len(report.errors),
-        "failed_by_severity": {s.value: sum(1 for f in report.findings if f.status is Status.FAIL and f.severity is s)
-                               for s in Severity},
+        "failed_by_severity": {s.value: failed_by_severity[s] for s in Severity},
     }

@@ -23,7 +23,7 @@ import json
 import re
 
 from ddbguard.model import NotModelled
-from ddbguard.templates.decode import line_of
+from ddbguard.templates.decode import line_of, may_hold_key
 from ddbguard.templates.modelled import (
     AWS_SDK_CALL, DEPLOYS, EXPANDED_TRANSFORMS, IRRELEVANT_TRANSFORMS, NOT_MODELLED, classify,
 )
@@ -162,6 +162,8 @@ def _pipeline_deploy_actions(kind: str, properties: object) -> list[str]:
 
 def _macro_transforms(template: dict) -> list[tuple[tuple, str]]:
     """(path, macro name) of every Fn::Transform left after AWS::Include was expanded."""
+    if not may_hold_key(template, "Fn::Transform"):
+        return []
     found, pending = [], [((), template)]
     while pending:
         path, node = pending.pop()

@@ -6,7 +6,8 @@ Read as CloudFormation reads it:
 - Scalars that look like dates or timestamps (`2010-09-09`) stay strings, as CloudFormation keeps them.
 - Aliases and merge keys are rejected: CloudFormation does not support them, and an alias bomb must
   be an input error, not gigabytes of memory.
-- JSON is decoded by a JSON decoder (at JSON speed) that still marks the line of every key.
+- JSON is decoded by the C JSON decoder; the lines of an object and of its keys are found in the text when first
+  asked for (a run asks for the few that its findings report), not marked on every value as it is decoded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from __future__ import annotations
 import json
 import re
 import sys
+from array import array
+from bisect import bisect_right
+from itertools import accumulate, repeat
 from json import JSONDecodeError
+from json.decoder import scanstring
+from json.scanner import make_scanner
+from operator import add
 from pathlib import Path
 
 import yaml
@@ -23,25 +30,41 @@ import yaml
 class MarkedDict(dict):
     """A mapping that remembers the 1-based line of itself and of each of its keys.
 
-    The decoder keeps the key lines as a compact tuple in key order (a template's mappings are many, and a
-    dict of lines per mapping would double the memory of the whole template); `key_lines` is a dict made
-    from it the first time it is asked for.
+    The YAML decoder keeps the key lines as a compact tuple in key order (a template's mappings are many, and a
+    dict of lines per mapping would double the memory of the whole template); `key_lines` is a dict made from it
+    the first time it is asked for. A JSON object keeps only its document (`_source`): its lines are found in the
+    document's text the first time they are asked for (`_JsonSource`).
+
+    No __init__: the JSON decoder makes every object with `MarkedDict(pairs)`, which stays C code that way.
     """
 
-    __slots__ = ("line", "_lines", "_key_lines")
+    __slots__ = ("_line", "_lines", "_key_lines", "_source", "_start", "_end")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.line = 0
-        self._lines: tuple[int, ...] | None = None
-        self._key_lines: dict | None = None
+    @property
+    def line(self) -> int:
+        line = getattr(self, "_line", None)
+        if line is None:
+            source = getattr(self, "_source", None)
+            line = self._line = source.line_of_object(self) if source is not None else 0
+        return line
+
+    @line.setter
+    def line(self, value: int) -> None:
+        self._line = value
 
     @property
     def key_lines(self) -> dict:
-        if self._key_lines is None:
-            self._key_lines = dict(zip(self, self._lines)) if self._lines is not None else {}
-            self._lines = None
-        return self._key_lines
+        key_lines = getattr(self, "_key_lines", None)
+        if key_lines is None:
+            lines, source = getattr(self, "_lines", None), getattr(self, "_source", None)
+            if lines is not None:
+                key_lines = dict(zip(self, lines))
+            elif source is not None:
+                key_lines = source.key_lines_of(self)
+            else:
+                key_lines = {}
+            self._key_lines, self._lines = key_lines, None
+        return key_lines
 
     @key_lines.setter
     def key_lines(self, value: dict) -> None:
@@ -76,6 +99,7 @@ SHORT_FORMS = {f"!{name}": f"Fn::{name}" for name in (
     "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll")} | {"!Ref": "Ref", "!Condition": "Condition"}
 _YAML = "tag:yaml.org,2002:"
 _COLLECTION_TAGS = (f"{_YAML}map", f"{_YAML}seq", "!")
+_STR, _TIMESTAMP = f"{_YAML}str", f"{_YAML}timestamp"
 
 
 def _key(key: object, text: str, line: int) -> object:
@@ -127,24 +151,29 @@ def _build(loader) -> object:
     stack: list[_Collection] = []
     root: object = None
     documents = 0
+    # the event classes as locals: looked up for every event of the text
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end, get_event = yaml.MappingEndEvent, yaml.SequenceEndEvent, loader.get_event
     while True:
-        event = loader.get_event()
+        event = get_event()
         kind = type(event)
         line = event.start_mark.line + 1 if event.start_mark is not None else 0
-        if kind is yaml.ScalarEvent:
-            _no_anchor(event, line)
+        if kind is scalar_event:
+            if event.anchor is not None:
+                _no_anchor(event, line)
             value = _scalar(loader, event, line)
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            _no_anchor(event, line)
+        elif kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None:
+                _no_anchor(event, line)
             function = _function(event.tag, line)
             if len(stack) >= MAX_DEPTH:
                 raise DecodeError(f"line {line}: nested more than {MAX_DEPTH} levels deep")
-            container = MarkedDict() if kind is yaml.MappingStartEvent else []
+            container = MarkedDict() if kind is mapping_start else []
             if isinstance(container, MarkedDict):
                 container.line = line
             stack.append(_Collection(container, line, function))
             continue
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+        elif kind is mapping_end or kind is sequence_end:
             done = stack.pop()
             value = done.value
             if isinstance(value, MarkedDict):
@@ -204,8 +233,13 @@ def _scalar(loader, event, line: int) -> object:
     if tag in SHORT_FORMS:
         return _wrapped(SHORT_FORMS[tag], event.value, line)
     if tag is None or tag == "!":
-        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-    if tag == f"{_YAML}str" or tag == f"{_YAML}timestamp":  # CloudFormation keeps dates as text
+        value, resolvers = event.value, loader.yaml_implicit_resolvers
+        if (not event.implicit[0] or (value and value[0] not in resolvers)) and None not in resolvers \
+                and not loader.yaml_path_resolvers:
+            tag = _STR  # what the resolver answers when no pattern of it can match (most scalars): no call
+        else:
+            tag = loader.resolve(yaml.ScalarNode, value, event.implicit)
+    if tag == _STR or tag == _TIMESTAMP:  # CloudFormation keeps dates as text
         value = event.value
         return sys.intern(value) if len(value) < 64 else value  # templates repeat their words thousands of times
     if tag == f"{_YAML}merge":
@@ -228,13 +262,175 @@ def _wrapped(function: str, value: object, line: int) -> MarkedDict:
 
 # A JSON string (a key when a colon follows) or a brace: enough to know where each object and key is.
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?|[{}\[\]]')
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: twice as fast as an alternation
+_NOT_BRACKETS = re.compile(r"[^{}\[\]]+")
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_MEMBER = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*')  # a key (as written), up to its value
+_AFTER_VALUE = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")
+_SEARCHED_KEYS = 16  # an object of more keys is read whole once (a search per key would read it again and again)
+_KEY_PATTERNS: dict[str, re.Pattern] = {}  # `"key":`, by key: templates use the same few keys
+# Skips a value of a document already decoded once (its objects are not built twice: `len` of their pairs).
+_skip_value = make_scanner(json.JSONDecoder(object_pairs_hook=len))
 
 
 def _decode_json(text: str) -> object:
+    """json.loads at C speed; every object a MarkedDict that finds its lines in `text` when they are asked for.
+
+    Whatever this fast path does not accept (a duplicate key, nesting too deep, invalid JSON) is decoded again by
+    `_decode_json_eagerly`, whose error (with its line) is the one to report.
+    """
+    source = _JsonSource(text)
+
+    def marked(pairs: list[tuple[str, object]], new=MarkedDict, length=len) -> MarkedDict:
+        result = new(pairs)
+        if length(result) != length(pairs):
+            raise _Duplicate
+        # every slot set: reading one that is not costs an AttributeError each time
+        result._source, result._start, result._end, result._line, result._key_lines = source, None, None, None, None
+        return result
+
+    try:
+        if _nesting(text) > MAX_DEPTH:
+            raise _Duplicate  # the eager decoder says where
+        data = json.loads(text, object_pairs_hook=marked)
+    except (_Duplicate, JSONDecodeError, RecursionError):
+        return _decode_json_eagerly(text)
+    data._start, data._end = len(text) - len(text.lstrip()), len(text)  # the document's `{`, and its end
+    source.root = data
+    return data
+
+
+class _Duplicate(Exception):
+    """A JSON object with a key twice (or a document nested too deep): worded by the eager decoder."""
+
+
+def _nesting(text: str) -> int:
+    """How deeply the document's objects and lists nest: its brackets outside strings, innermost pairs removed
+    until none is left (a template nests a few levels, so a few passes of C string code)."""
+    brackets = _NOT_BRACKETS.sub("", _JSON_STRING.sub("", text))
+    depth = 0
+    while brackets and depth <= MAX_DEPTH:
+        shorter = brackets.replace("{}", "").replace("[]", "")
+        if len(shorter) == len(brackets):
+            break  # unbalanced: not JSON, which the decoder says
+        brackets, depth = shorter, depth + 1
+    return depth
+
+
+class _JsonSource:
+    """The text of one JSON document, and where its objects are, found when their lines are first asked for.
+
+    An object's position (`_start`, the offset of its `{`, and `_end`, an offset its text surely ends before) is
+    learned when its parent is read: reading an object walks its keys in the text (skipping each value with the C
+    scanner) and positions the objects among its values. The line of one key of a small object is found by
+    searching its text for the key instead (`key_line`). An object asked for before its parent was read is found
+    by reading from the document's root down.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.root: MarkedDict | None = None
+        self._line_starts: array | None = None  # found when a line is first asked for; 8 bytes a line
+
+    def line_at(self, offset: int) -> int:
+        return bisect_right(self._line_starts or self._find_line_starts(), offset)
+
+    def _find_line_starts(self) -> array:
+        """The offset where each line begins, by C code over the whole text."""
+        self._line_starts = array("q", accumulate(map(add, map(len, self.text.split("\n")), repeat(1)), initial=0))
+        return self._line_starts
+
+    def line_of_object(self, node: MarkedDict) -> int:
+        start = self._start_of(node)
+        return self.line_at(start) if start is not None else 0
+
+    def key_lines_of(self, node: MarkedDict) -> dict:
+        """The line of each key of `node`, read from the text; the objects among its values learn where they are."""
+        start = self._start_of(node)
+        if start is None:
+            return {}
+        text, line_starts, get = self.text, self._line_starts or self._find_line_starts(), node.get
+        key_lines = {}
+        at = _WHITESPACE.match(text, start + 1).end()
+        while (member := _MEMBER.match(text, at)) is not None:  # a key, its colon, and the value's offset
+            key = member.group(1)
+            if "\\" in key:
+                key = scanstring(text, at + 1)[0]
+            key_lines[key] = bisect_right(line_starts, at)
+            value_at = member.end()
+            value = get(key)
+            value_end = _skip_value(text, value_at)[1]
+            if isinstance(value, (dict, list)):
+                self._position(value, value_at, value_end)
+            at = _AFTER_VALUE.match(text, value_end).end()
+        return key_lines
+
+    def key_line(self, node: MarkedDict, key: str) -> int | None:
+        """The line of one key of a small object, and where its value is, from one search of the object's text: when
+        `"key":` occurs there exactly once and the text has no escapes, it is that key (the key is in the object, so
+        its text is there; a key of a nested object would be a second match). None: read the whole object."""
+        start, end = getattr(node, "_start", None), getattr(node, "_end", None)
+        if start is None or end is None or len(node) > _SEARCHED_KEYS or self.text.find("\\", start, end) >= 0:
+            return None
+        pattern = _KEY_PATTERNS.get(key)
+        if pattern is None:
+            pattern = _KEY_PATTERNS[key] = re.compile('"' + re.escape(key) + '"[ \t\n\r]*:[ \t\n\r]*')
+        matches = pattern.finditer(self.text, start, end)
+        found = next(matches, None)
+        if found is None or next(matches, None) is not None:
+            return None
+        value = node[key]
+        if isinstance(value, (dict, list)):
+            self._position(value, found.end(), end)
+        return bisect_right(self._line_starts or self._find_line_starts(), found.start())
+
+    def _start_of(self, node: MarkedDict) -> int | None:
+        start = getattr(node, "_start", None)
+        if start is None and self.root is not None:
+            self._read_down_to(node)
+            start = getattr(node, "_start", None)
+        return start
+
+    def _read_down_to(self, wanted: MarkedDict) -> None:
+        """Read objects from the root down, level by level, until `wanted` is positioned."""
+        level: list = [self.root]
+        while level and getattr(wanted, "_start", None) is None:
+            below = []
+            for node in level:
+                node.key_lines  # noqa: B018 - reads it, positioning the objects among its values
+                below.extend(item for item in _objects_in(node.values()) if getattr(item, "_source", None) is self)
+            level = below
+
+    def _position(self, value: object, at: int, end: int) -> None:
+        """`value` (an object or a list of the document) starts at `at` and ends before `end`."""
+        if isinstance(value, MarkedDict):
+            if getattr(value, "_source", None) is self and getattr(value, "_start", None) is None:
+                value._start, value._end = at, end
+        elif isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+            text = self.text
+            at = _WHITESPACE.match(text, at + 1).end()
+            for item in value:
+                item_end = _skip_value(text, at)[1]
+                self._position(item, at, item_end)
+                at = _AFTER_VALUE.match(text, item_end).end()
+
+
+def _objects_in(values) -> list:
+    found = []
+    for value in values:
+        if isinstance(value, dict):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(_objects_in(value))
+    return found
+
+
+def _decode_json_eagerly(text: str) -> object:
     """json.loads at C speed, every object a MarkedDict with the line of itself and of each key.
 
     The C decoder calls `object_pairs_hook` as each object closes; one regex pass over the text lists
-    the objects in that same closing order, each with its line and the lines of its keys.
+    the objects in that same closing order, each with its line and the lines of its keys. Slower than
+    `_decode_json` (a Python step for every string of the text); it words the errors that one leaves to it.
     """
     objects: list[tuple[int, list[int]]] = []
     open_objects: list[tuple[int, list[int]]] = []
@@ -286,7 +482,7 @@ def decode_text(text: str) -> object:
     try:
         if text.lstrip().startswith("{"):
             try:
-                return _decode_json(text)  # its depth is checked on the way
+                return _decode_json(text)  # its depth is checked first
             except DecodeError as json_error:
                 try:  # a YAML flow mapping also starts with `{`
                     data = _decode_yaml(text)
@@ -340,7 +536,7 @@ def line_of(node: object, path: tuple) -> int:
     line = getattr(node, "line", 0)
     for step in path:
         if isinstance(node, dict) and step in node:
-            line = getattr(node, "key_lines", {}).get(step, line)
+            line = _key_line(node, step, line)
             node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
             node = node[step]
@@ -348,3 +544,21 @@ def line_of(node: object, path: tuple) -> int:
         else:
             break
     return line
+
+
+def _key_line(node: dict, key: str, default: int) -> int:
+    source = getattr(node, "_source", None)
+    if source is not None and getattr(node, "_key_lines", None) is None:  # a JSON object not read whole yet
+        line = source.key_line(node, key)
+        if line is not None:
+            return line
+    return getattr(node, "key_lines", {}).get(key, default)
+
+
+def may_hold_key(node: object, key: str) -> bool:
+    """Whether a key `key` may be anywhere in `node`. False only for a JSON document just as decoded whose text has
+    no escapes and does not contain the key's text: a search of the text instead of a walk of every value."""
+    source = getattr(node, "_source", None)
+    if source is None or node is not source.root:
+        return True
+    return "\\" in source.text or f'"{key}"' in source.text

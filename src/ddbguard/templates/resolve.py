@@ -16,11 +16,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from ddbguard.templates.decode import MarkedDict
 
 UNRESOLVED = object()  # a value that cannot be known statically
 _NO_VALUE = object()
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # values that resolve to themselves
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
@@ -130,21 +131,24 @@ class Resolver:
     def resolve(self, value: object) -> object:
         """Return the value with every resolvable intrinsic replaced; _NO_VALUE for AWS::NoValue."""
         if isinstance(value, list):
-            items = [self.resolve(item) for item in value]
+            items = [item if item.__class__ in _SCALARS else self.resolve(item) for item in value]
             return [item for item in items if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
-        if is_intrinsic(value):
+        if len(value) == 1:  # is_intrinsic, without a call for every mapping
             (function, args), = value.items()
-            resolved = self._resolve_function(function, args)
-            return value if resolved is UNRESOLVED else resolved
-        result = MarkedDict()
-        result.line = getattr(value, "line", 0)
+            if function == "Ref" or (isinstance(function, str) and function.startswith("Fn::")):
+                resolved = self._resolve_function(function, args)
+                return value if resolved is UNRESOLVED else resolved
+        # a plain dict: findings are located in the template as written, never in a resolved copy
+        result = {}
         for key, item in value.items():
+            if item.__class__ in _SCALARS:  # most values: no call for them
+                result[key] = item
+                continue
             resolved = self.resolve(item)
             if resolved is not _NO_VALUE:
                 result[key] = resolved
-                result.key_lines[key] = getattr(value, "key_lines", {}).get(key, result.line)
         return result
 
     def _resolve_function(self, function: str, args: object) -> object:
@@ -333,6 +337,7 @@ _PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-i
                ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"), ("eusc-", "aws-eusc"))
 
 
+@lru_cache(maxsize=256)  # asked for every ARN a run builds, of the few regions it has
 def partition_of(region: str | None) -> str | None:
     """The partition of a region; None when the region is not known (a template file)."""
     if not region:
@@ -355,9 +360,8 @@ def resolve_template(
 def resolve_with(resolver: Resolver) -> dict:
     template = resolver.template
     resolved = copy.copy(template)
-    resources = MarkedDict()
+    resources = {}
     source = template.get("Resources") or {}
-    resources.line = getattr(source, "line", 0)
     for logical_id, resource in source.items():
         if isinstance(resource, dict) and isinstance(resource.get("Condition"), str):
             decided = resolver.condition(resource["Condition"])
@@ -368,6 +372,5 @@ def resolve_with(resolver: Resolver) -> dict:
             # Decided here (or unknown, which is checked as if created): no engine decides again.
             resource = {key: value for key, value in resource.items() if key != "Condition"}
         resources[logical_id] = resolver.resolve(resource)
-        resources.key_lines[logical_id] = getattr(source, "key_lines", {}).get(logical_id, 0)
     resolved["Resources"] = resources
     return resolved

@@ -49,10 +49,12 @@ def shape_problem(template: dict) -> str | None:
                 return f"{where}.{key}: must be a name"
         if not isinstance(resource.get("DependsOn", []), (str, list)):
             return f"{where}.DependsOn: must be a name or a list of names"
+        properties = resource.get("Properties") or {}
         for slot, kind, item_kind in _PROPERTY_SHAPES.get(resource["Type"], ()):
-            problem = _slot_problem(resource.get("Properties") or {}, slot, kind, item_kind)
-            if problem:
-                return f"{where}.Properties.{problem}"
+            if slot[0] in properties:  # an absent slot has no shape to check
+                problem = _slot_problem(properties, slot, kind, item_kind)
+                if problem:
+                    return f"{where}.Properties.{problem}"
     return None
 
 
@@ -93,18 +95,16 @@ def _slot_problem(properties: dict, slot: tuple, kind: type, item_kind: type | N
     (resolved later, or unknown) is always allowed."""
     value: object = properties
     for step in slot:
-        if not isinstance(value, dict) or is_intrinsic(value) or step not in value:
+        if not isinstance(value, dict) or step not in value or is_intrinsic(value):
             return None
         value = value[step]
-    dotted = ".".join(slot)
-    noun = "a mapping" if kind is dict else "a list"
     if is_intrinsic(value):
         return None
     if not isinstance(value, kind):
-        return f"{dotted}: must be {noun}, not {_kind_name(value)}"
+        return f"{'.'.join(slot)}: must be {'a mapping' if kind is dict else 'a list'}, not {_kind_name(value)}"
     for index, item in enumerate(value if item_kind is not None else []):
         if not (isinstance(item, item_kind) or is_intrinsic(item)):
-            return f"{dotted}.{index}: must be a mapping, not {_kind_name(item)}"
+            return f"{'.'.join(slot)}.{index}: must be a mapping, not {_kind_name(item)}"
     return None
 
 
