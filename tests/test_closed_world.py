@@ -80,7 +80,7 @@ def test_classification_of_some_types(kind, expected):
 def test_every_intrinsic_function_is_declared():
     from cfnlint.helpers import CONDITION_FUNCTIONS, FUNCTIONS
 
-    from ddbguard.templates import decode
+    from ddbguard.templates import decode_yaml
 
     names = {name.replace("::[a-zA-Z0-9]+", "") for name in FUNCTIONS} | set(CONDITION_FUNCTIONS)
     names |= {"Fn::And", "Fn::Equals", "Fn::Not", "Fn::Or", "Condition"}
@@ -89,7 +89,7 @@ def test_every_intrinsic_function_is_declared():
     declared = {name.lower() for name in INTRINSICS}
     assert {name for name in names if name.lower() not in declared} == set()
     # and every short form the decoder reads is one of them
-    assert set(decode.SHORT_FORMS.values()) <= set(INTRINSICS)
+    assert set(decode_yaml.SHORT_FORMS.values()) <= set(INTRINSICS)
 
 
 # -- pseudo parameters ------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """JSON lines found on demand are the lines the eager decoder marks on every value, for every path of every fixture.
 
-The eager decoder (`_decode_json_eagerly`, one regex pass marking each object and key as it is decoded) is the
+The eager decoder (`decode_json_eagerly`, one regex pass marking each object and key as it is decoded) is the
 reference: the default decoder finds an object's lines in the text only when they are asked for, in whatever
 order they are asked for, and must answer the same for every path (and for paths that go past what exists,
 which fall back to the nearest parent).
@@ -14,15 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, RULES_DIR
-from ddbguard.templates.decode import (
-    DecodeError,
-    MarkedDict,
-    _decode_json,
-    _decode_json_eagerly,
-    decode_file,
-    decode_text,
-    line_of,
-)
+from ddbguard.templates.decode import decode_file, decode_text, line_of
+from ddbguard.templates.decode_json import decode_json, decode_json_eagerly
+from ddbguard.templates.marks import DecodeError, MarkedDict
 
 TEMPLATE_FILES = sorted(path for folder in (FIXTURES, RULES_DIR) for suffix in ("*.yaml", "*.yml", "*.json")
                         for path in folder.rglob(suffix) if path.name not in ("rule.yaml", "rule_tests.yaml"))
@@ -88,14 +82,14 @@ def test_the_fixtures_give_json_documents_of_every_kind():
 
 @pytest.mark.parametrize(("name", "text"), DOCUMENTS, ids=[name for name, _ in DOCUMENTS])
 def test_on_demand_lines_are_the_eager_lines_for_every_path(name, text):
-    eager, lazy = _decode_json_eagerly(text), _decode_json(text)
+    eager, lazy = decode_json_eagerly(text), decode_json(text)
     assert lazy == eager
     assert getattr(lazy, "_source", None) is not None  # decoded by the fast path, not handed to the eager one
     paths = list(_paths(eager))
     assert [line_of(lazy, path) for path in paths] == [line_of(eager, path) for path in paths]
     for section, node in eager.items():  # from a section, as the join step asks (`template["Resources"]`)
         if isinstance(node, dict):
-            fresh = _decode_json(text)
+            fresh = decode_json(text)
             section_paths = list(_paths(node))
             assert [line_of(fresh[section], path) for path in section_paths] == \
                 [line_of(node, path) for path in section_paths], section
@@ -104,7 +98,7 @@ def test_on_demand_lines_are_the_eager_lines_for_every_path(name, text):
 @pytest.mark.parametrize(("name", "text"), DOCUMENTS, ids=[name for name, _ in DOCUMENTS])
 def test_a_mapping_asked_before_its_parents_finds_its_lines(name, text):
     """Deepest first: no mapping's parent has been read when it is asked for its own lines."""
-    eager, lazy = _decode_json_eagerly(text), _decode_json(text)
+    eager, lazy = decode_json_eagerly(text), decode_json(text)
     for path, node in reversed(list(_mappings(eager))):
         found = _at(lazy, path)
         assert isinstance(found, MarkedDict)
@@ -114,7 +108,7 @@ def test_a_mapping_asked_before_its_parents_finds_its_lines(name, text):
 def test_lines_of_a_document_with_every_kind_of_value():
     text = ('{\n "A": [1, "x\\"y", {"B": null},\n  [[{"C": true}]], -2.5e3],\n'
             '   "D" :\n {"E":{},"F":[]} ,"G":"\\u00e9{",\n"H\\"\\u00e9": {"I": 1}}\n')
-    eager, lazy = _decode_json_eagerly(text), _decode_json(text)
+    eager, lazy = decode_json_eagerly(text), decode_json(text)
     assert lazy == eager == {"A": [1, 'x"y', {"B": None}, [[{"C": True}]], -2500.0], "D": {"E": {}, "F": []},
                              "G": "\u00e9{", 'H"\u00e9': {"I": 1}}
     assert [line_of(lazy, path) for path in (("A",), ("A", 2, "B"), ("A", 3, 0, 0, "C"), ("D",), ("D", "E"),
@@ -130,14 +124,14 @@ def test_lines_of_a_document_with_every_kind_of_value():
 ])
 def test_what_the_fast_decoder_leaves_is_worded_by_the_eager_one(text, error):
     with pytest.raises(DecodeError, match=error):
-        _decode_json(text)
+        decode_json(text)
     with pytest.raises(DecodeError, match=error):
-        _decode_json_eagerly(text)
+        decode_json_eagerly(text)
 
 
 def test_nesting_at_the_limit_is_decoded():
     text = '{"a": ' + "[" * 99 + "]" * 99 + "}"  # the object and 99 lists: 100 levels
-    assert decode_text(text) == _decode_json_eagerly(text)
+    assert decode_text(text) == decode_json_eagerly(text)
     assert line_of(decode_text(text), ("a",) + (0,) * 200) == 1
 
 
@@ -146,7 +140,7 @@ def test_a_cdk_synth_assembly_is_located_as_the_eager_decoder_locates_it(cdk_ass
     assert templates
     for path in templates:
         text = path.read_text()
-        eager, lazy = _decode_json_eagerly(text), _decode_json(text)
+        eager, lazy = decode_json_eagerly(text), decode_json(text)
         paths = list(_paths(eager))
         assert [line_of(lazy, p) for p in paths] == [line_of(eager, p) for p in paths], path
 

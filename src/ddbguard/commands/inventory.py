@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ddbguard.kit.graph import DATA_ACTIONS
+from ddbguard.kit.access import DATA_ACTIONS
 from ddbguard.iam import is_allowed
 from ddbguard.model import Unknown
 from ddbguard.report.escape.csv import csv_cell
@@ -106,7 +106,7 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
 
 
 def _grants(graph, table) -> list[str]:
-    from ddbguard.kit.graph import table_arns
+    from ddbguard.kit.access import table_arns
 
     granted = []
     for identity in graph.identities:
@@ -123,7 +123,7 @@ def _grants(graph, table) -> list[str]:
 
 def live_inventory(scope) -> list[dict]:
     """Records of the tables the audit read (live/snapshot.py), with the functions whose roles may use them."""
-    from ddbguard.kit.graph import may_use
+    from ddbguard.kit.access import may_use
 
     records = []
     for snapshot in scope.snapshots.values():

@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 
-from ddbguard.arns import arn_pattern, is_literal, parse_table_arn
+from ddbguard.arns import arn_pattern, parse_table_arn
 from ddbguard.templates.model import CheckedStack
-from ddbguard.iam import (COMPUTE_SERVICES, IDENTITY_TYPES, POLICY_ATTACHMENTS, Boundary, Statement,
-                          aws_managed_statements, decide_any, is_allowed, parse_statements)
+from ddbguard.iam import IDENTITY_TYPES, POLICY_ATTACHMENTS, Boundary, Statement, aws_managed_statements
+from ddbguard.kit.access import DATA_ACTIONS, grants, may_match, same_place, table_part
+from ddbguard.kit.nodes import Function, Identity, Policy, Reach, Table
 from ddbguard.model import Unknown
 from ddbguard.templates.model import InputModel
 from ddbguard.templates.resolve import TABLE_TYPES
 
 _TOKEN = re.compile(r"^\$\{([A-Za-z0-9]+)(?:\.([A-Za-z0-9.]+))?\}$")
-
-DATA_ACTIONS = tuple(f"dynamodb:{a}" for a in (
-    "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
-    "ConditionCheckItem"))
-STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
-UNRESOLVED_STATEMENT = "cannot be resolved statically, so it may grant more"
 
 _NAME_PROPERTY = {"role": "RoleName", "user": "UserName", "group": "GroupName", "permission set": "Name"}
 
@@ -34,115 +28,6 @@ def token(value: object) -> tuple[str, str | None] | None:
     """`${Logical}` or `${Logical.Attribute}` -> (logical id, attribute)."""
     match = _TOKEN.match(value) if isinstance(value, str) else None
     return (match.group(1), match.group(2)) if match else None
-
-
-@dataclass(eq=False)
-class Table:
-    name: str
-    arn: str
-    stack: CheckedStack | None = None  # None for a table the input only refers to
-    logical_id: str | None = None
-    indexes: frozenset[str] | None = None  # None: not known
-    has_stream: bool | None = None
-
-
-@dataclass
-class Policy:
-    """Where statements live: an IAM policy resource, or an identity's inline policies."""
-
-    stack: CheckedStack
-    logical_id: str
-    statements: list[Statement] = field(default_factory=list)
-    unreadable: list[tuple[tuple, str]] = field(default_factory=list)  # (path, why its statements are unknown)
-    managed: dict[int, str] = field(default_factory=dict)  # managed policy index -> AWS managed policy name
-
-    def managed_name(self, path: tuple) -> str:
-        return self.managed.get(path[2], "") if len(path) > 2 else ""
-
-    def add_document(self, document: object, path: tuple) -> None:
-        found, unreadable = parse_statements(document, source=self.logical_id, path=path)
-        self.statements += found
-        self.unreadable += [(where, UNRESOLVED_STATEMENT) for where in unreadable]
-
-    def add_managed(self, arn: object, path: tuple, index: int) -> None:
-        """An AWS managed policy attached by ARN; what ddbguard does not know is unreadable."""
-        known = aws_managed_statements(arn, source=self.logical_id, path=path)
-        if known is None:
-            self.unreadable.append((path, f"managed policy {json.dumps(arn)} is neither in the input nor an AWS "
-                                          "managed policy ddbguard knows, so what it grants is unknown"))
-        else:
-            self.managed[index] = known[0]
-            self.statements += known[1]
-
-
-@dataclass(eq=False)
-class Identity:
-    """A role, user, group or SSO permission set, with every policy that applies to it (a user's groups' too)."""
-
-    stack: CheckedStack
-    logical_id: str
-    kind: str = "role"  # a value of IDENTITY_TYPES
-    policies: list[Policy] = field(default_factory=list)
-    boundary: Boundary = None  # the permissions boundary's statements; Unknown when it cannot be read
-    name: str | None = None  # its RoleName/UserName/...; None when CloudFormation generates it
-    path: str = "/"
-    trusted_services: frozenset[str] | None = None  # a role's trust policy names only these services; else None
-
-    @property
-    def statements(self) -> list[Statement]:
-        return [s for p in self.policies for s in p.statements]
-
-    @property
-    def unreadable(self) -> list[tuple[Policy, tuple, str]]:
-        """Statements (or parts) of the identity's policies that could not be read, and why."""
-        return [(p, path, why) for p in self.policies for path, why in p.unreadable]
-
-    @property
-    def arn(self) -> str | None:
-        account = self.stack.stack.account
-        if self.kind not in ("role", "user") or self.name is None or account is None:
-            return None
-        return f"arn:aws:iam::{account}:{self.kind}{self.path}{self.name}"
-
-    @property
-    def compute_only(self) -> bool:
-        """A role that only compute services may assume (Lambda, ECS tasks, ...): it runs code."""
-        return bool(self.trusted_services) and self.trusted_services <= set(COMPUTE_SERVICES)
-
-    def describe(self) -> str:
-        return f"{self.kind} {self.logical_id}"
-
-
-@dataclass
-class Function:
-    stack: CheckedStack
-    logical_id: str
-    role: Identity | None
-    role_value: object
-    variables: dict[str, object]
-
-
-@dataclass(eq=False)
-class Reach:
-    """The tables some statements allow a data action on (in the input, or named by the statements), and what
-    rules derive from them, computed once for every identity with the same statements."""
-
-    tables: tuple[Table, ...]
-    derived: dict = field(default_factory=dict)
-
-    def __iter__(self):
-        return iter(self.tables)
-
-    def __len__(self) -> int:
-        return len(self.tables)
-
-    def derive(self, key: object, compute):
-        if key not in self.derived:
-            self.derived[key] = compute(self.tables)
-        return self.derived[key]
-
-    def __contains__(self, table: object) -> bool:
-        return id(table) in self.derive("ids", lambda tables: {id(t) for t in tables})
 
 
 class Graph:
@@ -349,15 +234,15 @@ class Graph:
                 found = ()
             elif name is not None:
                 defined = self.tables.get(name)
-                found = (defined,) if defined is not None and _may_match(pattern, defined.arn) else ()
+                found = (defined,) if defined is not None and may_match(pattern, defined.arn) else ()
                 if not found and arn.table_itself:
-                    found = (self.table_named(name, _table_part(pattern, name)),)
+                    found = (self.table_named(name, table_part(pattern, name)),)
             else:
-                found = tuple(t for t in self.tables.values() if _may_match(pattern, t.arn))
+                found = tuple(t for t in self.tables.values() if may_match(pattern, t.arn))
             self._by_pattern[pattern] = found
         arn = arn_pattern(pattern)
         if arn.reaches_tables and arn.table_name is None and self.referenced:  # those named since, too
-            return found + tuple(t for t in self.referenced.values() if _may_match(pattern, t.arn))
+            return found + tuple(t for t in self.referenced.values() if may_match(pattern, t.arn))
         return found
 
     def reachable_tables(self, statements: list[Statement]) -> Reach:
@@ -450,90 +335,3 @@ def as_list(value: object) -> list:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def same_place(table_arn: str, other: str) -> bool | None:
-    """Whether two ARNs of a same-named table are in the same partition, region and account: True, False, or None
-    when a value ddbguard cannot resolve (`${AWS::AccountId}`) leaves it open. A `*` place (a table only known by
-    name) is every place."""
-    mine, theirs = parse_table_arn(table_arn), parse_table_arn(other)
-    if mine is None or theirs is None:
-        return None
-    answer: bool | None = True
-    for a, b in ((mine.partition, theirs.partition), (mine.region, theirs.region), (mine.account, theirs.account)):
-        if a == b or a == "*":
-            continue
-        if "${" in a or "${" in b:
-            answer = None
-        else:
-            return False
-    return answer
-
-
-def places(table_arn: str, patterns) -> list[tuple[str, bool]]:
-    """The ARNs a table may have at the places Resource patterns assume, and whether it surely has each: its own
-    (surely), and its own with each partition, region or account it leaves open (`${AWS::Partition}` in a template
-    file, `*` for a table known only by name) taken from a pattern that spells one there. A `*` place is surely
-    every place; an unresolved one only may be the pattern's."""
-    parsed = parse_table_arn(table_arn)
-    found = {table_arn: True}
-    if parsed is None or not any("${" in v or v == "*" for v in (parsed.partition, parsed.region, parsed.account)):
-        return list(found.items())
-    for pattern in patterns:
-        for reading in arn_pattern(pattern).table_readings:
-            filled, sure = [], True
-            for mine, theirs in ((parsed.partition, reading[0]), (parsed.region, reading[2]), (parsed.account, reading[3])):
-                if (mine == "*" or "${" in mine) and is_literal(theirs) and theirs != mine:
-                    filled.append(theirs)
-                    sure &= mine == "*"
-                else:
-                    filled.append(mine)
-            arn = f"arn:{filled[0]}:dynamodb:{filled[1]}:{filled[2]}:table/{parsed.name}"
-            found[arn] = found.get(arn, False) or sure
-    return list(found.items())
-
-
-def _may_match(pattern: str, arn: str) -> bool:
-    """The pattern may match the table's ARN (or one of its indexes' or streams'), at the places it leaves open."""
-    reach = arn_pattern(pattern)
-    return any(reach.matches(candidate + part) for candidate, _ in places(arn, [pattern])
-               for part in ("", "/index/\x03", "/stream/\x03"))
-
-
-def _table_part(pattern: str, name: str) -> str:
-    """A pattern that names one table, cut after the table's name (`.../table/orders/index/*` -> `.../table/orders`)."""
-    cut = pattern.find(f":table/{name}")
-    return pattern[: cut + len(f":table/{name}")] if cut >= 0 else pattern
-
-
-def can_use(statements: list[Statement], table: Table, boundary: Boundary = None) -> bool | Unknown:
-    """The identity may use the table (DDB011). Unknown also when only a grant at a place the table leaves unresolved
-    (its partition, region or account) allows it: it may or may not be the table's."""
-    exact = table_arns(table, statements, exact=True)
-    answer = may_use(statements, exact, boundary)
-    if answer is False:
-        maybe = [arn for arn in table_arns(table, statements) if arn not in exact]
-        if maybe and may_use(statements, maybe, boundary) is True:
-            hint = " (a template file names no region or account: give AWS::Region and AWS::AccountId with " \
-                "--parameters)" if "${AWS::" in table.arn else ""
-            return Unknown(f"it is granted table {table.name} as {maybe[0]}, and whether that is the table's partition, "
-                           f"region and account ({table.arn}) cannot be resolved statically{hint}")
-    return answer
-
-
-def may_use(statements: list[Statement], arns: list[str], boundary: Boundary = None) -> bool | Unknown:
-    """The role may use the table (some data action, by any of the ARNs it goes by), within its permissions
-    boundary; Unknown when a Deny's condition or the boundary decides. DDB011's test, templates and live."""
-    return decide_any(statements, DATA_ACTIONS, arns, boundary)
-
-
-def grants(statements: list[Statement], table: Table) -> bool:
-    """The statements grant some data action on the table, conditions taken to hold (the over-grant view)."""
-    return any(is_allowed(statements, action, arn) for action in DATA_ACTIONS for arn in table_arns(table, statements))
-
-
-def table_arns(table: Table, statements: list[Statement], *, exact: bool = False) -> list[str]:
-    """The ARNs a table may go by at the places the statements' Resources assume (exact: those it surely goes by;
-    a table ARN of another account or region is another table's)."""
-    patterns = [r for s in statements for r in s.resources]
-    return [arn for arn, sure in places(table.arn, patterns) if sure or not exact]

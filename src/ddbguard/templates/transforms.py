@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from ddbguard.templates.decode import DecodeError, MarkedDict, decode_file
+from ddbguard.templates.decode import DecodeError, decode_file
+from ddbguard.templates.marks import MarkedDict
 from ddbguard.templates.resolve import UNRESOLVED, Resolver, has_unresolved
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"

@@ -3,7 +3,8 @@ roles, users, groups, permission sets)."""
 
 from __future__ import annotations
 
-from ddbguard.kit.graph import Graph, table_arns
+from ddbguard.kit.access import table_arns
+from ddbguard.kit.graph import Graph
 from ddbguard.iam import Boundary, decide_any, is_allowed
 from ddbguard.model import Subject, Unknown
 from ddbguard.kit.subjects import judged

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from ddbguard.arns import parse_table_arn
-from ddbguard.kit.graph import Graph, can_use
+from ddbguard.kit.access import can_use
+from ddbguard.kit.graph import Graph
 from ddbguard.model import Subject, Unknown
 from ddbguard.kit.environments import table_variables
 from ddbguard.kit.subjects import judged

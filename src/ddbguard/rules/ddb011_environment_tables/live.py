@@ -2,7 +2,7 @@
 role may use (guide Issues 1, 2 and 7). A table name is looked up in the function's own account and
 region; a table ARN in the account and region it names (unknown when the audit does not read them)."""
 
-from ddbguard.kit.graph import may_use
+from ddbguard.kit.access import may_use
 from ddbguard.kit.subjects import live_judged
 from ddbguard.kit.snapshot import Unknown, locate, named_tables
 

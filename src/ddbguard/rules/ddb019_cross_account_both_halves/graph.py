@@ -4,7 +4,8 @@ resource policy too (both halves; stream reads by its stream's policy), and no r
 from __future__ import annotations
 
 from ddbguard.arns import arn_pattern, is_literal, parse_table_arn
-from ddbguard.kit.graph import DATA_ACTIONS, STREAM_ACTIONS, Graph, as_list
+from ddbguard.kit.access import DATA_ACTIONS, STREAM_ACTIONS
+from ddbguard.kit.graph import Graph, as_list
 from ddbguard.iam import action_matches, resource_matches
 from ddbguard.model import Subject, Unknown
 from ddbguard.kit.subjects import judged

@@ -3,7 +3,8 @@ account, that table's resource policy allows the role the granted data actions, 
 granted stream reads (reported at the table)."""
 
 from ddbguard.arns import arn_pattern
-from ddbguard.kit.graph import DATA_ACTIONS, STREAM_ACTIONS, as_list
+from ddbguard.kit.access import DATA_ACTIONS, STREAM_ACTIONS
+from ddbguard.kit.graph import as_list
 from ddbguard.kit.snapshot import functions_with_roles
 from ddbguard.kit.subjects import live_judged
 from ddbguard.kit.snapshot import Unknown

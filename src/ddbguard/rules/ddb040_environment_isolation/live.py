@@ -1,7 +1,7 @@
 """DDB040 live: a function (by its name, else its role's) of one environment whose role may use a table of
 another environment in the same region."""
 
-from ddbguard.kit.graph import DATA_ACTIONS
+from ddbguard.kit.access import DATA_ACTIONS
 from ddbguard.iam import is_allowed
 from ddbguard.kit.snapshot import functions_with_roles
 from ddbguard.kit.subjects import live_judged

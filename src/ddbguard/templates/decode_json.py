@@ -1,0 +1,233 @@
+"""JSON templates, decoded by the C JSON decoder: the lines of an object and of its keys are found in the text when
+first asked for (a run asks for the few that its findings report). The eager decoder, which marks every object as
+it reads it, words the errors and is the reference the tests compare the lines with."""
+
+from __future__ import annotations
+
+import json
+import re
+from array import array
+from bisect import bisect_right
+from itertools import accumulate, repeat
+from json import JSONDecodeError
+from json.decoder import scanstring
+from json.scanner import make_scanner
+from operator import add
+
+from ddbguard.templates.marks import MAX_DEPTH, DecodeError, MarkedDict
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?|[{}\[\]]')
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: twice as fast as an alternation
+_NOT_BRACKETS = re.compile(r"[^{}\[\]]+")
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_MEMBER = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*')  # a key (as written), up to its value
+_AFTER_VALUE = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")
+_SEARCHED_KEYS = 16  # an object of more keys is read whole once (a search per key would read it again and again)
+_KEY_PATTERNS: dict[str, re.Pattern] = {}  # `"key":`, by key: templates use the same few keys
+# Skips a value of a document already decoded once (its objects are not built twice: `len` of their pairs).
+_skip_value = make_scanner(json.JSONDecoder(object_pairs_hook=len))
+
+
+def decode_json(text: str) -> object:
+    """json.loads at C speed; every object a MarkedDict that finds its lines in `text` when they are asked for.
+
+    Whatever this fast path does not accept (a duplicate key, nesting too deep, invalid JSON) is decoded again by
+    `decode_json_eagerly`, whose error (with its line) is the one to report.
+    """
+    source = _JsonSource(text)
+
+    def marked(pairs: list[tuple[str, object]], new=MarkedDict, length=len) -> MarkedDict:
+        result = new(pairs)
+        if length(result) != length(pairs):
+            raise _Duplicate
+        # every slot set: reading one that is not costs an AttributeError each time
+        result._source, result._start, result._end, result._line, result._key_lines = source, None, None, None, None
+        return result
+
+    try:
+        if _nesting(text) > MAX_DEPTH:
+            raise _Duplicate  # the eager decoder says where
+        data = json.loads(text, object_pairs_hook=marked)
+    except (_Duplicate, JSONDecodeError, RecursionError):
+        return decode_json_eagerly(text)
+    data._start, data._end = len(text) - len(text.lstrip()), len(text)  # the document's `{`, and its end
+    source.root = data
+    return data
+
+
+class _Duplicate(Exception):
+    """A JSON object with a key twice (or a document nested too deep): worded by the eager decoder."""
+
+
+def _nesting(text: str) -> int:
+    """How deeply the document's objects and lists nest: its brackets outside strings, innermost pairs removed
+    until none is left (a template nests a few levels, so a few passes of C string code)."""
+    brackets = _NOT_BRACKETS.sub("", _JSON_STRING.sub("", text))
+    depth = 0
+    while brackets and depth <= MAX_DEPTH:
+        shorter = brackets.replace("{}", "").replace("[]", "")
+        if len(shorter) == len(brackets):
+            break  # unbalanced: not JSON, which the decoder says
+        brackets, depth = shorter, depth + 1
+    return depth
+
+
+class _JsonSource:
+    """The text of one JSON document, and where its objects are, found when their lines are first asked for.
+
+    An object's position (`_start`, the offset of its `{`, and `_end`, an offset its text surely ends before) is
+    learned when its parent is read: reading an object walks its keys in the text (skipping each value with the C
+    scanner) and positions the objects among its values. The line of one key of a small object is found by
+    searching its text for the key instead (`key_line`). An object asked for before its parent was read is found
+    by reading from the document's root down.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.root: MarkedDict | None = None
+        self._line_starts: array | None = None  # found when a line is first asked for; 8 bytes a line
+
+    def line_at(self, offset: int) -> int:
+        return bisect_right(self._line_starts or self._find_line_starts(), offset)
+
+    def _find_line_starts(self) -> array:
+        """The offset where each line begins, by C code over the whole text."""
+        self._line_starts = array("q", accumulate(map(add, map(len, self.text.split("\n")), repeat(1)), initial=0))
+        return self._line_starts
+
+    def line_of_object(self, node: MarkedDict) -> int:
+        start = self._start_of(node)
+        return self.line_at(start) if start is not None else 0
+
+    def key_lines_of(self, node: MarkedDict) -> dict:
+        """The line of each key of `node`, read from the text; the objects among its values learn where they are."""
+        start = self._start_of(node)
+        if start is None:
+            return {}
+        text, line_starts, get = self.text, self._line_starts or self._find_line_starts(), node.get
+        key_lines = {}
+        at = _WHITESPACE.match(text, start + 1).end()
+        while (member := _MEMBER.match(text, at)) is not None:  # a key, its colon, and the value's offset
+            key = member.group(1)
+            if "\\" in key:
+                key = scanstring(text, at + 1)[0]
+            key_lines[key] = bisect_right(line_starts, at)
+            value_at = member.end()
+            value = get(key)
+            value_end = _skip_value(text, value_at)[1]
+            if isinstance(value, (dict, list)):
+                self._position(value, value_at, value_end)
+            at = _AFTER_VALUE.match(text, value_end).end()
+        return key_lines
+
+    def key_line(self, node: MarkedDict, key: str) -> int | None:
+        """The line of one key of a small object, and where its value is, from one search of the object's text: when
+        `"key":` occurs there exactly once and the text has no escapes, it is that key (the key is in the object, so
+        its text is there; a key of a nested object would be a second match). None: read the whole object."""
+        start, end = getattr(node, "_start", None), getattr(node, "_end", None)
+        if start is None or end is None or len(node) > _SEARCHED_KEYS or self.text.find("\\", start, end) >= 0:
+            return None
+        pattern = _KEY_PATTERNS.get(key)
+        if pattern is None:
+            pattern = _KEY_PATTERNS[key] = re.compile('"' + re.escape(key) + '"[ \t\n\r]*:[ \t\n\r]*')
+        matches = pattern.finditer(self.text, start, end)
+        found = next(matches, None)
+        if found is None or next(matches, None) is not None:
+            return None
+        value = node[key]
+        if isinstance(value, (dict, list)):
+            self._position(value, found.end(), end)
+        return bisect_right(self._line_starts or self._find_line_starts(), found.start())
+
+    def _start_of(self, node: MarkedDict) -> int | None:
+        start = getattr(node, "_start", None)
+        if start is None and self.root is not None:
+            self._read_down_to(node)
+            start = getattr(node, "_start", None)
+        return start
+
+    def _read_down_to(self, wanted: MarkedDict) -> None:
+        """Read objects from the root down, level by level, until `wanted` is positioned."""
+        level: list = [self.root]
+        while level and getattr(wanted, "_start", None) is None:
+            below = []
+            for node in level:
+                node.key_lines  # noqa: B018 - reads it, positioning the objects among its values
+                below.extend(item for item in _objects_in(node.values()) if getattr(item, "_source", None) is self)
+            level = below
+
+    def _position(self, value: object, at: int, end: int) -> None:
+        """`value` (an object or a list of the document) starts at `at` and ends before `end`."""
+        if isinstance(value, MarkedDict):
+            if getattr(value, "_source", None) is self and getattr(value, "_start", None) is None:
+                value._start, value._end = at, end
+        elif isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+            text = self.text
+            at = _WHITESPACE.match(text, at + 1).end()
+            for item in value:
+                item_end = _skip_value(text, at)[1]
+                self._position(item, at, item_end)
+                at = _AFTER_VALUE.match(text, item_end).end()
+
+
+def _objects_in(values) -> list:
+    found = []
+    for value in values:
+        if isinstance(value, dict):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(_objects_in(value))
+    return found
+
+
+def decode_json_eagerly(text: str) -> object:
+    """json.loads at C speed, every object a MarkedDict with the line of itself and of each key.
+
+    The C decoder calls `object_pairs_hook` as each object closes; one regex pass over the text lists
+    the objects in that same closing order, each with its line and the lines of its keys. Slower than
+    `decode_json` (a Python step for every string of the text); it words the errors that one leaves to it.
+    """
+    objects: list[tuple[int, list[int]]] = []
+    open_objects: list[tuple[int, list[int]]] = []
+    line, position, depth = 1, 0, 0
+    for match in _JSON_TOKEN.finditer(text):
+        start = match.start()
+        line += text.count("\n", position, start)
+        position = start
+        first = text[start]
+        if first == "{":
+            open_objects.append((line, []))
+            depth += 1
+        elif first == "}":
+            if not open_objects:
+                break  # not JSON: the decoder says where
+            objects.append(open_objects.pop())
+            depth -= 1
+        elif first == "[":
+            depth += 1
+        elif first == "]":
+            depth -= 1
+        elif match.group(1) and open_objects:
+            open_objects[-1][1].append(line)
+        if depth > MAX_DEPTH:
+            raise DecodeError(f"line {line}: nested more than {MAX_DEPTH} levels deep")
+    marks = iter(objects)
+
+    def marked(pairs: list[tuple[str, object]]) -> MarkedDict:
+        object_line, key_lines = next(marks, (0, []))
+        result = MarkedDict(pairs)
+        result.line = object_line
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            for (key, _), key_line in zip(pairs, key_lines):
+                if key in seen:
+                    raise DecodeError(f"line {key_line}: duplicate key {key!r}")
+                seen.add(key)
+        result._lines = tuple(key_lines[:len(result)])  # keys in document order, as the pairs came
+        return result
+
+    try:
+        return json.loads(text, object_pairs_hook=marked)
+    except JSONDecodeError as exc:
+        raise DecodeError(f"invalid JSON: line {exc.lineno}: {exc.msg}") from None
