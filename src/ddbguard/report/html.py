@@ -216,11 +216,11 @@ def _errors(report: Report) -> list[str]:
     if report.errors:
         parts += ['<section class="errors" id="errors">',
                   f"<h2>Inputs that could not be checked ({len(report.errors)})</h2><ul>"]
-        parts += [f'<li><span class="mono">{h(e.file)}</span>: {h(e.message)}</li>' for e in report.errors]
+        parts += [f'<li><span class="mono">{h(e.file)}</span>: <span>{h(e.message)}</span></li>' for e in report.errors]
         parts.append("</ul></section>")
     if report.warnings:
         parts += ['<section id="warnings">', f"<h2>Context that could not be read ({len(report.warnings)})</h2><ul>"]
-        parts += [f'<li><span class="mono">{h(w.file)}</span>: {h(w.message)}</li>' for w in report.warnings]
+        parts += [f'<li><span class="mono">{h(w.file)}</span>: <span>{h(w.message)}</span></li>' for w in report.warnings]
         parts.append("</ul></section>")
     return parts
 
