@@ -160,10 +160,18 @@ def test_the_html_report_of_an_audit_has_account_region_columns_and_what_changed
     assert visible_rows(chromium) == [["DDB002", f"{ACCOUNT}/us-east-1", "pass", "fixed"]]
     choose(chromium, "#f-change", "still")
     assert len(visible_rows(chromium)) == report["changes"]["still_failing"]
-    # merge writes the same page from JSON reports
+    # merge writes the same page from JSON reports, and plan from the target account
     merged = run_ddbguard("merge", str(previous), "--format", "html")
     assert merged.code == 1 and merged.stdout.startswith("<!DOCTYPE html>")
     assert f'<th class="scope">{ACCOUNT}/us-east-1</th>' in merged.stdout
+    planned = tmp_path / "plan.html"
+    result = run_ddbguard("plan", str(FIXTURES / "plan" / "fresh-app.yaml"), "--endpoint-url", moto, "--stack-name",
+                          "fresh-app", "--format", "html", "--output", str(planned))
+    assert result.code == 0, result.stderr
+    chromium.open(planned)
+    loaded_nothing_else(chromium, planned)
+    assert chromium.evaluate("document.title") == "ddbguard 0.1.0: plan"
+    assert chromium.evaluate("document.querySelector('#counts .card').textContent") == "0fail"
 
 
 def test_diff_writes_the_html_report_too(chromium, tmp_path):
