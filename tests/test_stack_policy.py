@@ -60,7 +60,9 @@ def test_the_stack_policy_round_trips_through_ddb007_on_moto(moto, tmp_path):
     result = run_ddbguard("stack-policy", str(template), "--output", str(written))
     assert (result.code, result.stdout) == (0, "")
     assert json.loads(written.read_text()) == policy_of("Orders", "Sessions")
-    assert result.stderr == ("ddbguard: stack policy of app: denies Update:Replace and Update:Delete on Orders, "
+    assert result.stderr == ("ddbguard: note: Sessions (table) is behind Condition IsProd: protected whether or not "
+                             "it holds\n"
+                             "ddbguard: stack policy of app: denies Update:Replace and Update:Delete on Orders, "
                              f"Sessions; allows Update:* on the rest; written to {written}\n")
     assert run_ddbguard("stack-policy", str(template)).stdout == written.read_text()  # the same on standard output
 
@@ -133,9 +135,11 @@ Resources:
                         "through its resource, but what it owns cannot be told, and needs a stack policy of its own")
     assert lines[2].startswith("ddbguard: warning: type Custom::TableMaker (Maker) is not modelled: ")
     assert lines[2].endswith("; a table it creates has no logical id here that the policy could name")
-    assert lines[3] == ("ddbguard: stack policy of app: denies Update:Replace and Update:Delete on Orders, Maybe, "
+    assert lines[3] == ("ddbguard: note: Maybe (table) is behind Condition Wanted: protected whether or not it "
+                        "holds")
+    assert lines[4] == ("ddbguard: stack policy of app: denies Update:Replace and Update:Delete on Orders, Maybe, "
                         "Data; allows Update:* on the rest")
-    assert len(lines) == 4
+    assert len(lines) == 5
 
 
 def test_a_stack_without_tables_gets_a_policy_that_allows_everything_and_a_missing_stack_none(tmp_path):

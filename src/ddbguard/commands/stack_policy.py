@@ -31,7 +31,7 @@ GUARDED_ACTIONS = ("Update:Replace", "Update:Delete")
 class StackPolicy:
     stack: str  # ddbguard's name of the stack (`Stage/stack`, `parent/Nested`)
     stack_name: str | None  # CloudFormation's, when the input names it (a cloud assembly's manifest)
-    protected: dict[str, str] = field(default_factory=dict)  # logical id -> why it is denied
+    protected: dict[str, str] = field(default_factory=dict)  # logical id -> what it is (why it is denied)
     warnings: list[str] = field(default_factory=list)  # what the template cannot tell
     notes: list[str] = field(default_factory=list)  # what else protects the tables (nested stacks' own policies)
 
@@ -70,15 +70,16 @@ def stack_policy(path: str, config, *, stack: str | None = None, parameters: dic
     children = {s.parent_logical_id: s for s in stacks if s.parent is chosen}
     for logical_id, resource in (chosen.template.get("Resources") or {}).items():
         kind = resource.get("Type") if isinstance(resource, dict) else None
-        condition = resource.get("Condition") if isinstance(resource, dict) else None
-        behind = f", behind Condition {condition}: protected whether or not it holds" if isinstance(condition, str) \
-            else ""
         if kind in TABLE_TYPES:
-            policy.protected[logical_id] = f"table{behind}"
+            policy.protected[logical_id] = "table"
         elif kind == LEGACY_REPLICA:
-            policy.protected[logical_id] = f"legacy replica of a CDK Table (its deletion deletes the replica){behind}"
+            policy.protected[logical_id] = "legacy replica of a CDK Table (its deletion deletes the replica)"
         elif kind in CHILD_STACKS:
-            _child(policy, logical_id, CHILD_STACKS[kind], children.get(logical_id), chosen, stacks, behind)
+            _child(policy, logical_id, CHILD_STACKS[kind], children.get(logical_id), chosen, stacks)
+        condition = resource.get("Condition") if isinstance(resource, dict) else None
+        if logical_id in policy.protected and condition is not None:
+            policy.notes.append(f"{logical_id} ({policy.protected[logical_id]}) is behind Condition {condition}: "
+                                "protected whether or not it holds")
     for record in chosen.not_modelled:
         if record.logical_id in policy.protected:
             continue
@@ -110,18 +111,18 @@ def _unread(errors: list[InputError]) -> str:
     return f" ({len(errors)} inputs could not be read)" if errors else ""
 
 
-def _child(policy: StackPolicy, logical_id: str, what: str, child, parent, stacks: list, behind: str) -> None:
+def _child(policy: StackPolicy, logical_id: str, what: str, child, parent, stacks: list) -> None:
     """A nested stack or StackSet: protected through its resource when its template owns tables or is not read."""
     if child is None:
         reason = parent.unread_templates.get(logical_id, "its template is not in the input")
-        policy.protected[logical_id] = f"{what} whose template is not read, so it may own tables{behind}"
+        policy.protected[logical_id] = f"{what} whose template is not read, so it may own tables"
         policy.warnings.append(f"{what} {logical_id}: {reason}; it is protected through its resource, but what it "
                                "owns cannot be told, and needs a stack policy of its own")
         return
     owned = _tables_below(child, stacks)
     if not owned:
         return
-    policy.protected[logical_id] = f"{what} {child.name}, which owns tables {', '.join(owned)}{behind}"
+    policy.protected[logical_id] = f"{what} {child.name}, which owns tables {', '.join(owned)}"
     own = "the stack policy of each stack it deploys" if what == "StackSet" else "its own stack policy"
     policy.notes.append(f"{what} {logical_id} ({child.name}) owns tables {', '.join(owned)}: this policy stops "
                         f"its replacement or removal; an update inside it is stopped only by {own} "
