@@ -13,9 +13,22 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/build/jsii-cache
 CDK_CLI := CDK_DISABLE_VERSION_CHECK=true CDK_DISABLE_CLI_TELEMETRY=true CDK_HOME=$(CURDIR)/build/cdk-home \
 	$(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: setup demo test bench docs export rule clean
+.PHONY: setup browser demo test bench docs picture export rule clean
 
-setup: $(VENV)/.installed $(GUARD_PACKAGE)
+setup: $(VENV)/.installed $(GUARD_PACKAGE) browser
+
+# The HTML report's tests open it in a real headless Chromium, Debian's `chromium` package: installed here when
+# it is missing and apt-get can install it (as root, as on CI). Elsewhere this says how, and those tests fail
+# with the same words rather than being skipped.
+browser:
+	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+	  :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "apt-get install chromium (for the HTML report's browser tests)"; \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; \
+	else \
+	  echo "make setup: Chromium is missing: install Debian's chromium package (apt-get install chromium) or set CHROMIUM; the HTML report's browser tests fail without it"; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "ddbguard needs Python 3.11 or newer")'
@@ -68,6 +81,10 @@ bench: setup
 
 docs: setup
 	$(BIN)/python tools/generate_docs.py
+
+# docs/html-report.png, the README's picture of the HTML report: the demo's assembly, in headless Chromium.
+picture: setup $(DEMO_ASSEMBLY)/manifest.json
+	$(BIN)/python tools/html_report_picture.py $(DEMO_ASSEMBLY) docs/html-report.png
 
 # A new per-table rule's folder, full of placeholders the tests reject until filled in.
 rule: setup

@@ -27,8 +27,16 @@ def test_asff_output_meets_the_security_hub_api_shape(moto):
                                                  f"{TABLES['recovery-plans']}")
     assert (pitr["Compliance"], pitr["Severity"], pitr["Workflow"], pitr["Resources"][0]["Type"], pitr["AwsAccountId"],
             pitr["ProductArn"]) == (
-        {"Status": "FAILED"}, {"Label": "HIGH"}, {"Status": "NEW"}, "AwsDynamoDbTable", ACCOUNT,
+        {"Status": "FAILED", "SecurityControlId": "DynamoDB.2", "RelatedRequirements": ["DynamoDB.2"]},
+        {"Label": "HIGH"}, {"Status": "NEW"}, "AwsDynamoDbTable", ACCOUNT,
         f"arn:aws:securityhub:us-east-1:{ACCOUNT}:product/{ACCOUNT}/default")
+    # the Security Hub control of each rule's catalog entry, and none where no control checks the same
+    controls = {(f["GeneratorId"], f["Compliance"].get("SecurityControlId"), tuple(f["Compliance"].get(
+        "RelatedRequirements", ()))) for f in findings}
+    assert {c for c in controls if c[0] in ("ddbguard/DDB001", "ddbguard/DDB002", "ddbguard/DDB004",
+                                            "ddbguard/DDB022")} == {
+        ("ddbguard/DDB001", None, ()), ("ddbguard/DDB002", "DynamoDB.2", ("DynamoDB.2",)),
+        ("ddbguard/DDB004", "DynamoDB.6", ("DynamoDB.6",)), ("ddbguard/DDB022", "DynamoDB.4", ("DynamoDB.4",))}
     assert len({f["Id"] for f in findings}) == len(findings)
 
 
@@ -59,7 +67,9 @@ def test_security_hub_import_is_batched_and_a_second_run_updates_instead_of_addi
     after = imported()
     assert len(after) == len(live)  # the same ids: updated, not duplicated
     fixed = after[f"ddbguard/DDB002/arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{TABLES['recovery-plans']}"]
-    assert (fixed["Compliance"], fixed["Workflow"]) == ({"Status": "PASSED"}, {"Status": "RESOLVED"})
+    assert (fixed["Compliance"], fixed["Workflow"]) == (
+        {"Status": "PASSED", "SecurityControlId": "DynamoDB.2", "RelatedRequirements": ["DynamoDB.2"]},
+        {"Status": "RESOLVED"})
 
 
 def test_findings_security_hub_refuses_are_retried_then_named():

@@ -34,6 +34,29 @@ def test_schema_rejects_house_style_violations():
             jsonschema.validate({**entry, **broken}, schema)
 
 
+def test_security_hub_controls_are_named_only_where_the_control_checks_the_same():
+    from ddbguard.catalog import SECURITY_HUB_CONTROLS
+
+    mapped = {r.id: r.security_hub_control for r in RULES if r.security_hub_control}
+    # the controls whose meaning these rules share (Security Hub user guide, "Security Hub controls for DynamoDB");
+    # DDB001 (retention), DDB003 (encryption level) and DDB020 (backup age) check what no control checks
+    assert {rule: mapped.get(rule) for rule in ("DDB001", "DDB002", "DDB003", "DDB004", "DDB020", "DDB022")} == {
+        "DDB001": None, "DDB002": "DynamoDB.2", "DDB003": None, "DDB004": "DynamoDB.6", "DDB020": None,
+        "DDB022": "DynamoDB.4"}
+    assert set(mapped.values()) <= set(SECURITY_HUB_CONTROLS) == {f"DynamoDB.{n}" for n in range(1, 8)}
+    schema = json.loads(resources.files("ddbguard.schemas").joinpath("catalog.schema.json").read_text())
+    entry = next(e for e in json.loads(render_catalog("json")) if e["id"] == "DDB002")
+    jsonschema.validate(entry, schema)
+    for broken in ("dynamodb.2", "DynamoDB.", "DAX.1", ""):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**entry, "security_hub_control": broken}, schema)
+    shown = run_ddbguard("rules").stdout
+    assert [line.split()[-1] for line in shown.splitlines() if line.split()[-1].startswith("DynamoDB.")] == [
+        r.security_hub_control for r in load_catalog().values() if r.security_hub_control]
+    docs = (ROOT / "docs" / "rules.md").read_text()
+    assert "Security Hub control: DynamoDB.2 (DynamoDB tables should have point-in-time recovery enabled)" in docs
+
+
 IMPLEMENTATIONS = {"builtin": "predicate.py", "guard": "rule.guard", "graph": "graph.py", "live": "live.py",
                    "diff": "diff.py", "plan": "plan.py"}
 

@@ -12,6 +12,7 @@ actions/runner) for what a log line runs.
 from __future__ import annotations
 
 import csv
+import html.parser
 import io
 import json
 import re
@@ -155,6 +156,55 @@ def assert_markdown_renders_literally(text: str, untrusted: list[str], *, headin
             assert terminal_text(value) in spans, (value, spans)
 
 
+# The elements the HTML report writes itself; text must never add one, or an attribute.
+HTML_ELEMENTS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "p", "main", "section", "div",
+                 "b", "br", "table", "colgroup", "col", "thead", "tbody", "tr", "th", "td", "span", "ul", "li", "label",
+                 "select", "option", "input", "button", "script"}
+HTML_ATTRIBUTES = {"lang", "charset", "http-equiv", "content", "name", "class", "id", "title", "value", "selected",
+                   "type", "placeholder", "hidden", "data-rule", "data-scope", "data-status", "data-severity",
+                   "data-change"}
+
+
+class PageParts(html.parser.HTMLParser):
+    """What a browser's tokenizer makes of a page (the standard library's HTML parser): elements, attributes, and
+    each run of text between tags, decoded."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[str] = []
+        self.attributes: set[str] = set()
+        self.texts: list[str] = []
+        self.raw: dict[str, list[str]] = {"script": [], "style": []}
+        self.feed(page)
+        self.close()
+
+    _inside: str | None = None  # the script or style element whose raw text is being read
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append(tag)
+        self.attributes |= {name for name, _ in attrs}
+        self._inside = tag if tag in self.raw else None
+
+    def handle_endtag(self, tag):
+        self._inside = None
+
+    def handle_data(self, data):
+        (self.raw[self._inside] if self._inside else self.texts).append(data)
+
+
+def assert_html_shows_text_literally(page: str, untrusted: list[str]) -> None:
+    from ddbguard.report import html as html_report
+
+    parts = PageParts(page)
+    assert set(parts.elements) <= HTML_ELEMENTS, set(parts.elements) - HTML_ELEMENTS
+    assert parts.attributes <= HTML_ATTRIBUTES, parts.attributes - HTML_ATTRIBUTES
+    assert parts.elements.count("script") == 1 and parts.elements.count("style") == 1
+    assert parts.raw["script"] == [html_report.SCRIPT] and parts.raw["style"] == [html_report.STYLE]
+    for value in untrusted:
+        if value:
+            assert terminal_text(value) in parts.texts, value  # one run of text, exactly as shown elsewhere
+
+
 # -- the escaping modules, on examples --------------------------------------------------------------------
 def test_terminal_text_shows_controls_bidi_and_invisible_characters_as_escapes():
     assert terminal_text("a\x1b[31mb\r\n\x00\x08\t\x7f\x9b\x85 \u202eabc\u202c \u200b \u2028 \ud800 \U000e0041") == (
@@ -236,6 +286,9 @@ def assert_every_format_is_inert(texts: list[str]) -> None:
                          report.changes["new"][0].replace("|", " ")]
             # the report's heading, one per status and severity, and the errors'
             assert_markdown_renders_literally(output, untrusted, headings=5, cells=4)
+        elif fmt == "html":
+            assert_html_shows_text_literally(output, [*messages, report.errors[0].file, report.errors[0].message,
+                                                      *(f.suppression_reason for f in report.findings)])
         elif fmt == "junit":
             JUNIT_XSD.validate(output)
             root = ET.fromstring(output)

@@ -123,6 +123,21 @@ def parser() -> argparse.ArgumentParser:
     inventory.add_argument("--output", "-o", metavar="FILE")
     inventory.add_argument("--config", metavar="FILE")
 
+    policy = commands.add_parser(
+        "stack-policy", help="write the stack policy that protects a stack's tables (for set-stack-policy)",
+        description="The stack policy DDB007's audit asks for: Deny Update:Replace and Update:Delete on each table "
+                    "(nested stacks' tables through their stack resource), Allow Update:* on the rest. Exit codes: 0 "
+                    "written; 1 written, but the warnings on standard error say what the template cannot tell (a "
+                    "nested template not in the input, a construct not modelled); 2 no policy (no such stack, or "
+                    "several and no --stack).")
+    policy.add_argument("path", metavar="TEMPLATE|cdk.out")
+    policy.add_argument("--stack", metavar="NAME", help="the stack: ddbguard's name (Stage/stack, parent/Nested) or "
+                                                        "CloudFormation's; needed when the input holds several")
+    policy.add_argument("--output", "-o", metavar="FILE", help="write the policy to FILE instead of standard output")
+    policy.add_argument("--parameters", metavar="FILE")
+    policy.add_argument("--template-root", action="append", default=[], metavar="DIR")
+    policy.add_argument("--config", metavar="FILE")
+
     rules = commands.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser

@@ -43,7 +43,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 
 def _what(args: argparse.Namespace, what: str) -> str:
-    return "inventory" if what == "report" and args.command == "inventory" else what
+    if what == "report" and args.command in ("inventory", "stack-policy"):
+        return args.command.replace("-", " ")
+    return what
 
 
 def _write(path: str, text: str, what: str) -> str | None:
@@ -234,6 +236,36 @@ def _inventory(args: argparse.Namespace) -> int:
     return _fail(problem) if problem else 2 if errors else 0
 
 
+def _stack_policy(args: argparse.Namespace) -> int:
+    from ddbguard.commands.stack_policy import StackPolicyError, stack_policy
+
+    config, parameters = _config_and_parameters(args)
+    try:
+        policy, errors = stack_policy(args.path, config, stack=args.stack, parameters=parameters,
+                                      template_roots=tuple(args.template_root))
+    except StackPolicyError as exc:
+        for error in exc.errors:
+            _say(str(error))
+        return _fail(str(exc))
+    problem = _write(args.output, policy.text(), "stack policy") if args.output else None
+    if problem:
+        return _fail(problem)
+    if not args.output:
+        sys.stdout.write(policy.text())
+    for error in errors:
+        _say(str(error))
+    for line in policy.warnings:
+        _say(f"warning: {line}")
+    for line in policy.notes:
+        _say(f"note: {line}")
+    named = f"{policy.stack} ({policy.stack_name})" if policy.stack_name and policy.stack_name != policy.stack \
+        else policy.stack
+    denied = ", ".join(policy.protected) or "nothing (the stack owns no table)"
+    _say(f"stack policy of {named}: denies Update:Replace and Update:Delete on {denied}; allows Update:* on the rest"
+         + (f"; written to {args.output}" if args.output else ""))
+    return 1 if errors or policy.warnings else 0
+
+
 def _rules(args: argparse.Namespace) -> int:
     from ddbguard.commands.rules import list_rules
 
@@ -242,7 +274,7 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"check": _check, "audit": _audit, "merge": _merge, "diff": _diff, "plan": _plan, "inventory": _inventory,
-            "rules": _rules}
+            "stack-policy": _stack_policy, "rules": _rules}
 
 
 if __name__ == "__main__":  # pragma: no cover

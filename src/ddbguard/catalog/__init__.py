@@ -13,6 +13,20 @@ import yaml
 from ddbguard.model import Severity
 
 
+# The AWS Security Hub (CSPM) controls for DynamoDB, as the Security Hub user guide names them ("Security Hub
+# controls for DynamoDB"). A rule names one in `security_hub_control` only where the control checks what the rule
+# checks; ASFF findings then carry it (Compliance.SecurityControlId), so they sit beside Security Hub's own.
+SECURITY_HUB_CONTROLS = {
+    "DynamoDB.1": "DynamoDB tables should automatically scale capacity with demand",
+    "DynamoDB.2": "DynamoDB tables should have point-in-time recovery enabled",
+    "DynamoDB.3": "DynamoDB Accelerator (DAX) clusters should be encrypted at rest",
+    "DynamoDB.4": "DynamoDB tables should be present in a backup plan",
+    "DynamoDB.5": "DynamoDB tables should be tagged",
+    "DynamoDB.6": "DynamoDB tables should have deletion protection enabled",
+    "DynamoDB.7": "DynamoDB Accelerator clusters should be encrypted in transit",
+}
+
+
 class CatalogError(Exception):
     """The packaged catalog is broken: a bug in ddbguard, not in the user's input."""
 
@@ -39,6 +53,7 @@ class Rule:
     enabled_by_default: bool = True
     settings: tuple[str, ...] = ()  # the configuration settings the rule reads (registry.settings_for)
     live_needs: tuple[str, ...] = ()  # what its live adapter reads beyond the audit's usual reads
+    security_hub_control: str | None = None  # the Security Hub control that checks the same (SECURITY_HUB_CONTROLS)
 
     @property
     def stem(self) -> str:
@@ -79,7 +94,11 @@ def load_catalog() -> dict[str, Rule]:
             enabled_by_default=data.get("enabled_by_default", True),
             settings=tuple(data.get("settings", ())),
             live_needs=tuple(data.get("live_needs", ())),
+            security_hub_control=data.get("security_hub_control"),
         )
+        if rule.security_hub_control is not None and rule.security_hub_control not in SECURITY_HUB_CONTROLS:
+            raise CatalogError(f"rules/{folder.name}/rule.yaml: security_hub_control {rule.security_hub_control} is "
+                               f"not a Security Hub control for DynamoDB ({', '.join(SECURITY_HUB_CONTROLS)})")
         if folder.name != rule.stem:
             raise CatalogError(f"rules/{folder.name}/rule.yaml: the folder must be named {rule.stem}")
         if rule.id in rules:

@@ -18,6 +18,7 @@ RENDERERS = {
     "github": ("ddbguard.report.github", "render_github"),
     "asff": ("ddbguard.report.asff", "render_asff"),
     "cdk-validation": ("ddbguard.report.cdk_validation", "render_cdk_validation"),  # the CDK plugins' report
+    "html": ("ddbguard.report.html", "render_html"),
 }
 FORMATS = tuple(RENDERERS)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ddbguard.catalog import load_catalog
 from ddbguard.model import Finding, Report, Status
 from ddbguard.report.escape.json import json_document
 
@@ -47,7 +48,7 @@ def asff_finding(finding: Finding, *, now: str, account: str | None = None, regi
         "ProductFields": {"ddbguard/RuleId": finding.rule_id, "ddbguard/Status": finding.status.value,
                           "ddbguard/Account": live.account, "ddbguard/Region": live.region},
         "Resources": [{"Type": kind, "Id": live.arn, "Partition": partition, "Region": live.region}],
-        "Compliance": {"Status": _COMPLIANCE[finding.status]},
+        "Compliance": compliance(finding),
         "RecordState": "ACTIVE",
         "Workflow": {"Status": "SUPPRESSED" if finding.status is Status.SUPPRESSED else
                      "RESOLVED" if finding.status is Status.PASS else "NEW"},
@@ -55,6 +56,18 @@ def asff_finding(finding: Finding, *, now: str, account: str | None = None, regi
     if finding.suppression_reason:
         result["Note"] = {"Text": f"suppressed: {finding.suppression_reason}"[:512], "UpdatedBy": "ddbguard",
                           "UpdatedAt": now}
+    return result
+
+
+def compliance(finding: Finding) -> dict:
+    """PASSED/FAILED/NOT_AVAILABLE, and the Security Hub control that checks the same where there is one (the
+    catalog's `security_hub_control`), so that a filter on the control finds ddbguard's finding beside Security
+    Hub's own."""
+    result = {"Status": _COMPLIANCE[finding.status]}
+    rule = load_catalog().get(finding.rule_id)  # a merged report may name a rule this version does not have
+    if rule is not None and rule.security_hub_control:
+        result["SecurityControlId"] = rule.security_hub_control
+        result["RelatedRequirements"] = [rule.security_hub_control]
     return result
 
 

@@ -7,6 +7,7 @@ it is shown as the literal text and never drives the reader it is written for.
 - terminal: text reports, standard error, GitHub workflow commands; the base of the others, because
   every format can end up printed in a terminal or a CI log;
 - markdown: Markdown and HTML renderers (pull-request comments, job summaries, the inventory);
+- html: browsers (the html report);
 - csv: spreadsheets (the inventory);
 - xml: XML parsers (JUnit);
 - json: JSON parsers (json, SARIF, GitLab, ASFF, the inventory and baselines).
