@@ -45,6 +45,9 @@ EXPECTED = {
     # min_backup_retention_days is all there can be
     ("DDB022", TABLES["protection-groups"], "pass"), ("DDB022", TABLES["executions"], "pass"),
     ("DDB022", TABLES["recovery-plans"], "fail"), ("DDB022", TABLES["target-accounts"], "pass"),
+    # moto states the 35-day window of every table with point-in-time recovery; recovery-plans has none (DDB002)
+    ("DDB024", TABLES["protection-groups"], "pass"), ("DDB024", TABLES["executions"], "pass"),
+    ("DDB024", TABLES["recovery-plans"], "pass"), ("DDB024", TABLES["target-accounts"], "pass"),
     ("DDB010", FUNCTIONS[0], "fail"),
     ("DDB011", FUNCTIONS[0], "pass"), ("DDB011", FUNCTIONS[1], "fail"),
     ("DDB012", FUNCTIONS[0], "pass"), ("DDB012", FUNCTIONS[1], "fail"),
@@ -99,7 +102,7 @@ def test_two_accounts_through_assume_role_and_two_regions(moto):
     assert {f["account"] for f in report["findings"]} == {ACCOUNT, OTHER}
     assert {(f["rule_id"], f["status"]) for f in report["findings"] if f["resource_name"] == "partner-orders"} == {
         ("DDB002", "fail"), ("DDB003", "fail"), ("DDB004", "fail"), ("DDB005", "pass"), ("DDB020", "fail"),
-        ("DDB021", "fail"), ("DDB022", "fail")}
+        ("DDB021", "fail"), ("DDB022", "fail"), ("DDB024", "pass")}
 
 
 def test_other_account_without_role_name_is_an_error_and_the_rest_completes(moto):

@@ -1,0 +1,153 @@
+"""DDB024 (point-in-time recovery window) and the DAX rules DDB050-DDB052 on a live account.
+
+Against the moto server, which models what these rules read: DescribeContinuousBackups' RecoveryPeriodInDays
+(moto 5.2.5 states it, 35 when UpdateContinuousBackups gave none) and DAX's CreateCluster/DescribeClusters
+(SSEDescription, ClusterEndpointEncryptionType, TotalNodes). What moto does not answer the way AWS may (a
+DescribeContinuousBackups answer without RecoveryPeriodInDays, as answers made before the window could be set were,
+and a DescribeClusters answer missing a field) is a response shaped as the API references document it, handed to
+the kit's CloudFormation-shaped view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import boto3
+import pytest
+
+from conftest import run_ddbguard
+from ddbguard.commands.audit import AuditOptions, audit_evaluations
+from ddbguard.config import Config
+from ddbguard.kit.snapshot import LiveTable, as_dax_resource, as_resource
+from ddbguard.model import Unknown
+
+ACCOUNT = "123456789012"
+KEY = [{"AttributeName": "id", "KeyType": "HASH"}]
+ID = [{"AttributeName": "id", "AttributeType": "S"}]
+DAX_RULES = ("DDB050", "DDB051", "DDB052")
+
+
+def judged(moto, config: Config | None = None) -> tuple[dict, list]:
+    """(rule, resource) -> (status, message) of an in-process audit of the moto account, and its errors."""
+    evaluations, errors = audit_evaluations(AuditOptions(endpoint_url=moto, regions=["us-east-1"]), config or Config())
+    return {(e.rule_id, e.logical_id): (e.status.value, e.message) for e in evaluations}, errors
+
+
+def table(moto, name: str, days: int | None = None, pitr: bool = True) -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto)
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=KEY, AttributeDefinitions=ID)
+    if pitr:
+        client.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True, **({"RecoveryPeriodInDays": days} if days else {})})
+
+
+def cluster(moto, name: str, nodes: int, sse: bool, tls: bool) -> None:
+    boto3.client("dax", region_name="us-east-1", endpoint_url=moto).create_cluster(
+        ClusterName=name, NodeType="dax.r5.large", ReplicationFactor=nodes,
+        IamRoleArn=f"arn:aws:iam::{ACCOUNT}:role/dax", SSESpecification={"Enabled": sse},
+        ClusterEndpointEncryptionType="TLS" if tls else "NONE")
+
+
+def test_the_recovery_window_of_each_table_against_the_configured_minimum(moto):
+    table(moto, "orders")  # 35 days: UpdateContinuousBackups without a window
+    table(moto, "sessions", days=7)
+    table(moto, "audit", days=14)
+    table(moto, "scratch", pitr=False)  # DDB002's failure, not DDB024's
+    found, errors = judged(moto)
+    assert errors == []
+    assert {name: found[("DDB024", name)][0] for name in ("orders", "sessions", "audit", "scratch")} == {
+        "orders": "pass", "sessions": "fail", "audit": "fail", "scratch": "pass"}
+    assert found[("DDB024", "sessions")][1] == (
+        "point-in-time recovery keeps 7 days of history (PointInTimeRecoverySpecification.RecoveryPeriodInDays), "
+        "fewer than min_pitr_recovery_days (35)")
+    assert found[("DDB002", "scratch")][0] == "fail"
+    found, _ = judged(moto, Config(min_pitr_recovery_days=14))
+    assert {name: found[("DDB024", name)][0] for name in ("orders", "sessions", "audit", "scratch")} == {
+        "orders": "pass", "sessions": "fail", "audit": "pass", "scratch": "pass"}
+
+
+def test_a_window_the_answer_does_not_state_is_unknown_never_the_35_day_default():
+    # DescribeContinuousBackups as the DynamoDB API reference shows it, without RecoveryPeriodInDays
+    from ddbguard.rules.ddb024_pitr_window.predicate import problems
+    from types import SimpleNamespace
+
+    answer = {"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {
+        "PointInTimeRecoveryStatus": "ENABLED", "EarliestRestorableDateTime": dt.datetime(2026, 1, 1),
+        "LatestRestorableDateTime": dt.datetime(2026, 1, 2)}}
+    live = LiveTable("orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", {"TableName": "orders"},
+                     answer, None)
+    found = problems(as_resource(live), SimpleNamespace(min_pitr_recovery_days=35))
+    assert [(p.message, p.unknown) for p in found] == [
+        ("DescribeContinuousBackups does not state the point-in-time recovery window (RecoveryPeriodInDays)", True)]
+    denied = LiveTable("orders", live.arn, {"TableName": "orders"}, Unknown("403 on dynamodb:DescribeContinuousBackups"),
+                       None)
+    assert [(p.message, p.unknown) for p in problems(as_resource(denied), SimpleNamespace(min_pitr_recovery_days=35))] \
+        == [("403 on dynamodb:DescribeContinuousBackups", True)]
+
+
+def test_dax_clusters_are_judged_for_encryption_tls_and_nodes(moto):
+    table(moto, "orders")
+    cluster(moto, "compliant", nodes=3, sse=True, tls=True)
+    cluster(moto, "plain", nodes=1, sse=False, tls=False)
+    found, errors = judged(moto)
+    assert errors == []
+    assert {(rule, name): found[(rule, name)][0] for rule in DAX_RULES for name in ("compliant", "plain")} == {
+        ("DDB050", "compliant"): "pass", ("DDB050", "plain"): "fail",
+        ("DDB051", "compliant"): "pass", ("DDB051", "plain"): "fail",
+        ("DDB052", "compliant"): "pass", ("DDB052", "plain"): "fail"}
+    assert found[("DDB052", "plain")][1] == (
+        "the DAX cluster has 1 node (ReplicationFactor), fewer than 3: it cannot span three availability zones")
+
+
+def test_a_dax_answer_without_a_field_is_unknown():
+    # DescribeClusters' Cluster as the DAX API reference documents it, without SSEDescription and the endpoint's
+    # encryption (a cluster made before either existed)
+    from ddbguard.rules.ddb050_dax_encryption_at_rest.predicate import problems as at_rest
+    from ddbguard.rules.ddb051_dax_tls.predicate import problems as tls
+
+    described = {"ClusterName": "legacy", "ClusterArn": f"arn:aws:dax:us-east-1:{ACCOUNT}:cache/legacy",
+                 "TotalNodes": 3, "Status": "available"}
+    resource = as_dax_resource(described)
+    assert [(p.message, p.unknown) for p in at_rest(resource) + tls(resource)] == [
+        ("DescribeClusters does not state SSEDescription of DAX cluster legacy", True),
+        ("DescribeClusters does not state ClusterEndpointEncryptionType of DAX cluster legacy", True)]
+
+
+def test_denied_dax_clusters_are_an_error_of_the_region_never_a_clean_run(moto):
+    from moto import settings
+
+    table(moto, "orders")
+    cluster(moto, "plain", nodes=1, sse=False, tls=False)
+    iam = boto3.client("iam", endpoint_url=moto)
+    iam.create_user(UserName="auditor")
+    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "dax:DescribeClusters", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # moto now checks every caller's IAM policies
+    try:
+        env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        result = run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json", env=env)
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    report = result.json()
+    assert result.code == 2
+    assert not [f for f in report["findings"] if f["rule_id"] in DAX_RULES]
+    dax = [e["message"] for e in report["errors"] if e["message"].startswith("DAX clusters not checked")]
+    assert dax == ["DAX clusters not checked: 403 on dax:DescribeClusters: User: arn:aws:iam::123456789012:user/"
+                   "auditor is not authorized to perform: dax:DescribeClusters"]
+
+
+@pytest.mark.parametrize("rules", [{"DDB050": {"enabled": False}, "DDB051": {"enabled": False},
+                                    "DDB052": {"enabled": False}}])
+def test_dax_is_not_read_when_no_dax_rule_runs(moto, rules):
+    from ddbguard.config import parse_config
+
+    table(moto, "orders")
+    calls: set[str] = set()
+    audit_evaluations(AuditOptions(endpoint_url=moto, regions=["us-east-1"], observer=calls.add),
+                      parse_config({"rules": rules}, source="test"))
+    assert "dax:DescribeClusters" not in calls
+    audit_evaluations(AuditOptions(endpoint_url=moto, regions=["us-east-1"], observer=calls.add), Config())
+    assert "dax:DescribeClusters" in calls
