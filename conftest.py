@@ -24,6 +24,7 @@ Resources:
       PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
       SSESpecification: {SSEEnabled: true}
       DeletionProtectionEnabled: true
+      BillingMode: PAY_PER_REQUEST
 """
 RULES_DIR = ROOT / "src" / "ddbguard" / "rules"
 
@@ -38,14 +39,20 @@ def catalog_rules(engine: str, *, also_off_by_default: bool = False) -> list[str
 
 
 def per_table_rules() -> list[str]:
-    """The rules judged on each table resource (every engine runs them) that a run applies by default."""
-    return catalog_rules("builtin")
+    """The rules judged on each table resource (every engine runs them) that a run applies by default; per-resource
+    rules of other types (the DAX clusters') are not."""
+    from ddbguard.catalog import load_catalog
+    from ddbguard.templates.resolve import TABLE_TYPES
+
+    catalog = load_catalog()
+    return [rule for rule in catalog_rules("builtin") if set(catalog[rule].resource_types) & set(TABLE_TYPES)]
 
 
 def good_table_verdicts() -> set[tuple[str, str]]:
     """(rule, status) of a compliant table in an input without backup plans: every per-table rule passes,
-    and DDB022 says without failing that no plan of the input selects it (an organization policy may)."""
-    return {(rule, "pass") for rule in per_table_rules()} | {("DDB022", "suppressed")}
+    DDB022 says without failing that no plan of the input selects it (an organization policy may), and DDB023
+    passes its on-demand capacity."""
+    return {(rule, "pass") for rule in per_table_rules()} | {("DDB022", "suppressed"), ("DDB023", "pass")}
 
 
 # Each rule's good and bad fixtures live in its folder: src/ddbguard/rules/<stem>/fixtures/.

@@ -1,8 +1,10 @@
-"""DDB024 (point-in-time recovery window) and the DAX rules DDB050-DDB052 on a live account.
+"""DDB024 (point-in-time recovery window), DDB023 (provisioned capacity scales) and the DAX rules DDB050-DDB052 on
+a live account.
 
 Against the moto server, which models what these rules read: DescribeContinuousBackups' RecoveryPeriodInDays
-(moto 5.2.5 states it, 35 when UpdateContinuousBackups gave none) and DAX's CreateCluster/DescribeClusters
-(SSEDescription, ClusterEndpointEncryptionType, TotalNodes). What moto does not answer the way AWS may (a
+(moto 5.2.5 states it, 35 when UpdateContinuousBackups gave none), Application Auto Scaling's
+RegisterScalableTarget/DescribeScalableTargets, and DAX's CreateCluster/DescribeClusters (SSEDescription,
+ClusterEndpointEncryptionType, TotalNodes). What moto does not answer the way AWS may (a
 DescribeContinuousBackups answer without RecoveryPeriodInDays, as answers made before the window could be set were,
 and a DescribeClusters answer missing a field) is a response shaped as the API references document it, handed to
 the kit's CloudFormation-shaped view."""
@@ -39,6 +41,22 @@ def table(moto, name: str, days: int | None = None, pitr: bool = True) -> None:
     if pitr:
         client.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
             "PointInTimeRecoveryEnabled": True, **({"RecoveryPeriodInDays": days} if days else {})})
+
+
+def provisioned(moto, name: str, index: str | None = None) -> None:
+    extra = {"GlobalSecondaryIndexes": [{"IndexName": index, "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}],
+                                         "Projection": {"ProjectionType": "ALL"}, "ProvisionedThroughput": {
+                                             "ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}]} if index else {}
+    boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto).create_table(
+        TableName=name, BillingMode="PROVISIONED", KeySchema=KEY,
+        AttributeDefinitions=ID + ([{"AttributeName": "kind", "AttributeType": "S"}] if index else []),
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}, **extra)
+
+
+def scale(moto, resource_id: str, dimension: str) -> None:
+    boto3.client("application-autoscaling", region_name="us-east-1", endpoint_url=moto).register_scalable_target(
+        ServiceNamespace="dynamodb", ResourceId=resource_id, ScalableDimension=dimension, MinCapacity=5,
+        MaxCapacity=100)
 
 
 def cluster(moto, name: str, nodes: int, sse: bool, tls: bool) -> None:
@@ -83,6 +101,54 @@ def test_a_window_the_answer_does_not_state_is_unknown_never_the_35_day_default(
                        None)
     assert [(p.message, p.unknown) for p in problems(as_resource(denied), SimpleNamespace(min_pitr_recovery_days=35))] \
         == [("403 on dynamodb:DescribeContinuousBackups", True)]
+
+
+def test_provisioned_tables_scale_read_and_write_of_the_table_and_each_index(moto):
+    table(moto, "on-demand", pitr=False)
+    provisioned(moto, "scaled", index="KindIndex")
+    for dimension in ("table:ReadCapacityUnits", "table:WriteCapacityUnits"):
+        scale(moto, "table/scaled", f"dynamodb:{dimension}")
+    for dimension in ("index:ReadCapacityUnits", "index:WriteCapacityUnits"):
+        scale(moto, "table/scaled/index/KindIndex", f"dynamodb:{dimension}")
+    provisioned(moto, "index-left-out", index="KindIndex")
+    scale(moto, "table/index-left-out", "dynamodb:table:ReadCapacityUnits")
+    scale(moto, "table/index-left-out", "dynamodb:table:WriteCapacityUnits")
+    provisioned(moto, "fixed")
+    scale(moto, "table/fixed-archive", "dynamodb:table:ReadCapacityUnits")  # another table's target
+    found, errors = judged(moto)
+    assert errors == []
+    assert {name: found[("DDB023", name)][0] for name in ("on-demand", "scaled", "index-left-out", "fixed")} == {
+        "on-demand": "pass", "scaled": "pass", "index-left-out": "fail", "fixed": "fail"}
+    assert found[("DDB023", "index-left-out")][1] == (
+        "table index-left-out is in PROVISIONED capacity mode, but Application Auto Scaling does not scale its read "
+        "capacity of index KindIndex, write capacity of index KindIndex: a burst beyond the provisioned capacity is "
+        "throttled")
+
+
+def test_scalable_targets_that_cannot_be_read_make_provisioned_tables_unknown(moto):
+    from moto import settings
+
+    table(moto, "on-demand", pitr=False)
+    provisioned(moto, "fixed")
+    iam = boto3.client("iam", endpoint_url=moto)
+    iam.create_user(UserName="auditor")
+    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "application-autoscaling:DescribeScalableTargets", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # moto now checks every caller's IAM policies
+    try:
+        env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        result = run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json", env=env)
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    found = {f["resource_name"]: (f["status"], f["message"]) for f in result.json()["findings"]
+             if f["rule_id"] == "DDB023"}
+    assert found["on-demand"][0] == "pass"
+    assert found["fixed"][0] == "unknown"
+    assert found["fixed"][1].startswith("table fixed is in PROVISIONED capacity mode, and whether it scales is "
+                                        "unknown: 403 on application-autoscaling:DescribeScalableTargets")
 
 
 def test_dax_clusters_are_judged_for_encryption_tls_and_nodes(moto):

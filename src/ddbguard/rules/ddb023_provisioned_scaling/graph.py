@@ -1,0 +1,117 @@
+"""DDB023: a table in PROVISIONED capacity mode has Application Auto Scaling targets for the read and write capacity
+of the table and of each global secondary index (AWS::ApplicationAutoScaling::ScalableTarget, matched by ResourceId
+`table/<name>` once resolved: a literal, Ref, Fn::Sub or Fn::Join), or, on a GlobalTable, its own auto scaling
+settings. PAY_PER_REQUEST scales by itself."""
+
+from __future__ import annotations
+
+from ddbguard.kit.graph import Graph
+from ddbguard.kit.subjects import judged
+from ddbguard.kit.values import dig
+from ddbguard.model import Subject
+from ddbguard.rules.ddb023_provisioned_scaling.capacity import READ, WRITE, Dimension, message, table_dimensions
+from ddbguard.templates.resolve import TABLE_TYPES, has_unresolved, is_intrinsic
+
+SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
+GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
+
+
+def _targets(graph: Graph) -> tuple[set[tuple[str, str, str]], list[str]]:
+    """(ResourceId, ScalableDimension, stack) of every DynamoDB scalable target of the input, and the logical ids of
+    targets whose ResourceId or dimension cannot be resolved (they may scale any table)."""
+    targets, unresolved = set(), []
+    for stack in graph.stacks:
+        for logical_id, resource in stack.resolved["Resources"].items():
+            if resource.get("Type") != SCALABLE_TARGET:
+                continue
+            properties = resource.get("Properties") or {}
+            fields = [properties.get(key) for key in ("ServiceNamespace", "ResourceId", "ScalableDimension")]
+            if isinstance(fields[0], str) and fields[0] != "dynamodb":
+                continue  # another service's target
+            if any(not isinstance(v, str) or is_intrinsic(v) or has_unresolved(v) for v in fields):
+                unresolved.append(logical_id)
+            else:
+                targets.add((fields[1], fields[2], stack.name))
+    return targets, unresolved
+
+
+def _mode(properties: dict) -> str | None:
+    """PROVISIONED or PAY_PER_REQUEST as CloudFormation reads BillingMode (absent: PROVISIONED); None: unresolved."""
+    mode = properties.get("BillingMode")
+    if mode is None:
+        return "PROVISIONED"
+    return mode if mode in ("PROVISIONED", "PAY_PER_REQUEST") else None
+
+
+def _indexes(properties: dict) -> list[str]:
+    return [i["IndexName"] for i in properties.get("GlobalSecondaryIndexes") or []
+            if isinstance(i, dict) and isinstance(i.get("IndexName"), str)]
+
+
+def _global_table_settings(properties: dict, dimension: Dimension) -> bool | None:
+    """Whether a GlobalTable's own settings scale the dimension: write on the table (or its index), read on every
+    replica (or the index on every replica). None when a replica leaves an index's read capacity unsaid."""
+    if dimension.units == WRITE:
+        holder = properties if dimension.index is None else next(
+            (i for i in properties.get("GlobalSecondaryIndexes") or [] if isinstance(i, dict)
+             and i.get("IndexName") == dimension.index), {})
+        return dig(holder, "WriteProvisionedThroughputSettings", "WriteCapacityAutoScalingSettings") is not None
+    replicas = [r for r in properties.get("Replicas") or [] if isinstance(r, dict)] or [{}]
+    verdicts = []
+    for replica in replicas:
+        if dimension.index is None:
+            verdicts.append(dig(replica, "ReadProvisionedThroughputSettings", "ReadCapacityAutoScalingSettings")
+                            is not None)
+            continue
+        spec = next((i for i in replica.get("GlobalSecondaryIndexes") or [] if isinstance(i, dict)
+                     and i.get("IndexName") == dimension.index), None)
+        read = dig(spec, "ReadProvisionedThroughputSettings") if spec is not None else None
+        verdicts.append(None if read is None else dig(read, "ReadCapacityAutoScalingSettings") is not None)
+    return False if False in verdicts else None if None in verdicts else True
+
+
+def evaluate(graph: Graph, settings) -> list[Subject]:
+    targets, unresolved = _targets(graph)
+    subjects = []
+    for stack in graph.stacks:
+        resolver = graph.model.resolver(stack.stack)
+        for logical_id, resource in stack.resolved["Resources"].items():
+            if resource.get("Type") not in TABLE_TYPES:
+                continue
+            properties = resource.get("Properties") or {}
+            mode = _mode(properties)
+            if mode == "PAY_PER_REQUEST":
+                subjects.append(judged(stack, logical_id, note="PAY_PER_REQUEST: capacity follows the traffic"))
+                continue
+            if mode is None:
+                subjects.append(judged(stack, logical_id, unknown=[(
+                    "whether the table is in PROVISIONED capacity mode is unknown: BillingMode cannot be resolved "
+                    "statically", ("Properties", "BillingMode"))]))
+                continue
+            name = resolver.table_name(logical_id)
+            shown = f"{logical_id} (its name is generated by CloudFormation)" if name.startswith("${") else name
+
+            def targeted(dimension: Dimension) -> bool:
+                wanted = (dimension.resource_id(name), dimension.scalable_dimension)
+                # a generated name `${Logical}` is only that table's within its own stack
+                return any((rid, dim) == wanted and (not name.startswith("${") or where == stack.name)
+                           for rid, dim, where in targets)
+
+            unscaled, unsure = [], []
+            for dimension in table_dimensions(_indexes(properties)):
+                if targeted(dimension):
+                    continue
+                own = _global_table_settings(properties, dimension) if resource["Type"] == GLOBAL_TABLE else False
+                if own is False:
+                    unscaled.append(dimension.describe())
+                elif own is None:
+                    unsure.append(dimension.describe())
+            problems = [(message(shown, unscaled), ())] if unscaled and not unresolved else []
+            reasons = [(f"whether Application Auto Scaling scales the {', '.join(unscaled)} of table {shown} is "
+                        f"unknown: the ResourceId or ScalableDimension of scalable target {unresolved[0]} cannot be "
+                        "resolved statically", ())] if unscaled and unresolved else []
+            if unsure:
+                reasons.append((f"whether the {', '.join(unsure)} of global table {shown} scales is unknown: a replica "
+                                "gives the index no ReadProvisionedThroughputSettings", ()))
+            subjects.append(judged(stack, logical_id, problems, reasons))
+    return subjects
