@@ -185,11 +185,13 @@ def test_text_report_shows_stack_construct_path_and_fix(cdk_assembly):
 
 def test_backup_plans_of_the_app(cdk_assembly):
     """The data stacks' daily plan (35 days) selects two tables by ARN, the compliant stack's plan its table by
-    tag; every other table is in no plan."""
+    tag, the cache stack's plan both its tables by ARN; every other table is in no plan."""
     report = run_ddbguard("check", str(cdk_assembly), "--format", "json").json()
     verdicts = {(f["cdk_path"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB022"}
     selected = {f"{stack}/{table}/Resource" for stack in ("ddbguard-data", "Prod/data")
-                for table in ("ProtectionGroups", "Executions")} | {"ddbguard-compliant/RecoveryPlans/Resource"}
+                for table in ("ProtectionGroups", "Executions")} | {"ddbguard-compliant/RecoveryPlans/Resource",
+                                                                    "ddbguard-cache/Carts/Resource",
+                                                                    "ddbguard-cache/Prices/Resource"}
     assert verdicts == {(path, "pass" if path in selected else "fail") for _, path in TABLES}
     messages = {f["cdk_path"]: f["message"] for f in report["findings"] if f["rule_id"] == "DDB022"}
     assert messages["ddbguard-legacy/Scratch/Resource"] == (

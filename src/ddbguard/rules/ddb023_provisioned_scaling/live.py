@@ -4,7 +4,7 @@ read once per region) for its read and write capacity and each global secondary 
 
 from ddbguard.kit.snapshot import Unknown, unaudited_replicas
 from ddbguard.kit.subjects import live_judged
-from ddbguard.rules.ddb023_provisioned_scaling.capacity import message, missing, table_dimensions
+from ddbguard.kit.capacity import message, missing, table_dimensions
 
 
 def evaluate(snapshot, config, now):
