@@ -155,6 +155,27 @@ def moto(moto_server, aws_backup_server, monkeypatch):
     return moto_server
 
 
+def audit_denied(moto: str, action: str) -> CliResult:
+    """`ddbguard audit --format json` of us-east-1 as an IAM user allowed every action but `action`, with moto checking
+    every caller's IAM policies meanwhile."""
+    import boto3
+    from moto import settings
+
+    iam = boto3.client("iam", endpoint_url=moto)
+    iam.create_user(UserName="auditor")
+    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": action, "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # moto now checks every caller's IAM policies
+    try:
+        env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        return run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json", env=env)
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+
+
 # -- AWS Backup's answers, recorded: moto does not model recovery points ----------------------------------
 @pytest.fixture(scope="session")
 def aws_backup_server():

@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from conftest import ROOT, run_ddbguard
+from conftest import ROOT, audit_denied, run_ddbguard
 from fixtures.live.seed import FUNCTIONS, TABLES, seed_guide_account
 
 ACCOUNT = "123456789012"
@@ -118,22 +118,8 @@ def test_other_account_without_role_name_is_an_error_and_the_rest_completes(moto
 
 
 def test_a_denied_call_is_unknown_never_pass_or_fail(moto):
-    from moto import settings
-
     seed_guide_account(boto3.Session(), moto)
-    iam = boto3.client("iam", endpoint_url=moto)
-    iam.create_user(UserName="auditor")
-    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "dynamodb:DescribeContinuousBackups", "Resource": "*"}]}))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
-    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # moto now checks every caller's IAM policies
-    try:
-        env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-        result = run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json", env=env)
-    finally:
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    result = audit_denied(moto, "dynamodb:DescribeContinuousBackups")
     report = result.json()
     pitr = {(f["resource_name"], f["status"]) for f in report["findings"] if f["rule_id"] in ("DDB002", "DDB024")}
     assert pitr == {(name, "unknown") for name in TABLES.values()}  # both rules read DescribeContinuousBackups

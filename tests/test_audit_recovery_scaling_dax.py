@@ -12,12 +12,10 @@ the kit's CloudFormation-shaped view."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import boto3
-import pytest
 
-from conftest import run_ddbguard
+from conftest import audit_denied
 from ddbguard.commands.audit import AuditOptions, audit_evaluations
 from ddbguard.config import Config
 from ddbguard.kit.snapshot import LiveTable, as_dax_resource, as_resource
@@ -126,23 +124,9 @@ def test_provisioned_tables_scale_read_and_write_of_the_table_and_each_index(mot
 
 
 def test_scalable_targets_that_cannot_be_read_make_provisioned_tables_unknown(moto):
-    from moto import settings
-
     table(moto, "on-demand", pitr=False)
     provisioned(moto, "fixed")
-    iam = boto3.client("iam", endpoint_url=moto)
-    iam.create_user(UserName="auditor")
-    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "application-autoscaling:DescribeScalableTargets", "Resource": "*"}]}))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
-    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # moto now checks every caller's IAM policies
-    try:
-        env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-        result = run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json", env=env)
-    finally:
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    result = audit_denied(moto, "application-autoscaling:DescribeScalableTargets")
     found = {f["resource_name"]: (f["status"], f["message"]) for f in result.json()["findings"]
              if f["rule_id"] == "DDB023"}
     assert found["on-demand"][0] == "pass"
@@ -180,23 +164,9 @@ def test_a_dax_answer_without_a_field_is_unknown():
 
 
 def test_denied_dax_clusters_are_an_error_of_the_region_never_a_clean_run(moto):
-    from moto import settings
-
     table(moto, "orders")
     cluster(moto, "plain", nodes=1, sse=False, tls=False)
-    iam = boto3.client("iam", endpoint_url=moto)
-    iam.create_user(UserName="auditor")
-    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "dax:DescribeClusters", "Resource": "*"}]}))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
-    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # moto now checks every caller's IAM policies
-    try:
-        env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-        result = run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json", env=env)
-    finally:
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    result = audit_denied(moto, "dax:DescribeClusters")
     report = result.json()
     assert result.code == 2
     assert not [f for f in report["findings"] if f["rule_id"] in DAX_RULES]
@@ -205,11 +175,10 @@ def test_denied_dax_clusters_are_an_error_of_the_region_never_a_clean_run(moto):
                    "auditor is not authorized to perform: dax:DescribeClusters"]
 
 
-@pytest.mark.parametrize("rules", [{"DDB050": {"enabled": False}, "DDB051": {"enabled": False},
-                                    "DDB052": {"enabled": False}}])
-def test_dax_is_not_read_when_no_dax_rule_runs(moto, rules):
+def test_dax_is_not_read_when_no_dax_rule_runs(moto):
     from ddbguard.config import parse_config
 
+    rules = {rule: {"enabled": False} for rule in DAX_RULES}
     table(moto, "orders")
     calls: set[str] = set()
     audit_evaluations(AuditOptions(endpoint_url=moto, regions=["us-east-1"], observer=calls.add),
