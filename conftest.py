@@ -24,6 +24,7 @@ Resources:
       PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
       SSESpecification: {SSEEnabled: true}
       DeletionProtectionEnabled: true
+      BillingMode: PAY_PER_REQUEST
 """
 RULES_DIR = ROOT / "src" / "ddbguard" / "rules"
 
@@ -38,14 +39,20 @@ def catalog_rules(engine: str, *, also_off_by_default: bool = False) -> list[str
 
 
 def per_table_rules() -> list[str]:
-    """The rules judged on each table resource (every engine runs them) that a run applies by default."""
-    return catalog_rules("builtin")
+    """The rules judged on each table resource (every engine runs them) that a run applies by default; per-resource
+    rules of other types (the DAX clusters') are not."""
+    from ddbguard.catalog import load_catalog
+    from ddbguard.templates.resolve import TABLE_TYPES
+
+    catalog = load_catalog()
+    return [rule for rule in catalog_rules("builtin") if set(catalog[rule].resource_types) & set(TABLE_TYPES)]
 
 
 def good_table_verdicts() -> set[tuple[str, str]]:
     """(rule, status) of a compliant table in an input without backup plans: every per-table rule passes,
-    and DDB022 says without failing that no plan of the input selects it (an organization policy may)."""
-    return {(rule, "pass") for rule in per_table_rules()} | {("DDB022", "suppressed")}
+    DDB022 says without failing that no plan of the input selects it (an organization policy may), and DDB023
+    passes its on-demand capacity."""
+    return {(rule, "pass") for rule in per_table_rules()} | {("DDB022", "suppressed"), ("DDB023", "pass")}
 
 
 # Each rule's good and bad fixtures live in its folder: src/ddbguard/rules/<stem>/fixtures/.
@@ -161,6 +168,27 @@ def moto(moto_server, aws_backup_server, monkeypatch):
     aws_backup_server.points.clear()
     monkeypatch.setenv("AWS_ENDPOINT_URL_BACKUP", aws_backup_server.url)
     return moto_server
+
+
+def audit_denied(moto: str, action: str) -> CliResult:
+    """`ddbguard audit --format json` of us-east-1 as an IAM user allowed every action but `action`, with moto checking
+    every caller's IAM policies meanwhile."""
+    import boto3
+    from moto import settings
+
+    iam = boto3.client("iam", endpoint_url=moto)
+    iam.create_user(UserName="auditor")
+    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": action, "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # moto now checks every caller's IAM policies
+    try:
+        env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        return run_ddbguard("audit", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json", env=env)
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
 
 
 # -- AWS Backup's answers, recorded: moto does not model recovery points ----------------------------------

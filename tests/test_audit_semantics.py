@@ -632,6 +632,7 @@ def _read_recorded_table(status: str, **more) -> tuple:
     now = dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc)
     description = {"TableName": "orders", "TableArn": arn, "TableId": "id-1", "TableStatus": status,
                    "CreationDateTime": created, "DeletionProtectionEnabled": True, "KeySchema": KEY,
+                   "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
                    "SSEDescription": {"Status": "ENABLED", "SSEType": "KMS",
                                       "KMSMasterKeyArn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k"}, **more}
     dynamodb, backup = client("dynamodb"), client("backup")
@@ -645,7 +646,7 @@ def _read_recorded_table(status: str, **more) -> tuple:
         dynamo.add_response("describe_table", {"Table": description}, {"TableName": "orders"})
         dynamo.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
             "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {
-                "PointInTimeRecoveryStatus": "ENABLED"}}}, {"TableName": "orders"})
+                "PointInTimeRecoveryStatus": "ENABLED", "RecoveryPeriodInDays": 35}}}, {"TableName": "orders"})
         dynamo.add_client_error("get_resource_policy", "PolicyNotFoundException", "no policy", 400,
                                 expected_params={"ResourceArn": arn})
         aws_backup.add_response("list_recovery_points_by_resource", {"RecoveryPoints": [
@@ -659,7 +660,7 @@ def _read_recorded_table(status: str, **more) -> tuple:
 def test_an_active_table_read_from_recorded_answers_passes():
     assert {rule: status for rule, (status, _) in _read_recorded_table("ACTIVE").items()} == {
         "DDB001": "pass", "DDB002": "pass", "DDB003": "pass", "DDB004": "pass", "DDB005": "pass", "DDB020": "pass",
-        "DDB021": "pass", "DDB022": "pass"}
+        "DDB021": "pass", "DDB022": "pass", "DDB023": "pass", "DDB024": "pass"}
 
 
 @pytest.mark.parametrize("status, meaning", [
@@ -670,7 +671,8 @@ def test_a_table_in_transition_is_unknown_never_a_pass(status, meaning):
     verdicts = _read_recorded_table(status)
     assert verdicts == {rule: ("unknown", f"table orders is {status} ({meaning}): its description cannot be judged "
                                           "as a table in use; run the audit again once it is ACTIVE")
-                        for rule in ("DDB001", "DDB002", "DDB003", "DDB004", "DDB005", "DDB020", "DDB021", "DDB022")}
+                        for rule in ("DDB001", "DDB002", "DDB003", "DDB004", "DDB005", "DDB020", "DDB021", "DDB022",
+                                     "DDB023", "DDB024")}
 
 
 @pytest.mark.parametrize("status, more, failure", [
@@ -697,7 +699,8 @@ def test_a_table_that_cannot_be_used_fails_encryption_and_nothing_else_passes(st
                "ARCHIVED": "archived: its data is only in the backup DynamoDB made when it archived it"}[status]
     assert verdicts == {rule: ("unknown", f"table orders is {status} ({meaning}): its description cannot be judged "
                                           "as a table in use; run the audit again once it is ACTIVE")
-                        for rule in ("DDB001", "DDB002", "DDB004", "DDB005", "DDB020", "DDB021", "DDB022")}
+                        for rule in ("DDB001", "DDB002", "DDB004", "DDB005", "DDB020", "DDB021", "DDB022", "DDB023",
+                                     "DDB024")}
 
 
 def test_a_status_ddbguard_does_not_know_is_unknown_and_a_failure_says_the_state():

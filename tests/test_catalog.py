@@ -43,6 +43,10 @@ def test_security_hub_controls_are_named_only_where_the_control_checks_the_same(
     assert {rule: mapped.get(rule) for rule in ("DDB001", "DDB002", "DDB003", "DDB004", "DDB020", "DDB022")} == {
         "DDB001": None, "DDB002": "DynamoDB.2", "DDB003": None, "DDB004": "DynamoDB.6", "DDB020": None,
         "DDB022": "DynamoDB.4"}
+    # the coverage rules: capacity scaling, DAX encryption at rest and in transit; the PITR window and DAX node count
+    # go beyond what any control checks
+    assert {rule: mapped.get(rule) for rule in ("DDB023", "DDB024", "DDB050", "DDB051", "DDB052")} == {
+        "DDB023": "DynamoDB.1", "DDB024": None, "DDB050": "DynamoDB.3", "DDB051": "DynamoDB.7", "DDB052": None}
     assert set(mapped.values()) <= set(SECURITY_HUB_CONTROLS) == {f"DynamoDB.{n}" for n in range(1, 8)}
     schema = json.loads(resources.files("ddbguard.schemas").joinpath("catalog.schema.json").read_text())
     entry = next(e for e in json.loads(render_catalog("json")) if e["id"] == "DDB002")

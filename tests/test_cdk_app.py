@@ -70,6 +70,16 @@ NOT_PASSING = {
         ("Prod/data", "TargetAccounts"), ("Prod/data/Audit", "AuditLog"),
         ("ddbguard-legacy", "RecoveryPlans"), ("ddbguard-legacy", "Scratch"), ("ddbguard-multi-region", "Sessions"),
         ("ddbguard-parameterised", "Sessions"), ("ddbguard-create-new", "ProtectionGroupsTable"))),
+    # CDK's Table is PROVISIONED unless told otherwise: the tables made without billingMode do not scale, and the
+    # cache stack's scales its reads only
+    *(("DDB023", stack, f"{stack}/{table}/Resource", "fail") for stack, table in (
+        ("ddbguard-data/Audit", "AuditLog"), ("Prod/data/Audit", "AuditLog"), ("ddbguard-legacy", "RecoveryPlans"),
+        ("ddbguard-legacy", "Scratch"), ("ddbguard-cache", "Prices"))),
+    # the cache stack: one mistake each
+    ("DDB024", "ddbguard-cache", "ddbguard-cache/Carts/Resource", "fail"),
+    ("DDB050", "ddbguard-cache", "ddbguard-cache/CacheNotEncrypted", "fail"),
+    ("DDB051", "ddbguard-cache", "ddbguard-cache/CacheWithoutTls", "fail"),
+    ("DDB052", "ddbguard-cache", "ddbguard-cache/CacheOneNode", "fail"),
 }
 PER_TABLE_RULES = set(per_table_rules())
 TABLES = {
@@ -87,6 +97,8 @@ TABLES = {
     ("ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource"),
     ("ddbguard-create-new", "ddbguard-create-new/ProtectionGroupsTable/Resource"),
     ("ddbguard-compliant", "ddbguard-compliant/RecoveryPlans/Resource"),
+    ("ddbguard-cache", "ddbguard-cache/Carts/Resource"),
+    ("ddbguard-cache", "ddbguard-cache/Prices/Resource"),
 }
 
 
@@ -118,6 +130,7 @@ def test_exact_findings_for_the_cdk_app(cdk_assembly, engine):
         ("DDB013", "ddbguard-compliant/QueryHandler/ServiceRole/DefaultPolicy/Resource"),
         ("DDB015", "ddbguard-compliant/QueryHandler/ServiceRole/Resource"),
         ("DDB022", "ddbguard-compliant/RecoveryPlans/Resource"),
+        ("DDB023", "ddbguard-compliant/RecoveryPlans/Resource"),
     }
 
 
@@ -172,11 +185,13 @@ def test_text_report_shows_stack_construct_path_and_fix(cdk_assembly):
 
 def test_backup_plans_of_the_app(cdk_assembly):
     """The data stacks' daily plan (35 days) selects two tables by ARN, the compliant stack's plan its table by
-    tag; every other table is in no plan."""
+    tag, the cache stack's plan both its tables by ARN; every other table is in no plan."""
     report = run_ddbguard("check", str(cdk_assembly), "--format", "json").json()
     verdicts = {(f["cdk_path"], f["status"]) for f in report["findings"] if f["rule_id"] == "DDB022"}
     selected = {f"{stack}/{table}/Resource" for stack in ("ddbguard-data", "Prod/data")
-                for table in ("ProtectionGroups", "Executions")} | {"ddbguard-compliant/RecoveryPlans/Resource"}
+                for table in ("ProtectionGroups", "Executions")} | {"ddbguard-compliant/RecoveryPlans/Resource",
+                                                                    "ddbguard-cache/Carts/Resource",
+                                                                    "ddbguard-cache/Prices/Resource"}
     assert verdicts == {(path, "pass" if path in selected else "fail") for _, path in TABLES}
     messages = {f["cdk_path"]: f["message"] for f in report["findings"] if f["rule_id"] == "DDB022"}
     assert messages["ddbguard-legacy/Scratch/Resource"] == (

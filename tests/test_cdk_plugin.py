@@ -102,7 +102,9 @@ def test_the_app_level_setting_works_too(tmp_path):
     ))
     assert completed.returncode != 0
     [plugin] = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())["pluginReports"]
-    assert sorted(v["ruleName"] for v in plugin["violations"]) == ["DDB002", "DDB003", "DDB004", "DDB007", "DDB022"]
+    # CDK's Table is PROVISIONED by default, without auto scaling: DDB023
+    assert sorted(v["ruleName"] for v in plugin["violations"]) == ["DDB002", "DDB003", "DDB004", "DDB007", "DDB022",
+                                                                    "DDB023"]
     # the app defines no backup plan: said as CDK info, with why it does not fail
     [backups] = [v for v in plugin["violations"] if v["ruleName"] == "DDB022"]
     assert (backups["severity"], backups["ruleMetadata"]["status"]) == ("info", "suppressed")
@@ -119,6 +121,7 @@ def test_a_table_without_a_backup_plan_alone_does_not_fail_synth(tmp_path):
         "               partition_key=dynamodb.Attribute(name='id', type=dynamodb.AttributeType.STRING),\n"
         "               removal_policy=cdk.RemovalPolicy.RETAIN, deletion_protection=True,\n"
         "               encryption=dynamodb.TableEncryption.AWS_MANAGED,\n"
+        "               billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,\n"
         "               point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(\n"
         "                   point_in_time_recovery_enabled=True))\n"
     ))

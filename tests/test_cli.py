@@ -51,8 +51,9 @@ def test_an_internal_error_is_one_line_and_exit_2(monkeypatch, capsys, compliant
 def test_compliant_template_exits_0(compliant):
     result = run_ddbguard("check", str(compliant))
     assert result.code == 0
-    count = len(per_table_rules())  # and DDB022, suppressed: the input defines no backup plan
-    assert f"1 resources, {count + 1} checks: 0 failed, 0 unknown, 1 suppressed, {count} passed" in result.stdout
+    verdicts = good_table_verdicts()  # DDB022 suppressed: the input defines no backup plan
+    count = sum(1 for _, status in verdicts if status == "pass")
+    assert f"1 resources, {len(verdicts)} checks: 0 failed, 0 unknown, 1 suppressed, {count} passed" in result.stdout
     assert "No failures." in result.stdout
 
 
@@ -80,8 +81,9 @@ def test_output_file_and_summary_on_stderr(tmp_path):
     assert result.code == 1 and result.stdout == ""
     assert f"json report written to {out}" in result.stderr
     # Five tables without PITR, SSE or deletion protection and without a resource policy: they fail DDB001-DDB004
-    # and pass every other per-table rule (counted from the catalog, so a new rule that passes them changes nothing).
-    failing = {"DDB001", "DDB002", "DDB003", "DDB004"}
+    # and pass every other per-table rule (counted from the catalog, so a new rule that passes them changes nothing);
+    # provisioned (no BillingMode) without scaling targets, they fail DDB023 too.
+    failing = {"DDB001", "DDB002", "DDB003", "DDB004", "DDB023"}
     catalog = load_catalog()
     passing = sum(1 for resource in json.loads(BAD.read_text())["Resources"].values() for rule in per_table_rules()
                   if rule not in failing and resource["Type"] in catalog[rule].resource_types)
@@ -106,8 +108,9 @@ def test_bad_input_is_one_line_exit_2_and_other_inputs_still_reported(tmp_path, 
     assert result.code == 2
     assert "Traceback" not in result.stdout + result.stderr
     assert f"  {bad}: {problem}" in result.stdout
-    count = len(per_table_rules())
-    assert f"1 resources, {count + 1} checks: 0 failed, 0 unknown, 1 suppressed, {count} passed" in result.stdout
+    verdicts = good_table_verdicts()
+    count = sum(1 for _, status in verdicts if status == "pass")
+    assert f"1 resources, {len(verdicts)} checks: 0 failed, 0 unknown, 1 suppressed, {count} passed" in result.stdout
 
 
 def test_bad_input_in_json_report_errors(tmp_path, compliant):

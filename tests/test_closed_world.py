@@ -177,7 +177,7 @@ def test_every_report_says_what_was_not_modelled(tmp_path, fmt):
                                                   "effect": effect}]
         assert {(f["rule_id"], f["status"]) for f in result.json()["findings"] if f["logical_id"] == "Table"} == {
             ("DDB001", "unknown"), ("DDB002", "unknown"), ("DDB003", "unknown"), ("DDB004", "unknown"),
-            ("DDB005", "unknown"), ("DDB022", "suppressed")}
+            ("DDB005", "unknown"), ("DDB022", "suppressed"), ("DDB023", "unknown"), ("DDB024", "unknown")}
     elif fmt == "sarif":
         import jsonschema
 
@@ -203,7 +203,7 @@ def test_a_suppression_declares_a_construct_harmless(tmp_path):
     assert result.code == 0, result.stdout
     assert {(f["rule_id"], f["status"]) for f in result.json()["findings"]} == {
         ("DDB001", "pass"), ("DDB002", "pass"), ("DDB003", "pass"), ("DDB004", "pass"), ("DDB005", "pass"),
-        ("DDB022", "suppressed"), ("DDB009", "suppressed")}
+        ("DDB022", "suppressed"), ("DDB009", "suppressed"), ("DDB023", "pass"), ("DDB024", "pass")}
     assert [entry["construct"] for entry in result.json()["not_modelled"]] == ["Transform AcmeMacro"]
 
 

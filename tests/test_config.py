@@ -20,6 +20,7 @@ Resources:
     Properties:
       PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
       SSESpecification: {SSEEnabled: true}
+      BillingMode: PAY_PER_REQUEST
   Scratch:
     Type: AWS::DynamoDB::Table
     DeletionPolicy: Retain
@@ -31,6 +32,7 @@ Resources:
     Properties:
       SSESpecification: {SSEEnabled: true}
       DeletionProtectionEnabled: true
+      BillingMode: PAY_PER_REQUEST
 """
 
 
@@ -86,7 +88,7 @@ def test_rules_off_and_severity_override_in_pyproject(project):
     result = run_ddbguard("check", "app.yaml", "--format", "json", cwd=project)
     assert result.code == 0  # DDB004 is now low, below fail_on = high
     findings = result.json()["findings"]
-    assert {f["rule_id"] for f in findings} == set(per_table_rules()) - {"DDB005"} | {"DDB022"}  # one turned off
+    assert {f["rule_id"] for f in findings} == set(per_table_rules()) - {"DDB005"} | {"DDB022", "DDB023"}  # one off
     assert {f["severity"] for f in findings if f["rule_id"] == "DDB004"} == {"low"}
     # the command line wins over the configuration
     gated = run_ddbguard("check", "app.yaml", "--fail-on", "low", "--format", "json", cwd=project)
@@ -125,7 +127,7 @@ def test_suppression_without_reason_in_metadata_is_an_error(project):
     (project / "app.yaml").write_text(TEMPLATE.replace(", reason: rebuilt from the event log every night", ""))
     result = run_ddbguard("check", "app.yaml", "--format", "json", cwd=project)
     assert result.code == 2
-    assert result.json()["errors"] == [{"file": "app.yaml:16",
+    assert result.json()["errors"] == [{"file": "app.yaml:17",
                                         "message": "suppression on Scratch needs both `id` and a non-empty `reason`"}]
 
 

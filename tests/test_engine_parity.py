@@ -1,10 +1,11 @@
-"""The three engines agree on generated tables: every combination of what DDB001-DDB005 read.
+"""The three engines agree on generated tables: every combination of what the per-resource rules read.
 
 Each example is a template of a few tables (Table or GlobalTable) drawn from the settings those rules
-read (retain policies, PITR on the table or its replicas, SSE types and keys, deletion protection,
-resource policies with principals, conditions and actions, on the table, its stream and every replica and replica
-stream; customer and AWS managed key ids); builtin, cfn-guard and checkov must
-give every table the same verdict for every rule, at the encryption level drawn for the example.
+read (retain policies, PITR and its recovery window on the table or its replicas, SSE types and keys, deletion
+protection, resource policies with principals, conditions and actions, on the table, its stream and every replica and
+replica stream; customer and AWS managed key ids), and of DAX clusters (encryption at rest, endpoint encryption,
+nodes); builtin, cfn-guard and checkov must give every resource the same verdict for every rule, at the encryption
+level (and minimum recovery window) drawn for the example.
 """
 
 from __future__ import annotations
@@ -50,7 +51,13 @@ STATEMENT = st.builds(
 )
 RESOURCE_POLICY = st.lists(STATEMENT, min_size=1, max_size=2).map(
     lambda statements: {"PolicyDocument": {"Version": "2012-10-17", "Statement": statements}})
-PITR = optional("PointInTimeRecoveryEnabled", BOOLEANS)
+# CloudFormation's integers, their digits as text, and what is neither (a boolean, a fraction, words, out of range)
+DAYS = st.sampled_from([1, 7, 14, 35, 36, 0, "7", "35", "035", "36", True, 7.5, "seven", ""])
+PITR = st.builds(lambda enabled, days: {**enabled, **days}, optional("PointInTimeRecoveryEnabled", BOOLEANS),
+                 optional("RecoveryPeriodInDays", DAYS))
+NODES = st.sampled_from([1, 2, 3, 5, "3", "1", 3.0, True, "three"])
+# the minimum recovery window (min_pitr_recovery_days) of each encryption level's run
+MIN_PITR_DAYS = {"aws-owned": 35, "aws-managed": 14, "customer-managed": 1}
 KEY = st.sampled_from(["alias/orders", "arn:aws:kms:us-east-1:111111111111:key/1234", "alias/aws/dynamodb",
                        "arn:aws:kms:us-east-1:111111111111:alias/aws/dynamodb", ""])
 STREAM = optional("ResourcePolicy", RESOURCE_POLICY).map(lambda policy: {"StreamViewType": "NEW_IMAGE", **policy})
@@ -87,16 +94,26 @@ def table(draw) -> dict:
     return resource
 
 
+@st.composite
+def dax_cluster(draw) -> dict:
+    properties: dict = {"NodeType": "dax.r5.large", "IAMRoleARN": "arn:aws:iam::111111111111:role/dax"}
+    properties.update(draw(optional("ReplicationFactor", NODES)))
+    properties.update(draw(optional("SSESpecification", optional("SSEEnabled", BOOLEANS))))
+    properties.update(draw(optional("ClusterEndpointEncryptionType", st.sampled_from(["TLS", "NONE", "tls", ""]))))
+    return {"Type": "AWS::DAX::Cluster", "Properties": properties}
+
+
 @pytest.mark.parametrize("level", ["aws-owned", "aws-managed", "customer-managed"])
 def test_builtin_guard_and_checkov_agree_on_generated_tables(level, tmp_path, guard_bin, monkeypatch):
     monkeypatch.setenv("CFN_GUARD_BIN", guard_bin)
-    config = parse_config({"encryption_level": level, "rules": {rule: {"enabled": True} for rule in PER_TABLE}},
-                          source="generated")
+    config = parse_config({"encryption_level": level, "min_pitr_recovery_days": MIN_PITR_DAYS[level],
+                           "rules": {rule: {"enabled": True} for rule in PER_TABLE}}, source="generated")
     path = tmp_path / "generated.json"
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(st.lists(table(), min_size=1, max_size=5))
-    def agree(tables):
+    @given(st.lists(table(), min_size=1, max_size=5), st.lists(dax_cluster(), max_size=2))
+    def agree(tables, clusters):
+        tables = tables + clusters  # every per-resource rule judges the resources of its types
         path.write_text(json.dumps({"Resources": {f"Table{i}": t for i, t in enumerate(tables)}}))
         verdicts = {}
         for engine in ("builtin", "guard", "checkov"):

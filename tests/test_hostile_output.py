@@ -325,26 +325,32 @@ def test_every_format_is_inert_on_generated_text(texts):
 
 INVENTORY_RECORD_KEYS = ("account", "region", "stack", "construct_path", "logical_id", "name", "arn", "type",
                          "key_schema", "billing_mode", "encryption", "kms_key", "global_indexes", "local_indexes",
-                         "stream", "point_in_time_recovery", "deletion_protection", "deletion_policy",
-                         "update_replace_policy", "backups", "granted")
+                         "stream", "auto_scaling", "point_in_time_recovery", "point_in_time_recovery_days",
+                         "deletion_protection", "deletion_policy", "update_replace_policy", "backups", "granted")
+LISTS = ("global_indexes", "local_indexes", "auto_scaling", "backups", "granted")
+DAX_OWN_KEYS = ("encryption_at_rest", "endpoint_encryption", "nodes")  # a DAX cluster's keys no table has
 
 
 def assert_inventory_is_inert(texts: list[str]) -> None:
+    from ddbguard.commands.inventory import DAX_FIELDS
     from ddbguard.commands.inventory import FIELDS as INVENTORY_FIELDS
     from ddbguard.commands.inventory import render as render_inventory
 
     assert INVENTORY_FIELDS == INVENTORY_RECORD_KEYS
+    assert set(DAX_FIELDS) - set(INVENTORY_RECORD_KEYS) == set(DAX_OWN_KEYS)
     t = iter(texts)
-    record = {key: [next(t), next(t)] if key in ("global_indexes", "local_indexes", "backups", "granted") else
+    record = {key: [next(t), next(t)] if key in LISTS else
               True if key == "deletion_protection" else next(t) for key in INVENTORY_RECORD_KEYS}
     records = [record, {**record, "name": None}]
+    clusters = [{key: record[key] if key in record else next(t) for key in DAX_FIELDS}]
     for fmt in ("markdown", "csv", "json"):
-        output = render_inventory(records, fmt)
+        output = render_inventory(records, fmt, clusters)
         shown_characters_are_inert(output)
         lines_run_nothing(output)
-    markdown = render_inventory(records, "markdown")
+    markdown = render_inventory(records, "markdown", clusters)
+    # two tables and one DAX cluster under the inventory's title and the clusters' heading
     assert_markdown_renders_literally(markdown, [record["name"], record["logical_id"], record["arn"],
-                                                 "; ".join(record["granted"])], headings=3, cells=2)
+                                                 "; ".join(record["granted"])], headings=5, cells=2)
     rows = list(csv.reader(io.StringIO(render_inventory(records, "csv"))))
     assert rows[0] == list(INVENTORY_RECORD_KEYS) and len(rows) == 3
     for row in rows[1:]:
@@ -356,7 +362,7 @@ def assert_inventory_is_inert(texts: list[str]) -> None:
     assert data["tables"][0]["name"] == _portable(record["name"])
 
 
-INVENTORY_TEXTS = len(INVENTORY_RECORD_KEYS) - 1 + 4
+INVENTORY_TEXTS = len(INVENTORY_RECORD_KEYS) - 1 + len(LISTS) + len(DAX_OWN_KEYS)
 
 
 def test_inventory_is_inert_on_an_example():
@@ -374,7 +380,8 @@ LOGICAL_ID = "Orders\x1b[2J\r\n::error::forged ##[add-mask]x \u202eevil"
 HOSTILE_TEMPLATE = json.dumps({"Resources": {LOGICAL_ID: {
     "Type": "AWS::DynamoDB::Table",
     "Metadata": {"ddbguard": {"suppress": [{"id": "DDB003", "reason": "\x1b]0;owned\x07 ::notice::waived"}]}},
-    "Properties": {"TableName": "orders\n::warning::forged", "DeletionProtectionEnabled": "\x1b[5mno"}}}})
+    "Properties": {"TableName": "orders\n::warning::forged", "DeletionProtectionEnabled": "\x1b[5mno",
+                   "BillingMode": "PAY_PER_REQUEST"}}}})
 
 
 @pytest.fixture

@@ -157,7 +157,8 @@ def test_json_findings_are_located_on_their_lines(tmp_path):
     path.write_text(json.dumps({"Resources": {"T": {
         "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
         "Properties": {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-                       "SSESpecification": {"SSEEnabled": True}, "DeletionProtectionEnabled": False}}}}, indent=1))
+                       "SSESpecification": {"SSEEnabled": True}, "DeletionProtectionEnabled": False,
+                       "BillingMode": "PAY_PER_REQUEST"}}}}, indent=1))
     _, report, _ = check(path)
     failed = [f for f in report["findings"] if f["status"] == "fail"]
     assert [(f["rule_id"], f["line"]) for f in failed] == [("DDB004", 14)]

@@ -26,7 +26,8 @@ def test_inventory_of_templates_in_every_format():
         "account": None, "region": None, "stack": "good", "construct_path": None, "logical_id": "Orders",
         "name": "orders", "arn": None, "type": "AWS::DynamoDB::Table", "key_schema": "id (HASH)",
         "billing_mode": "PROVISIONED", "encryption": "AWS owned key", "kms_key": None, "global_indexes": [],
-        "local_indexes": [], "stream": None, "point_in_time_recovery": False, "deletion_protection": False,
+        "local_indexes": [], "stream": None, "auto_scaling": [], "point_in_time_recovery": False,
+        "point_in_time_recovery_days": None, "deletion_protection": False,
         "deletion_policy": "Delete", "update_replace_policy": "Delete", "backups": ["ByArn"], "granted": []}
     assert [t["name"] for t in data["tables"]] == ["drs-groups", "orders", "plans"]
     rows = list(csv.DictReader(io.StringIO(run_ddbguard("inventory", str(good), "--format", "csv").stdout)))
@@ -77,3 +78,47 @@ def test_live_inventory_of_a_moto_account(moto):
 def test_inventory_needs_an_input():
     result = run_ddbguard("inventory")
     assert result.code == 2 and "inventory: give templates" in result.stderr
+
+
+def test_inventory_shows_capacity_scaling_recovery_window_and_dax_of_the_cdk_app(cdk_assembly):
+    data = run_ddbguard("inventory", str(cdk_assembly), "--format", "json").json()
+    jsonschema.validate(data, SCHEMA)
+    by_name = {t["name"]: t for t in data["tables"]}
+    assert {name: (by_name[name]["billing_mode"], by_name[name]["auto_scaling"], by_name[name][
+        "point_in_time_recovery_days"]) for name in ("drs-carts", "drs-prices", "drs-executions-prod")} == {
+        "drs-carts": ("PAY_PER_REQUEST", [], 7), "drs-prices": ("PROVISIONED", ["read capacity"], 35),
+        "drs-executions-prod": ("PAY_PER_REQUEST", [], 35)}
+    assert by_name["drs-recovery-plans-legacy"]["point_in_time_recovery_days"] is None  # no point-in-time recovery
+    assert [(c["stack"], c["logical_id"], c["encryption_at_rest"], c["endpoint_encryption"], c["nodes"])
+            for c in data["dax_clusters"]] == [
+        ("ddbguard-cache", "CacheNotEncrypted", False, "TLS", 3), ("ddbguard-cache", "CacheOneNode", True, "TLS", 1),
+        ("ddbguard-cache", "CacheWithoutTls", True, "NONE", 3)]
+    markdown = run_ddbguard("inventory", str(cdk_assembly)).stdout
+    assert "# DAX clusters\n\n## `CacheNotEncrypted`\n" in markdown and "| point in time recovery days | `7` |" in markdown
+
+
+def test_live_inventory_shows_capacity_scaling_recovery_window_and_dax(moto):
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto)
+    dynamodb.create_table(TableName="prices", BillingMode="PROVISIONED",
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    dynamodb.update_continuous_backups(TableName="prices", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 10})
+    boto3.client("application-autoscaling", region_name="us-east-1", endpoint_url=moto).register_scalable_target(
+        ServiceNamespace="dynamodb", ResourceId="table/prices", ScalableDimension="dynamodb:table:WriteCapacityUnits",
+        MinCapacity=5, MaxCapacity=50)
+    boto3.client("dax", region_name="us-east-1", endpoint_url=moto).create_cluster(
+        ClusterName="cache", NodeType="dax.r5.large", ReplicationFactor=3, IamRoleArn="arn:aws:iam::123456789012:role/d",
+        SSESpecification={"Enabled": True}, ClusterEndpointEncryptionType="TLS")
+    result = run_ddbguard("inventory", "--live", "--endpoint-url", moto, "--regions", "us-east-1", "--format", "json")
+    assert result.code == 0, result.stderr
+    data = result.json()
+    jsonschema.validate(data, SCHEMA)
+    prices = next(t for t in data["tables"] if t["name"] == "prices")
+    assert (prices["billing_mode"], prices["auto_scaling"], prices["point_in_time_recovery_days"]) == (
+        "PROVISIONED", ["write capacity"], 10)
+    assert data["dax_clusters"] == [{
+        "account": "123456789012", "region": "us-east-1", "stack": None, "logical_id": None, "name": "cache",
+        "arn": "arn:aws:dax:us-east-1:123456789012:cache/cache", "encryption_at_rest": True,
+        "endpoint_encryption": "TLS", "nodes": 3}]

@@ -12,14 +12,16 @@ from ddbguard.engines.builtin import predicate
 from ddbguard.engines.common import evaluation_of
 from ddbguard.kit.snapshot import LiveTable, as_resource
 from ddbguard.model import Status, Unknown
+from ddbguard.templates.resolve import TABLE_TYPES
 
-RULES = {rule.stem.split("_", 1)[1]: rule for rule in load_catalog().values() if "builtin" in rule.engines}
+RULES = {rule.stem.split("_", 1)[1]: rule for rule in load_catalog().values() if "builtin" in rule.engines
+         and set(rule.resource_types) & set(TABLE_TYPES)}  # the per-table rules
 DENIED = Unknown("AccessDeniedException on dynamodb:DescribeTable")
 
 
 def verdict(rule_name: str, resource: dict, level: str = "aws-managed") -> tuple[Status, str]:
     rule = RULES[rule_name]
-    found = predicate(rule)(resource, SimpleNamespace(encryption_level=level))
+    found = predicate(rule)(resource, SimpleNamespace(encryption_level=level, min_pitr_recovery_days=35))
     evaluation = evaluation_of(rule.id, "s", "T", found, "builtin")
     return evaluation.status, evaluation.message
 
@@ -29,7 +31,8 @@ def live_table(**changes) -> LiveTable:
         name="orders", arn="arn:aws:dynamodb:us-east-1:111111111111:table/orders",
         description={"DeletionProtectionEnabled": True, "SSEDescription": {
             "Status": "ENABLED", "KMSMasterKeyArn": "arn:aws:kms:us-east-1:111111111111:key/k"}},
-        continuous_backups={"PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}},
+        continuous_backups={"PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED",
+                                                               "RecoveryPeriodInDays": 35}},
         resource_policy=None, stack=("orders-stack", "Orders"),
         template_resource={"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
         kms_key={"KeyManager": "CUSTOMER", "KeyState": "Enabled"})

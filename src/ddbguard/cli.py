@@ -221,13 +221,16 @@ def _inventory(args: argparse.Namespace) -> int:
             organization=args.organization, table_prefix=args.table_prefix, endpoint_url=args.endpoint_url,
             call_timeout=args.call_timeout)
         audited, errors = read_scope(options, config)
-        records = live_inventory(audited)
+        records, clusters = live_inventory(audited)
     elif not args.paths:
         return _fail("inventory: give templates, directories or cloud assemblies, or --live")
     else:
-        records, errors = template_inventory(args.paths, config, parameters)
-    rendered = render(sorted(records, key=lambda r: (r["account"] or "", r["region"] or "", r["stack"] or "",
-                                                     r["name"] or r["logical_id"] or "")), args.format)
+        records, clusters, errors = template_inventory(args.paths, config, parameters)
+
+    def order(r):
+        return r["account"] or "", r["region"] or "", r["stack"] or "", r["name"] or r["logical_id"] or ""
+
+    rendered = render(sorted(records, key=order), args.format, sorted(clusters, key=order))
     problem = _write(args.output, rendered, "inventory") if args.output else None
     if not args.output:
         sys.stdout.write(rendered)

@@ -53,6 +53,9 @@ def audit_evaluations(options: AuditOptions, config: Config,
         if isinstance(snapshot.functions, Unknown):  # the function rules cannot run here: say so
             errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
                                      f"Lambda functions not checked: {snapshot.functions.reason}"))
+        if isinstance(snapshot.dax_clusters, Unknown):  # the DAX rules cannot run here: say so
+            errors.append(InputError(f"{snapshot.account}/{snapshot.region}",
+                                     f"DAX clusters not checked: {snapshot.dax_clusters.reason}"))
         evaluations += judge_region(snapshot, rules, config, now)
     # A global table's replica outside the audited regions is named once per rule, whichever region saw it.
     evaluations = list({(e.rule_id, e.stack, e.logical_id): e for e in evaluations}.values())

@@ -2,8 +2,10 @@
 checklist), from templates or cloud assemblies, or (`--live`) from the accounts the audit reads.
 
 One record per table (schemas/inventory.schema.json): where it is defined (stack, construct path), name,
-ARN, key schema, billing mode, encryption and key, indexes, stream, point-in-time recovery, deletion
-protection, retain policies, backups, and who is granted what. A value that cannot be told is null.
+ARN, key schema, billing mode (capacity mode) and the capacity Application Auto Scaling scales, encryption and key,
+indexes, stream, point-in-time recovery and its recovery window, deletion protection, retain policies, backups, and
+who is granted what; and one record per DAX cluster (encryption at rest, endpoint encryption, nodes). A value that
+cannot be told is null. CSV holds the tables only.
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ from ddbguard.report.escape.csv import csv_cell
 from ddbguard.report.escape.json import json_document
 from ddbguard.report.escape.markdown import markdown_cell, markdown_code
 from ddbguard.kit.backup import selects, table_tags
-from ddbguard.kit.values import boolean
+from ddbguard.kit.capacity import table_dimensions, targeted, template_targets
+from ddbguard.kit.values import boolean, integer
+
+DAX_FIELDS = ("account", "region", "stack", "logical_id", "name", "arn", "encryption_at_rest", "endpoint_encryption",
+              "nodes")
 
 FIELDS = ("account", "region", "stack", "construct_path", "logical_id", "name", "arn", "type", "key_schema",
           "billing_mode", "encryption", "kms_key", "global_indexes", "local_indexes", "stream",
-          "point_in_time_recovery", "deletion_protection", "deletion_policy", "update_replace_policy", "backups",
+          "auto_scaling", "point_in_time_recovery", "point_in_time_recovery_days", "deletion_protection", "deletion_policy", "update_replace_policy", "backups",
           "granted")
 
 
@@ -52,6 +58,36 @@ def _flag(value) -> bool | None:
     return False if value is None else boolean(value)
 
 
+def _recovery_days(specification) -> int | None:
+    """The recovery window of point-in-time recovery that is on (35 when RecoveryPeriodInDays is absent); null when
+    it is off or cannot be told."""
+    if not isinstance(specification, dict) or _flag(specification.get("PointInTimeRecoveryEnabled")) is not True:
+        return None
+    days = specification.get("RecoveryPeriodInDays")
+    return 35 if days is None else integer(days)
+
+
+def _dax(stack: str, logical_id: str, resource: dict, account, region) -> dict:
+    """A DAX cluster of a template (AWS::DAX::Cluster)."""
+    p = resource.get("Properties") or {}
+    sse = p.get("SSESpecification") or {}
+    return {"account": account, "region": region, "stack": stack, "logical_id": logical_id,
+            "name": _known(p.get("ClusterName")), "arn": None,
+            "encryption_at_rest": _flag(sse.get("SSEEnabled")) if isinstance(sse, dict) else None,
+            "endpoint_encryption": _known(p.get("ClusterEndpointEncryptionType", "NONE")),
+            "nodes": integer(p.get("ReplicationFactor"))}
+
+
+def _template_scaling(targets, stack, name: str, properties: dict) -> list[str] | None:
+    """The capacity the input's scalable targets scale, in words; null when a target cannot be resolved."""
+    targets, unresolved = targets
+    if unresolved:
+        return None
+    indexes = [i["IndexName"] for i in properties.get("GlobalSecondaryIndexes") or []
+               if isinstance(i, dict) and isinstance(i.get("IndexName"), str)]
+    return [d.describe() for d in table_dimensions(indexes) if targeted(targets, stack, name, d)]
+
+
 def _selected_by(chosen, arn: str, resource: dict) -> list[str] | None:
     """The backup selections that pick the table; None when one of them cannot tell."""
     tags = table_tags(resource)
@@ -59,7 +95,8 @@ def _selected_by(chosen, arn: str, resource: dict) -> list[str] | None:
     return None if any(isinstance(v, str) for _, v in picked) else [k for k, v in picked if v]
 
 
-def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[dict], list]:
+def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[dict], list[dict], list]:
+    """(table records, DAX cluster records, errors) of the input."""
     from ddbguard.commands.read import read_input
     from ddbguard.join import cdk_path_of
     from ddbguard.kit.backup import selections
@@ -71,10 +108,14 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
     stacks, model, errors = read.stacks, read.model, read.errors
     graph = Graph(stacks, model, config.tables)
     chosen = selections(graph)
-    records = []
+    targets = template_targets(graph)
+    records, clusters = [], []
     for stack in stacks:
         resolver = model.resolver(stack.stack)
         for logical_id, resource in stack.resolved["Resources"].items():
+            if resource.get("Type") == "AWS::DAX::Cluster":
+                clusters.append(_dax(stack.stack.stack_name or stack.name, logical_id, resource, stack.stack.account,
+                                     stack.stack.region))
             if resource.get("Type") not in TABLE_TYPES:
                 continue
             p = resource.get("Properties") or {}
@@ -93,8 +134,10 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
                 "global_indexes": [i.get("IndexName") for i in p.get("GlobalSecondaryIndexes") or [] if isinstance(i, dict)],
                 "local_indexes": [i.get("IndexName") for i in p.get("LocalSecondaryIndexes") or [] if isinstance(i, dict)],
                 "stream": _known((p.get("StreamSpecification") or {}).get("StreamViewType")),
+                "auto_scaling": _template_scaling(targets, stack, name, p),
                 "point_in_time_recovery": _flag(((holder.get("PointInTimeRecoverySpecification") or {})
                                                  .get("PointInTimeRecoveryEnabled"))),
+                "point_in_time_recovery_days": _recovery_days(holder.get("PointInTimeRecoverySpecification")),
                 "deletion_protection": _flag(holder.get("DeletionProtectionEnabled")),
                 "deletion_policy": resource.get("DeletionPolicy", "Delete"),
                 "update_replace_policy": resource.get("UpdateReplacePolicy", "Delete"),
@@ -102,7 +145,8 @@ def template_inventory(paths: list[str], config, parameters=None) -> tuple[list[
                 "granted": _grants(graph, table) if table is not None else [],
             })
     redaction = Redaction(read.secrets)
-    return [redaction.value(record) for record in records], redaction.errors(errors)
+    return ([redaction.value(record) for record in records], [redaction.value(c) for c in clusters],
+            redaction.errors(errors))
 
 
 def _grants(graph, table) -> list[str]:
@@ -121,17 +165,30 @@ def _grants(graph, table) -> list[str]:
     return sorted(granted)
 
 
-def live_inventory(scope) -> list[dict]:
-    """Records of the tables the audit read (live/snapshot.py), with the functions whose roles may use them."""
+def live_inventory(scope) -> tuple[list[dict], list[dict]]:
+    """Records of the tables the audit read (live/snapshot.py), with the functions whose roles may use them, and of
+    its DAX clusters."""
     from ddbguard.kit.access import may_use
 
-    records = []
+    records, clusters = [], []
     for snapshot in scope.snapshots.values():
+        for cluster in snapshot.dax_clusters if isinstance(snapshot.dax_clusters, list) else []:
+            sse = cluster.get("SSEDescription")
+            clusters.append({"account": snapshot.account, "region": snapshot.region, "stack": None, "logical_id": None,
+                             "name": cluster.get("ClusterName"), "arn": cluster.get("ClusterArn"),
+                             "encryption_at_rest": sse.get("Status") == "ENABLED" if isinstance(sse, dict) else None,
+                             "endpoint_encryption": cluster.get("ClusterEndpointEncryptionType"),
+                             "nodes": cluster.get("TotalNodes")})
+        targets = snapshot.scalable_targets
+        scaled = {(t.get("ResourceId"), t.get("ScalableDimension")) for t in targets} if isinstance(
+            targets, list) else None
         functions = snapshot.functions if isinstance(snapshot.functions, list) else []
         for table in snapshot.tables:
             d = table.description if isinstance(table.description, dict) else {}
             sse = d.get("SSEDescription") or {}
             pitr = table.continuous_backups
+            recovery = {} if isinstance(pitr, Unknown) else (pitr.get("PointInTimeRecoveryDescription") or {})
+            indexes = [i["IndexName"] for i in d.get("GlobalSecondaryIndexes") or []]
             template = table.template_resource if isinstance(table.template_resource, dict) else {}
             records.append({
                 "account": snapshot.account, "region": snapshot.region,
@@ -148,8 +205,13 @@ def live_inventory(scope) -> list[dict]:
                 "global_indexes": [i["IndexName"] for i in d.get("GlobalSecondaryIndexes") or []],
                 "local_indexes": [i["IndexName"] for i in d.get("LocalSecondaryIndexes") or []],
                 "stream": (d.get("StreamSpecification") or {}).get("StreamViewType"),
+                "auto_scaling": None if scaled is None else [
+                    dim.describe() for dim in table_dimensions(indexes)
+                    if (dim.resource_id(table.name), dim.scalable_dimension) in scaled],
                 "point_in_time_recovery": None if isinstance(pitr, Unknown) else (
-                    (pitr.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus") == "ENABLED"),
+                    recovery.get("PointInTimeRecoveryStatus") == "ENABLED"),
+                "point_in_time_recovery_days": recovery.get("RecoveryPeriodInDays")
+                if recovery.get("PointInTimeRecoveryStatus") == "ENABLED" else None,
                 "deletion_protection": bool(d.get("DeletionProtectionEnabled")) if d else None,
                 "deletion_policy": template.get("DeletionPolicy", "Delete") if template else None,
                 "update_replace_policy": template.get("UpdateReplacePolicy", "Delete") if template else None,
@@ -159,13 +221,15 @@ def live_inventory(scope) -> list[dict]:
                                   and isinstance(f.role.statements, list)
                                   and may_use(f.role.statements, [table.arn], f.role.boundary) is True),
             })
-    return records
+    return records, clusters
 
 
-def render(records: list[dict], fmt: str) -> str:
-    """Every value is read from templates or AWS: escaped for the format's reader (report/escape/)."""
+def render(records: list[dict], fmt: str, clusters: list[dict] = ()) -> str:
+    """Every value is read from templates or AWS: escaped for the format's reader (report/escape/). CSV is one row
+    per table: the DAX clusters are in JSON and Markdown."""
     if fmt == "json":
-        return json_document({"ddbguard_inventory": 1, "tables": records}, indent=2, default=str) + "\n"
+        return json_document({"ddbguard_inventory": 1, "tables": records, "dax_clusters": list(clusters)}, indent=2,
+                             default=str) + "\n"
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=FIELDS)
@@ -178,6 +242,13 @@ def render(records: list[dict], fmt: str) -> str:
         lines += [f"## {markdown_code(record['name'] or record['logical_id'] or '')}", "", "| Field | Value |",
                   "|---|---|"]
         lines += [f"| {key.replace('_', ' ')} | {markdown_cell(_text(record[key]))} |" for key in FIELDS]
+        lines.append("")
+    if clusters:
+        lines += ["# DAX clusters", ""]
+    for cluster in clusters:
+        lines += [f"## {markdown_code(cluster['name'] or cluster['logical_id'] or '')}", "", "| Field | Value |",
+                  "|---|---|"]
+        lines += [f"| {key.replace('_', ' ')} | {markdown_cell(_text(cluster[key]))} |" for key in DAX_FIELDS]
         lines.append("")
     return "\n".join(lines)
 

@@ -73,7 +73,7 @@ def as_resource(table: LiveTable) -> dict:
     pitr = backups if isinstance(backups, Unknown) else (
         (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus") == "ENABLED")
     properties: dict = {
-        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": pitr},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": pitr, **_recovery_period(backups)},
         "DeletionProtectionEnabled": description if isinstance(description, Unknown) else bool(
             description.get("DeletionProtectionEnabled")),
         "SSESpecification": _sse(table),
@@ -86,6 +86,19 @@ def as_resource(table: LiveTable) -> dict:
                                              {"PolicyDocument": stream}}
     resource["Properties"] = properties
     return resource
+
+
+def _recovery_period(backups: dict | Unknown) -> dict:
+    """RecoveryPeriodInDays of DescribeContinuousBackups when point-in-time recovery is on. An answer that does not
+    state it is unknown, never DynamoDB's default of 35 days (which would pass every window)."""
+    if isinstance(backups, Unknown):
+        return {"RecoveryPeriodInDays": backups}
+    description = backups.get("PointInTimeRecoveryDescription") or {}
+    if description.get("PointInTimeRecoveryStatus") != "ENABLED":
+        return {}
+    days = description.get("RecoveryPeriodInDays")
+    return {"RecoveryPeriodInDays": days if days is not None else Unknown(
+        "DescribeContinuousBackups does not state the point-in-time recovery window (RecoveryPeriodInDays)")}
 
 
 def _sse(table: LiveTable) -> dict | Unknown:
@@ -140,6 +153,9 @@ class RegionSnapshot:
     audited: "Scope | None" = None  # every region of the run, to look up tables a function names by ARN
     replicas_outside: list[tuple[str, str, str]] = field(default_factory=list)  # (table, region, arn) not audited
     stacks: list[LiveStack] = field(default_factory=list)  # the stacks that own the judged tables
+    dax_clusters: list[dict] | Unknown | None = None  # DescribeClusters (DAX), when a rule needs them; None: not read
+    # DescribeScalableTargets (ServiceNamespace dynamodb), when a rule needs them; None: not read
+    scalable_targets: list[dict] | Unknown | None = None
 
     def table(self, name: str) -> LiveTable | None:
         return next((t for t in self.tables if t.name == name), None)
@@ -189,6 +205,30 @@ def judge_tables(predicate, snapshot: RegionSnapshot, config, tables=None, *, ex
             found += more(table)
         subjects.append(Subject(table.name, tuple(found), arn=table.arn))
     return subjects + unaudited_replicas(snapshot)
+
+
+def as_dax_resource(cluster: dict) -> dict:
+    """A DAX cluster of DescribeClusters in CloudFormation's shape (AWS::DAX::Cluster), for the per-resource
+    predicates: SSEDescription.Status ENABLED is SSEEnabled, TotalNodes the ReplicationFactor. A field the answer
+    does not hold is unknown, never a default."""
+    def stated(key: str, read):
+        return read(cluster[key]) if cluster.get(key) is not None else Unknown(
+            f"DescribeClusters does not state {key} of DAX cluster {cluster.get('ClusterName')}")
+
+    return {"Type": "AWS::DAX::Cluster", "Properties": {
+        "SSESpecification": {"SSEEnabled": stated("SSEDescription", lambda sse: sse.get("Status") == "ENABLED")},
+        "ClusterEndpointEncryptionType": stated("ClusterEndpointEncryptionType", str),
+        "ReplicationFactor": stated("TotalNodes", int),
+    }}
+
+
+def judge_dax_clusters(predicate, snapshot: RegionSnapshot, config) -> list[Subject]:
+    """A per-resource predicate of AWS::DAX::Cluster on each DAX cluster of the region. When the clusters could
+    not be listed the audit reports that as an error of the region (commands/audit.py), never a clean region."""
+    if not isinstance(snapshot.dax_clusters, list):
+        return []
+    return [Subject(cluster.get("ClusterName", ""), tuple(predicate(as_dax_resource(cluster), config)),
+                    arn=cluster.get("ClusterArn")) for cluster in snapshot.dax_clusters]
 
 
 def unaudited_replicas(snapshot: RegionSnapshot) -> list[Subject]:

@@ -8,6 +8,8 @@ field that could not be read is an `Unknown` (judged unknown, never pass or fail
 
 from __future__ import annotations
 
+import re
+
 from ddbguard.model import Problem, Unknown
 
 # CloudFormation reads these strings as booleans too (the set cfn-lint, AWS's own linter, accepts); any other
@@ -38,6 +40,16 @@ def boolean(value: object) -> bool | None:
 
 def is_true(value: object) -> bool:
     return boolean(value) is True
+
+
+def integer(value: object) -> int | None:
+    """An integer property as CloudFormation reads it: an int or a string of digits ("35"); None for anything
+    else (a boolean, a float, an intrinsic that could not be resolved). The guard rules match `/^[0-9]+$/`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
+        return int(value)
+    return None
 
 
 def replicas(resource: dict) -> list[tuple[tuple, object]]:

@@ -79,8 +79,11 @@ class RegionWork:
 
 def open_region(session, account: str, region: str, *, clients, table_prefix: str | None,
                 encryption_level: str, backup_since: dt.datetime, account_cache: AccountCache,
-                recovery_points: bool = False, old_backups_before: dt.datetime | None = None) -> RegionWork:
-    """`clients`: the run's aws.Clients (one deadline per call, and a record of what AWS did not answer)."""
+                recovery_points: bool = False, old_backups_before: dt.datetime | None = None,
+                dax_clusters: bool = False, scalable_targets: bool = False) -> RegionWork:
+    """`clients`: the run's aws.Clients (one deadline per call, and a record of what AWS did not answer).
+    `dax_clusters`, `scalable_targets`: read the region's DAX clusters (DescribeClusters) and DynamoDB's Application
+    Auto Scaling targets (DescribeScalableTargets) once, because a selected rule needs them (rule.yaml live_needs)."""
     made = {service: clients.client(session, service, region, scope=f"{account}/{region}")
             for service in ("dynamodb", "cloudformation", "lambda", "kms", "backup")}
     dynamodb = made["dynamodb"]
@@ -96,6 +99,16 @@ def open_region(session, account: str, region: str, *, clients, table_prefix: st
     if judged:
         work.backups = _recent_backups(dynamodb, backup_since)
         work.stacks = _existing_stacks(made["cloudformation"])
+    if dax_clusters and not _offered(session, "dax", region):
+        snapshot.dax_clusters = []  # DAX is not offered in this region: no cluster can be there
+    elif dax_clusters:
+        dax = clients.client(session, "dax", region, scope=f"{account}/{region}")
+        snapshot.dax_clusters = attempt("dax:DescribeClusters", paginate, dax, "describe_clusters", "Clusters")
+    if scalable_targets and judged:
+        autoscaling = clients.client(session, "application-autoscaling", region, scope=f"{account}/{region}")
+        snapshot.scalable_targets = attempt("application-autoscaling:DescribeScalableTargets", paginate, autoscaling,
+                                            "describe_scalable_targets", "ScalableTargets",
+                                            ServiceNamespace="dynamodb")
 
     functions = attempt("lambda:ListFunctions", paginate, made["lambda"], "list_functions", "Functions")
     if isinstance(functions, Unknown):
@@ -104,6 +117,16 @@ def open_region(session, account: str, region: str, *, clients, table_prefix: st
         iam = clients.client(session, "iam", region, scope=account)  # IAM is global: the account's
         snapshot.functions = [live_function(f, _role(iam, f.get("Role"), account_cache)) for f in functions]
     return work
+
+
+def _offered(session, service: str, region: str) -> bool:
+    """Whether AWS offers the service in the region, by botocore's endpoint data (a region it does not list has no
+    endpoint to ask). Unknown partitions are asked."""
+    try:
+        partition = session._session.get_partition_for_region(region)
+    except (AttributeError, ValueError, BotoCoreError):
+        return True
+    return region in session.get_available_regions(service, partition_name=partition)
 
 
 def live_function(listed: dict, role: LiveRole | None) -> LiveFunction:

@@ -187,7 +187,9 @@ def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime,
                               account_cache=caches.setdefault(account, AccountCache()),
                               recovery_points="recovery_points" in needs,
                               old_backups_before=now - dt.timedelta(days=config.min_backup_retention_days)
-                              if "old_backups" in needs else None): (account, region)
+                              if "old_backups" in needs else None,
+                              dax_clusters="dax_clusters" in needs,
+                              scalable_targets="scalable_targets" in needs): (account, region)
                   for account, session, region in units}
         for future in as_completed(opened):
             account, region = opened[future]

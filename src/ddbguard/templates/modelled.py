@@ -62,6 +62,8 @@ MODELLED_TYPES = {
     "AWS::KMS::Alias": "DDB008 follows it to its key",
     "AWS::Backup::BackupPlan": "DDB022 reads its retention",
     "AWS::Backup::BackupSelection": "DDB022 reads what it selects",
+    "AWS::DAX::Cluster": "DDB050-DDB052 read its encryption and nodes",
+    "AWS::ApplicationAutoScaling::ScalableTarget": "DDB023 reads which table capacity it scales",
     "AWS::CloudFormation::Stack": "its template is read as a nested stack",
     "AWS::CloudFormation::StackSet": "its template is read as the stack it deploys (unreadable: not modelled)",
 }

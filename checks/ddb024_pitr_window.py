@@ -1,0 +1,5 @@
+"""DDB024 for checkov: the rule's predicate (src/ddbguard/rules/ddb024_pitr_window/predicate.py) through checkov's check API."""
+
+from ddbguard.checkov_support import register_check
+
+check = register_check(__file__)

@@ -1,0 +1,8 @@
+"""DDB050 live: the rule's predicate on each DAX cluster's CloudFormation-shaped view (DescribeClusters)."""
+
+from ddbguard.kit.snapshot import judge_dax_clusters
+from ddbguard.rules.ddb050_dax_encryption_at_rest.predicate import problems as predicate
+
+
+def evaluate(snapshot, config, now):
+    return judge_dax_clusters(predicate, snapshot, config)
