@@ -10,6 +10,7 @@ from ddbguard import __version__
 from ddbguard.arguments import parser
 from ddbguard.model import Report, Severity
 
+
 def main(argv: list[str] | None = None) -> int:
     if (sys.argv[1:] if argv is None else argv) == ["--version"]:  # before the parser, whose options import the AWS layer
         print(f"ddbguard {__version__}")
