@@ -102,6 +102,8 @@ def test_typescript_app_synth_fails_with_the_violations_of_ddbguard(typescript_s
         ("DDB003", "orders-ts/Sessions/Resource", "warning", "fail"),
         ("DDB004", "orders-ts/Sessions/Resource", "error", "fail"),
         ("DDB022", "orders-ts/Sessions/Resource", "warning", "fail"),
+        ("DDB023", "orders-ts/Sessions/Resource", "warning", "fail"),
+        ("DDB023", "orders-ts/Scratch/Resource", "warning", "fail"),
     }
     # one engine: what the Python plugin hands CDK for this assembly, to the letter
     check = run_ddbguard("check", str(out), "--format", "cdk-validation")
@@ -139,6 +141,7 @@ def test_javascript_app_with_the_command_in_ddbguard_command(tmp_path):
         ("DDB004", "error", "orders-js/Orders/Resource"),
         ("DDB007", "warning", "orders-js/Orders/Resource"),
         ("DDB022", "info", "orders-js/Orders/Resource"),
+        ("DDB023", "warning", "orders-js/Orders/Resource"),
     ]
     assert "suppressedViolations" not in plugin  # CDK leaves the list out when nothing is acknowledged
 
