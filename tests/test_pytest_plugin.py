@@ -93,7 +93,8 @@ def test_with_pytest_xdist(cdk_assembly, tmp_path, expected):
 def test_configuration_and_an_input_that_cannot_be_checked(tmp_path):
     (tmp_path / "orders.yaml").write_text(
         "Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n"
-        "    UpdateReplacePolicy: Retain\n    Properties: {SSESpecification: {SSEEnabled: true}}\n")
+        "    UpdateReplacePolicy: Retain\n    Properties: {BillingMode: PAY_PER_REQUEST, SSESpecification: {SSEEnabled: "
+        "true}}\n")
     (tmp_path / "broken.yaml").write_text("Resources: [\n")
     (tmp_path / "ddbguard.yaml").write_text("rules:\n  DDB004: {enabled: false}\n")
     completed, cases = run_pytest(tmp_path, "--ddbguard", "orders.yaml", "--ddbguard", "broken.yaml",
@@ -105,6 +106,8 @@ def test_configuration_and_an_input_that_cannot_be_checked(tmp_path):
         ("ddbguard.DDB003", "orders/Orders"): "passed",
         ("ddbguard.DDB005", "orders/Orders"): "passed",
         ("ddbguard.DDB022", "orders/Orders"): "skipped",
+        ("ddbguard.DDB023", "orders/Orders"): "passed",
+        ("ddbguard.DDB024", "orders/Orders"): "passed",
         ("ddbguard.input-error", str(tmp_path / "broken.yaml")): "failed",
     }
     assert cases[("ddbguard.input-error", str(tmp_path / "broken.yaml"))][1] == (

@@ -105,8 +105,8 @@ def test_a_cloud_assembly_stack_protects_its_nested_stacks_through_their_resourc
     assert multi == policy_of("Sessions8896A56D", "SessionsReplicaeuwest1D38BA754", "SessionsReplicaapsouth18796BFF2")
     several = run_ddbguard("stack-policy", str(cdk_assembly))
     assert (several.code, several.stdout) == (2, "")
-    assert several.stderr.startswith("ddbguard: the input holds 11 stacks: name one with --stack (Dev/compute, "
-                                     "Prod/data, ddbguard-compliant,")
+    assert several.stderr.startswith("ddbguard: the input holds 12 stacks: name one with --stack (Dev/compute, "
+                                     "Prod/data, ddbguard-cache, ddbguard-compliant,")
 
 
 def test_what_the_template_cannot_tell_is_protected_or_said(tmp_path):

@@ -125,7 +125,7 @@ def test_in_a_cdk_unit_test_with_the_real_aws_cdk_lib(tmp_path):
             stack = cdk.Stack(app, "orders", termination_protection=True)
             table = dynamodb.Table(stack, "Orders", partition_key=dynamodb.Attribute(
                 name="id", type=dynamodb.AttributeType.STRING), deletion_protection=True,
-                encryption=dynamodb.TableEncryption.AWS_MANAGED)
+                encryption=dynamodb.TableEncryption.AWS_MANAGED, billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST)
             return app, stack, table
 
         def test_template_of_a_stack(tmp_path):
