@@ -12,7 +12,11 @@ expect.extend(ddbguardMatchers);
 
 function stackWith(props) {
   const stack = new Stack(new App(), 'orders', { terminationProtection: true });
-  new dynamodb.Table(stack, 'Orders', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING }, ...props });
+  // on-demand: these tests are about the matcher, not capacity (a provisioned table without auto scaling fails DDB023)
+  new dynamodb.Table(stack, 'Orders', {
+    partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING }, billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    ...props,
+  });
   return stack;
 }
 

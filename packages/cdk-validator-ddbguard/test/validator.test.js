@@ -89,6 +89,7 @@ describe('synthesis with the plugin', () => {
       ['DDB004', 'error', 'orders/Orders/Resource'],
       ['DDB007', 'warning', 'orders/Orders/Resource'],
       ['DDB022', 'info', 'orders/Orders/Resource'],
+      ['DDB023', 'warning', 'orders/Orders/Resource'],  // CDK's default Table: provisioned, no auto scaling
     ]);
     const config = path.join(temporary(), 'ddbguard.yaml');
     fs.writeFileSync(config, 'rules:\n  DDB002: {enabled: false}\n  DDB004: {severity: medium}\n');
@@ -99,6 +100,7 @@ describe('synthesis with the plugin', () => {
       ['DDB004', 'warning', 'orders/Orders/Resource'],
       ['DDB007', 'warning', 'orders/Orders/Resource'],
       ['DDB022', 'info', 'orders/Orders/Resource'],
+      ['DDB023', 'warning', 'orders/Orders/Resource'],  // CDK's default Table: provisioned, no auto scaling
     ]);
   });
 
