@@ -125,10 +125,10 @@ def judge(shown: str, plans: list[list[PlanRule] | Unknown], unknown: list[str],
             failures, unsure = rule_problems(rule, settings)
             if not failures and not unsure:
                 return [], []
-            if unsure:
-                unknowns.append(unsure[0].reason)
-            else:
+            if failures:  # a rule that misses one requirement fails, whatever else cannot be told of it
                 failed.append((rule, failures))
+            else:
+                unknowns.append(unsure[0].reason)
     if unknowns:
         return [], [f"whether a backup plan keeps table {shown} is unknown: {unknowns[0]}"]
     if not failed:
