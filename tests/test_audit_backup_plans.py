@@ -21,6 +21,7 @@ import pytest
 from conftest import ROOT
 from ddbguard.commands.audit import AuditOptions, audit_evaluations
 from ddbguard.config import BackupRequirements, Config
+from ddbguard.model import Unknown
 
 ACCOUNT = "123456789012"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -172,8 +173,10 @@ def test_a_denied_backup_listing_is_unknown(moto, account, aws_backup_server):
 
 
 # -- the organization's effective policy, read as AWS Backup reads it (recorded snapshots) --------------------------
-def judged_on(policy: dict, config: Config, tags: dict | None = None) -> tuple[str, str]:
-    """DDB022 on one table of a recorded snapshot: a recent recovery point, no plan of its own, and `policy`."""
+def judged_on(policy: dict | None, config: Config, tags: dict | None = None, *, plans: list | None = None,
+              vaults=None) -> tuple[str, str]:
+    """DDB022 on one table of a recorded snapshot: a recent recovery point, AWS Backup's `plans` (none) and `vaults`
+    (locked and open), and the organization's `policy`."""
     from ddbguard.engines.live import run_live_rule
     from ddbguard.kit.snapshot import LiveTable, RegionSnapshot
 
@@ -182,8 +185,8 @@ def judged_on(policy: dict, config: Config, tags: dict | None = None) -> tuple[s
                      {"TableName": "orders", "CreationDateTime": now - dt.timedelta(days=2)}, {}, None,
                      recovery_points=[{"created": now, "table_id": None, "source": "AWS Backup recovery point"}],
                      tags={} if tags is None else tags)
-    snapshot = RegionSnapshot(ACCOUNT, "us-east-1", [live], backup_plans=[], backup_vaults={"locked": LOCKED,
-                                                                                          "open": OPEN},
+    snapshot = RegionSnapshot(ACCOUNT, "us-east-1", [live], backup_plans=plans or [],
+                              backup_vaults={"locked": LOCKED, "open": OPEN} if vaults is None else vaults,
                               organization_backup_policy=policy)
     [evaluation] = run_live_rule("DDB022", snapshot, config, now)
     return evaluation.status.value, evaluation.message
@@ -246,9 +249,39 @@ def test_an_organization_plan_of_other_regions_or_tags_selects_nothing_here():
 
 
 def test_a_table_whose_tags_cannot_be_read_is_unknown_for_a_plan_by_tag():
-    from ddbguard.model import Unknown
-
     status, message = judged_on(ORG_POLICY, REQUIRED, Unknown("AccessDeniedException on dynamodb:ListTagsOfResource"))
     assert (status, message) == ("unknown", "whether a backup plan keeps table orders is unknown: the tags of table "
                                             "orders cannot be read: AccessDeniedException on "
                                             "dynamodb:ListTagsOfResource")
+
+
+def local_plan(vault: str, copies: tuple = ()) -> list[dict]:
+    """One plan of AWS Backup that selects every table, as GetBackupPlan and GetBackupSelection answer."""
+    return [{"id": "p1", "name": "daily", "plan": {"BackupPlanName": "daily", "Rules": [
+        {"RuleName": "daily", "TargetBackupVaultName": vault, "Lifecycle": {"DeleteAfterDays": 35},
+         "CopyActions": [{"DestinationBackupVaultArn": c} for c in copies]}]},
+        "selections": [{"SelectionName": "all", "IamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/backup",
+                        "Resources": ["arn:aws:dynamodb:*:*:table/*"], "ListOfTags": [], "NotResources": [],
+                        "Conditions": {}}]}]
+
+
+@pytest.mark.parametrize("backup, plans, vaults, expected", [
+    (BackupRequirements(allowed_kms_keys=(KEY,)), local_plan("locked"), None, ("pass", "compliant")),
+    (BackupRequirements(require_vault_lock=True), local_plan("locked"),
+     Unknown("AccessDeniedException on backup:ListBackupVaults"),
+     ("unknown", "whether a backup plan keeps table orders is unknown: the backup vaults cannot be listed: "
+                 "AccessDeniedException on backup:ListBackupVaults")),
+    (BackupRequirements(require_vault_lock=True), local_plan("locked"), {"locked": {"BackupVaultName": "locked"}},
+     ("unknown", "whether a backup plan keeps table orders is unknown: ListBackupVaults does not say whether backup "
+                 "vault locked is locked")),
+    (BackupRequirements(require_vault_lock=True), local_plan("gone"), None,
+     ("unknown", f"whether a backup plan keeps table orders is unknown: backup vault gone is not listed in account "
+                 f"{ACCOUNT} region us-east-1")),
+    (BackupRequirements(require_copy=("cross-account",)), local_plan("locked", ("not-an-arn",)), None,
+     ("unknown", "whether a backup plan keeps table orders is unknown: the copy destination 'not-an-arn' cannot be "
+                 "read as a backup vault ARN")),
+    (BackupRequirements(require_copy=("cross-account",)),
+     local_plan("locked", ("arn:aws:backup:us-east-1:111111111111:backup-vault:central",)), None, ("pass", "compliant")),
+])
+def test_a_plan_of_aws_backup_on_each_requirement(backup, plans, vaults, expected):
+    assert judged_on(None, Config(backup=backup), plans=plans, vaults=vaults) == expected

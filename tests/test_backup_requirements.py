@@ -138,6 +138,19 @@ def test_a_vault_whose_lock_or_key_does_not_resolve_is_unknown(tmp_path):
                    "cannot be resolved statically")
 
 
+def test_a_vault_key_of_the_template_cannot_be_compared_with_key_arns(tmp_path):
+    template = tmp_path / "template.yaml"
+    template.write_text((FIXTURES / "requirements.yaml").read_text().replace(
+        "BackupVaultName: locked\n      EncryptionKeyArn: arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-"
+        "1234567890ab", "BackupVaultName: locked\n      EncryptionKeyArn: !GetAtt Key.Arn").replace(
+        "Resources:\n", "Resources:\n  Key: {Type: AWS::KMS::Key, Properties: {KeyPolicy: {}}}\n", 1))
+    (tmp_path / ".ddbguard.yaml").write_text('backup: {allowed_kms_keys: ["arn:aws:kms:*:111111111111:key/*"]}\n')
+    report = run_ddbguard("check", str(template), "--config", str(tmp_path / ".ddbguard.yaml"), "--format", "json")
+    assert ddb022(report.json())["Ledger"] == (
+        "unknown", "whether a backup plan keeps table ledger is unknown: the KMS key of backup vault LockedVault "
+                   "cannot be resolved statically")
+
+
 def test_an_input_without_plans_says_an_organization_policy_may_apply(tmp_path):
     result = run_ddbguard("check", str(FIXTURES / "none.yaml"), "--format", "json")
     [finding] = [f for f in result.json()["findings"] if f["rule_id"] == "DDB022"]

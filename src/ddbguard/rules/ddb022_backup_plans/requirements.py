@@ -45,7 +45,7 @@ def crossing(arn: object, region: str, account: str) -> Copy:
     protected = _SYMBOL.sub(lambda m: m.group(0).replace(":", "\0"), arn) if isinstance(arn, str) else ""
     parts = [part.replace("\0", ":") for part in protected.split(":")] if protected else []
     if len(parts) < 7 or parts[0] != "arn" or parts[2] != "backup" or parts[5] != "backup-vault":
-        unreadable = Unknown(f"the copy destination {arn!r} is not a backup vault ARN that can be read statically")
+        unreadable = Unknown(f"the copy destination {arn!r} cannot be read as a backup vault ARN")
         return Copy(unreadable, unreadable)
     return Copy(_differs(parts[3], region, "region"), _differs(parts[4], account, "account"))
 
