@@ -165,7 +165,7 @@ def moto(moto_server, aws_backup_server, monkeypatch):
     urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")).read()
     for name, value in MOTO_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    aws_backup_server.points.clear()
+    aws_backup_server.clear()
     monkeypatch.setenv("AWS_ENDPOINT_URL_BACKUP", aws_backup_server.url)
     return moto_server
 

@@ -177,7 +177,8 @@ def test_an_input_without_backup_plans_says_so_at_low_severity_without_failing(t
     assert result.code == 0, result.stdout
     [finding] = [f for f in result.json()["findings"] if f["rule_id"] == "DDB022"]
     assert (finding["status"], finding["severity"], finding["message"]) == (
-        "suppressed", "low", "no backup plan selects table orders: the input defines no AWS Backup plan")
+        "suppressed", "low", "no backup plan selects table orders: the input defines no AWS Backup plan (an "
+                             "organization backup policy may apply: `ddbguard audit` judges it)")
     assert finding["suppression_reason"].startswith("the input defines no backup plan, so an organization backup "
                                                     "policy may cover the table")
     assert not_passing(result.json()) == {("DDB022", "table", "Orders", "suppressed")}

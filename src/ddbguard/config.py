@@ -29,6 +29,19 @@ class Suppression:
     line: int = 0
 
 
+@dataclass(frozen=True)
+class BackupRequirements:
+    """DDB022's `backup:` settings: what a plan that selects a table must also do (all off by default)."""
+
+    require_vault_lock: bool = False
+    require_copy: tuple[str, ...] = ()  # "cross-region", "cross-account"
+    allowed_kms_keys: tuple[str, ...] = ()  # KMS key ARN patterns the vault may be encrypted with; empty: any
+
+    @property
+    def any(self) -> bool:
+        return bool(self.require_vault_lock or self.require_copy or self.allowed_kms_keys)
+
+
 @dataclass
 class Config:
     source: str | None = None
@@ -49,6 +62,7 @@ class Config:
     profiles: tuple = ()  # profiles.Profile, in priority order
     max_backup_age_days: int = 7
     min_backup_retention_days: int = 30  # DDB022: a backup plan keeps recovery points at least this long
+    backup: BackupRequirements = field(default_factory=BackupRequirements)  # DDB022: the plan's vault and copies
     min_pitr_recovery_days: int = 35  # DDB024: point-in-time recovery keeps at least this many days (1-35)
     context: tuple[str, ...] = ()  # templates loaded for their references only (paths resolved to the config's folder)
 
@@ -148,6 +162,8 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
         max_backup_age_days=data.get("max_backup_age_days", 7),
         min_backup_retention_days=data.get("min_backup_retention_days", 30),
         min_pitr_recovery_days=data.get("min_pitr_recovery_days", 35),
+        backup=BackupRequirements(**{key: tuple(value) if isinstance(value, list) else value
+                                     for key, value in (data.get("backup") or {}).items()}),
         context=tuple(str(Path(source).parent / path) for path in data.get("context", ())),
         severity_overrides={rule: Severity(s["severity"]) for rule, s in rules.items() if "severity" in s},
         external_exports=dict(data.get("external_exports", {})),

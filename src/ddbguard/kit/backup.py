@@ -1,4 +1,5 @@
-"""AWS Backup selections of the input: which plan selects which table (DDB022 and `ddbguard inventory`)."""
+"""AWS Backup selections of the input (or of AWS Backup, live): which plan selects which table (DDB022 and
+`ddbguard inventory`)."""
 
 from __future__ import annotations
 
@@ -30,30 +31,33 @@ def selections(graph: Graph) -> list[Selection]:
                 continue
             plan_id = dig(resource, "Properties", "BackupPlanId")
             plan = token(plan_id)
-            selection = dig(resource, "Properties", "BackupSelection")
-            selection = selection if isinstance(selection, dict) else {}
-            conditions = selection.get("Conditions") or {}
-            conditions = conditions if isinstance(conditions, dict) else {"": conditions}  # "" marks it malformed
-            listed = [(operator, c) for operator, items in conditions.items() for c in as_list(items)]
-            # lists where CloudFormation requires lists, mappings inside them
-            parts = [selection.get(key) for key in ("Resources", "NotResources", "ListOfTags")] + list(
-                conditions.values())
-            malformed = (not selection or "" in conditions
-                         or any(p is not None and not isinstance(p, list) for p in parts)
-                         or any(not isinstance(t, dict) for t in as_list(selection.get("ListOfTags")))
-                         or any(not isinstance(c, dict) for _, c in listed))
-            found.append(Selection(
-                logical_id=logical_id,
-                plan=plan[0] if plan else str(plan_id),
-                resources=as_list(selection.get("Resources")),
-                not_resources=as_list(selection.get("NotResources")),
-                tags=[(t.get("ConditionKey"), t.get("ConditionValue")) for t in as_list(selection.get("ListOfTags"))
-                      if isinstance(t, dict) and t.get("ConditionType") == "STRINGEQUALS"],
-                conditions=[(operator, _tag_key(c.get("ConditionKey")), c.get("ConditionValue"))
-                            for operator, c in listed if isinstance(c, dict)],
-                unreadable=f"backup selection {logical_id} does not have the shape CloudFormation requires"
-                if malformed else None))
+            found.append(selection_from(logical_id, plan[0] if plan else str(plan_id),
+                                        dig(resource, "Properties", "BackupSelection")))
     return found
+
+
+def selection_from(name: str, plan: str, selection: object) -> Selection:
+    """A selection from its BackupSelection: CloudFormation's property, which is also GetBackupSelection's answer."""
+    selection = selection if isinstance(selection, dict) else {}
+    conditions = selection.get("Conditions") or {}
+    conditions = conditions if isinstance(conditions, dict) else {"": conditions}  # "" marks it malformed
+    listed = [(operator, c) for operator, items in conditions.items() for c in as_list(items)]
+    # lists where CloudFormation requires lists, mappings inside them
+    parts = [selection.get(key) for key in ("Resources", "NotResources", "ListOfTags")] + list(conditions.values())
+    malformed = (not selection or "" in conditions
+                 or any(p is not None and not isinstance(p, list) for p in parts)
+                 or any(not isinstance(t, dict) for t in as_list(selection.get("ListOfTags")))
+                 or any(not isinstance(c, dict) for _, c in listed))
+    return Selection(
+        logical_id=name,
+        plan=plan,
+        resources=as_list(selection.get("Resources")),
+        not_resources=as_list(selection.get("NotResources")),
+        tags=[(t.get("ConditionKey"), t.get("ConditionValue")) for t in as_list(selection.get("ListOfTags"))
+              if isinstance(t, dict) and t.get("ConditionType") == "STRINGEQUALS"],
+        conditions=[(operator, _tag_key(c.get("ConditionKey")), c.get("ConditionValue"))
+                    for operator, c in listed if isinstance(c, dict)],
+        unreadable=f"backup selection {name} does not have the shape CloudFormation requires" if malformed else None)
 
 
 def _tag_key(key: object) -> object:

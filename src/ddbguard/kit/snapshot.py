@@ -30,6 +30,7 @@ class LiveTable:
     recovery_points: list[dict] | Unknown | None = None  # every AWS Backup recovery point, when a rule needs them
     old_backups: list[dict] | Unknown | None = None  # DynamoDB backups older than the retention, when a rule needs them
     legacy_replicas: list[str] = field(default_factory=list)  # regions of its stack's Custom::DynamoDBReplica
+    tags: dict | Unknown | None = None  # ListTagsOfResource, when a rule needs them (backup selections by tag)
 
     @property
     def replica_regions(self) -> list[str]:
@@ -156,6 +157,10 @@ class RegionSnapshot:
     dax_clusters: list[dict] | Unknown | None = None  # DescribeClusters (DAX), when a rule needs them; None: not read
     # DescribeScalableTargets (ServiceNamespace dynamodb), when a rule needs them; None: not read
     scalable_targets: list[dict] | Unknown | None = None
+    # DDB022's `backup:` requirements (live/backup_plans.py); None: not read
+    backup_plans: list[dict] | Unknown | None = None  # {"id", "name", "plan", "selections"}
+    backup_vaults: dict[str, dict] | Unknown | None = None  # ListBackupVaults, by name
+    organization_backup_policy: dict | Unknown | None = None  # the effective BACKUP_POLICY; None: none applies
 
     def table(self, name: str) -> LiveTable | None:
         return next((t for t in self.tables if t.name == name), None)

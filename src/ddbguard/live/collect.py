@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbguard.aws import attempt, error_reason, paginate, stack_tables, template_from_body
 from ddbguard.iam import parse_statements
+from ddbguard.live.backup_plans import read_backup_setup, table_tags
 from ddbguard.kit.snapshot import (LiveFunction, LiveRole, LiveStack, LiveTable, RegionSnapshot, Unknown,
                                     belongs_to_incarnation, own_dynamodb_backups)
 
@@ -42,6 +43,7 @@ class AccountCache:
 
     roles: dict[str, LiveRole] = field(default_factory=dict)
     policies: dict[str, object] = field(default_factory=dict)
+    organization: dict[str, object] = field(default_factory=dict)  # the account's effective organization policies
     locks: dict[str, threading.Lock] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -70,6 +72,7 @@ class RegionWork:
     recovery_points: bool = False  # read every AWS Backup recovery point of each table (a rule needs them)
     # read the DynamoDB backups made before this of a table old enough whose only recent backups are on-demand
     old_backups_before: dt.datetime | None = None
+    backup_plans: bool = False  # read the plans, vaults, organization policy and table tags (DDB022's `backup:`)
     owners: dict[str, tuple[str, str, object]] = field(default_factory=dict)  # table -> (stack, logical id, resource)
     legacy_replicas: dict[str, list[str]] = field(default_factory=dict)  # table -> regions of Custom::DynamoDBReplica
     unreadable_stacks: list[str] = field(default_factory=list)  # why a stack's tables cannot be known
@@ -80,10 +83,11 @@ class RegionWork:
 def open_region(session, account: str, region: str, *, clients, table_prefix: str | None,
                 encryption_level: str, backup_since: dt.datetime, account_cache: AccountCache,
                 recovery_points: bool = False, old_backups_before: dt.datetime | None = None,
-                dax_clusters: bool = False, scalable_targets: bool = False) -> RegionWork:
+                dax_clusters: bool = False, scalable_targets: bool = False, backup_plans: bool = False) -> RegionWork:
     """`clients`: the run's aws.Clients (one deadline per call, and a record of what AWS did not answer).
     `dax_clusters`, `scalable_targets`: read the region's DAX clusters (DescribeClusters) and DynamoDB's Application
-    Auto Scaling targets (DescribeScalableTargets) once, because a selected rule needs them (rule.yaml live_needs)."""
+    Auto Scaling targets (DescribeScalableTargets) once, because a selected rule needs them (rule.yaml live_needs);
+    `backup_plans`: AWS Backup's plans and vaults, and the organization's backup policy (live/backup_plans.py)."""
     made = {service: clients.client(session, service, region, scope=f"{account}/{region}")
             for service in ("dynamodb", "cloudformation", "lambda", "kms", "backup")}
     dynamodb = made["dynamodb"]
@@ -95,7 +99,10 @@ def open_region(session, account: str, region: str, *, clients, table_prefix: st
     judged = [n for n in names if n.startswith(table_prefix)] if table_prefix else list(names)
     snapshot = RegionSnapshot(account, region, table_names=set(names))
     work = RegionWork(snapshot, made, judged, {}, [], backup_since, encryption_level, recovery_points,
-                      old_backups_before)
+                      old_backups_before, backup_plans and bool(judged))
+    if work.backup_plans:
+        read_backup_setup(snapshot, made["backup"], clients.client(session, "organizations", scope=account),
+                          account_cache)
     if judged:
         work.backups = _recent_backups(dynamodb, backup_since)
         work.stacks = _existing_stacks(made["cloudformation"])
@@ -240,6 +247,8 @@ def read_table(work: RegionWork, name: str) -> LiveTable:
     )
     if work.recovery_points:
         table.recovery_points = _recovery_points(work, arn)
+    if work.backup_plans:
+        table.tags = table_tags(dynamodb, arn)
     table.backups = _backups(work, name, arn, description, table.recovery_points)
     if work.old_backups_before is not None and _only_on_demand(table, work.old_backups_before):
         table.old_backups = _old_backups(dynamodb, name, work.old_backups_before)

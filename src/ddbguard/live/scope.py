@@ -189,7 +189,9 @@ def read_regions(units, options: AuditOptions, config: Config, now: dt.datetime,
                               old_backups_before=now - dt.timedelta(days=config.min_backup_retention_days)
                               if "old_backups" in needs else None,
                               dax_clusters="dax_clusters" in needs,
-                              scalable_targets="scalable_targets" in needs): (account, region)
+                              scalable_targets="scalable_targets" in needs,
+                              # the plans cost calls (and permissions) only when `backup:` asks something of them
+                              backup_plans="backup_plans" in needs and config.backup.any): (account, region)
                   for account, session, region in units}
         for future in as_completed(opened):
             account, region = opened[future]

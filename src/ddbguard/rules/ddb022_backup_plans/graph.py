@@ -1,59 +1,29 @@
-"""DDB022: each table is selected by a backup plan of the input that keeps recovery points long enough;
-an input without any backup plan says so at low severity (an organization backup policy may cover it)."""
+"""DDB022: each table is selected by a backup plan of the input that keeps recovery points long enough (and meets
+the `backup:` requirements); an input without any backup plan says so at low severity (an organization backup
+policy may cover it, which the live audit judges)."""
 
 from __future__ import annotations
 
 from ddbguard.kit.backup import selections, selects, table_tags
 from ddbguard.kit.graph import Graph
 from ddbguard.kit.subjects import judged
-from ddbguard.model import Severity, Subject
-from ddbguard.kit.values import dig
+from ddbguard.model import Severity, Subject, Unknown
 from ddbguard.templates.resolve import TABLE_TYPES
+
+from .requirements import judge
+from .template_plans import plans as template_plans
 
 # Organization backup policies and central backup accounts are common, so an input without any plan says so
 # without failing; once it defines a plan, every table it leaves out fails.
-NO_PLANS = ("the input defines no backup plan, so an organization backup policy may cover the table (ddbguard "
-            "audit checks its recovery points); define a plan in the input to make tables it leaves out fail")
-
-
-def _plans(graph: Graph) -> dict[str, int | None | str]:
-    """plan logical id -> the longest retention of its rules in days (None: forever), or why it is unknown."""
-    plans = {}
-    for stack in graph.stacks:
-        for logical_id, resource in stack.resolved["Resources"].items():
-            if resource.get("Type") != "AWS::Backup::BackupPlan":
-                continue
-            rules = dig(resource, "Properties", "BackupPlan", "BackupPlanRule")
-            days = [_retention(rule) for rule in rules] if isinstance(rules, list) else []
-            if not days:
-                plans[logical_id] = f"backup plan {logical_id} has no rule that can be read"
-            elif any(d is None for d in days):
-                plans[logical_id] = None
-            elif all(isinstance(d, int) for d in days):
-                plans[logical_id] = max(days)
-            else:
-                plans[logical_id] = f"the retention of backup plan {logical_id} cannot be resolved statically"
-    return plans
-
-
-def _retention(rule: object) -> int | None | str:
-    """One plan rule's Lifecycle.DeleteAfterDays: days, None (kept forever), or a text when it cannot be read.
-    A Ref to a Number parameter arrives as a string of digits, which CloudFormation reads as a number."""
-    lifecycle = rule.get("Lifecycle") if isinstance(rule, dict) else rule
-    if lifecycle is None:
-        return None
-    value = lifecycle.get("DeleteAfterDays") if isinstance(lifecycle, dict) else lifecycle
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    return repr(value)
+NO_PLANS = ("the input defines no backup plan, so an organization backup policy may cover the table: `ddbguard "
+            "audit` judges its recovery points and, with `backup:` settings, the plans that select it, those of the "
+            "account's effective organization backup policy included; define a plan in the input to make tables it "
+            "leaves out fail")
 
 
 def evaluate(graph: Graph, settings) -> list[Subject]:
-    plans = _plans(graph)
+    plans = template_plans(graph)
     chosen = selections(graph)
-    minimum = settings.min_backup_retention_days
     subjects = []
     for stack in graph.stacks:
         resolver = graph.model.resolver(stack.stack)
@@ -65,31 +35,22 @@ def evaluate(graph: Graph, settings) -> list[Subject]:
             tags = table_tags(resource)
             if not plans:
                 subjects.append(judged(stack, logical_id, [(
-                    f"no backup plan selects table {shown}: the input defines no AWS Backup plan", ())],
+                    f"no backup plan selects table {shown}: the input defines no AWS Backup plan (an organization "
+                    "backup policy may apply: `ddbguard audit` judges it)", ())],
                     severity=Severity.LOW, waiver=NO_PLANS))
                 continue
-            retained, unknown = [], []
+            selected, unknown = [], []
             arn = resolver.table_arn(logical_id)
             for selection in chosen:
                 picked = selects(selection, arn, tags)
                 if isinstance(picked, str):
                     unknown.append(picked)
                 elif picked:
-                    retention = plans.get(selection.plan, f"backup plan {selection.plan} is not in the input")
-                    if isinstance(retention, str):
-                        unknown.append(retention)
-                    else:
-                        retained.append(retention)
-            keeps = any(days is None or days >= minimum for days in retained)
-            problems, reasons = [], []
-            if keeps:
-                pass
-            elif unknown:
-                reasons = [f"whether a backup plan keeps table {shown} is unknown: {unknown[0]}"]
-            elif retained:
-                problems = [f"the backup plans that select table {shown} keep recovery points at most "
-                            f"{max(retained)} days, less than min_backup_retention_days ({minimum})"]
+                    selected.append(plans.get(selection.plan, Unknown(f"backup plan {selection.plan} is not in the "
+                                                                      "input")))
+            if selected or unknown:
+                problems, reasons = judge(shown, selected, unknown, settings)
             else:
-                problems = [f"no backup plan of the input selects table {shown}"]
+                problems, reasons = [f"no backup plan of the input selects table {shown}"], []
             subjects.append(judged(stack, logical_id, [(m, ()) for m in problems], [(m, ()) for m in reasons]))
     return subjects

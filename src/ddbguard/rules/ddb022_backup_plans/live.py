@@ -1,11 +1,13 @@
 """DDB022 live: AWS Backup protects the table with recovery points that new (max_backup_age_days) and that
-old (min_backup_retention_days, or as old as the table when it is younger): its plan keeps them."""
+old (min_backup_retention_days, or as old as the table when it is younger): its plan keeps them. With `backup:`
+settings, a plan of AWS Backup or of the organization's backup policy that selects the table also meets them."""
 
 import datetime as dt
 
 from ddbguard.kit.subjects import live_judged
 from ddbguard.kit.snapshot import Unknown, belongs_to_incarnation, own_dynamodb_backups
 
+from .live_plans import plan_problems
 
 
 def evaluate(snapshot, settings, now):
@@ -39,7 +41,8 @@ def evaluate(snapshot, settings, now):
             problems.append(f"AWS Backup keeps no recovery point of table {table.name}: it is in no backup plan")
         elif old_enough:  # recent on-demand backups: are they kept as long?
             problems, reasons = _on_demand_retention(table, settings.min_backup_retention_days)
-        subjects.append(live_judged(table.name, table.arn, problems, reasons))
+        more_problems, more_reasons = plan_problems(snapshot, table, settings)
+        subjects.append(live_judged(table.name, table.arn, problems + more_problems, reasons + more_reasons))
     return subjects
 
 
