@@ -162,3 +162,22 @@ def test_an_input_without_plans_says_an_organization_policy_may_apply(tmp_path):
         "judges its recovery points and, with `backup:` settings, the plans that select it, those of the account's "
         "effective organization backup policy included; define a plan in the input to make tables it leaves out "
         "fail")
+
+
+def test_a_plan_without_a_rule_is_never_a_pass(tmp_path):
+    template = {"Resources": {
+        "Orders": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                   "Properties": {"TableName": "orders"}},
+        "Plan": {"Type": "AWS::Backup::BackupPlan",
+                 "Properties": {"BackupPlan": {"BackupPlanName": "empty", "BackupPlanRule": []}}},
+        "Selection": {"Type": "AWS::Backup::BackupSelection", "Properties": {
+            "BackupPlanId": {"Ref": "Plan"},
+            "BackupSelection": {"SelectionName": "all", "IamRoleArn": "arn:aws:iam::111111111111:role/backup",
+                                "Resources": [{"Fn::GetAtt": ["Orders", "Arn"]}]}}}}}
+    (tmp_path / "empty.json").write_text(json.dumps(template))
+    (tmp_path / ".ddbguard.yaml").write_text("{}\n")
+    result = run_ddbguard("check", str(tmp_path / "empty.json"), "--config", str(tmp_path / ".ddbguard.yaml"),
+                          "--format", "json")
+    assert ddb022(result.json()) == {
+        "Orders": ("unknown", "whether a backup plan keeps table orders is unknown: backup plan Plan has no rule that "
+                              "can be read")}

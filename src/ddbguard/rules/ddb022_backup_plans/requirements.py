@@ -131,8 +131,8 @@ def judge(shown: str, plans: list[list[PlanRule] | Unknown], unknown: list[str],
                 unknowns.append(unsure[0].reason)
     if unknowns:
         return [], [f"whether a backup plan keeps table {shown} is unknown: {unknowns[0]}"]
-    if not failed:
-        return [], []
+    if not failed:  # every plan that selects it has no rule at all: nothing is backed up
+        return [f"the backup plans that select table {shown} have no backup rule"], []
     if all(isinstance(f, _Retention) for _, failures in failed for f in failures):
         longest = max(f.days for _, failures in failed for f in failures)
         return [f"the backup plans that select table {shown} keep recovery points at most {longest} days, less "
