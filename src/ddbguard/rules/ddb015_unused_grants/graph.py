@@ -48,7 +48,7 @@ def _split(role, principal, principals, named, used: set) -> Subject:
     extra = sorted(used - named[id(principal)][0])
     if not extra:
         return judged(principal.stack, principal.logical_id,
-                      note=f"shares role {role.logical_id}, which grants only tables it names")
+                      note=f"shares role {role.logical_id}, which grants it no table that only the others name")
     others = ", ".join(p.describe() for p in principals if p is not principal and named[id(p)][0] & set(extra))
     reasons = named[id(principal)][1]
     if reasons:  # it may name them itself

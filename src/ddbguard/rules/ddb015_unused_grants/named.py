@@ -15,7 +15,7 @@ Named = tuple[set, list[str]]
 
 _STATES_DYNAMODB = re.compile(r"^arn:[^:]*:states:::(aws-sdk:)?dynamodb:")
 _SCHEDULER_DYNAMODB = re.compile(r"^arn:[^:]*:scheduler:::aws-sdk:dynamodb:")
-_APIGATEWAY_DYNAMODB = re.compile(r"^arn:[^:]*:apigateway:[^:]*:dynamodb:(action|path)/")
+_APIGATEWAY_DYNAMODB = re.compile(r"^arn:[^:]*:apigateway:.*:dynamodb:(action|path)/")  # the region may be ${AWS::Region}
 _TEMPLATE_TABLE = re.compile(r'"TableName"\s*:\s*"([^"]*)"')
 
 
@@ -92,10 +92,19 @@ def _tasks(value: object):
 
 
 def _task_tables(graph, principal, task: dict) -> Named:
-    found = [_name(graph, principal, value, f"task {task.get('Resource')} TableName")
-             for value in _table_names(task.get("Parameters", task.get("Arguments")))]
+    where = f"task {task.get('Resource')} TableName"
+    found = [_name(graph, principal, value, where) if not isinstance(value, _Path) else (set(), [
+        f"{principal.describe()}'s {where} is the path {value.path}, which is read at run time"])
+        for value in _table_names(task.get("Parameters", task.get("Arguments")))]
     return _merge(found) if found else (set(), [
         f"a task of {principal.describe()} calls {task.get('Resource')} with no TableName ddbguard can read"])
+
+
+class _Path:
+    """`TableName.$`: a JSONPath into the state's input, decided at run time."""
+
+    def __init__(self, path: object) -> None:
+        self.path = path
 
 
 def _table_names(value: object) -> list:
@@ -104,7 +113,7 @@ def _table_names(value: object) -> list:
     if isinstance(value, dict):
         for key, item in value.items():
             if key in ("TableName", "TableName.$"):
-                found.append(item if key == "TableName" else f"{item} (a path, read at run time)")
+                found.append(item if key == "TableName" else _Path(item))
             elif key == "RequestItems" and isinstance(item, dict):  # BatchWriteItem/BatchGetItem: by table name
                 found += list(item)
             else:
