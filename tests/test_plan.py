@@ -135,4 +135,36 @@ def test_plan_reads_a_table_moving_to_another_stack_as_a_move(moto, tmp_path):
         "legacy-data", "Orders", "pass",
         "table moving-orders moves to stack shared-data: retain it here and deploy, then bring it into shared-data "
         "with `cdk import` (or a resource import change set); a plain deploy of the new stack fails while the table "
-        "exists; DeletionPolicy Retain keeps the table and its data")
+        "exists; DeletionPolicy Retain keeps the table and its data; it leaves the stack retained, managed by no "
+        "stack: to bring it back, import it (`cdk import`, or `aws cloudformation create-change-set --change-set-type "
+        "IMPORT --resources-to-import` with ResourceType AWS::DynamoDB::Table and TableName moving-orders as its "
+        "identifier; guide: Use Cases > 3. Stack Recreation)")
+    assert (moved["severity"], moved.get("notice")) == ("info", True)
+
+
+def test_plan_reports_ddb034_once_when_the_deployed_stack_imports_the_name(moto, tmp_path):
+    """The deployed template uses legacy-customers by name (an imported table) and NEW creates it: the offline
+    check (diff rules against the deployed template) and the look-up both fail it; plan reports it once, with the
+    look-up's words."""
+    import json
+
+    deployed = {"Resources": {"Reader": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": {
+            "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/legacy-customers"}}]}}}}}
+    boto3.client("cloudformation", endpoint_url=moto).create_stack(StackName="customers-app",
+                                                                  TemplateBody=json.dumps(deployed))
+    boto3.client("dynamodb", endpoint_url=moto).create_table(
+        TableName="legacy-customers", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    creating = {"Resources": {**deployed["Resources"], "Customers": {
+        "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {"TableName": "legacy-customers", "BillingMode": "PAY_PER_REQUEST",
+                       "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                       "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}}}}
+    (tmp_path / "customers-app.json").write_text(json.dumps(creating))
+    report = run_ddbguard("plan", str(tmp_path / "customers-app.json"), "--endpoint-url", moto, "--format", "json",
+                          "--stack-name", "customers-app").json()
+    assert [(f["logical_id"], f["status"], f["engine"], f["message"]) for f in report["findings"]
+            if f["rule_id"] == "DDB034"] == [(
+        "Customers", "fail", "plan", "table legacy-customers already exists in us-east-1 and stack customers-app does "
+        "not manage it: creating it fails the deploy (import it instead)")]
