@@ -49,11 +49,14 @@ def _merge(found: list[Named]) -> Named:
 
 def _lambda(graph, principal, settings) -> Named:
     function = next(f for f in graph.functions if f.stack is principal.stack and f.logical_id == principal.logical_id)
-    names = set()
-    for value in table_variables(graph, function, settings).values():
+    names, reasons = set(), []
+    for variable, value in table_variables(graph, function, settings).items():
         table = graph.table_of(value, function.stack)
-        names.add(table.name if table else None)
-    return names - {None}, []
+        if table is not None:
+            names.add(table.name)
+        elif not isinstance(value, str) or "${" in value:  # a value that may be any table's name
+            reasons += _name(graph, principal, value, f"variable {variable}")[1]
+    return names, reasons
 
 
 def _state_machine(graph, principal, settings) -> Named:
@@ -146,7 +149,9 @@ def _integration(uri: object, templates: object, graph, principal) -> Named:
               for match in _TEMPLATE_TABLE.findall(text)] if isinstance(templates, dict) else []
     if not values:
         return set(), [f"the request templates of {principal.describe()} name no table ddbguard can read"]
-    return _merge([_name(graph, principal, value, "request template's TableName") for value in values])
+    return _merge([(set(), [f"the request template of {principal.describe()} takes its TableName from {value}, which "
+                             "is decided at run time"]) if "$" in value  # a VTL reference, not a name
+                   else _name(graph, principal, value, "request template's TableName") for value in values])
 
 
 def _method(graph, principal, settings) -> Named:
