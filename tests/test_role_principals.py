@@ -72,3 +72,22 @@ def test_cdk_state_machine_and_appsync_data_source_roles(tmp_path):
          "names"),
         ("ddbguard-principals/Api/OrdersSource/ServiceRole/Resource", "pass", "compliant"),
     }
+
+
+def test_a_hostile_definition_string_is_unknown_not_a_crash(tmp_path):
+    """A DefinitionString nested far deeper than a template may be (the walk over its states recurses)."""
+    import json
+
+    template = {"Resources": {
+        "Orders": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "orders"}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}, "Policies": [{
+            "PolicyName": "p", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem",
+                                                                 "Resource": {"Fn::GetAtt": ["Orders", "Arn"]}}]}}]}},
+        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]}, "DefinitionString": "[" * 5000 + "]" * 5000}}}}
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(template))
+    report = run_ddbguard("check", str(path), "--format", "json").json()
+    assert _ddb015(report) == {("Role", "unknown", "low", (
+        "role Role may use table orders, which no principal using it (Machine) surely names: the DefinitionString of "
+        "Machine is no JSON ddbguard can read (a value that cannot be resolved statically, or nested too deep)"))}

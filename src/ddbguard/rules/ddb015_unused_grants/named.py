@@ -9,6 +9,8 @@ from ddbguard.arns import parse_table_arn
 from ddbguard.kit.environments import table_variables
 from ddbguard.kit.graph import Graph, token
 from ddbguard.kit.principals import Principal
+from ddbguard.templates.decode_json import decode_json
+from ddbguard.templates.marks import DecodeError
 from ddbguard.templates.resolve import TABLE_TYPES
 
 Named = tuple[set, list[str]]
@@ -43,6 +45,17 @@ def _name(graph: Graph, principal: Principal, value: object, where: str) -> Name
     return set(), [f"{principal.describe()}'s {where} is {shown}, which names no table ddbguard can resolve"]
 
 
+def _json(text: object) -> object:
+    """A JSON text of the template (a definition, an Input), decoded as templates are: no deeper than a template
+    may be (the walks below recurse); None when it is no JSON."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return decode_json(text)
+    except DecodeError:
+        return None
+
+
 def _merge(found: list[Named]) -> Named:
     return set().union(*(names for names, _ in found)), [r for _, reasons in found for r in reasons]
 
@@ -68,12 +81,10 @@ def _state_machine(graph, principal, settings) -> Named:
         if isinstance(text, str) and isinstance(substitutions, dict):
             for key, value in substitutions.items():
                 text = text.replace("${" + str(key) + "}", value if isinstance(value, str) else json.dumps(value))
-        try:
-            definition = json.loads(text) if isinstance(text, str) else None
-        except ValueError:
-            definition = None
+        definition = _json(text)
         if definition is None:
-            return set(), [f"the DefinitionString of {principal.describe()} cannot be resolved statically"]
+            return set(), [f"the DefinitionString of {principal.describe()} is no JSON ddbguard can read (a value that "
+                                "cannot be resolved statically, or nested too deep)"]
     if definition is None:
         return set(), [f"the definition of {principal.describe()} is not in the template (DefinitionS3Location)"] \
             if "DefinitionS3Location" in properties else []
@@ -186,11 +197,7 @@ def _schedule(graph, principal, settings) -> Named:
     arn = target.get("Arn")
     if isinstance(arn, str) and not _SCHEDULER_DYNAMODB.match(arn):
         return set(), []
-    try:
-        given = json.loads(target.get("Input")) if isinstance(arn, str) else None
-    except (TypeError, ValueError):
-        given = None
-    names = _table_names(given)
+    names = _table_names(_json(target.get("Input")) if isinstance(arn, str) else None)
     if not names:
         return set(), [f"the target of {principal.describe()} names no table ddbguard can read"]
     return _merge([_name(graph, principal, value, "target Input's TableName") for value in names])
