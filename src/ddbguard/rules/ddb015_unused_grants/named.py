@@ -11,7 +11,6 @@ from ddbguard.kit.graph import Graph, token
 from ddbguard.kit.principals import Principal
 from ddbguard.templates.decode_json import decode_json
 from ddbguard.templates.marks import DecodeError
-from ddbguard.templates.resolve import TABLE_TYPES
 
 Named = tuple[set, list[str]]
 
@@ -31,12 +30,9 @@ def _name(graph: Graph, principal: Principal, value: object, where: str) -> Name
     `${Table.Arn}`/`${Table.StreamArn}` of a table of the principal's stack; else unknown."""
     found = token(value)
     if found:
-        resource = principal.stack.resolved["Resources"].get(found[0]) or {}
-        if resource.get("Type") in TABLE_TYPES:
-            table = next((t for t in graph.tables.values() if t.stack is principal.stack
-                          and t.logical_id == found[0]), None)
-            if table is not None:
-                return {table.name}, []
+        table = graph.table_at(principal.stack, found[0])
+        if table is not None:
+            return {table.name}, []
     elif isinstance(value, str) and value and "${" not in value:
         table = graph.table_of(value, principal.stack)
         if table is not None:
@@ -61,7 +57,7 @@ def _merge(found: list[Named]) -> Named:
 
 
 def _lambda(graph, principal, settings) -> Named:
-    function = next(f for f in graph.functions if f.stack is principal.stack and f.logical_id == principal.logical_id)
+    function = graph.function_at(principal.stack, principal.logical_id)
     names, reasons = set(), []
     for variable, value in table_variables(graph, function, settings).items():
         table = graph.table_of(value, function.stack)
