@@ -266,13 +266,13 @@ def test_a_table_created_by_the_name_of_a_table_old_imports_fails_offline(tmp_pa
                                   "Fresh": _table("fresh")}},
            "compute": old["compute"]}
     report = _diff(tmp_path, old, new)
+    taken = ("and no stack of OLD defines it; creating it by name fails the deploy (the name is taken): import it "
+             "into the stack instead (`cdk import`, or a resource import change set)")
     assert _verdicts(report, "DDB034") == {
-        ("data", "Orders", "fail", "table orders exists: OLD uses it as an imported table (compute/Handler) and no "
-         "stack of OLD defines it; creating it by name fails the deploy (the name is taken): import it into the stack "
-         "instead (`cdk import`, or a resource import change set)"),
-        ("data", "Invoices", "fail", "table invoices exists: OLD uses it as an imported table (compute/Read) and no "
-         "stack of OLD defines it; creating it by name fails the deploy (the name is taken): import it into the stack "
-         "instead (`cdk import`, or a resource import change set)")}
+        ("data", "Orders", "fail", f"table orders exists: OLD (what is deployed) uses it as an imported table "
+                                   f"(compute/Handler) {taken}"),
+        ("data", "Invoices", "fail", f"table invoices exists: OLD (what is deployed) uses it as an imported table "
+                                     f"(compute/Read) {taken}")}
     assert next(f for f in report["findings"] if f["logical_id"] == "Orders")["severity"] == "critical"
 
 

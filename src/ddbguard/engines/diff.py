@@ -42,7 +42,8 @@ def across_stacks(removed: list[Found], old: list[CheckedStack], new: list[Check
     added: list[Evaluation] = []
     for rule, module in diff_rules(config):
         if hasattr(module, "across"):
-            by_rule[rule.id], more = module.across(by_rule.get(rule.id, []), old, new, paired, settings_for(rule, config))
+            by_rule[rule.id], more = module.across(by_rule.get(rule.id, []), old, new, paired,
+                                                   settings_for(rule, config))
             added += evaluations_of(rule.id, more, "diff")
     reworded = {rule_id: iter(subjects) for rule_id, subjects in by_rule.items()}
     return [e for rule_id, _ in removed for e in evaluations_of(rule_id, [next(reworded[rule_id])], "diff")], added

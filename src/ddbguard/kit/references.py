@@ -27,7 +27,8 @@ class Reference:
     index: str | None = None  # the index a Resource names (`table/orders/index/byDate`)
 
 
-def graph_of(stacks: list[CheckedStack], external_exports: dict | None = None, declared_tables: dict | None = None) -> Graph:
+def graph_of(stacks: list[CheckedStack], external_exports: dict | None = None,
+             declared_tables: dict | None = None) -> Graph:
     """The graph of stacks already read and resolved together (a model of their own, for pseudo parameters)."""
     return Graph(stacks, InputModel([s.stack for s in stacks], None, external_exports), declared_tables)
 

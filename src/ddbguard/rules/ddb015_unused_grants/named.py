@@ -16,7 +16,8 @@ Named = tuple[set, list[str]]
 
 _STATES_DYNAMODB = re.compile(r"^arn:[^:]*:states:::(aws-sdk:)?dynamodb:")
 _SCHEDULER_DYNAMODB = re.compile(r"^arn:[^:]*:scheduler:::aws-sdk:dynamodb:")
-_APIGATEWAY_DYNAMODB = re.compile(r"^arn:[^:]*:apigateway:.*:dynamodb:(action|path)/")  # the region may be ${AWS::Region}
+# the region may be ${AWS::Region}, colons and all
+_APIGATEWAY_DYNAMODB = re.compile(r"^arn:[^:]*:apigateway:.*:dynamodb:(action|path)/")
 _TEMPLATE_TABLE = re.compile(r'"TableName"\s*:\s*"([^"]*)"')
 
 

@@ -64,6 +64,6 @@ def _judged(stack: CheckedStack, logical_id: str, name: object, references: list
         return []
     users = ", ".join(sorted({f"{r.stack.name}/{r.logical_id}" for r in same}))
     return [judged(stack, logical_id, [(
-        f"table {name} exists: OLD uses it as an imported table ({users}) and no stack of OLD defines it; creating it "
-        "by name fails the deploy (the name is taken): import it into the stack instead (`cdk import`, or a resource "
-        "import change set)", _PATH)])]
+        f"table {name} exists: OLD (what is deployed) uses it as an imported table ({users}) and no stack of OLD "
+        "defines it; creating it by name fails the deploy (the name is taken): import it into the stack instead "
+        "(`cdk import`, or a resource import change set)", _PATH)])]
