@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
-from conftest import FIXTURES, expectations, run_ddbguard
+from conftest import FIXTURES, SARIF_SCHEMA, expectations, run_ddbguard
+from ddbguard.report.json_report import finding_checker, report_schema
+
 
 OLD, NEW = FIXTURES / "diff" / "old.yaml", FIXTURES / "diff" / "new.yaml"
 
@@ -239,8 +242,11 @@ def test_a_retained_removal_is_an_info_notice_with_the_import_path(tmp_path):
     assert [(f["rule_id"], f["logical_id"], f["status"], f["severity"], f.get("notice"), f["message"])
             for f in report.json()["findings"]] == [("DDB030", "Orders", "pass", "info", True, message)]
     assert report.json()["summary"]["fail"] == 0
+    jsonschema.validate(report.json(), report_schema())
+    assert finding_checker(report_schema()["$defs"]["finding"])(report.json()["findings"][0]) is None
     sarif = run_ddbguard("diff", old, new, "--format", "sarif")
     assert sarif.code == 0
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(json.loads(sarif.stdout))
     results = json.loads(sarif.stdout)["runs"][0]["results"]
     assert [(r["ruleId"], r["kind"], r["level"], r["properties"]["status"]) for r in results] == [
         ("DDB030", "informational", "note", "pass")]
