@@ -264,13 +264,16 @@ def _policy(resource) -> dict:
 
 
 def test_a_table_created_by_the_name_of_a_table_old_imports_fails_offline(tmp_path):
+    # by name in a variable, by ARN in a Resource (as CDK's Table.fromTableName writes it), through an export
     old = {"data": {"Resources": {}},
+           "shared": {"Resources": {}, "Outputs": {"AuditName": {"Value": "audit", "Export": {"Name": "shared-Audit"}}}},
            "compute": {"Resources": {"Handler": _function({"ORDERS_TABLE": "orders"}),
+                                     "Auditor": _function({"AUDIT_TABLE": {"Fn::ImportValue": "shared-Audit"}}),
                                      "Read": _policy({"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:"
                                                                  "${AWS::AccountId}:table/invoices"})}}}
-    new = {"data": {"Resources": {"Orders": _table("orders"), "Invoices": _table("invoices"),
+    new = {"data": {"Resources": {"Orders": _table("orders"), "Invoices": _table("invoices"), "Audit": _table("audit"),
                                   "Fresh": _table("fresh")}},
-           "compute": old["compute"]}
+           "shared": old["shared"], "compute": old["compute"]}
     report = _diff(tmp_path, old, new)
     taken = ("and no stack of OLD defines it; creating it by name fails the deploy (the name is taken): import it "
              "into the stack instead (`cdk import`, or a resource import change set)")
@@ -278,7 +281,9 @@ def test_a_table_created_by_the_name_of_a_table_old_imports_fails_offline(tmp_pa
         ("data", "Orders", "fail", f"table orders exists: OLD (what is deployed) uses it as an imported table "
                                    f"(compute/Handler) {taken}"),
         ("data", "Invoices", "fail", f"table invoices exists: OLD (what is deployed) uses it as an imported table "
-                                     f"(compute/Read) {taken}")}
+                                     f"(compute/Read) {taken}"),
+        ("data", "Audit", "fail", f"table audit exists: OLD (what is deployed) uses it as an imported table "
+                                  f"(compute/Auditor) {taken}")}
     assert next(f for f in report["findings"] if f["logical_id"] == "Orders")["severity"] == "critical"
 
 
