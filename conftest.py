@@ -27,6 +27,7 @@ Resources:
       BillingMode: PAY_PER_REQUEST
 """
 RULES_DIR = ROOT / "src" / "ddbguard" / "rules"
+SARIF_SCHEMA = ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
 
 
 def catalog_rules(engine: str, *, also_off_by_default: bool = False) -> list[str]:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import jsonschema
 import pytest
 
-from conftest import FIXTURES, expectations, run_ddbguard
+from conftest import FIXTURES, SARIF_SCHEMA, expectations, run_ddbguard
+from ddbguard.report.json_report import finding_checker, report_schema
+
 
 OLD, NEW = FIXTURES / "diff" / "old.yaml", FIXTURES / "diff" / "new.yaml"
 
@@ -163,9 +168,15 @@ ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {},
                                                          "Resource": "arn:aws:dynamodb:us-east-1:1:table/orders"}]}}]}}
 
 
+IMPORT_ORDERS = (
+    "; it leaves the stack retained, managed by no stack: to bring it back, import it (`cdk import`, or `aws "
+    "cloudformation create-change-set --change-set-type IMPORT --resources-to-import` with ResourceType "
+    "AWS::DynamoDB::Table and TableName orders as its identifier; guide: Use Cases > 3. Stack Recreation)")
+
+
 @pytest.mark.parametrize("policy, status, tail", [
-    ("Retain", "pass", "DeletionPolicy Retain keeps the table and its data"),
-    ("RetainExceptOnCreate", "pass", "DeletionPolicy RetainExceptOnCreate keeps the table and its data"),
+    ("Retain", "pass", "DeletionPolicy Retain keeps the table and its data" + IMPORT_ORDERS),
+    ("RetainExceptOnCreate", "pass", "DeletionPolicy RetainExceptOnCreate keeps the table and its data" + IMPORT_ORDERS),
     ("Delete", "fail", "DeletionPolicy Delete deletes the table and its data")])
 def test_a_table_that_moves_to_another_stack_is_a_move_with_its_safe_path(tmp_path, policy, status, tail):
     report = _diff(tmp_path, {"data": {"Resources": {"Orders": _table("orders", policy)}},
@@ -183,7 +194,7 @@ def test_a_retained_table_that_another_stack_now_uses_by_name_passes(tmp_path):
                    {"data": {"Resources": {}}, "compute": {"Resources": {"Role": ROLE}}})
     assert _verdicts(report, "DDB030") == {("data", "Orders", "pass", (
         "table orders leaves the stack and stack compute uses it by name (an import); DeletionPolicy Retain keeps "
-        "the table and its data"))}
+        "the table and its data" + IMPORT_ORDERS))}
 
 
 def test_removing_an_export_that_another_stack_imports_fails(tmp_path):
@@ -212,3 +223,96 @@ def test_a_macro_in_new_makes_what_it_may_change_unknown(tmp_path):
         ("DDB031", "Orders", "unknown"), ("DDB009", "Transform", "unknown")}
     assert [entry["construct"] for entry in report["not_modelled"]] == ["Transform AcmeMacro"]
 
+
+
+# -- a retained removal is said (an info notice), never a failure --------------------------------------------
+def test_a_retained_removal_is_an_info_notice_with_the_import_path(tmp_path):
+    (tmp_path / "old").mkdir(), (tmp_path / "new").mkdir()
+    (tmp_path / "old" / "data.json").write_text(json.dumps({"Resources": {"Orders": _table("orders")}}))
+    (tmp_path / "new" / "data.json").write_text(json.dumps({"Resources": {}}))
+    old, new = str(tmp_path / "old" / "data.json"), str(tmp_path / "new" / "data.json")
+    message = "it is no longer in the template; DeletionPolicy Retain keeps the table and its data" + IMPORT_ORDERS
+    text = run_ddbguard("diff", old, new)
+    assert text.code == 0, text.stderr
+    assert text.stdout.splitlines()[1:] == [
+        "", "INFO (1)", "  DDB030 Tables removed from a template are retained, not deleted", "    NOTE data/Orders",
+        f"      at {old}:1", f"      {message}", "No failures."]
+    report = run_ddbguard("diff", old, new, "--format", "json")
+    assert report.code == 0
+    assert [(f["rule_id"], f["logical_id"], f["status"], f["severity"], f.get("notice"), f["message"])
+            for f in report.json()["findings"]] == [("DDB030", "Orders", "pass", "info", True, message)]
+    assert report.json()["summary"]["fail"] == 0
+    jsonschema.validate(report.json(), report_schema())
+    assert finding_checker(report_schema()["$defs"]["finding"])(report.json()["findings"][0]) is None
+    sarif = run_ddbguard("diff", old, new, "--format", "sarif")
+    assert sarif.code == 0
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(json.loads(sarif.stdout))
+    results = json.loads(sarif.stdout)["runs"][0]["results"]
+    assert [(r["ruleId"], r["kind"], r["level"], r["properties"]["status"]) for r in results] == [
+        ("DDB030", "informational", "note", "pass")]
+
+
+# -- DDB034 offline: NEW creates by name a table OLD imports -------------------------------------------------
+def _function(variables: dict) -> dict:
+    return {"Type": "AWS::Lambda::Function", "Properties": {"Role": "arn:aws:iam::111111111111:role/r",
+                                                            "Environment": {"Variables": variables}}}
+
+
+def _policy(resource) -> dict:
+    return {"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "p", "Roles": ["r"], "PolicyDocument": {
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": resource}]}}}
+
+
+def test_a_table_created_by_the_name_of_a_table_old_imports_fails_offline(tmp_path):
+    # by name in a variable, by ARN in a Resource (as CDK's Table.fromTableName writes it), through an export
+    old = {"data": {"Resources": {}},
+           "shared": {"Resources": {}, "Outputs": {"AuditName": {"Value": "audit", "Export": {"Name": "shared-Audit"}}}},
+           "compute": {"Resources": {"Handler": _function({"ORDERS_TABLE": "orders"}),
+                                     "Auditor": _function({"AUDIT_TABLE": {"Fn::ImportValue": "shared-Audit"}}),
+                                     "Read": _policy({"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:"
+                                                                 "${AWS::AccountId}:table/invoices"})}}}
+    new = {"data": {"Resources": {"Orders": _table("orders"), "Invoices": _table("invoices"), "Audit": _table("audit"),
+                                  "Fresh": _table("fresh")}},
+           "shared": old["shared"], "compute": old["compute"]}
+    report = _diff(tmp_path, old, new)
+    taken = ("and no stack of OLD defines it; creating it by name fails the deploy (the name is taken): import it "
+             "into the stack instead (`cdk import`, or a resource import change set)")
+    assert _verdicts(report, "DDB034") == {
+        ("data", "Orders", "fail", f"table orders exists: OLD (what is deployed) uses it as an imported table "
+                                   f"(compute/Handler) {taken}"),
+        ("data", "Invoices", "fail", f"table invoices exists: OLD (what is deployed) uses it as an imported table "
+                                     f"(compute/Read) {taken}"),
+        ("data", "Audit", "fail", f"table audit exists: OLD (what is deployed) uses it as an imported table "
+                                  f"(compute/Auditor) {taken}")}
+    assert next(f for f in report["findings"] if f["logical_id"] == "Orders")["severity"] == "critical"
+
+
+def test_offline_ddb034_judges_only_what_the_inputs_show(tmp_path):
+    for case in "abcd":
+        (tmp_path / case).mkdir()
+    defined = {"data": {"Resources": {"Orders": _table("orders")}},
+               "compute": {"Resources": {"Handler": _function({"ORDERS_TABLE": "orders"})}}}
+    # OLD defines the table (it is not imported): no DDB034 verdict; OLD imports nothing: none either
+    assert _verdicts(_diff(tmp_path / "a", defined, defined), "DDB034") == set()
+    plain = {"data": {"Resources": {}}}
+    assert _verdicts(_diff(tmp_path / "b", plain, {"data": {"Resources": {"Orders": _table("orders")}}}),
+                     "DDB034") == set()
+    # an ARN of another account: whether the template file's stack deploys there is unknown
+    elsewhere = {"data": {"Resources": {}}, "compute": {"Resources": {
+        "Read": _policy("arn:aws:dynamodb:us-east-1:222222222222:table/orders")}}}
+    report = _diff(tmp_path / "c", elsewhere, {"data": {"Resources": {"Orders": _table("orders")}},
+                                               "compute": elsewhere["compute"]})
+    assert _verdicts(report, "DDB034") == {("data", "Orders", "unknown", (
+        "OLD imports a table of that name (arn:aws:dynamodb:us-east-1:222222222222:table/orders at compute/Read) at "
+        "an account or region that may be this stack's"))}
+    # a name NEW leaves unresolved may be the imported one
+    unresolved = _table("orders")
+    unresolved["Properties"]["TableName"] = {"Fn::Sub": "${Env}-orders"}
+    importing = {"data": {"Parameters": {"Env": {"Type": "String"}}, "Resources": {}},
+                 "compute": {"Resources": {"Handler": _function({"ORDERS_TABLE": "prod-orders"})}}}
+    report = _diff(tmp_path / "d", importing, {"data": {"Parameters": {"Env": {"Type": "String"}},
+                                                        "Resources": {"Orders": unresolved}},
+                                               "compute": importing["compute"]})
+    assert _verdicts(report, "DDB034") == {("data", "Orders", "unknown", (
+        'TableName is {"Fn::Sub":"${Env}-orders"}, which cannot be resolved statically, so whether it is one of the '
+        "tables OLD imports (prod-orders) is unknown (give its parameters with --parameters)"))}

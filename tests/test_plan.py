@@ -92,12 +92,12 @@ def test_stack_name_names_the_deployed_stack_of_a_template_file(moto, tmp_path):
         ("DDB031", "fresh-app", "Events", "pass")}
 
 
-def test_denied_lookups_are_unknown(moto):
+def plan_with_cloudformation_only(moto, *args: str):
+    """`ddbguard plan` as a user allowed CloudFormation and nothing else (every DynamoDB look-up denied)."""
     import json
 
     from moto import settings
 
-    deploy_and_seed(moto)
     iam = boto3.client("iam", endpoint_url=moto)
     iam.create_user(UserName="planner")
     iam.put_user_policy(UserName="planner", PolicyName="plan", PolicyDocument=json.dumps({
@@ -105,10 +105,15 @@ def test_denied_lookups_are_unknown(moto):
     key = iam.create_access_key(UserName="planner")["AccessKey"]
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     try:
-        result = run_ddbguard("plan", str(PLAN / "orders-app.yaml"), "--endpoint-url", moto, "--format", "json",
-                              "--stack-name", "orders-app", env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+        return run_ddbguard("plan", *args, "--endpoint-url", moto, "--format", "json",
+                            env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
     finally:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+
+
+def test_denied_lookups_are_unknown(moto):
+    deploy_and_seed(moto)
+    result = plan_with_cloudformation_only(moto, str(PLAN / "orders-app.yaml"), "--stack-name", "orders-app")
     got = {(f["rule_id"], f["logical_id"], f["status"]) for f in result.json()["findings"] if f["rule_id"] >= "DDB032"}
     assert got == {("DDB034", "Sessions", "unknown"), ("DDB034", "Customers", "unknown"),
                    ("DDB032", "Handler", "unknown"), ("DDB032", "InvoicesAccess", "unknown")}
@@ -135,4 +140,56 @@ def test_plan_reads_a_table_moving_to_another_stack_as_a_move(moto, tmp_path):
         "legacy-data", "Orders", "pass",
         "table moving-orders moves to stack shared-data: retain it here and deploy, then bring it into shared-data "
         "with `cdk import` (or a resource import change set); a plain deploy of the new stack fails while the table "
-        "exists; DeletionPolicy Retain keeps the table and its data")
+        "exists; DeletionPolicy Retain keeps the table and its data; it leaves the stack retained, managed by no "
+        "stack: to bring it back, import it (`cdk import`, or `aws cloudformation create-change-set --change-set-type "
+        "IMPORT --resources-to-import` with ResourceType AWS::DynamoDB::Table and TableName moving-orders as its "
+        "identifier; guide: Use Cases > 3. Stack Recreation)")
+    assert (moved["severity"], moved.get("notice")) == ("info", True)
+
+
+def deploy_customers_app(moto, tmp_path):
+    """Stack customers-app is deployed using legacy-customers by name (an imported table); the input creates it."""
+    import json
+
+    deployed = {"Resources": {"Reader": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": {
+            "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/legacy-customers"}}]}}}}}
+    boto3.client("cloudformation", endpoint_url=moto).create_stack(StackName="customers-app",
+                                                                  TemplateBody=json.dumps(deployed))
+    boto3.client("dynamodb", endpoint_url=moto).create_table(
+        TableName="legacy-customers", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    creating = {"Resources": {**deployed["Resources"], "Customers": {
+        "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {"TableName": "legacy-customers", "BillingMode": "PAY_PER_REQUEST",
+                       "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                       "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}}}}
+    (tmp_path / "customers-app.json").write_text(json.dumps(creating))
+    return str(tmp_path / "customers-app.json")
+
+
+def _ddb034(report: dict) -> list:
+    return [(f["logical_id"], f["status"], f["engine"], f["message"]) for f in report["findings"]
+            if f["rule_id"] == "DDB034"]
+
+
+def test_plan_reports_ddb034_once_when_the_deployed_stack_imports_the_name(moto, tmp_path):
+    """The offline check (diff rules against the deployed template) and the look-up both fail it: plan reports it
+    once, with the look-up's words."""
+    template = deploy_customers_app(moto, tmp_path)
+    report = run_ddbguard("plan", template, "--endpoint-url", moto, "--format", "json",
+                          "--stack-name", "customers-app").json()
+    assert _ddb034(report) == [(
+        "Customers", "fail", "plan", "table legacy-customers already exists in us-east-1 and stack customers-app does "
+        "not manage it: creating it fails the deploy (import it instead)")]
+
+
+def test_a_denied_lookup_does_not_hide_the_offline_ddb034_failure(moto, tmp_path):
+    """DescribeTable is denied (the look-up is unknown), but the deployed template shows the name is an imported
+    table's: the graver verdict, the offline failure, is the one reported."""
+    template = deploy_customers_app(moto, tmp_path)
+    report = plan_with_cloudformation_only(moto, template, "--stack-name", "customers-app").json()
+    assert _ddb034(report) == [(
+        "Customers", "fail", "diff", "table legacy-customers exists: OLD (what is deployed) uses it as an imported "
+        "table (customers-app/Reader) and no stack of OLD defines it; creating it by name fails the deploy (the name is "
+        "taken): import it into the stack instead (`cdk import`, or a resource import change set)")]

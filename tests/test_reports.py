@@ -10,12 +10,11 @@ import jsonschema
 import pytest
 import xmlschema
 
-from conftest import ROOT, RULES_DIR, run_ddbguard
+from conftest import ROOT, RULES_DIR, SARIF_SCHEMA, run_ddbguard
 from ddbguard.catalog import load_catalog
 from ddbguard.model import Finding, InputError, Report, Severity, Status
 from ddbguard.report import exit_code, render
 
-SARIF_SCHEMA = ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
 
 
 def finding(status: Status, logical_id: str, rule_id="DDB002", severity=Severity.HIGH,

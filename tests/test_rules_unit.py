@@ -143,7 +143,11 @@ def test_graph_rules_on_a_small_hand_built_graph():
     assert next(e.message for e in environment if e.logical_id == "Auditor") == (
         "AuditStore names table audit, but role Role may use only: orders")
     unused = run_graph_rule(rules["ddb015_unused_grants"].id, graph, Config())
-    assert {(e.logical_id, e.status) for e in unused} == {("Role", Status.PASS)}  # orders is named by Reader
+    # orders is named by Reader; the role is shared, and grants Auditor a table only Reader names
+    assert {(e.logical_id, e.status) for e in unused} == {("Role", Status.PASS), ("Reader", Status.PASS),
+                                                          ("Auditor", Status.FAIL)}
+    assert next(e.message for e in unused if e.logical_id == "Auditor") == (
+        "split the role: Auditor uses Role, which also grants orders that only Reader names")
 
 
 @pytest.mark.parametrize("name, settings, expected", [

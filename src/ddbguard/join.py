@@ -126,7 +126,8 @@ def _finding(rule: Rule, evaluation: Evaluation, config: Config, **location) -> 
     severity = config.severity_overrides.get(rule.id, evaluation.severity or rule.severity)
     return Finding(rule_id=rule.id, title=rule.title, severity=severity,
                    status=evaluation.status, message=evaluation.message, stack=evaluation.stack,
-                   logical_id=evaluation.logical_id, engine=evaluation.engine, live=evaluation.live, **location)
+                   logical_id=evaluation.logical_id, engine=evaluation.engine, live=evaluation.live,
+                   notice=evaluation.notice, **location)
 
 
 

@@ -81,6 +81,7 @@ class Subject:
     note: str | None = None  # what a pass says instead of "compliant"
     severity: Severity | None = None  # a failure graver or milder than the rule's default (rare)
     waiver: str | None = None  # why this failure is reported without failing the run
+    notice: bool = False  # a pass the reports show (severity info): nothing fails, but the user should know it
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Evaluation:
     live: LiveResource | None = None  # set by the live audit instead of a template location
     severity: Severity | None = None  # a finding graver or milder than its rule's default (rare)
     waiver: str | None = None  # why this failure is reported without failing (the join suppresses it with this reason)
+    notice: bool = False  # a pass the reports show, at severity info (Subject.notice)
 
 
 @dataclass
@@ -130,6 +132,7 @@ class Finding:
     profile: str | None = None  # the environment profile that applied to it (configuration `profiles:`)
     waived: bool = False  # suppressed by its rule (Evaluation.waiver): said without failing, not the user's choice
     stack_key: str | None = None  # a template file's stack across runs (Stack.file_key); None: `stack` is its name
+    notice: bool = False  # a pass the reports show, at severity info (Subject.notice)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 For each stack of the input: GetTemplate of the deployed stack (not deployed yet: nothing to diff),
 then DDB030/DDB031 against it; DDB032/DDB033 for tables the input imports; DDB034 for tables it
-creates by name. A denied or failed call is unknown, never a pass.
+creates by name (looked up, and offline against what the deployed template imports: one verdict each). A denied or failed call is unknown, never a pass.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ddbguard.catalog import load_catalog
 from ddbguard.commands.read import read_input
 from ddbguard.config import Config
 from ddbguard.engines.diff import across_stacks, diff_stacks
-from ddbguard.engines.plan import Lookups, PlanContext, run_plan_rules
+from ddbguard.engines.plan import Lookups, PlanContext, one_verdict_each, run_plan_rules
 from ddbguard.engines.reader import run_reader
 from ddbguard.join import join
 from ddbguard.model import Evaluation, InputError, Report, Status
@@ -59,7 +59,7 @@ def run_plan(paths: list[str], config: Config, *, session, endpoint_url: str | N
     # a table that leaves one deployed stack for another, an export still imported: the whole change shows them
     removed, added = across_stacks(removed, old_stacks, new, {old.name: old.name for old in old_stacks}, config)
     evaluations += added + run_reader(new, select_rules(config, ("reader",)))
-    evaluations += run_plan_rules(PlanContext(new, top_level, lookups, config), config)
+    evaluations = one_verdict_each(evaluations, run_plan_rules(PlanContext(new, top_level, lookups, config), config))
     catalog = load_catalog()
     today = today or dt.date.today()
     old_findings, _ = join(removed, old_stacks, catalog, config, today=today, with_expired=False)

@@ -51,10 +51,11 @@ def join_messages(messages) -> str:
 
 def evaluation_of(rule_id: str, stack: str, logical_id: str, problems, engine: str, *,
                   live: LiveResource | None = None, severity: Severity | None = None,
-                  waiver: str | None = None, note: str | None = None) -> Evaluation:
+                  waiver: str | None = None, note: str | None = None, notice: bool = False) -> Evaluation:
     """The one verdict builder: fail with every problem found, else unknown with every reason, else pass.
     `severity`: a failure graver or milder than the rule's default; `waiver`: why a failure is reported
-    without failing the run; `note`: what a pass says instead of "compliant"."""
+    without failing the run; `note`: what a pass says instead of "compliant"; `notice`: a pass the reports show
+    (at severity info)."""
     failed = [p for p in problems if not p.unknown]
     unknown = [p for p in problems if p.unknown]
     if failed:
@@ -63,13 +64,14 @@ def evaluation_of(rule_id: str, stack: str, logical_id: str, problems, engine: s
     if unknown:
         return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, join_messages(p.message for p in unknown),
                           engine, unknown[0].path, live=live)
-    return Evaluation(rule_id, stack, logical_id, Status.PASS, note or "compliant", engine, live=live)
+    return Evaluation(rule_id, stack, logical_id, Status.PASS, note or "compliant", engine, live=live,
+                      severity=Severity.INFO if notice else None, notice=notice)
 
 
 def evaluations_of(rule_id: str, subjects: list[Subject], engine: str) -> list[Evaluation]:
     """What a template rule returned (rules return Subjects), as the engine's evaluations of that rule."""
     return [evaluation_of(rule_id, s.stack, s.logical_id, s.problems, engine, severity=s.severity, waiver=s.waiver,
-                          note=s.note) for s in subjects]
+                          note=s.note, notice=s.notice) for s in subjects]
 
 
 def live_evaluations_of(rule_id: str, subjects: list[Subject], account: str, region: str) -> list[Evaluation]:

@@ -33,8 +33,8 @@ def diff_stacks(old: CheckedStack, new: CheckedStack | None, config) -> tuple[li
 def across_stacks(removed: list[Found], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str],
                   config) -> tuple[list[Evaluation], list[Evaluation]]:
     """What only the whole change shows (a table moving to another stack, an export another stack still
-    imports): each diff rule's optional `across(removed, old, new, paired)` (paired: OLD stack name -> the NEW
-    stack it became) may reword its own removals (same order) and add subjects; returns (the removals located
+    imports, a table OLD imports that NEW creates): each diff rule's optional `across(removed, old, new, paired,
+    settings)` (paired: OLD stack name -> the NEW stack it became) may reword its own removals (same order) and add subjects; returns (the removals located
     in OLD, the added evaluations located in NEW)."""
     by_rule: dict[str, list[Subject]] = {}
     for rule_id, subject in removed:
@@ -42,7 +42,8 @@ def across_stacks(removed: list[Found], old: list[CheckedStack], new: list[Check
     added: list[Evaluation] = []
     for rule, module in diff_rules(config):
         if hasattr(module, "across"):
-            by_rule[rule.id], more = module.across(by_rule.get(rule.id, []), old, new, paired)
+            by_rule[rule.id], more = module.across(by_rule.get(rule.id, []), old, new, paired,
+                                                   settings_for(rule, config))
             added += evaluations_of(rule.id, more, "diff")
     reworded = {rule_id: iter(subjects) for rule_id, subjects in by_rule.items()}
     return [e for rule_id, _ in removed for e in evaluations_of(rule_id, [next(reworded[rule_id])], "diff")], added

@@ -4,20 +4,15 @@ creates by name. A denied or failed call is unknown, never a pass."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from ddbguard.arns import arn_pattern
 from ddbguard.aws import Clients, Unknown, error_reason, stack_tables, template_from_body
 from ddbguard.config import Config
 from ddbguard.engines.common import evaluations_of
-from ddbguard.kit.environments import table_variables
-from ddbguard.kit.graph import Graph
+from ddbguard.kit.references import graph_of, imported_tables
 from ddbguard.model import Evaluation
 from ddbguard.registry import implementation, select_rules, settings_for
-from ddbguard.templates.model import CheckedStack, InputModel
-
-_INDEX = re.compile(r"/index/([^/*?]+)$")
+from ddbguard.templates.model import CheckedStack
 
 
 # A template file's name is not a stack name: comparing with the stack of that name would be a guess.
@@ -96,26 +91,11 @@ class PlanContext:
 
 
 def _imported_tables(stacks: list[CheckedStack], config: Config) -> dict:
-    graph = Graph(stacks, InputModel([s.stack for s in stacks], None, config.external_exports), config.tables)
-    defined = {t.name for t in graph.tables.values() if t.stack}
+    graph = graph_of(stacks, config.external_exports, config.tables)
     subjects: dict[tuple[str, str], tuple[CheckedStack, dict[str, set[str]]]] = {}
-    for function in graph.functions:
-        for value in table_variables(graph, function, config).values():
-            table = graph.table_of(value, function.stack)
-            if table is not None and table.stack is None:
-                subjects.setdefault((function.stack.name, function.logical_id), (function.stack, {}))[1].setdefault(
-                    table.name, set())
-    for policy in graph.policies:
-        for statement in policy.statements:
-            for resource in statement.resources:
-                name = arn_pattern(resource).table_name
-                if not name or name in defined:
-                    continue
-                indexes = subjects.setdefault((policy.stack.name, policy.logical_id), (policy.stack, {}))[1].setdefault(
-                    name, set())
-                index = _INDEX.search(resource.split(f":table/{name}", 1)[-1])
-                if index:
-                    indexes.add(index.group(1))
+    for reference in imported_tables(graph, config):
+        indexes = subjects.setdefault((reference.stack.name, reference.logical_id), (reference.stack, {}))[1]
+        indexes.setdefault(reference.name, set()).update([reference.index] if reference.index else [])
     return subjects
 
 
@@ -123,3 +103,18 @@ def run_plan_rules(context: PlanContext, config: Config) -> list[Evaluation]:
     """The selected plan rules (rules/<stem>/plan.py) on the input and its look-ups."""
     return [e for rule in select_rules(config, ("plan",)) for e in evaluations_of(
         rule.id, implementation(rule.id, "plan").evaluate(context, settings_for(rule, config)), "plan")]
+
+
+def one_verdict_each(offline: list[Evaluation], looked_up: list[Evaluation]) -> list[Evaluation]:
+    """A rule both the diff rules (offline, against the deployed template) and the plan's look-ups judge (DDB034)
+    has one verdict per resource: the graver of the two, the look-up's when they are as grave."""
+    by_key = {(e.rule_id, e.stack, e.logical_id): e for e in looked_up}
+    kept = []
+    for evaluation in offline:
+        key = (evaluation.rule_id, evaluation.stack, evaluation.logical_id)
+        other = by_key.get(key)
+        if other is None:
+            kept.append(evaluation)
+        elif evaluation.status.gravity > other.status.gravity:
+            by_key[key] = evaluation
+    return kept + list(by_key.values())

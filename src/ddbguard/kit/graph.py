@@ -42,6 +42,8 @@ class Graph:
         self.functions: list[Function] = []
         self._roles_by_key: dict[tuple[str, object], list[Identity]] | None = None
         self._functions_by_role: dict[int, list[Function]] | None = None
+        self._by_resource: dict[tuple[int, str], Table] | None = None
+        self._functions_by_resource: dict[tuple[int, str], Function] | None = None
         self._by_pattern: dict[str, tuple[Table, ...]] = {}  # Resource pattern -> the input tables it matches
         self._reaches: dict[tuple, Reach] = {}
         for stack in stacks:
@@ -82,6 +84,17 @@ class Graph:
             self.referenced[key] = Table(name, key, indexes=frozenset(indexes) if indexes is not None else None,
                                          has_stream=declared.get("stream"))
         return self.referenced[key]
+
+    def table_at(self, stack: CheckedStack, logical_id: str) -> Table | None:
+        """The table a resource of the input is (indexed once)."""
+        if self._by_resource is None:
+            self._by_resource = {(id(t.stack), t.logical_id): t for t in self.tables.values() if t.stack is not None}
+        return self._by_resource.get((id(stack), logical_id))
+
+    def function_at(self, stack: CheckedStack, logical_id: str) -> Function | None:
+        if self._functions_by_resource is None:
+            self._functions_by_resource = {(id(f.stack), f.logical_id): f for f in self.functions}
+        return self._functions_by_resource.get((id(stack), logical_id))
 
     def defines_table(self, value: object) -> bool:
         """The value is the name or the ARN of a table some stack of the input defines."""

@@ -35,6 +35,7 @@ def finding_to_dict(f: Finding) -> dict:
         "remediation": f.remediation,
         "suppression_reason": f.suppression_reason,
         **({"profile": f.profile} if f.profile else {}),
+        **({"notice": True} if f.notice else {}),
         **({"stack_key": relative_stack_key(f.stack_key)} if f.stack_key else {}),
         **live,
     }
@@ -78,7 +79,7 @@ def finding_from_dict(data: dict) -> Finding:
         message=data["message"], stack=data["stack"], logical_id=data["logical_id"],
         resource_type=data.get("resource_type"), cdk_path=data.get("cdk_path"), file=data["file"], line=data["line"],
         engine=data["engine"], remediation=data.get("remediation", ""), suppression_reason=data.get("suppression_reason"),
-        live=live, profile=data.get("profile"), stack_key=data.get("stack_key"),
+        live=live, profile=data.get("profile"), stack_key=data.get("stack_key"), notice=data.get("notice", False),
     )
 
 

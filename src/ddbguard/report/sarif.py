@@ -59,7 +59,7 @@ def render_sarif(report: Report, *, engine: str) -> str:
     root = repository_root()
     results = []
     for f in report.findings:
-        if f.status is Status.PASS:
+        if f.status is Status.PASS and not f.notice:  # a notice is a pass to show: an informational note
             continue
         location: dict = {"logicalLocations": [{
             "name": f.logical_id,
@@ -71,8 +71,8 @@ def render_sarif(report: Report, *, engine: str) -> str:
         result = {
             "ruleId": f.rule_id,
             "ruleIndex": rule_ids.index(f.rule_id),
-            "kind": "fail" if f.status is not Status.UNKNOWN else "review",
-            "level": _LEVEL[f.severity] if f.status is not Status.UNKNOWN else "warning",
+            "kind": "informational" if f.notice else "fail" if f.status is not Status.UNKNOWN else "review",
+            "level": "note" if f.notice else _LEVEL[f.severity] if f.status is not Status.UNKNOWN else "warning",
             "message": {"text": _message(f"{f.message} ({f.stack}/{f.logical_id})" if f.stack else f.message)},
             "locations": [location],
             "partialFingerprints": {"ddbguardFindingIdentity/v1": fingerprint(f)},

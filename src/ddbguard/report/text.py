@@ -25,7 +25,7 @@ def render_text(report: Report, *, engine: str) -> str:
         lines.append(f"Baseline {shown(report.baseline['file'])}: {report.baseline['matched']} known failures "
                      f"suppressed, {len(report.baseline['stale'])} entries match nothing now")
         lines += [f"  stale: {shown(entry)}" for entry in report.baseline["stale"]]
-    listed = [f for f in report.findings if f.status is not Status.PASS]
+    listed = [f for f in report.findings if f.status is not Status.PASS or f.notice]  # a notice is a pass to show
     for severity, findings in by_severity(listed):
         lines += ["", f"{severity.value.upper()} ({len(findings)})"]
         for rule_id in sorted({f.rule_id for f in findings}):
@@ -33,13 +33,14 @@ def render_text(report: Report, *, engine: str) -> str:
             lines.append(f"  {rule_id} {shown(of_rule[0].title)}")
             for f in of_rule:
                 where = f"{shown(f.stack)}/{shown(f.logical_id)}" if f.stack else shown(f.logical_id)
-                lines.append(f"    {_MARK[f.status]} {where}" + (f"  [{shown(f.cdk_path)}]" if f.cdk_path else "")
+                mark = "NOTE" if f.notice else _MARK[f.status]
+                lines.append(f"    {mark} {where}" + (f"  [{shown(f.cdk_path)}]" if f.cdk_path else "")
                              + (f"  (profile {shown(f.profile)})" if f.profile else ""))
                 lines.append(f"      at {shown(f.live.arn)}" if f.live else f"      at {shown(f.file)}:{f.line}")
                 lines.append(f"      {shown(f.message)}")
                 if f.status is Status.SUPPRESSED:
                     lines.append(f"      suppressed: {shown(f.suppression_reason or '')}")
-            fixes = {shown(f.remediation) for f in of_rule if f.status is not Status.SUPPRESSED}
+            fixes = {shown(f.remediation) for f in of_rule if f.status in (Status.FAIL, Status.UNKNOWN)}
             lines += [f"    fix: {fix}" for fix in sorted(fixes)]
     if report.not_modelled:
         lines += ["", f"NOT MODELLED ({len(report.not_modelled)}): the verdicts these could change are unknown, "

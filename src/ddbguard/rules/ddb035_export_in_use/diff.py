@@ -25,7 +25,8 @@ def _exports(stack: CheckedStack) -> dict[str, str]:
     return found
 
 
-def across(removed: list[Subject], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str]):
+def across(removed: list[Subject], old: list[CheckedStack], new: list[CheckedStack], paired: dict[str, str],
+           settings=None):
     kept = {name for stack in new for name in _exports(stack)}
     gone = {name: stack.name for stack in old for name in _exports(stack) if name not in kept}
     subjects = []
