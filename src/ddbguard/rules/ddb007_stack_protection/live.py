@@ -89,7 +89,8 @@ def evaluate(snapshot, settings, now):
         unknown += unknown_either  # whether the stack policy must protect them
         if not guarded and not unknown_either:
             if stack.policy is None:
-                notes.append(orphaned("there is no stack policy", stack.name, retained))
+                notes.append(orphaned("there is no stack policy", stack.name, retained,
+                                      "an update that replaces or removes a table"))
         elif isinstance(stack.policy, Unknown):
             unknown.append(stack.policy.reason)
         elif guarded and stack.policy is None:

@@ -42,8 +42,9 @@ def split(tables: dict[str, bool | Unknown]) -> tuple[list[str], list[str], list
     return lost, unknown, retained
 
 
-def orphaned(what: str, stack: str, tables: list[str]) -> str:
-    """The low-severity note when every table is retained."""
-    return (f"{what} for stack {stack}, but its table{'s' if len(tables) > 1 else ''} {', '.join(tables)} "
-            f"{'are' if len(tables) > 1 else 'is'} retained: deleting the stack would orphan "
-            f"{'them' if len(tables) > 1 else 'it'}, not lose {'them' if len(tables) > 1 else 'it'}")
+def orphaned(what: str, stack: str, tables: list[str], change: str = "deleting the stack") -> str:
+    """The low-severity note when every table is retained: what `change` would do to them."""
+    many = len(tables) > 1
+    them = "them" if many else "it"
+    return (f"{what} for stack {stack}, but its table{'s' if many else ''} {', '.join(tables)} "
+            f"{'are' if many else 'is'} retained: {change} would orphan {them}, not lose {them}")
