@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from ddbguard.catalog import Rule
 from ddbguard.config import Config, Suppression
 from ddbguard.templates.model import CheckedStack
-from ddbguard.model import ACKNOWLEDGED, CDK_NAMESPACE, Evaluation, Finding, InputError, Status
+from ddbguard.model import ACKNOWLEDGED, CDK_FRAMEWORK, CDK_NAMESPACE, Evaluation, Finding, InputError, Severity, Status
 from ddbguard.profiles import apply_profiles
 from ddbguard.templates.decode import line_of
+from ddbguard.templates.framework import framework_construct
 from ddbguard.templates.resolve import is_intrinsic, pseudo_parameters_in, unknown_pseudo_parameters
 
+
+
+FRAMEWORK_REASON = "CDK framework resource"  # the suppression reason of `framework_resources: exclude`
 
 
 @dataclass(frozen=True)
@@ -27,11 +31,7 @@ class MetadataSuppression:
 
 
 def cdk_path_of(stack: CheckedStack, logical_id: str) -> str | None:
-    resource = stack.stack.template["Resources"].get(logical_id)
-    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
-    if isinstance(metadata, dict) and isinstance(metadata.get("aws:cdk:path"), str):
-        return metadata["aws:cdk:path"]
-    return stack.stack.cdk_paths.get(logical_id)
+    return stack.stack.cdk_path(logical_id)
 
 
 def metadata_suppressions(stack: CheckedStack, errors: list[InputError]) -> dict[str, list[MetadataSuppression]]:
@@ -201,12 +201,17 @@ def join(
         suppressions = in_metadata[stack.name].get(evaluation.logical_id)
         in_resource = (suppressions and next((s.reason for s in suppressions if s.rule == rule.id), None)) \
             or acknowledgement(stack.stack, cdk_path, rule.id)
+        made_by = framework_construct(stack.stack, evaluation.logical_id, cdk_path, finding.resource_type)
         findings.append(finding)
-        reasons.append(in_resource or _configured(active, finding))
+        reasons.append(in_resource or _configured(active, finding) or _framework(finding, made_by, config))
     declare_not_modelled(findings, reasons, stacks, catalog)
     for finding, reason, evaluation in zip(findings, reasons, evaluations):
         _suppress(finding, reason, evaluation.waiver)
     findings = apply_profiles(findings, catalog, config)
+    if config.framework_resources == "lower":
+        for finding in findings:
+            if finding.origin == CDK_FRAMEWORK:
+                finding.severity = Severity.INFO
     return findings + (expired_suppressions(catalog, config, today) if with_expired else []), errors
 
 
@@ -251,6 +256,15 @@ def declare_not_modelled(findings: list[Finding], reasons: list[str | None], sta
             finding.status = Status.UNKNOWN
             finding.message = (f"compliant as written, but {record.construct} ({record.file}:{record.line}) is not "
                                f"modelled: {record.effect}")
+
+
+def _framework(finding: Finding, made_by: str | None, config: Config) -> str | None:
+    """Mark a resource CDK made for itself (`origin`); `framework_resources: exclude` suppresses its finding
+    with this reason (returned); `lower` is applied after profiles, so that nothing raises it again."""
+    if made_by is None:
+        return None
+    finding.origin = CDK_FRAMEWORK
+    return f"{FRAMEWORK_REASON}: {made_by}" if config.framework_resources == "exclude" else None
 
 
 def _configured(active: list[Suppression], finding: Finding) -> str | None:
