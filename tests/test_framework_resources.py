@@ -75,9 +75,9 @@ def assembly(tmp_path_factory):
     return synthesize(FIXTURES / "cdk_framework_app" / "app.py", tmp_path_factory.mktemp("framework") / "cdk.out")
 
 
-def check(assembly, tmp_path, setting: str | None = None) -> tuple[int, dict]:
+def check(assembly, tmp_path, setting: str | None = None, extra: str = "") -> tuple[int, dict]:
     config = tmp_path / ".ddbguard.yaml"
-    config.write_text(f"framework_resources: {setting}\n" if setting else "{}\n")
+    config.write_text((f"framework_resources: {setting}\n" if setting else "{}\n") + extra)
     result = run_ddbguard("check", str(assembly), "--format", "json", "--config", str(config))
     assert result.code in (0, 1), result.stderr
     return result.code, result.json()
@@ -149,6 +149,16 @@ def test_exclude_suppresses_framework_failures_with_the_reason_and_lists_them(as
                      if f["origin"] == "user" and f["status"] == "fail"}
     assert user_failures == {(rule, lid) for rule, lid, status, origin in NOT_PLAIN
                              if origin == "user" and status == "fail"}
+
+
+def test_a_suppression_of_the_user_s_own_keeps_its_reason_and_the_origin(assembly, tmp_path):
+    _, report = check(assembly, tmp_path, "exclude", (
+        "suppressions:\n  - {rule: DDB012, resource: '*/OnEventHandlerServiceRoleDefaultPolicyC57085D4', "
+        "reason: reviewed with the platform team}\n"))
+    [finding] = [f for f in report["findings"] if f["rule_id"] == "DDB012"
+                 and f["logical_id"] == "OnEventHandlerServiceRoleDefaultPolicyC57085D4"]
+    assert (finding["status"], finding["suppression_reason"], finding["origin"]) == (
+        "suppressed", "reviewed with the platform team", "cdk-framework")
 
 
 def test_the_setting_is_validated():

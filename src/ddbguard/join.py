@@ -202,8 +202,10 @@ def join(
         in_resource = (suppressions and next((s.reason for s in suppressions if s.rule == rule.id), None)) \
             or acknowledgement(stack.stack, cdk_path, rule.id)
         made_by = framework_construct(stack.stack, evaluation.logical_id, cdk_path, finding.resource_type)
+        if made_by is not None:
+            finding.origin = CDK_FRAMEWORK
         findings.append(finding)
-        reasons.append(in_resource or _configured(active, finding) or _framework(finding, made_by, config))
+        reasons.append(in_resource or _configured(active, finding) or _excluded(made_by, config))
     declare_not_modelled(findings, reasons, stacks, catalog)
     for finding, reason, evaluation in zip(findings, reasons, evaluations):
         _suppress(finding, reason, evaluation.waiver)
@@ -258,13 +260,11 @@ def declare_not_modelled(findings: list[Finding], reasons: list[str | None], sta
                                f"modelled: {record.effect}")
 
 
-def _framework(finding: Finding, made_by: str | None, config: Config) -> str | None:
-    """Mark a resource CDK made for itself (`origin`); `framework_resources: exclude` suppresses its finding
-    with this reason (returned); `lower` is applied after profiles, so that nothing raises it again."""
-    if made_by is None:
-        return None
-    finding.origin = CDK_FRAMEWORK
-    return f"{FRAMEWORK_REASON}: {made_by}" if config.framework_resources == "exclude" else None
+def _excluded(made_by: str | None, config: Config) -> str | None:
+    """`framework_resources: exclude`: the suppression reason of a finding on a resource CDK made for itself
+    (`lower` is applied after profiles, so that nothing raises it again)."""
+    return f"{FRAMEWORK_REASON}: {made_by}" if made_by is not None and config.framework_resources == "exclude" \
+        else None
 
 
 def _configured(active: list[Suppression], finding: Finding) -> str | None:
