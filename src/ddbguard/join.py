@@ -173,6 +173,7 @@ def join(
     active = _active(config, today)
 
     findings, reasons = [], []
+    made: dict[tuple[str, str], str | None] = {}  # (stack, logical id) -> the CDK construct that made it for itself
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
         if evaluation.live is not None:
@@ -201,7 +202,9 @@ def join(
         suppressions = in_metadata[stack.name].get(evaluation.logical_id)
         in_resource = (suppressions and next((s.reason for s in suppressions if s.rule == rule.id), None)) \
             or acknowledgement(stack.stack, cdk_path, rule.id)
-        made_by = framework_construct(stack.stack, evaluation.logical_id, cdk_path, finding.resource_type)
+        key = (stack.name, evaluation.logical_id)  # every rule's finding on a resource: classified once
+        made_by = made[key] if key in made else made.setdefault(key, framework_construct(
+            stack.stack, evaluation.logical_id, cdk_path, finding.resource_type))
         if made_by is not None:
             finding.origin = CDK_FRAMEWORK
         findings.append(finding)

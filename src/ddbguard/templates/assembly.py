@@ -49,7 +49,8 @@ def load_cloud_assembly(directory: Path, result: LoadResult, assemblies: tuple[P
                 if Path(os.path.realpath(nested)) in assemblies:
                     raise TransformError(f"nested cloud assembly {artifact_id} (directoryName "
                                          f"{properties['directoryName']}) contains this assembly itself")
-                load_cloud_assembly(nested, result, (*assemblies, Path(os.path.realpath(nested))), construct_types)
+                load_cloud_assembly(nested, result, (*assemblies, Path(os.path.realpath(nested))),
+                                    construct_types)
             elif kind == "aws:cloudformation:stack" and properties.get("templateFile"):
                 result.confine(directory / str(properties["templateFile"]),
                                f"stack {artifact_id}'s templateFile {properties['templateFile']}")

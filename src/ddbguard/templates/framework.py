@@ -81,8 +81,8 @@ def split_at_stack(cdk_path: str, logical_id: str) -> tuple[list[str], list[str]
 def framework_construct(stack: Stack, logical_id: str, cdk_path: str | None, resource_type: str | None) -> str | None:
     """What CDK construct made the resource for itself, or None: it is the user's."""
     if stack.parent is not None:  # everything in a nested stack that CDK made for itself is CDK's
-        made_by = framework_construct(stack.parent, stack.parent_logical_id, stack.parent.cdk_path(stack.parent_logical_id),
-                                      "AWS::CloudFormation::Stack")
+        parent, resource = stack.parent, stack.parent_logical_id
+        made_by = framework_construct(parent, resource, parent.cdk_path(resource), "AWS::CloudFormation::Stack")
         if made_by is not None:
             return made_by
     if not cdk_path:

@@ -20,12 +20,11 @@ def message(stack: str, tables: list[str]) -> str:
             f"{', '.join(tables)} (DeletionPolicy not Retain or RetainExceptOnCreate)")
 
 
-def _kept_on_delete(graph: Graph, checked_stack, resource: dict) -> bool | Unknown:
+def _kept_on_delete(resolved: dict, checked_stack, resource: dict) -> bool | Unknown:
     """The table's DeletionPolicy; or a nested stack resource on the way up that is retained (the nested stack,
-    and so the table, outlives its parent's deletion)."""
+    and so the table, outlives its parent's deletion). `resolved`: id(stack) -> its resolved template."""
     answer = kept(resource, *ON_DELETE)
     stack = checked_stack.stack
-    resolved = {id(c.stack): c.resolved for c in graph.stacks}
     while answer is not True and stack.parent is not None:
         template = resolved.get(id(stack.parent), stack.parent.template)
         if kept(template["Resources"].get(stack.parent_logical_id) or {}, *ON_DELETE) is True:
@@ -36,6 +35,7 @@ def _kept_on_delete(graph: Graph, checked_stack, resource: dict) -> bool | Unkno
 
 def evaluate(graph: Graph, settings) -> list[Subject]:
     checked = {id(c.stack): c for c in graph.stacks}
+    resolved = {id(c.stack): c.resolved for c in graph.stacks}
     owners: dict[int, tuple] = {}  # top stack -> (its CheckedStack, table name -> kept on delete, where to report)
     for checked_stack in graph.stacks:
         tables = sorted(logical_id for logical_id, resource in checked_stack.resolved["Resources"].items()
@@ -50,7 +50,7 @@ def evaluate(graph: Graph, settings) -> list[Subject]:
         for logical_id in tables:
             name = resolver.table_name(logical_id)
             entry[1][logical_id if "${" in name else name] = _kept_on_delete(
-                graph, checked_stack, checked_stack.resolved["Resources"][logical_id])
+                resolved, checked_stack, checked_stack.resolved["Resources"][logical_id])
         if entry[2] is None:
             owners[id(top)] = (entry[0], entry[1], holder)
     subjects = []
