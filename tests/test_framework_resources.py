@@ -5,6 +5,7 @@ findings; and no user construct path, whatever its ids look like, is ever classe
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -210,3 +211,17 @@ def test_no_user_construct_path_is_framework(stage, stack, top, below, resource_
     logical_id = make_unique_id(relative)
     assert framework_construct(_stack(path, logical_id, resource_type), logical_id, path, resource_type) is None
 
+
+
+def test_a_tree_file_outside_the_assembly_is_not_read(tmp_path):
+    """The construct types come from the manifest's `cdk:tree` artifact, confined like every other file it names."""
+    assembly = tmp_path / "cdk.out"
+    shutil.copytree(FIXTURES.parent / "src" / "ddbguard" / "rules" / "ddb007_stack_protection" / "fixtures" /
+                    "good.assembly", assembly)
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    manifest["artifacts"]["Tree"] = {"type": "cdk:tree", "properties": {"file": "../elsewhere.json"}}
+    (assembly / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "elsewhere.json").write_text('{"tree": {"id": "App", "path": ""}}')
+    assert [str(error) for error in load_inputs([str(assembly)]).errors] == [
+        f"{assembly / 'manifest.json'}: tree file ../elsewhere.json resolves outside the template roots ({assembly}), "
+        "so it is not read (pass the folder that holds it with --template-root)"]
