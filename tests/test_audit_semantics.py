@@ -414,10 +414,11 @@ def test_a_stack_that_cannot_be_read_makes_only_unowned_tables_unknown():
 
 
 # -- DDB007: termination protection and stack policies of the stacks that own tables --------------------
-def _stack(moto, name: str, logical: str, table_name: str, **extra) -> None:
+def _stack(moto, name: str, logical: str, table_name: str, deletion: object = "Retain", replace: str = "Retain",
+           **extra) -> None:
     boto3.client("cloudformation", region_name="us-east-1", endpoint_url=moto).create_stack(
         StackName=name, TemplateBody=json.dumps({"Resources": {logical: {
-            "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Type": "AWS::DynamoDB::Table", "DeletionPolicy": deletion, "UpdateReplacePolicy": replace,
             "Properties": {"TableName": table_name, "KeySchema": KEY, "AttributeDefinitions": ID,
                            "BillingMode": "PAY_PER_REQUEST"}}}}), **extra)
 
@@ -428,21 +429,59 @@ GUARD_TABLES = {"Statement": [
      "Condition": {"StringEquals": {"ResourceType": ["AWS::DynamoDB::Table"]}}}]}
 
 
+def _waivers(moto) -> dict:
+    """(stack) -> (status, severity, waiver) of the audit's DDB007 evaluations."""
+    evaluations, errors = audit_evaluations(AuditOptions(endpoint_url=moto, regions=["us-east-1"]), Config())
+    assert errors == []
+    return {e.logical_id: (e.status.value, e.severity and e.severity.value, e.waiver is not None)
+            for e in evaluations if e.rule_id == "DDB007"}
+
+
 def test_stacks_that_own_tables_are_protected_against_deletion_and_replacement(moto):
-    _stack(moto, "guarded", "Orders", "orders", EnableTerminationProtection=True,
+    _stack(moto, "guarded", "Orders", "orders", "Delete", "Delete", EnableTerminationProtection=True,
            StackPolicyBody=json.dumps(GUARD_TABLES))
-    _stack(moto, "open", "Sessions", "sessions")
-    _stack(moto, "partly", "Audit", "audit", EnableTerminationProtection=True, StackPolicyBody=json.dumps(
-        {"Statement": [{"Effect": "Deny", "Action": "Update:Replace", "Principal": "*",
-                        "Resource": "LogicalResourceId/Audit"}]}))
+    _stack(moto, "open", "Sessions", "sessions", "Delete")
+    _stack(moto, "partly", "Audit", "audit", replace="Delete", EnableTerminationProtection=True,
+           StackPolicyBody=json.dumps({"Statement": [{"Effect": "Deny", "Action": "Update:Replace", "Principal": "*",
+                                                      "Resource": "LogicalResourceId/Audit"}]}))
     results = judged(moto)
     assert results[("DDB007", "guarded")] == ("pass", "compliant")
     assert results[("DDB007", "open")] == ("fail", (
-        "termination protection is off for stack open, which owns table sessions: one `delete-stack` deletes every "
-        "table of it that is not retained; stack open has no stack policy: nothing stops an update from replacing "
-        "or deleting sessions (deny Update:Replace and Update:Delete on them)"))
+        "termination protection is off for stack open, and one `delete-stack` deletes its table sessions "
+        "(DeletionPolicy not Retain or RetainExceptOnCreate); stack open has no stack policy: nothing stops an "
+        "update from replacing or deleting sessions (deny Update:Replace and Update:Delete on them)"))
     assert results[("DDB007", "partly")] == ("fail", "the stack policy of partly does not deny Update:Replace and "
                                                      "Update:Delete on audit")
+
+
+def test_a_stack_whose_tables_are_all_retained_gets_a_low_note_that_they_would_be_orphaned(moto):
+    """Retain on delete and on replace, no termination protection, no stack policy: nothing is lost."""
+    _stack(moto, "kept", "Sessions", "sessions", "RetainExceptOnCreate")
+    assert judged(moto)[("DDB007", "kept")] == ("fail", (
+        "termination protection is off for stack kept, but its table sessions is retained: deleting the stack would "
+        "orphan it, not lose it; there is no stack policy for stack kept, but its table sessions is retained: an "
+        "update that replaces or removes a table would orphan it, not lose it"))
+    assert _waivers(moto) == {"kept": ("fail", "low", True)}  # reported without failing the run
+
+
+def test_termination_protection_is_judged_on_delete_and_the_stack_policy_on_replace_too(moto):
+    """DeletionPolicy Retain but UpdateReplacePolicy Delete: deleting the stack orphans the table (a note), but a
+    replacement loses it, so the missing stack policy fails."""
+    _stack(moto, "replaceable", "Sessions", "sessions", replace="Delete")
+    assert judged(moto)[("DDB007", "replaceable")] == ("fail", (
+        "stack replaceable has no stack policy: nothing stops an update from replacing or deleting sessions (deny "
+        "Update:Replace and Update:Delete on them)"))
+    assert _waivers(moto) == {"replaceable": ("fail", None, False)}
+
+
+def test_a_deployed_template_that_cannot_be_read_leaves_the_stake_unknown(moto, faulty):
+    """GetTemplate answers 503 on every retry: the table's policies are unknown, never taken as retained."""
+    _stack(moto, "unread", "Sessions", "sessions")
+    faulty.fail("cloudformation", "GetTemplate", "unavailable")
+    evaluations, _ = audit_evaluations(AuditOptions(endpoint_url=faulty.url, regions=["us-east-1"]), Config())
+    [verdict] = [e for e in evaluations if e.rule_id == "DDB007"]
+    assert (verdict.logical_id, verdict.status.value) == ("unread", "unknown")
+    assert verdict.message.startswith("sessions: ") and "cloudformation:GetTemplate" in verdict.message
 
 
 def test_a_stack_policy_condition_that_cannot_be_judged_is_unknown():

@@ -1,6 +1,8 @@
 """`ddbguard stack-policy`: the policy DDB007's audit asks for, written from the template. It round-trips: applied
 to a stack on a real moto server with `SetStackPolicy`, the audit's DDB007 passes that stack; what the template
-cannot tell is protected or said (a warning, exit 1), never silently left out."""
+cannot tell is protected or said (a warning, exit 1), never silently left out. The template's tables are lost on
+replacement (UpdateReplacePolicy Delete), so DDB007 asks for the policy (of retained tables it would only note
+that they would be orphaned)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ Resources:
   Orders:
     Type: AWS::DynamoDB::Table
     DeletionPolicy: Retain
-    UpdateReplacePolicy: Retain
+    UpdateReplacePolicy: Delete
     Properties:
       TableName: sp-orders
       BillingMode: PAY_PER_REQUEST
@@ -32,7 +34,7 @@ Resources:
     Type: AWS::DynamoDB::Table
     Condition: IsProd
     DeletionPolicy: Retain
-    UpdateReplacePolicy: Retain
+    UpdateReplacePolicy: Delete
     Properties:
       TableName: sp-sessions
       BillingMode: PAY_PER_REQUEST

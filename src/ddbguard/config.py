@@ -64,6 +64,7 @@ class Config:
     min_backup_retention_days: int = 30  # DDB022: a backup plan keeps recovery points at least this long
     backup: BackupRequirements = field(default_factory=BackupRequirements)  # DDB022: the plan's vault and copies
     min_pitr_recovery_days: int = 35  # DDB024: point-in-time recovery keeps at least this many days (1-35)
+    framework_resources: str = "report"  # findings on resources CDK made for itself: report, lower or exclude
     context: tuple[str, ...] = ()  # templates loaded for their references only (paths resolved to the config's folder)
 
 
@@ -164,6 +165,7 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
         min_pitr_recovery_days=data.get("min_pitr_recovery_days", 35),
         backup=BackupRequirements(**{key: tuple(value) if isinstance(value, list) else value
                                      for key, value in (data.get("backup") or {}).items()}),
+        framework_resources=data.get("framework_resources", "report"),
         context=tuple(str(Path(source).parent / path) for path in data.get("context", ())),
         severity_overrides={rule: Severity(s["severity"]) for rule, s in rules.items() if "severity" in s},
         external_exports=dict(data.get("external_exports", {})),

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from ddbguard.catalog import Rule
 from ddbguard.config import Config, Suppression
 from ddbguard.templates.model import CheckedStack
-from ddbguard.model import ACKNOWLEDGED, CDK_NAMESPACE, Evaluation, Finding, InputError, Status
+from ddbguard.model import ACKNOWLEDGED, CDK_FRAMEWORK, CDK_NAMESPACE, Evaluation, Finding, InputError, Severity, Status
 from ddbguard.profiles import apply_profiles
 from ddbguard.templates.decode import line_of
+from ddbguard.templates.framework import framework_construct
 from ddbguard.templates.resolve import is_intrinsic, pseudo_parameters_in, unknown_pseudo_parameters
 
+
+
+FRAMEWORK_REASON = "CDK framework resource"  # the suppression reason of `framework_resources: exclude`
 
 
 @dataclass(frozen=True)
@@ -27,11 +31,7 @@ class MetadataSuppression:
 
 
 def cdk_path_of(stack: CheckedStack, logical_id: str) -> str | None:
-    resource = stack.stack.template["Resources"].get(logical_id)
-    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
-    if isinstance(metadata, dict) and isinstance(metadata.get("aws:cdk:path"), str):
-        return metadata["aws:cdk:path"]
-    return stack.stack.cdk_paths.get(logical_id)
+    return stack.stack.cdk_path(logical_id)
 
 
 def metadata_suppressions(stack: CheckedStack, errors: list[InputError]) -> dict[str, list[MetadataSuppression]]:
@@ -174,6 +174,7 @@ def join(
     active = _active(config, today)
 
     findings, reasons = [], []
+    made: dict[tuple[str, str], str | None] = {}  # (stack, logical id) -> the CDK construct that made it for itself
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
         if evaluation.live is not None:
@@ -202,12 +203,21 @@ def join(
         suppressions = in_metadata[stack.name].get(evaluation.logical_id)
         in_resource = (suppressions and next((s.reason for s in suppressions if s.rule == rule.id), None)) \
             or acknowledgement(stack.stack, cdk_path, rule.id)
+        key = (stack.name, evaluation.logical_id)  # every rule's finding on a resource: classified once
+        made_by = made[key] if key in made else made.setdefault(key, framework_construct(
+            stack.stack, evaluation.logical_id, cdk_path, finding.resource_type))
+        if made_by is not None:
+            finding.origin = CDK_FRAMEWORK
         findings.append(finding)
-        reasons.append(in_resource or _configured(active, finding))
+        reasons.append(in_resource or _configured(active, finding) or _excluded(made_by, config))
     declare_not_modelled(findings, reasons, stacks, catalog)
     for finding, reason, evaluation in zip(findings, reasons, evaluations):
         _suppress(finding, reason, evaluation.waiver)
     findings = apply_profiles(findings, catalog, config)
+    if config.framework_resources == "lower":
+        for finding in findings:
+            if finding.origin == CDK_FRAMEWORK:
+                finding.severity = Severity.INFO
     return findings + (expired_suppressions(catalog, config, today) if with_expired else []), errors
 
 
@@ -252,6 +262,13 @@ def declare_not_modelled(findings: list[Finding], reasons: list[str | None], sta
             finding.status = Status.UNKNOWN
             finding.message = (f"compliant as written, but {record.construct} ({record.file}:{record.line}) is not "
                                f"modelled: {record.effect}")
+
+
+def _excluded(made_by: str | None, config: Config) -> str | None:
+    """`framework_resources: exclude`: the suppression reason of a finding on a resource CDK made for itself
+    (`lower` is applied after profiles, so that nothing raises it again)."""
+    return f"{FRAMEWORK_REASON}: {made_by}" if made_by is not None and config.framework_resources == "exclude" \
+        else None
 
 
 def _configured(active: list[Suppression], finding: Finding) -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 
 ACKNOWLEDGED = "acknowledged in CDK"  # the suppression reason's prefix for a CDK acknowledgement
+CDK_FRAMEWORK = "cdk-framework"  # a finding's origin when CDK made the resource for itself (templates/framework.py)
 CDK_NAMESPACE = "ddbguard"  # CDK names a plugin's rules `<plugin name>::<rule>`: ddbguard::DDB002
 
 
@@ -133,6 +134,7 @@ class Finding:
     waived: bool = False  # suppressed by its rule (Evaluation.waiver): said without failing, not the user's choice
     stack_key: str | None = None  # a template file's stack across runs (Stack.file_key); None: `stack` is its name
     notice: bool = False  # a pass the reports show, at severity info (Subject.notice)
+    origin: str = "user"  # CDK_FRAMEWORK: a resource CDK made for itself
 
 
 @dataclass(frozen=True)

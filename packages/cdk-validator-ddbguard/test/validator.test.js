@@ -87,7 +87,7 @@ describe('synthesis with the plugin', () => {
       ['DDB002', 'error', 'orders/Orders/Resource'],
       ['DDB003', 'warning', 'orders/Orders/Resource'],
       ['DDB004', 'error', 'orders/Orders/Resource'],
-      ['DDB007', 'warning', 'orders/Orders/Resource'],
+      ['DDB007', 'info', 'orders/Orders/Resource'],  // CDK's default Table is retained: orphaned, not lost
       ['DDB022', 'info', 'orders/Orders/Resource'],
       ['DDB023', 'warning', 'orders/Orders/Resource'],  // CDK's default Table: provisioned, no auto scaling
     ]);
@@ -98,7 +98,7 @@ describe('synthesis with the plugin', () => {
     expect(reported(configured)).toEqual([
       ['DDB003', 'warning', 'orders/Orders/Resource'],
       ['DDB004', 'warning', 'orders/Orders/Resource'],
-      ['DDB007', 'warning', 'orders/Orders/Resource'],
+      ['DDB007', 'info', 'orders/Orders/Resource'],  // CDK's default Table is retained: orphaned, not lost
       ['DDB022', 'info', 'orders/Orders/Resource'],
       ['DDB023', 'warning', 'orders/Orders/Resource'],  // CDK's default Table: provisioned, no auto scaling
     ]);

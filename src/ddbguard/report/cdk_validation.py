@@ -50,7 +50,8 @@ def violation(finding: Finding) -> dict:
         "description": terminal_text(f"{finding.title}: {'unknown: ' if unknown else ''}{finding.message}{said}"),
         "fix": terminal_text(finding.remediation),
         "severity": "warning" if unknown else "info" if finding.waived else CDK_SEVERITY[finding.severity],
-        "ruleMetadata": {"severity": finding.severity.value, "status": finding.status.value, "engine": finding.engine},
+        "ruleMetadata": {"severity": finding.severity.value, "status": finding.status.value, "engine": finding.engine,
+                         "origin": finding.origin},
         "violatingResources": [resource],
     }
 

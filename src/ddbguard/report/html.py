@@ -17,7 +17,7 @@ import base64
 import hashlib
 
 from ddbguard import __version__
-from ddbguard.model import Finding, Report, Severity, Status
+from ddbguard.model import CDK_FRAMEWORK, Finding, Report, Severity, Status
 from ddbguard.report import not_modelled_entries, summary
 from ddbguard.report.changes import change_lines
 from ddbguard.report.escape.html import html_text as h
@@ -354,6 +354,8 @@ def _row(f: Finding, change: str) -> str:
         what.append(f'<div class="muted">{h(f.resource_type)}</div>')
     if f.profile:
         what.append(f'<div class="muted">profile {h(f.profile)}</div>')
+    if f.origin == CDK_FRAMEWORK:
+        what.append('<div class="muted">CDK framework resource</div>')
     message = [h(f.message)]
     if f.suppression_reason:
         message.append(f'<div class="reason">suppressed: {h(f.suppression_reason)}</div>')

@@ -29,6 +29,7 @@ def finding_to_dict(f: Finding) -> dict:
         "logical_id": f.logical_id,
         "resource_type": f.resource_type,
         "cdk_path": f.cdk_path,
+        "origin": f.origin,
         "file": f.file,
         "line": f.line,
         "engine": f.engine,
@@ -80,6 +81,7 @@ def finding_from_dict(data: dict) -> Finding:
         resource_type=data.get("resource_type"), cdk_path=data.get("cdk_path"), file=data["file"], line=data["line"],
         engine=data["engine"], remediation=data.get("remediation", ""), suppression_reason=data.get("suppression_reason"),
         live=live, profile=data.get("profile"), stack_key=data.get("stack_key"), notice=data.get("notice", False),
+        origin=data.get("origin", "user"),
     )
 
 

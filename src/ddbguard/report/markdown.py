@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ddbguard import __version__
-from ddbguard.model import Report, Severity, Status
+from ddbguard.model import CDK_FRAMEWORK, Report, Severity, Status
 from ddbguard.report import by_severity, not_modelled_entries, summary
 from ddbguard.report.changes import change_lines
 from ddbguard.report.escape.markdown import markdown_cell, markdown_code, markdown_words
@@ -33,7 +33,8 @@ def render_markdown(report: Report, *, engine: str) -> str:
                       "| Rule | Resource | Location | Message |", "|---|---|---|---|"]
             for f in sorted(findings, key=lambda f: (f.rule_id, f.file, f.line)):
                 resource = markdown_cell(f"{f.stack}/{f.logical_id}") + (
-                    f"<br>{markdown_cell(f.cdk_path)}" if f.cdk_path else "")
+                    f"<br>{markdown_cell(f.cdk_path)}" if f.cdk_path else "") + (
+                    " (CDK framework)" if f.origin == CDK_FRAMEWORK else "")
                 where = markdown_cell(f.live.arn if f.live else f"{f.file}:{f.line}")
                 message = markdown_cell(f.message) + (
                     f" (suppressed: {markdown_cell(f.suppression_reason)})" if f.suppression_reason else "")

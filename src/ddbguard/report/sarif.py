@@ -77,7 +77,7 @@ def render_sarif(report: Report, *, engine: str) -> str:
             "locations": [location],
             "partialFingerprints": {"ddbguardFindingIdentity/v1": fingerprint(f)},
             "properties": {"status": f.status.value, "severity": f.severity.value, "stack": f.stack,
-                           "engine": f.engine, **({"profile": f.profile} if f.profile else {})},
+                           "engine": f.engine, "origin": f.origin, **({"profile": f.profile} if f.profile else {})},
         }
         template = repository_path(f, report, root)
         if where is not None and template is not None and where[0] != template:  # placed in the CDK app's code

@@ -4,7 +4,7 @@ AWS (and a merged report's own words, read from files) is escaped (report/escape
 from __future__ import annotations
 
 from ddbguard import __version__
-from ddbguard.model import Report, Status
+from ddbguard.model import CDK_FRAMEWORK, Report, Status
 from ddbguard.report import by_severity, not_modelled_entries, summary
 from ddbguard.report.changes import change_lines
 from ddbguard.report.escape.terminal import terminal_text as shown
@@ -35,7 +35,8 @@ def render_text(report: Report, *, engine: str) -> str:
                 where = f"{shown(f.stack)}/{shown(f.logical_id)}" if f.stack else shown(f.logical_id)
                 mark = "NOTE" if f.notice else _MARK[f.status]
                 lines.append(f"    {mark} {where}" + (f"  [{shown(f.cdk_path)}]" if f.cdk_path else "")
-                             + (f"  (profile {shown(f.profile)})" if f.profile else ""))
+                             + (f"  (profile {shown(f.profile)})" if f.profile else "")
+                             + ("  (CDK framework)" if f.origin == CDK_FRAMEWORK else ""))
                 lines.append(f"      at {shown(f.live.arn)}" if f.live else f"      at {shown(f.file)}:{f.line}")
                 lines.append(f"      {shown(f.message)}")
                 if f.status is Status.SUPPRESSED:

@@ -9,13 +9,17 @@ from pathlib import Path
 
 from ddbguard.model import InputError
 from ddbguard.templates.decode import DecodeError, decode_text, read_text
+from ddbguard.templates.framework import TYPED_SCOPES
 from ddbguard.templates.nested import load_nested_stacks, prepare_stack
 from ddbguard.templates.stack import LoadResult, Stack, is_template
 from ddbguard.templates.transforms import TransformError
 
-def load_cloud_assembly(directory: Path, result: LoadResult, assemblies: tuple[Path, ...] = ()) -> None:
+def load_cloud_assembly(directory: Path, result: LoadResult, assemblies: tuple[Path, ...] = (),
+                        construct_types: dict[str, str] | None = None) -> None:
     """Read manifest.json: every stack artifact, every stage (nested assembly), every nested stack.
-    `assemblies`: the ones that (transitively) nest this one, so that an assembly that nests itself is an error."""
+    `assemblies`: the ones that (transitively) nest this one, so that an assembly that nests itself is an error;
+    `construct_types`: the constructs of the app's tree (tree.json, written at the top) that templates/framework.py
+    reads."""
     assemblies = assemblies or (Path(os.path.realpath(directory)),)
     manifest_path = directory / "manifest.json"
     try:
@@ -33,6 +37,8 @@ def load_cloud_assembly(directory: Path, result: LoadResult, assemblies: tuple[P
         result.errors.append(InputError(str(manifest_path), "not a cloud assembly manifest (no artifacts mapping)"))
         return
     asset_files = _asset_files(directory, artifacts, result)
+    if construct_types is None:
+        construct_types = _construct_types(directory, artifacts, result)
     for artifact_id, artifact in sorted(artifacts.items()):
         kind = artifact.get("type")
         properties = artifact.get("properties") or {}
@@ -43,11 +49,12 @@ def load_cloud_assembly(directory: Path, result: LoadResult, assemblies: tuple[P
                 if Path(os.path.realpath(nested)) in assemblies:
                     raise TransformError(f"nested cloud assembly {artifact_id} (directoryName "
                                          f"{properties['directoryName']}) contains this assembly itself")
-                load_cloud_assembly(nested, result, (*assemblies, Path(os.path.realpath(nested))))
+                load_cloud_assembly(nested, result, (*assemblies, Path(os.path.realpath(nested))),
+                                    construct_types)
             elif kind == "aws:cloudformation:stack" and properties.get("templateFile"):
                 result.confine(directory / str(properties["templateFile"]),
                                f"stack {artifact_id}'s templateFile {properties['templateFile']}")
-                _load_assembly_stack(directory, artifact_id, artifact, result, asset_files)
+                _load_assembly_stack(directory, artifact_id, artifact, result, asset_files, construct_types)
         except TransformError as exc:
             result.errors.append(InputError(str(manifest_path), str(exc)))
 
@@ -74,8 +81,36 @@ def _asset_files(directory: Path, artifacts: dict, result: LoadResult) -> dict[s
     return found
 
 
+def _construct_types(directory: Path, artifacts: dict, result: LoadResult) -> dict[str, str]:
+    """Construct path -> type (`constructInfo.fqn`) from the app's tree, for the types that tell a resource CDK
+    made for itself (TYPED_SCOPES). A tree that cannot be read tells nothing: those resources stay the user's."""
+    tree_file = next((str((a.get("properties") or {}).get("file")) for a in artifacts.values()
+                      if isinstance(a, dict) and a.get("type") == "cdk:tree"), None)
+    if tree_file is None:
+        return {}
+    try:
+        pending = [json.loads(read_text(result.confine(directory / tree_file, f"tree file {tree_file}")))["tree"]]
+    except TransformError as exc:
+        result.errors.append(InputError(str(directory / "manifest.json"), str(exc)))
+        return {}
+    except (DecodeError, ValueError, TypeError, KeyError, RecursionError):
+        return {}
+    found: dict[str, str] = {}
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        fqn = (node.get("constructInfo") or {}).get("fqn") if isinstance(node.get("constructInfo"), dict) else None
+        if fqn in TYPED_SCOPES and isinstance(node.get("path"), str):
+            found[node["path"]] = fqn
+        if isinstance(node.get("children"), dict):
+            pending.extend(node["children"].values())
+    return found
+
+
 def _load_assembly_stack(
-    directory: Path, artifact_id: str, artifact: dict, result: LoadResult, asset_files: dict[str, str]
+    directory: Path, artifact_id: str, artifact: dict, result: LoadResult, asset_files: dict[str, str],
+    construct_types: dict[str, str],
 ) -> None:
     template_path = directory / artifact["properties"]["templateFile"]
     if template_path.resolve() in result.seen:
@@ -100,6 +135,7 @@ def _load_assembly_stack(
         account=account,
         region=region,
         assembly=True,
+        construct_types=construct_types,
         termination_protection=bool((artifact.get("properties") or {}).get("terminationProtection", False)),
     )
     if not prepare_stack(stack, directory, result, text):

@@ -42,7 +42,15 @@ class Stack:
     unread_templates: dict[str, str] = field(default_factory=dict)  # StackSet logical id -> why its template is unread
     undecided: dict[str, str] = field(default_factory=dict)  # logical id -> a Condition the input cannot decide
     line_offset: int = 0  # a StackSet's TemplateBody: the line in `file` where its text begins, minus one
+    construct_types: dict[str, str] = field(default_factory=dict)  # a cloud assembly's tree: path -> type (some)
 
+    def cdk_path(self, logical_id: str) -> str | None:
+        """The resource's construct path: its `aws:cdk:path` metadata, else the assembly's metadata."""
+        resource = self.template["Resources"].get(logical_id)
+        metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+        if isinstance(metadata, dict) and isinstance(metadata.get("aws:cdk:path"), str):
+            return metadata["aws:cdk:path"]
+        return self.cdk_paths.get(logical_id)
 
     @property
     def file_key(self) -> str | None:

@@ -1,11 +1,15 @@
 """DDB007 live: each stack that owns judged tables has termination protection (DescribeStacks; a nested
-stack's is its root's) and a stack policy that denies Update:Replace and Update:Delete on each table."""
+stack's is its root's) where deleting it would lose a table, and a stack policy that denies Update:Replace and
+Update:Delete on each table that a deletion or replacement would lose (the deployed template's DeletionPolicy
+and UpdateReplacePolicy, GetTemplate). A stack whose tables are all retained gets a low-severity note."""
 
 from ddbguard.kit.graph import as_list
 from ddbguard.iam import action_matches, string_like
 from ddbguard.kit.subjects import live_judged
 from ddbguard.kit.snapshot import Unknown
-from ddbguard.rules.ddb007_stack_protection.graph import message
+from ddbguard.model import Severity
+from ddbguard.rules.ddb007_stack_protection.graph import OFF, message
+from ddbguard.rules.ddb007_stack_protection.stake import ON_DELETE, ON_REPLACE, ORPHANED, kept, orphaned, split
 from ddbguard.templates.resolve import TABLE_TYPES
 
 
@@ -49,27 +53,60 @@ def _only_table_types(condition: dict) -> bool:
     return True
 
 
+def _stakes(snapshot, stack) -> dict[str, tuple[bool | Unknown, bool | Unknown]]:
+    """Table name -> (kept on delete, kept on replace), from the stack's deployed template (GetTemplate); a
+    template that could not be read leaves both unknown."""
+    stakes = {}
+    for name in stack.tables.values():
+        table = snapshot.table(name)
+        resource = table.template_resource if table is not None else None
+        if isinstance(getattr(table, "stack", None), Unknown):
+            resource = table.stack
+        elif resource is None:
+            resource = Unknown(f"table {name} is not in the deployed template of stack {stack.name}")
+        stakes[name] = (kept(resource, *ON_DELETE), kept(resource, *ON_REPLACE))
+    return stakes
+
+
 def evaluate(snapshot, settings, now):
     subjects = []
     for stack in sorted(snapshot.stacks, key=lambda s: s.name):
-        problems, unknown = [], []
-        tables = sorted(stack.tables.values())
+        stakes = _stakes(snapshot, stack)
+        deleted, unknown_on_delete, _ = split({name: on_delete for name, (on_delete, _) in stakes.items()})
+        exposed, unknown_either, retained = split({  # lost on delete or on replace
+            name: False if False in answers else next((a for a in answers if isinstance(a, Unknown)), True)
+            for name, answers in stakes.items()})
+        problems, unknown, notes = [], [], []
         if isinstance(stack.termination_protection, Unknown):
             unknown.append(stack.termination_protection.reason)
         elif not stack.termination_protection:
-            problems.append(message(stack.name, tables))
-        if isinstance(stack.policy, Unknown):
+            if deleted:
+                problems.append(message(stack.name, deleted))
+            unknown += unknown_on_delete
+            if not deleted and not unknown_on_delete:
+                notes.append(orphaned(OFF, stack.name, retained))
+        guarded = {logical: name for logical, name in stack.tables.items() if name in exposed}
+        unknown += unknown_either  # whether the stack policy must protect them
+        if not guarded and not unknown_either:
+            if stack.policy is None:
+                notes.append(orphaned("there is no stack policy", stack.name, retained,
+                                      "an update that replaces or removes a table"))
+        elif isinstance(stack.policy, Unknown):
             unknown.append(stack.policy.reason)
-        elif stack.policy is None:
+        elif guarded and stack.policy is None:
             problems.append(f"stack {stack.name} has no stack policy: nothing stops an update from replacing or "
-                            f"deleting {', '.join(tables)} (deny Update:Replace and Update:Delete on them)")
-        else:
-            answers = {logical: denies_changes(stack.policy, logical) for logical in sorted(stack.tables)}
-            open_tables = [stack.tables[logical] for logical, answer in answers.items() if answer is False]
+                            f"deleting {', '.join(sorted(guarded.values()))} (deny Update:Replace and Update:Delete "
+                            "on them)")
+        elif guarded:
+            answers = {logical: denies_changes(stack.policy, logical) for logical in sorted(guarded)}
+            open_tables = [guarded[logical] for logical, answer in answers.items() if answer is False]
             if open_tables:
                 problems.append(f"the stack policy of {stack.name} does not deny Update:Replace and Update:Delete "
                                 f"on {', '.join(open_tables)}")
-            unknown += [f"{stack.tables[logical]}: {answer.reason}" for logical, answer in answers.items()
+            unknown += [f"{guarded[logical]}: {answer.reason}" for logical, answer in answers.items()
                         if isinstance(answer, Unknown)]
-        subjects.append(live_judged(stack.name, stack.arn, problems, unknown))
+        if problems or unknown or not notes:
+            subjects.append(live_judged(stack.name, stack.arn, problems, unknown))
+        else:
+            subjects.append(live_judged(stack.name, stack.arn, notes, severity=Severity.LOW, waiver=ORPHANED))
     return subjects
