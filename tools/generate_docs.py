@@ -4,7 +4,8 @@ table, and one page per rule, docs/rules/<ID>.md, from its catalog entry and its
     python tools/generate_docs.py   (make docs runs it; tests/test_catalog.py keeps them current)
 
 A rule's examples/ holds what its page shows, each file proven by tests/test_rule_examples.py:
-bad.yaml and good.yaml (CloudFormation; for a diff rule also old.yaml, the template before the change),
+bad.yaml and good.yaml (CloudFormation; for a diff rule also old.yaml, the template before the change; and
+context.yaml, another stack of the app checked with them),
 bad.py and good.py (CDK Python), bad.ts and good.ts (CDK TypeScript), and note.md where an example
 cannot show the rule (a live-only rule, what a template cannot hold).
 """
@@ -65,6 +66,9 @@ def _examples(rule) -> list[str]:
         if not (folder / f"bad.{suffix}").is_file():
             continue
         lines += [f"### {heading}", ""]
+        if (folder / f"context.{suffix}").is_file():
+            lines += ["Another stack of the app, checked in the same run:", "",
+                      *_code(folder / f"context.{suffix}", language), ""]
         if (folder / f"old.{suffix}").is_file():
             lines += ["The template before the change:", "", *_code(folder / f"old.{suffix}", language), ""]
             lines += [f"A change that fails {rule.id}:", ""]
