@@ -1,7 +1,9 @@
-"""The CDK examples of the rule pages are true: every CDK Python example (src/ddbguard/rules/*/examples/*.py) is a
-stack of one app, fixtures/rule_examples/app.py, synthesized once with the real aws-cdk-lib; each example is a
-cloud assembly of its own (a stage), checked alone: each bad example fails exactly its rule and nothing else,
-each good one passes every rule (the builtin engine, with the rule turned on when it is off by default)."""
+"""The CDK examples of the rule pages are true. Every CDK Python example (src/ddbguard/rules/*/examples/*.py) is a
+stack of one app, fixtures/rule_examples/app.py, and every CDK TypeScript example (*.ts) one of
+fixtures/rule_examples/app.ts (type-checked with the pinned tsc, then run with ts-node); each app is synthesized
+once, with the real aws-cdk-lib. Each example is a stage, so a cloud assembly of its own, checked alone: each bad
+example fails exactly its rule and nothing else, each good one passes every rule (the builtin engine, with the
+rule turned on when it is off by default)."""
 
 from __future__ import annotations
 
@@ -18,23 +20,43 @@ from ddbguard.commands.check import CheckOptions, run_check
 from ddbguard.config import parse_config
 from ddbguard.model import Status
 
-PYTHON_EXAMPLES = sorted(RULES_DIR.glob("*/examples/*.py"))
+APPS = FIXTURES / "rule_examples"
+NODE_BIN = ROOT / "node_modules" / ".bin"
+EXAMPLES = sorted(RULES_DIR.glob("*/examples/*.py")) + sorted(RULES_DIR.glob("*/examples/*.ts"))
 
 
 def _stage(example: Path) -> str:
-    """The example's stage in the app: <ID>-bad or <ID>-good."""
+    """The example's stage in its app: <ID>-bad or <ID>-good."""
     return f"{example.parent.parent.name.split('_')[0].upper()}-{example.stem}"
 
 
-@pytest.fixture(scope="module")
-def python_app(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("rule-examples") / "cdk.out"
+def _synthesize(command: list[str], out: Path) -> Path:
     env = {**os.environ, "CDK_OUTDIR": str(out), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
            "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache")}
-    completed = subprocess.run([sys.executable, str(FIXTURES / "rule_examples" / "app.py")], env=env,
-                               capture_output=True, text=True, check=False)
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return out
+
+
+@pytest.fixture(scope="module")
+def assemblies(tmp_path_factory) -> dict[str, Path]:
+    """Each app's cloud assembly, by the suffix of its examples."""
+    out = tmp_path_factory.mktemp("rule-examples")
+    return {".py": _synthesize([sys.executable, str(APPS / "app.py")], out / "py.out"),
+            ".ts": _synthesize([str(NODE_BIN / "ts-node"), "--transpile-only", str(APPS / "app.ts")], out / "ts.out")}
+
+
+def test_the_typescript_examples_type_check():
+    """Against the pinned aws-cdk-lib and TypeScript (ts-node above only transpiles)."""
+    completed = subprocess.run([str(NODE_BIN / "tsc"), "-p", str(APPS / "tsconfig.json")], capture_output=True,
+                               text=True, check=False, timeout=600)
+    assert (completed.returncode, completed.stdout) == (0, "")
+
+
+def test_every_example_is_a_stage_of_its_app(assemblies):
+    for suffix, assembly in assemblies.items():
+        assert {path.name for path in assembly.glob("assembly-*")} == {
+            f"assembly-{_stage(e)}" for e in EXAMPLES if e.suffix == suffix}
 
 
 def _not_passing(assembly: Path, rule_id: str) -> set[str]:
@@ -45,11 +67,8 @@ def _not_passing(assembly: Path, rule_id: str) -> set[str]:
     return {f.rule_id for f in report.findings if f.status in (Status.FAIL, Status.UNKNOWN)}
 
 
-def test_every_python_example_is_a_stage_of_the_app(python_app):
-    assert {path.name for path in python_app.glob("assembly-*")} == {f"assembly-{_stage(e)}" for e in PYTHON_EXAMPLES}
-
-
-@pytest.mark.parametrize("example", PYTHON_EXAMPLES, ids=_stage)
-def test_the_python_example_gets_its_verdict(python_app, example):
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: f"{_stage(e)}{e.suffix}")
+def test_the_cdk_example_gets_its_verdict(assemblies, example):
     rule_id, kind = _stage(example).split("-")
-    assert _not_passing(python_app / f"assembly-{_stage(example)}", rule_id) == ({rule_id} if kind == "bad" else set())
+    verdict = _not_passing(assemblies[example.suffix] / f"assembly-{_stage(example)}", rule_id)
+    assert verdict == ({rule_id} if kind == "bad" else set())
