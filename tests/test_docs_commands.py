@@ -128,3 +128,23 @@ def test_the_documented_commands_do_what_the_page_says(block, workspace, guard_b
         assert run.returncode == command.exit_code, f"{block.name}: {command.text}\n{run.stdout[-2000:]}{run.stderr[-2000:]}"
         if command.output:
             assert [line.rstrip() for line in run.stdout.rstrip("\n").splitlines()] == command.output, command.text
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def test_every_relative_link_of_the_pages_reaches_a_file_or_a_heading():
+    """After the reference moved out of the README: no link points at what is no longer there."""
+    def anchors(page: Path) -> set[str]:
+        headings = re.findall(r"^#+ (.+)$", page.read_text(encoding="utf-8"), re.MULTILINE)
+        return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+    for page in PAGES:
+        for target in LINK.findall(page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target):
+                continue  # https://, mailto: ...
+            path, _, anchor = target.partition("#")
+            resolved = (page.parent / path).resolve() if path else page
+            assert resolved.exists(), f"{page.relative_to(ROOT)}: {target}"
+            if anchor and resolved.suffix == ".md":
+                assert anchor in anchors(resolved), f"{page.relative_to(ROOT)}: {target}"
