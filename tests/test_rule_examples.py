@@ -36,14 +36,12 @@ def _app(target: Path, stack: Path, context: Path) -> str:
     return str(target)
 
 
-def _verdicts(rule, example: str, scratch: Path) -> dict[str, set[str]]:
-    """{rule id: {logical ids}} of every finding of the example that is not a pass (or suppressed)."""
-    folder = RULES_DIR / rule.stem / "examples"
-    config = parse_config({"rules": {rule.id: {"enabled": True}}}, source="test")
-    context = folder / "context.yaml"
-    new = _app(scratch / "new", folder / example, context)
-    if (folder / "old.yaml").is_file():  # OLD and NEW pair their stacks by file name: the same in both
-        report = run_diff([_app(scratch / "old", folder / "old.yaml", context)], [new], config, today=dt.date(2026, 1, 1))
+def not_passing(rule_id: str, new: str, old: str | None = None) -> dict[str, set[str]]:
+    """{rule id: {logical ids}} of every finding that is a failure or unknown: of `ddbguard check NEW`, or of
+    `ddbguard diff OLD NEW`, with the rule turned on."""
+    config = parse_config({"rules": {rule_id: {"enabled": True}}}, source="test")
+    if old is not None:
+        report = run_diff([old], [new], config, today=dt.date(2026, 1, 1))
     else:
         report = run_check(CheckOptions(paths=[new], today=dt.date(2026, 1, 1)), config)
     assert report.errors == []
@@ -52,6 +50,14 @@ def _verdicts(rule, example: str, scratch: Path) -> dict[str, set[str]]:
         if finding.status in NOT_PASSING:
             verdicts.setdefault(finding.rule_id, set()).add(finding.logical_id)
     return verdicts
+
+
+def _verdicts(rule, example: str, scratch: Path) -> dict[str, set[str]]:
+    folder = RULES_DIR / rule.stem / "examples"
+    context = folder / "context.yaml"
+    old = _app(scratch / "old", folder / "old.yaml", context) if (folder / "old.yaml").is_file() else None
+    # OLD and NEW pair their stacks by file name: the same in both
+    return not_passing(rule.id, _app(scratch / "new", folder / example, context), old)
 
 
 @pytest.mark.parametrize("rule", WITH_TEMPLATES, ids=lambda rule: rule.id)

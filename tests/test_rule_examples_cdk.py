@@ -7,18 +7,14 @@ rule turned on when it is off by default)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT, RULES_DIR
-from ddbguard.commands.check import CheckOptions, run_check
-from ddbguard.config import parse_config
-from ddbguard.model import Status
+from conftest import FIXTURES, ROOT, RULES_DIR, synthesize
+from test_rule_examples import not_passing
 
 APPS = FIXTURES / "rule_examples"
 NODE_BIN = ROOT / "node_modules" / ".bin"
@@ -30,20 +26,12 @@ def _stage(example: Path) -> str:
     return f"{example.parent.parent.name.split('_')[0].upper()}-{example.stem}"
 
 
-def _synthesize(command: list[str], out: Path) -> Path:
-    env = {**os.environ, "CDK_OUTDIR": str(out), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-           "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache")}
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return out
-
-
 @pytest.fixture(scope="module")
 def assemblies(tmp_path_factory) -> dict[str, Path]:
     """Each app's cloud assembly, by the suffix of its examples."""
     out = tmp_path_factory.mktemp("rule-examples")
-    return {".py": _synthesize([sys.executable, str(APPS / "app.py")], out / "py.out"),
-            ".ts": _synthesize([str(NODE_BIN / "ts-node"), "--transpile-only", str(APPS / "app.ts")], out / "ts.out")}
+    return {".py": synthesize([sys.executable, str(APPS / "app.py")], out / "py.out"),
+            ".ts": synthesize([str(NODE_BIN / "ts-node"), "--transpile-only", str(APPS / "app.ts")], out / "ts.out")}
 
 
 def test_the_typescript_examples_type_check():
@@ -59,16 +47,8 @@ def test_every_example_is_a_stage_of_its_app(assemblies):
             f"assembly-{_stage(e)}" for e in EXAMPLES if e.suffix == suffix}
 
 
-def _not_passing(assembly: Path, rule_id: str) -> set[str]:
-    """The rules with a finding that is a failure or unknown, in the example's own cloud assembly."""
-    config = parse_config({"rules": {rule_id: {"enabled": True}}}, source="test")
-    report = run_check(CheckOptions(paths=[str(assembly)], today=dt.date(2026, 1, 1)), config)
-    assert report.errors == []
-    return {f.rule_id for f in report.findings if f.status in (Status.FAIL, Status.UNKNOWN)}
-
-
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: f"{_stage(e)}{e.suffix}")
 def test_the_cdk_example_gets_its_verdict(assemblies, example):
     rule_id, kind = _stage(example).split("-")
-    verdict = _not_passing(assemblies[example.suffix] / f"assembly-{_stage(example)}", rule_id)
-    assert verdict == ({rule_id} if kind == "bad" else set())
+    verdict = not_passing(rule_id, str(assemblies[example.suffix] / f"assembly-{_stage(example)}"))
+    assert set(verdict) == ({rule_id} if kind == "bad" else set())
