@@ -93,19 +93,18 @@ def guard_bin() -> str:
 @pytest.fixture(scope="session")
 def cdk_assembly(tmp_path_factory) -> Path:
     """Synthesize fixtures/cdk_app with the real aws-cdk-lib (needs Node; ~10 s)."""
-    return synthesize(FIXTURES / "cdk_app" / "app.py", tmp_path_factory.mktemp("cdk") / "cdk.out")
+    return synthesize([sys.executable, str(FIXTURES / "cdk_app" / "app.py")], tmp_path_factory.mktemp("cdk") / "cdk.out")
 
 
-def synthesize(app: Path, out: Path) -> Path:
-    """A Python CDK app's cloud assembly, synthesized by the real aws-cdk-lib into OUT."""
+def synthesize(app: list[str], out: Path) -> Path:
+    """Run a CDK app's command (Python, or ts-node for TypeScript) that writes its cloud assembly to CDK_OUTDIR."""
     env = {
         **os.environ,
         "CDK_OUTDIR": str(out),
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(ROOT / "build" / "jsii-cache"),
     }
-    completed = subprocess.run([sys.executable, str(app)], env=env,
-                               capture_output=True, text=True, check=False)
+    completed = subprocess.run(app, env=env, capture_output=True, text=True, check=False, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return out
 

@@ -1,4 +1,4 @@
-"""The composite GitHub Action (action.yml) and the README's CI recipes, run as scripts on the fixture CDK
+"""The composite GitHub Action (action.yml) and the CI recipes of docs/integrations.md, run as scripts on the fixture CDK
 app's assembly, so that neither can rot."""
 
 from __future__ import annotations
@@ -16,18 +16,19 @@ import yaml
 
 from conftest import ROOT, run_ddbguard
 
+INTEGRATIONS = ROOT / "docs" / "integrations.md"
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 
 
-def _readme_inputs() -> dict[str, str]:
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("| Input | Default | Meaning |"):]
+def _documented_inputs() -> dict[str, str]:
+    page = INTEGRATIONS.read_text()
+    table = page[page.index("| Input | Default | Meaning |"):]
     rows = re.findall(r"^\| `([a-z-]+)` \| ([^|]+) \|", table.split("\n\n")[0], re.MULTILINE)
     return {name: default.strip() for name, default in rows}
 
 
-def test_the_readme_documents_every_input_with_its_default():
-    documented = _readme_inputs()
+def test_the_docs_document_every_input_with_its_default():
+    documented = _documented_inputs()
     assert set(documented) == set(ACTION["inputs"])
     for name, spec in ACTION["inputs"].items():
         default = spec.get("default", "")
@@ -81,9 +82,9 @@ def test_the_action_checks_writes_the_summary_and_fails_the_job(cdk_assembly, tm
     assert _run_step("Fail on findings", {}, tmp_path, {"exit-code": "0"}).returncode == 0
 
 
-def test_the_readme_gitlab_recipe(cdk_assembly, tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    block = readme[readme.index("### GitLab CI: Code Quality and JUnit"):].split("```")[1]
+def test_the_gitlab_recipe_of_the_docs(cdk_assembly, tmp_path):
+    page = INTEGRATIONS.read_text()
+    block = page[page.index("## GitLab CI: Code Quality and JUnit"):].split("```")[1]
     commands = [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("- ddbguard ")]
     assert len(commands) == 2
     shutil.copytree(cdk_assembly, tmp_path / "cdk.out")
@@ -96,10 +97,10 @@ def test_the_readme_gitlab_recipe(cdk_assembly, tmp_path):
     assert (tmp_path / "ddbguard.xml").read_text().startswith("<?xml")
 
 
-def test_the_readme_pre_commit_recipe_names_the_shipped_hooks():
+def test_the_pre_commit_recipe_of_the_docs_names_the_shipped_hooks():
     """tests/test_precommit.py runs these hooks through `pre-commit try-repo`."""
-    readme = (ROOT / "README.md").read_text()
-    block = readme[readme.index("### pre-commit"):].split("```")[1]
+    page = INTEGRATIONS.read_text()
+    block = page[page.index("## pre-commit"):].split("```")[1]
     named = re.findall(r"id: ([a-z-]+)", block)
     shipped = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert named == ["ddbguard", "ddbguard-checkov"] and set(named) <= shipped

@@ -147,14 +147,14 @@ def test_javascript_app_with_the_command_in_ddbguard_command(tmp_path):
 
 
 @pytest.mark.parametrize(("section", "language", "app"), [
-    ("### CDK: fail `cdk synth` itself", "ts", "cdk_ts_app/bin/app.ts"),
-    ("### CDK: fail `cdk synth` itself", "js", "cdk_js_plugin_app/bin/app.js"),
-    ("### Tests: ddbguard in the test suite", "ts", "cdk_ts_app/test/orders.test.ts"),
+    ("## CDK: fail `cdk synth` itself", "ts", "cdk_ts_app/bin/app.ts"),
+    ("## CDK: fail `cdk synth` itself", "js", "cdk_js_plugin_app/bin/app.js"),
+    ("## Tests: ddbguard in the test suite", "ts", "cdk_ts_app/test/orders.test.ts"),
 ])
-def test_the_readme_recipe_is_the_tested_app(section, language, app):
-    readme = (ROOT / "README.md").read_text()
-    text = readme[readme.index(section):].split("\n### ")[0]
+def test_the_documented_recipe_is_the_tested_app(section, language, app):
+    page = (ROOT / "docs" / "integrations.md").read_text()
+    text = page[page.index(section):].split("\n## ")[0]
     recipes = [block.split("```")[0] for block in text.split(f"```{language}\n")[1:]]
     lines = {line.strip() for line in (FIXTURES / app).read_text().splitlines()}
     assert recipes and [line for r in recipes for line in r.splitlines() if line and line.strip() not in lines] == []
-    assert "npm install <checkout>/packages/cdk-validator-ddbguard" in readme
+    assert "npm install <checkout>/packages/cdk-validator-ddbguard" in page

@@ -1,6 +1,6 @@
 """deploy/: the nightly audit an organization deploys. The member role's policy is generated from the one
 source (iam/ddbguard-audit-policy.json); cfn-lint and ddbguard pass on the templates; and the ddbguard
-commands the schedule runs are the README's, run here against moto as the builds would run them (moto's
+commands the schedule runs are docs/live-audit.md's, run here against moto as the builds would run them (moto's
 CloudFormation cannot create CodeBuild projects or topic and bucket policies: the template's security settings
 are read from the template itself, exactly)."""
 
@@ -51,12 +51,12 @@ def test_cfn_lint_and_ddbguard_pass_on_the_deploy_templates():
         ("DDB012", "AuditRole", "suppressed"), ("DDB013", "AuditRole", "suppressed")}
 
 
-def test_the_schedule_runs_the_readme_commands():
+def test_the_schedule_runs_the_documented_commands():
     commands = _buildspec_commands()
     assert [c.split()[1] for c in commands] == ["audit", "merge", "merge", "merge"]
-    readme = (ROOT / "README.md").read_text()
+    page = (ROOT / "docs" / "live-audit.md").read_text()
     for command in commands:
-        assert command in readme, command
+        assert command in page, command
 
 
 def test_the_scheduled_commands_audit_an_organization_on_moto(moto, tmp_path, monkeypatch):

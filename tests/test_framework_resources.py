@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -73,7 +74,8 @@ NOT_PLAIN = {
 
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory):
-    return synthesize(FIXTURES / "cdk_framework_app" / "app.py", tmp_path_factory.mktemp("framework") / "cdk.out")
+    return synthesize([sys.executable, str(FIXTURES / "cdk_framework_app" / "app.py")],
+                      tmp_path_factory.mktemp("framework") / "cdk.out")
 
 
 def check(assembly, tmp_path, setting: str | None = None, extra: str = "") -> tuple[int, dict]:

@@ -77,7 +77,7 @@ def test_the_stack_policy_round_trips_through_ddb007_on_moto(moto, tmp_path):
     cloudformation.set_stack_policy(StackName="sp-app", StackPolicyBody=json.dumps(policy_of("Orders")))
     assert ddb007(moto) == {"sp-app": ("fail", "the stack policy of sp-app does not deny Update:Replace and "
                                                "Update:Delete on sp-sessions")}
-    # the policy ddbguard wrote, as the README's recipe sets it
+    # the policy ddbguard wrote, as the recipe of docs/integrations.md sets it
     cloudformation.set_stack_policy(StackName="sp-app", StackPolicyBody=written.read_text())
     assert cloudformation.get_stack_policy(StackName="sp-app")["StackPolicyBody"] == written.read_text()
     assert ddb007(moto)["sp-app"][0] == "pass"

@@ -1,5 +1,6 @@
-"""The unit of change, measured: a new per-table rule (on or off by default) is its folder, its fixtures and the
-generated docs, and no other file of the checkout changes or breaks.
+"""The unit of change, measured: a new per-table rule (on or off by default) is its folder, its fixtures and docs
+examples, and the generated docs (its page, the rule index, the catalog page), and no other file of the checkout
+changes or breaks.
 
 Each case copies the checkout (what git tracks), writes the example rule of tests/unit_of_change/ into the copy's
 rules/, regenerates the docs and rule packs the way a contributor does (`make docs`, `make export`), and runs the
@@ -22,7 +23,7 @@ STEM = "ddb099_table_class"
 # The tests that read the catalog: they list rules, run every rule's fixtures, compare engines, check the docs.
 CATALOG_TESTS = ["tests/test_catalog.py", "tests/test_fixtures.py", "tests/test_engine_parity.py",
                  "tests/test_rules_unit.py", "tests/test_guard_policies.py", "tests/test_reports.py",
-                 "tests/test_cli.py", "tests/test_config.py", "tests/test_layers.py"]
+                 "tests/test_cli.py", "tests/test_config.py", "tests/test_layers.py", "tests/test_rule_examples.py"]
 
 
 def _tracked(root: Path) -> dict[str, str]:
@@ -74,8 +75,10 @@ def test_a_new_per_table_rule_changes_its_folder_and_the_generated_docs_only(tmp
     for copy, before in copies.items():
         assert _changed(copy, before) == {
             f"src/ddbguard/rules/{STEM}/{name}" for name in ("__init__.py", "rule.yaml", "predicate.py", "rule.guard",
-                                                              "rule_tests.yaml", "fixtures/good.yaml", "fixtures/bad.yaml")
-        } | {"docs/rules.md", "README.md", f"policies/{STEM}.guard", f"policies/tests/{STEM}_tests.yaml", f"checks/{STEM}.py"}
+                                                              "rule_tests.yaml", "fixtures/good.yaml", "fixtures/bad.yaml",
+                                                              "examples/good.yaml", "examples/bad.yaml")
+        } | {"docs/rules.md", "docs/rules/README.md", "docs/rules/DDB099.md", f"policies/{STEM}.guard",
+             f"policies/tests/{STEM}_tests.yaml", f"checks/{STEM}.py"}
 
     runs = {copy: subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *CATALOG_TESTS],
                                    cwd=copy, env=environments[copy], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -1,6 +1,13 @@
-"""Write what is generated from the rule catalog: docs/rules.md and the README's rule table.
+"""Write what is generated from the rule catalog: docs/rules.md (the whole catalog), docs/rules/README.md's rule
+table, and one page per rule, docs/rules/<ID>.md, from its catalog entry and its examples/.
 
-    python tools/generate_docs.py   (make docs runs it; tests/test_catalog.py keeps both current)
+    python tools/generate_docs.py   (make docs runs it; tests/test_catalog.py keeps them current)
+
+A rule's examples/ holds what its page shows, each file proven by tests/test_rule_examples.py:
+bad.yaml and good.yaml (CloudFormation; for a diff rule also old.yaml, the template before the change; and
+context.yaml, another stack of the app checked with them),
+bad.py and good.py (CDK Python), bad.ts and good.ts (CDK TypeScript), and note.md where an example
+cannot show the rule (a live-only rule, what a template cannot hold).
 """
 
 from __future__ import annotations
@@ -12,24 +19,101 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ddbguard.catalog import load_catalog  # noqa: E402
+from ddbguard.catalog import SECURITY_HUB_CONTROLS, load_catalog  # noqa: E402
 from ddbguard.catalog.render import render_catalog  # noqa: E402
 
+RULES_DIR = ROOT / "src" / "ddbguard" / "rules"
+PAGES = ROOT / "docs" / "rules"
+GUIDE = "../../../shared/guide/DYNAMODB_INTEGRATION_GUIDE.md"
 BLOCK = re.compile(r"(<!-- rules: generated from the catalog by `make docs` -->\n)(.*?)(\n<!-- /rules -->)", re.DOTALL)
+# (file stem, fence language, heading): the order a page shows a rule's examples in
+LANGUAGES = (("yaml", "yaml", "CloudFormation"), ("ts", "ts", "CDK TypeScript"), ("py", "python", "CDK Python"))
+ENGINES = {"builtin": "builtin", "guard": "cfn-guard", "checkov": "checkov", "graph": "every engine (cross-resource)",
+           "live": "the live audit", "diff": "`ddbguard diff`", "plan": "`ddbguard plan`",
+           "reader": "the template reader (every engine)", "core": "every command (it reads the configuration)"}
 
 
-def readme_table() -> str:
-    """The README's rule table: every rule, in catalog order, DDB000 (the suppressions rule) last."""
-    rules = sorted(load_catalog().values(), key=lambda rule: (rule.id == "DDB000", rule.id))
+def ordered_rules() -> list:
+    """Every rule, in catalog order, DDB000 (the suppressions rule) last."""
+    return sorted(load_catalog().values(), key=lambda rule: (rule.id == "DDB000", rule.id))
+
+
+def rule_table() -> str:
+    """docs/rules/README.md's table: every rule with a link to its page."""
     return "\n".join(["| Id | Severity | Title |", "|---|---|---|",
-                      *(f"| {rule.id} | {rule.severity.value} | {rule.title} |" for rule in rules)])
+                      *(f"| [{rule.id}]({rule.id}.md) | {rule.severity.value} | {rule.title} |"
+                        for rule in ordered_rules())])
 
 
-def readme_with_table(readme: str) -> str:
-    return BLOCK.sub(lambda match: match.group(1) + readme_table() + match.group(3), readme, count=1)
+def index_with_table(index: str) -> str:
+    return BLOCK.sub(lambda match: match.group(1) + rule_table() + match.group(3), index, count=1)
+
+
+def examples_dir(rule) -> Path:
+    return RULES_DIR / rule.stem / "examples"
+
+
+def _code(path: Path, language: str) -> list[str]:
+    return [f"```{language}", path.read_text(encoding="utf-8").rstrip("\n"), "```"]
+
+
+def _examples(rule) -> list[str]:
+    folder = examples_dir(rule)
+    lines = []
+    if (folder / "note.md").is_file():
+        lines += [(folder / "note.md").read_text(encoding="utf-8").rstrip("\n"), ""]
+    for suffix, language, heading in LANGUAGES:
+        if not (folder / f"bad.{suffix}").is_file():
+            continue
+        lines += [f"### {heading}", ""]
+        if (folder / f"context.{suffix}").is_file():
+            lines += ["Another stack of the app, checked in the same run:", "",
+                      *_code(folder / f"context.{suffix}", language), ""]
+        if (folder / f"old.{suffix}").is_file():
+            lines += ["The template before the change:", "", *_code(folder / f"old.{suffix}", language), ""]
+            lines += [f"A change that fails {rule.id}:", ""]
+        else:
+            lines += [f"Fails {rule.id}:", ""]
+        lines += [*_code(folder / f"bad.{suffix}", language), "", "Passes:" if not (folder / f"old.{suffix}").is_file()
+                  else "A change that passes:", "", *_code(folder / f"good.{suffix}", language), ""]
+    return lines
+
+
+def rule_page(rule) -> str:
+    control = rule.security_hub_control
+    facts = [f"- Severity: {rule.severity.value}",
+             "- On by default" if rule.enabled_by_default else
+             f"- Off by default: turn it on with `rules: {{{rule.id}: {{enabled: true}}}}` in `.ddbguard.yaml`",
+             f"- Resource types: {', '.join(rule.resource_types)}",
+             f"- Run by: {', '.join(ENGINES[engine] for engine in rule.engines)}",
+             f"- Settings: {', '.join(f'`{name}`' for name in rule.settings)} ([configuration](../configuration.md))"
+             if rule.settings else "- Settings: none",
+             f"- Security Hub control: {control} ({SECURITY_HUB_CONTROLS[control]}); ASFF findings carry it"
+             if control else "- Security Hub control: none checks the same",
+             f"- Source: [`src/ddbguard/rules/{rule.stem}/`](../../src/ddbguard/rules/{rule.stem}/)"]
+    lines = [f"# {rule.id}: {rule.title}", "",
+             f"Generated by `make docs` from `src/ddbguard/rules/{rule.stem}/` (rule.yaml and examples/); do not edit "
+             "by hand.", "", *facts, "",
+             "## Why", "", rule.rationale, "",
+             f"Guide ([DynamoDB integration guide]({GUIDE})): {'; '.join(rule.guide_sections)}.", "",
+             "## Compliant when", "", rule.compliant_when, "",
+             "## Examples", "", *_examples(rule),
+             "## Fix", "", f"- CloudFormation: {rule.remediation.cloudformation}", f"- CDK: {rule.remediation.cdk}",
+             f"- CLI: {rule.remediation.cli}", "", "[All rules](README.md)"]
+    return "\n".join(lines) + "\n"
+
+
+def generated() -> dict[Path, str]:
+    """Every generated file and its text."""
+    index = PAGES / "README.md"
+    files = {ROOT / "docs" / "rules.md": render_catalog("markdown"),
+             index: index_with_table(index.read_text(encoding="utf-8"))}
+    files |= {PAGES / f"{rule.id}.md": rule_page(rule) for rule in ordered_rules()}
+    return files
 
 
 if __name__ == "__main__":
-    (ROOT / "docs" / "rules.md").write_text(render_catalog("markdown"), encoding="utf-8")
-    readme = ROOT / "README.md"
-    readme.write_text(readme_with_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    for stale in set(PAGES.glob("DDB*.md")) - set(generated()):
+        stale.unlink()  # the page of a rule that is gone
+    for path, text in generated().items():
+        path.write_text(text, encoding="utf-8")

@@ -42,7 +42,7 @@ _STATUS_GRAVITY = {Status.PASS: 0, Status.SUPPRESSED: 1, Status.UNKNOWN: 2, Stat
 
 
 class ExitCode(enum.IntEnum):
-    """Documented in the README; CI gates depend on these values."""
+    """Documented in docs/exit-codes.md; CI gates depend on these values."""
 
     OK = 0
     FAILURES = 1

@@ -1,0 +1,20 @@
+// Provisioned capacity, and nothing scales it.
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+export class Example extends Stack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { terminationProtection: true });
+    new dynamodb.Table(this, 'Orders', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PROVISIONED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      readCapacity: 5,
+      writeCapacity: 5,
+    });
+  }
+}

@@ -1,0 +1,17 @@
+// Encrypted at rest, TLS at the endpoint, three nodes.
+import { Stack } from 'aws-cdk-lib';
+import * as dax from 'aws-cdk-lib/aws-dax';
+import { Construct } from 'constructs';
+
+export class Example extends Stack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { terminationProtection: true });
+    new dax.CfnCluster(this, 'Cache', {
+      iamRoleArn: 'arn:aws:iam::111111111111:role/dax',
+      nodeType: 'dax.r5.large',
+      sseSpecification: { sseEnabled: true },
+      clusterEndpointEncryptionType: 'TLS',
+      replicationFactor: 3,
+    });
+  }
+}
