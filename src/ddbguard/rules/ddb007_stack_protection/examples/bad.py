@@ -1,4 +1,5 @@
-"""The stack that owns the table has no termination protection: one delete-stack deletes it."""
+"""The stack owns a table it does not retain and has no termination protection: one delete-stack deletes
+the table with its data (DDB001 fails it too: retaining it is the other fix)."""
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
@@ -11,7 +12,7 @@ class Example(cdk.Stack):
             self, "Orders",
             partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
             deletion_protection=True,

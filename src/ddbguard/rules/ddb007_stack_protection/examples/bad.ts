@@ -1,4 +1,5 @@
-// The stack that owns the table has no termination protection: one delete-stack deletes it.
+// The stack owns a table it does not retain and has no termination protection: one delete-stack deletes
+// the table with its data (DDB001 fails it too: retaining it is the other fix).
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
@@ -9,7 +10,7 @@ export class Example extends Stack {
     new dynamodb.Table(this, 'Orders', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.DESTROY,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
