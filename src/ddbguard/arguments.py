@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ddbguard import __version__
-from ddbguard.model import Severity
+from ddbguard.model import DEFAULT_CALL_TIMEOUT, Severity
 from ddbguard.report import FORMATS
 
 ENGINES = ("builtin", "guard", "checkov", "all", "both")
@@ -162,8 +162,6 @@ def _call_timeout(text: str) -> float:
 
 
 def _call_timeout_option(parser: argparse.ArgumentParser) -> None:
-    from ddbguard.aws import DEFAULT_CALL_TIMEOUT
-
     parser.add_argument("--call-timeout", type=_call_timeout, default=DEFAULT_CALL_TIMEOUT, metavar="SECONDS",
                         help="give up an AWS call that has no complete answer after SECONDS, connect, reads and "
                              f"retries together (default {DEFAULT_CALL_TIMEOUT:g}); calls AWS does not answer are "

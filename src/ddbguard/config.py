@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from ddbguard.model import Severity
 
 CONFIG_FILE = ".ddbguard.yaml"
@@ -79,6 +77,8 @@ def load_config(path: Path | None) -> Config:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     else:
+        import yaml  # only for a YAML configuration (PyYAML takes 30 ms to import)
+
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text) or {}
@@ -90,7 +90,10 @@ def load_config(path: Path | None) -> Config:
     return parse_config(_dates_as_text(data), source=str(path), suppression_lines=lines)
 
 
-def _suppression_lines(node: yaml.Node | None) -> dict[int, int]:
+def _suppression_lines(node) -> dict[int, int]:
+    """The line of each suppression of a YAML configuration (its composed node)."""
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return {}
     for key, value in node.value:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 
 ACKNOWLEDGED = "acknowledged in CDK"  # the suppression reason's prefix for a CDK acknowledgement
+# Seconds for one AWS call: connect, every read and every retry together (aws.py; here so that the command line's
+# default needs no botocore)
+DEFAULT_CALL_TIMEOUT = 20.0
 CDK_NAMESPACE = "ddbguard"  # CDK names a plugin's rules `<plugin name>::<rule>`: ddbguard::DDB002
 
 
