@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import sys
 
@@ -96,8 +98,22 @@ def _check(args: argparse.Namespace) -> int:
     options = CheckOptions(paths=args.paths, engine=engine, parameters=parameters, guard_bin=args.guard_bin,
                            ignore_non_templates=args.ignore_non_templates, template_roots=tuple(args.template_root),
                            context=tuple(args.context))
-    report = run_check(options, config)
-    return _deliver(report, args, config, engine=engine, unknown_fails=True)
+    with _trees_only():
+        report = run_check(options, config)
+        return _deliver(report, args, config, engine=engine, unknown_fails=True)
+
+
+@contextlib.contextmanager
+def _trees_only():
+    """Without Python's cycle collector: what a check builds (templates, their resolved copies, findings) lives until
+    it ends and holds no cycles to free, so each collection only walks all of it again (0.2 s of a 50-stack check)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _deliver(report, args: argparse.Namespace, config, *, engine: str, unknown_fails: bool) -> int:
