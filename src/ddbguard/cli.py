@@ -14,10 +14,11 @@ from ddbguard.model import Report, Severity
 
 
 def main(argv: list[str] | None = None) -> int:
-    if (sys.argv[1:] if argv is None else argv) == ["--version"]:  # before the parser, whose options import the AWS layer
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments == ["--version"]:  # before the parser is built
         print(f"ddbguard {__version__}")
         return 0
-    args = parser().parse_args(argv)
+    args = parser(arguments).parse_args(arguments)
     try:
         _check_outputs(args)
         return COMMANDS[args.command](args)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -72,6 +71,8 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
     lines: dict[int, int] = {}
     if path.name == "pyproject.toml":
+        import tomllib  # only for a pyproject.toml configuration (its patterns take 10 ms to compile)
+
         try:
             data = tomllib.loads(text).get("tool", {}).get("ddbguard", {})
         except tomllib.TOMLDecodeError as exc:
