@@ -91,6 +91,28 @@ def test_exported_checkov_check_has_the_catalog_id_title_and_types(rule):
     assert tuple(module.check.supported_resources) == rule.resource_types
 
 
+def test_validated_catalog_is_current():
+    """Runs read the entries from data/catalog.json, parsed and validated by `make docs`, when it was made from the
+    rule.yaml files as they are: it is."""
+    from ddbguard.catalog import VALIDATED_CATALOG, validated_catalog
+
+    on_disk = resources.files("ddbguard.data").joinpath(VALIDATED_CATALOG).read_text(encoding="utf-8")
+    assert on_disk == validated_catalog(), "src/ddbguard/data/catalog.json is stale: run `make docs`"
+
+
+def test_an_entry_changed_since_make_docs_is_validated_when_read(tmp_path):
+    """An entry whose text is not what data/catalog.json was made from is parsed and checked against the schema
+    then: a broken one is a catalog error naming its file, never read as it was."""
+    from ddbguard.catalog import CatalogError, entries_digest, validated_entries
+
+    entry = RULES_DIR / RULES[1].stem / "rule.yaml"
+    changed = entry.read_bytes().replace(b"severity: ", b"severity: urgent-", 1)
+    assert entries_digest([changed]) != entries_digest([entry.read_bytes()])
+    with pytest.raises(CatalogError, match=rf"rules/{RULES[1].stem}/rule.yaml: 'urgent-"):
+        validated_entries([entry], [changed])
+    assert validated_entries([entry], [entry.read_bytes()])[0]["id"] == RULES[1].id
+
+
 def test_exported_rule_packs_are_current():
     from ddbguard.rule_packs import exported_files
 

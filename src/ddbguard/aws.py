@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ddbguard.model import InputError, Unknown
+from ddbguard.model import DEFAULT_CALL_TIMEOUT, InputError, Unknown
 from ddbguard.templates.decode import DecodeError, decode_text
 from ddbguard.templates.resolve import TABLE_TYPES
 
@@ -29,7 +29,6 @@ __all__ = ["DEFAULT_CALL_TIMEOUT", "CallDeadlineExceeded", "Clients", "Credentia
            "client_config", "endpoint_for", "error_reason", "open_session", "paginate", "stack_tables",
            "template_from_body", "unanswered"]
 
-DEFAULT_CALL_TIMEOUT = 20.0  # seconds for one call: connect, every read and every retry together
 OPEN_AFTER = 5  # unanswered calls in a row after which a service of an account and region is not called again
 
 # Error codes that mean AWS did not do the call (throttled), whatever the HTTP status: botocore's own list of

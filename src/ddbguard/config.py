@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-
-import yaml
 
 from ddbguard.model import Severity
 
@@ -89,11 +86,15 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
     lines: dict[int, int] = {}
     if path.name == "pyproject.toml":
+        import tomllib  # only for a pyproject.toml configuration (its patterns take 10 ms to compile)
+
         try:
             data = tomllib.loads(text).get("tool", {}).get("ddbguard", {})
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     else:
+        import yaml  # only for a YAML configuration (PyYAML takes 30 ms to import)
+
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text) or {}
@@ -105,7 +106,10 @@ def load_config(path: Path | None) -> Config:
     return parse_config(_dates_as_text(data), source=str(path), suppression_lines=lines)
 
 
-def _suppression_lines(node: yaml.Node | None) -> dict[int, int]:
+def _suppression_lines(node) -> dict[int, int]:
+    """The line of each suppression of a YAML configuration (its composed node)."""
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return {}
     for key, value in node.value:

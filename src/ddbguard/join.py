@@ -174,7 +174,10 @@ def join(
     active = _active(config, today)
 
     findings, reasons = [], []
-    made: dict[tuple[str, str], str | None] = {}  # (stack, logical id) -> the CDK construct that made it for itself
+    # What the findings of one resource share, and the line of each path: found once (a resource has a finding of
+    # every rule, most of them at the resource itself)
+    resources: dict[tuple[str, str], tuple] = {}
+    lines: dict[tuple[str, str, tuple], int] = {}
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
         if evaluation.live is not None:
@@ -184,17 +187,29 @@ def join(
             reasons.append(_configured(active, finding))
             continue
         stack = by_name[evaluation.stack]
-        resolved_resource = stack.resolved["Resources"].get(evaluation.logical_id)
-        cdk_path = cdk_path_of(stack, evaluation.logical_id)
+        subject = (evaluation.stack, evaluation.logical_id)
+        shared = resources.get(subject)
+        if shared is None:
+            resolved_resource = stack.resolved["Resources"].get(evaluation.logical_id)
+            resource_type = (resolved_resource or {}).get("Type")
+            cdk_path = cdk_path_of(stack, evaluation.logical_id)
+            made_by = framework_construct(stack.stack, evaluation.logical_id, cdk_path, resource_type)  # CDK's own?
+            shared = resources[subject] = (resolved_resource, resource_type, cdk_path, made_by,
+                                           stack.stack.cdk_sources.get(evaluation.logical_id), stack.stack.file_key)
+        resolved_resource, resource_type, cdk_path, made_by, source, stack_key = shared
+        where = (*subject, evaluation.path)
+        line = lines.get(where)
+        if line is None:
+            line = lines[where] = location_line(stack, evaluation.logical_id, evaluation.path)
         finding = _finding(
             rule, evaluation, config,
-            resource_type=(resolved_resource or {}).get("Type"),
+            resource_type=resource_type,
             cdk_path=cdk_path,
             file=stack.stack.file,
-            line=location_line(stack, evaluation.logical_id, evaluation.path),
+            line=line,
             remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
-            source=stack.stack.cdk_sources.get(evaluation.logical_id),
-            stack_key=stack.stack.file_key,
+            source=source,
+            stack_key=stack_key,
         )
         if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
             finding.message = unresolved_message(resolved_resource, evaluation.path,
@@ -203,9 +218,6 @@ def join(
         suppressions = in_metadata[stack.name].get(evaluation.logical_id)
         in_resource = (suppressions and next((s.reason for s in suppressions if s.rule == rule.id), None)) \
             or acknowledgement(stack.stack, cdk_path, rule.id)
-        key = (stack.name, evaluation.logical_id)  # every rule's finding on a resource: classified once
-        made_by = made[key] if key in made else made.setdefault(key, framework_construct(
-            stack.stack, evaluation.logical_id, cdk_path, finding.resource_type))
         if made_by is not None:
             finding.origin = CDK_FRAMEWORK
         findings.append(finding)

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 ACKNOWLEDGED = "acknowledged in CDK"  # the suppression reason's prefix for a CDK acknowledgement
 CDK_FRAMEWORK = "cdk-framework"  # a finding's origin when CDK made the resource for itself (templates/framework.py)
+# Seconds for one AWS call: connect, every read and every retry together (aws.py; here so that the command line's
+# default needs no botocore)
+DEFAULT_CALL_TIMEOUT = 20.0
 CDK_NAMESPACE = "ddbguard"  # CDK names a plugin's rules `<plugin name>::<rule>`: ddbguard::DDB002
 
 

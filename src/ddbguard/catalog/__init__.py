@@ -3,12 +3,11 @@ and report."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-
-import yaml
 
 from ddbguard.model import Severity
 
@@ -25,6 +24,9 @@ SECURITY_HUB_CONTROLS = {
     "DynamoDB.6": "DynamoDB tables should have deletion protection enabled",
     "DynamoDB.7": "DynamoDB Accelerator clusters should be encrypted in transit",
 }
+
+
+VALIDATED_CATALOG = "catalog.json"  # in ddbguard.data: the entries parsed and validated once, by `make docs`
 
 
 class CatalogError(Exception):
@@ -65,21 +67,63 @@ def _schema() -> dict:
     return json.loads(resources.files("ddbguard.schemas").joinpath("catalog.schema.json").read_text())
 
 
+def _entry_files() -> list:
+    """Every rule's catalog entry (rules/<stem>/rule.yaml), in folder order."""
+    folders = sorted(resources.files("ddbguard.rules").iterdir(), key=lambda p: p.name)
+    return [folder.joinpath("rule.yaml") for folder in folders if folder.joinpath("rule.yaml").is_file()]
+
+
+def entries_digest(texts: list[bytes]) -> str:
+    """What the validated catalog (data/catalog.json) was made from: the entries' text, in folder order."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(len(text).to_bytes(8, "big") + text)
+    return digest.hexdigest()
+
+
+def validated_entries(files: list, texts: list[bytes]) -> list[dict]:
+    """The entries parsed and checked against the catalog's schema (yaml and jsonschema: slow to import)."""
+    import jsonschema
+    import yaml
+
+    validator = jsonschema.Draft202012Validator(_schema())
+    entries = []
+    for file, text in zip(files, texts):
+        data = yaml.load(text.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
+        if errors:
+            raise CatalogError(f"rules/{file.parent.name}/rule.yaml: {errors[0].message}")
+        entries.append(data)
+    return entries
+
+
+def _entries(files: list) -> list[dict]:
+    """The validated entries: data/catalog.json (`make docs` writes it, test_catalog keeps it current) when it was
+    made from the entries as they are now, else parsed and validated here."""
+    texts = [file.read_bytes() for file in files]
+    validated = resources.files("ddbguard.data").joinpath(VALIDATED_CATALOG)
+    if validated.is_file():
+        made = json.loads(validated.read_text(encoding="utf-8"))
+        if made.get("sha256") == entries_digest(texts):
+            return made["entries"]
+    return validated_entries(files, texts)
+
+
+def validated_catalog() -> str:
+    """The text of data/catalog.json: the entries as they are now, validated, and the digest they have."""
+    files = _entry_files()
+    texts = [file.read_bytes() for file in files]
+    return json.dumps({"sha256": entries_digest(texts), "entries": validated_entries(files, texts)}, indent=1,
+                      ensure_ascii=False) + "\n"
+
+
 @cache
 def load_catalog() -> dict[str, Rule]:
     """Load and validate every catalog entry, keyed by rule id."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(_schema())
     rules: dict[str, Rule] = {}
-    for folder in sorted(resources.files("ddbguard.rules").iterdir(), key=lambda p: p.name):
-        entry = folder.joinpath("rule.yaml")
-        if not entry.is_file():
-            continue
-        data = yaml.load(entry.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-        if errors:
-            raise CatalogError(f"rules/{folder.name}/rule.yaml: {errors[0].message}")
+    files = _entry_files()
+    for file, data in zip(files, _entries(files)):
+        folder = file.parent
         rule = Rule(
             id=data["id"],
             name=data["name"],

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ddbguard.model import InputError, Report
-from ddbguard.report.asff import BATCH, asff_findings
-from ddbguard.report.notification import needs_notice, notification
 
 
 class DeliveryError(Exception):
@@ -105,6 +103,7 @@ def send_to_security_hub(report: Report, securityhub, account: str, region: str,
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ddbguard.aws import error_reason
+    from ddbguard.report.asff import BATCH, asff_findings
 
     findings = asff_findings(report, account=account, region=region)
     problems = []
@@ -131,6 +130,7 @@ def publish(report: Report, sns, topic_arn: str, report_url: str | None) -> list
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ddbguard.aws import error_reason
+    from ddbguard.report.notification import needs_notice, notification
 
     if not needs_notice(report):
         return []

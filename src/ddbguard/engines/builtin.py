@@ -12,11 +12,15 @@ from ddbguard.registry import predicate, settings_for
 
 def run_builtin(stacks: list[CheckedStack], rules: list[Rule], config: Config) -> list[Evaluation]:
     evaluations = []
+    applicable: dict[tuple[int, tuple[str, ...]], list[str]] = {}  # most rules judge the same types: found once
     for rule in (rule for rule in rules if "builtin" in rule.engines):
         problems, settings = predicate(rule), settings_for(rule, config)
-        for stack in stacks:
+        for index, stack in enumerate(stacks):
             resources = stack.resolved["Resources"]
-            for logical_id in applicable_resources(stack.resolved, rule):
+            judged = applicable.get((index, rule.resource_types))
+            if judged is None:
+                judged = applicable[index, rule.resource_types] = applicable_resources(stack.resolved, rule)
+            for logical_id in judged:
                 evaluations.append(evaluation_of(rule.id, stack.name, logical_id,
                                                  problems(resources[logical_id], settings), "builtin"))
     return evaluations

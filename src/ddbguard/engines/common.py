@@ -56,14 +56,15 @@ def evaluation_of(rule_id: str, stack: str, logical_id: str, problems, engine: s
     `severity`: a failure graver or milder than the rule's default; `waiver`: why a failure is reported
     without failing the run; `note`: what a pass says instead of "compliant"; `notice`: a pass the reports show
     (at severity info)."""
-    failed = [p for p in problems if not p.unknown]
-    unknown = [p for p in problems if p.unknown]
-    if failed:
-        return Evaluation(rule_id, stack, logical_id, Status.FAIL, join_messages(p.message for p in failed), engine,
-                          failed[0].path, live=live, severity=severity, waiver=waiver)
-    if unknown:
-        return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, join_messages(p.message for p in unknown),
-                          engine, unknown[0].path, live=live)
+    if problems:  # most evaluations find none
+        failed = [p for p in problems if not p.unknown]
+        if failed:
+            return Evaluation(rule_id, stack, logical_id, Status.FAIL, join_messages(p.message for p in failed),
+                              engine, failed[0].path, live=live, severity=severity, waiver=waiver)
+        unknown = [p for p in problems if p.unknown]
+        if unknown:
+            return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, join_messages(p.message for p in unknown),
+                              engine, unknown[0].path, live=live)
     return Evaluation(rule_id, stack, logical_id, Status.PASS, note or "compliant", engine, live=live,
                       severity=Severity.INFO if notice else None, notice=notice)
 

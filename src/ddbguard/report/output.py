@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -51,6 +50,8 @@ def write_atomically(path: str, text: str) -> None:
 
 
 def _replace(target: str, text: str, previous: os.stat_result | None) -> None:
+    import tempfile  # here: 20 ms to import, and only a run that writes a file needs it
+
     directory, name = os.path.split(target)
     descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     try:

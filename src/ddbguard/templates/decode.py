@@ -15,8 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ddbguard.templates.decode_json import decode_json
-from ddbguard.templates.decode_yaml import decode_yaml
 from ddbguard.templates.marks import MAX_DEPTH, DecodeError
+
+
+def decode_yaml(text: str) -> object:
+    """The YAML decoder, imported by the first YAML input (PyYAML takes 30 ms to import; a cdk.out is JSON)."""
+    from ddbguard.templates.decode_yaml import decode_yaml as decode
+
+    return decode(text)
 
 
 def decode_text(text: str) -> object:

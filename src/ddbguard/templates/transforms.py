@@ -12,7 +12,6 @@ import contextlib
 import copy
 import io
 import json
-import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -311,6 +310,8 @@ def _s3_or_placeholder(value: object) -> object:
 
 def expand_sam(template: dict, region: str | None, managed_policies: dict[str, str]) -> dict:
     """The SAM translator's output for the prepared template, or TransformError with its own causes."""
+    import logging  # here: the logging package takes 25 ms to import, and only SAM templates need it
+
     import boto3
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
