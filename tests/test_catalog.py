@@ -164,6 +164,8 @@ def test_every_rule_file_is_package_data():
 
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["*"]
     for path in RULES_DIR.glob("*/*"):
+        if "__pycache__" in path.parts:  # compiled bytecode (make setup compiles the package) is not shipped
+            continue
         if path.is_file() and path.suffix != ".py":
             assert path.name in patterns, path
         elif path.is_dir() and path.name != "__pycache__":
