@@ -170,5 +170,7 @@ def test_every_rule_file_is_package_data():
             assert path.name in patterns, path
         elif path.is_dir() and path.name != "__pycache__":
             for fixture in path.iterdir():  # fixtures: templates, and cloud assemblies (directories)
+                if fixture.name == "__pycache__":
+                    continue
                 pattern = f"{path.name}/*{fixture.suffix}/*" if fixture.is_dir() else f"{path.name}/*{fixture.suffix}"
                 assert pattern in patterns, fixture
