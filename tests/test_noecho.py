@@ -87,7 +87,8 @@ def test_check_never_shows_a_noecho_value(inputs, fmt):
             "grants on table orders-**** in account 111111111111, which is not in trusted_accounts (the stack's own "
             "account is not known: list it there too)")
         assert messages[("DDB022", "Audit")] == ("no backup plan selects table audit-****-shown-value: the input "
-                                                 "defines no AWS Backup plan")
+                                                 "defines no AWS Backup plan (an organization backup policy may "
+                                                 "apply: `ddbguard audit` judges it)")
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "csv", "json"])
