@@ -181,3 +181,31 @@ def test_a_plan_without_a_rule_is_never_a_pass(tmp_path):
     assert ddb022(result.json()) == {
         "Orders": ("unknown", "whether a backup plan keeps table orders is unknown: backup plan Plan has no rule that "
                               "can be read")}
+
+
+@pytest.mark.parametrize("parameters, verdict", [
+    (None, ("unknown", "whether a backup plan keeps table orders is unknown: backup selection Selection names tables "
+                       "by ARNs of one partition, region or account, and where the table is deployed is not known (a "
+                       "template file does not say: give AWS::Region and AWS::AccountId with --parameters)")),
+    ({"AWS::Region": "eu-west-1", "AWS::AccountId": "111111111111"}, ("pass", "compliant")),
+    ({"AWS::Region": "us-east-1"}, ("fail", "no backup plan of the input selects table orders")),
+])
+def test_a_selection_of_one_region_selects_a_table_only_deployed_there(tmp_path, parameters, verdict):
+    """`arn:aws:dynamodb:eu-west-1:*:table/*` selects the table only where the stack is deployed in eu-west-1,
+    which a template file does not say."""
+    template = {"Resources": {
+        "Orders": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                   "Properties": {"TableName": "orders"}},
+        "Plan": {"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {
+            "BackupPlanName": "daily", "BackupPlanRule": [{"RuleName": "daily", "TargetBackupVault": "Default",
+                                                           "Lifecycle": {"DeleteAfterDays": 35}}]}}},
+        "Selection": {"Type": "AWS::Backup::BackupSelection", "Properties": {
+            "BackupPlanId": {"Ref": "Plan"},
+            "BackupSelection": {"SelectionName": "tables", "IamRoleArn": "arn:aws:iam::111111111111:role/backup",
+                                "Resources": ["arn:aws:dynamodb:eu-west-1:*:table/*"]}}}}}
+    (tmp_path / "regional.json").write_text(json.dumps(template))
+    args = []
+    if parameters is not None:
+        (tmp_path / "parameters.json").write_text(json.dumps(parameters))
+        args = ["--parameters", str(tmp_path / "parameters.json")]
+    assert check(tmp_path, str(tmp_path / "regional.json"), "{}\n", *args) == {"Orders": verdict}

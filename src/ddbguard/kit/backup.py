@@ -85,8 +85,9 @@ def selects(selection: Selection, arn: str, tags: dict | None) -> bool | str:
         return False
     included = [_matches(r, arn) for r in selection.resources]
     if None in excluded or (None in included and True not in included):
-        return (f"backup selection {selection.logical_id} names tables by ARNs of one partition, and the table's "
-                "partition is not known (a template file names no region: give AWS::Region with --parameters)")
+        return (f"backup selection {selection.logical_id} names tables by ARNs of one partition, region or account, "
+                "and where the table is deployed is not known (a template file does not say: give AWS::Region and "
+                "AWS::AccountId with --parameters)")
     # neither resources nor tags: AWS Backup selects every supported resource (then filtered by Conditions)
     by_resource = True in included or not (selection.resources or selection.tags)
     if not by_resource and not selection.tags:
@@ -106,18 +107,32 @@ def selects(selection: Selection, arn: str, tags: dict | None) -> bool | str:
     return picked and all(_CONDITIONS[op](tags.get(key), value) for op, key, value in selection.conditions)
 
 
-_UNKNOWN_PARTITION = "arn:${AWS::Partition}:"
+# The fields of a table ARN that a template file leaves to where it is deployed: partition, region, account
+_PSEUDO_FIELDS = {1: "${AWS::Partition}", 3: "${AWS::Region}", 4: "${AWS::AccountId}"}
 
 
 def _matches(pattern: str, arn: str) -> bool | None:
-    """Whether an ARN pattern matches the table's ARN; None when that depends on the table's partition, which a
-    template file does not know (`arn:aws:dynamodb:*:*:table/*` selects it only in the `aws` partition)."""
+    """Whether an ARN pattern matches the table's ARN; None when that depends on where the stack is deployed, which
+    a template file does not say (`arn:aws:dynamodb:eu-west-1:*:table/*` selects it only in the `aws` partition
+    and in eu-west-1)."""
     if string_like(pattern, arn):
         return True
-    if arn.startswith(_UNKNOWN_PARTITION) and pattern.startswith("arn:") and pattern.count(":") >= 2:
-        partition = pattern.split(":", 2)[1]
-        return None if string_like(pattern, f"arn:{partition}:" + arn.removeprefix(_UNKNOWN_PARTITION)) else False
-    return False
+    fields = _arn_fields(arn)
+    wanted = pattern.split(":", 5)
+    if fields is None or len(wanted) < 6 or not any(fields[i] == symbol for i, symbol in _PSEUDO_FIELDS.items()):
+        return False
+    # the table's ARN where it would have to be deployed for the pattern to match
+    placed = [wanted[i] if fields[i] == _PSEUDO_FIELDS.get(i) else field for i, field in enumerate(fields)]
+    return None if string_like(pattern, ":".join(placed)) else False
+
+
+def _arn_fields(arn: str) -> list[str] | None:
+    """An ARN's six fields, a pseudo parameter's `${AWS::...}` kept whole (its `::` is no separator)."""
+    protected = arn
+    for symbol in _PSEUDO_FIELDS.values():
+        protected = protected.replace(symbol, symbol.replace(":", "\0"))
+    fields = [field.replace("\0", ":") for field in protected.split(":", 5)]
+    return fields if len(fields) == 6 and fields[0] == "arn" else None
 
 
 def table_tags(resource: dict) -> dict | None:
