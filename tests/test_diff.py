@@ -296,6 +296,12 @@ def test_a_retained_removal_is_an_info_notice_with_the_import_path(tmp_path):
     results = json.loads(sarif.stdout)["runs"][0]["results"]
     assert [(r["ruleId"], r["kind"], r["level"], r["properties"]["status"]) for r in results] == [
         ("DDB030", "informational", "note", "pass")]
+    markdown = run_ddbguard("diff", old, new, "--format", "markdown")
+    assert markdown.code == 0
+    notices = markdown.stdout.split("### Notices: info (1)\n")[1].splitlines()
+    assert notices == ["", "| Rule | Resource | Location | Message |", "|---|---|---|---|",
+                       f"| DDB030 Tables removed from a template are retained, not deleted | `data/Orders` | `{old}:1` | "
+                       f"``{message}`` |"]
 
 
 # -- DDB034 offline: NEW creates by name a table OLD imports -------------------------------------------------
