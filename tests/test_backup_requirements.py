@@ -112,16 +112,30 @@ def test_one_required_copy_kind_is_enough_when_only_it_is_required(tmp_path):
     assert found["Archive"] == ("pass", "compliant")  # us-west-2 from us-east-1, the same account
 
 
-def test_a_rule_that_misses_one_requirement_fails_whatever_else_is_unknown(tmp_path):
+def test_a_one_day_retention_is_said_in_the_singular(tmp_path):
+    template = tmp_path / "template.yaml"
+    template.write_text((FIXTURES / "requirements.yaml").read_text().replace(
+        "            TargetBackupVault: open\n            Lifecycle: {DeleteAfterDays: 35}",
+        "            TargetBackupVault: open\n            Lifecycle: {DeleteAfterDays: 1}"))
+    (tmp_path / ".ddbguard.yaml").write_text("backup: {require_vault_lock: true}\n")
+    report = run_ddbguard("check", str(template), "--config", str(tmp_path / ".ddbguard.yaml"), "--format", "json")
+    assert ddb022(report.json())["Orders"] == (
+        "fail", "no backup plan rule that selects table orders meets every requirement: backup plan OrdersPlan rule "
+                "daily: it keeps recovery points 1 day, less than min_backup_retention_days (30), its backup vault "
+                "open has no vault lock (backup.require_vault_lock)")
+
+
+@pytest.mark.parametrize("days, kept", [(7, "7 days"), (1, "1 day")])
+def test_a_rule_that_misses_one_requirement_fails_whatever_else_is_unknown(tmp_path, days, kept):
     template = tmp_path / "template.yaml"
     template.write_text((FIXTURES / "requirements.yaml").read_text().replace(
         "BackupPlanRule: [{RuleName: daily, TargetBackupVault: Default, Lifecycle: {DeleteAfterDays: 35}}]",
-        "BackupPlanRule: [{RuleName: daily, TargetBackupVault: Default, Lifecycle: {DeleteAfterDays: 7}}]"))
+        "BackupPlanRule: [{RuleName: daily, TargetBackupVault: Default, Lifecycle: {DeleteAfterDays: %d}}]" % days))
     (tmp_path / ".ddbguard.yaml").write_text("backup: {require_vault_lock: true}\n")
     report = run_ddbguard("check", str(template), "--config", str(tmp_path / ".ddbguard.yaml"), "--format", "json")
-    # the vault Default is not in the input, but 7 days are too few whatever it is
+    # the vault Default is not in the input, but so few days are too few whatever it is
     assert ddb022(report.json())["Pending"] == (
-        "fail", "the backup plans that select table pending keep recovery points at most 7 days, less than "
+        "fail", f"the backup plans that select table pending keep recovery points at most {kept}, less than "
                 "min_backup_retention_days (30)")
 
 

@@ -31,6 +31,13 @@ def test_every_case_of_the_fixture_pair():
     assert by_id[("DDB030", "Orders")]["message"] == (
         "its logical id changes to OrdersTable: CloudFormation creates that table (which fails while the name orders "
         "exists) and removes this one; DeletionPolicy Delete deletes the table and its data")
+    assert by_id[("DDB034", "OrdersTable")]["message"] == (
+        "NEW creates table orders as new/OrdersTable, but OLD's old/Orders has that name: the table exists, so the "
+        "create fails (CloudFormation creates it before it removes the old resource); import it instead (cdk import / "
+        "IMPORT change set): retain it in OLD's resource, deploy its removal, then import it as the new resource")
+    assert by_id[("DDB034", "NameFromParameter")]["message"] == (
+        'TableName is {"Fn::Sub":"${AppName}-v2"}, which cannot be resolved statically, so whether it is the name of '
+        "a table OLD defines elsewhere (old/Orders), which exists, is unknown (give its parameters with --parameters)")
     assert (by_id[("DDB030", "RemovedDeleted")]["file"], by_id[("DDB030", "RemovedDeleted")]["line"]) == (str(OLD), 3)
     # a Retain -> Delete flip is high; replacements and deletions are critical
     assert by_id[("DDB031", "RetainFlip")]["severity"] == "high"
@@ -67,7 +74,9 @@ def test_diff_of_two_cloud_assemblies(cdk_assembly, tmp_path):
     template.write_text(template.read_text().replace('"RecoveryPlans62927E19"', '"RecoveryPlansV2"'))
     report = run_ddbguard("diff", str(cdk_assembly), str(changed), "--format", "json").json()
     failures = {(f["rule_id"], f["stack"], f["logical_id"]) for f in report["findings"] if f["status"] == "fail"}
-    assert failures == {("DDB030", "ddbguard-legacy", "RecoveryPlans62927E19")}
+    # a new logical id for the same explicit name: CloudFormation creates it before it removes the old one
+    assert failures == {("DDB030", "ddbguard-legacy", "RecoveryPlans62927E19"),
+                        ("DDB034", "ddbguard-legacy", "RecoveryPlansV2")}
     assert {f["stack"] for f in report["findings"]} >= {"ddbguard-data", "Prod/data", "ddbguard-data/Audit"}
 
 
@@ -174,6 +183,12 @@ IMPORT_ORDERS = (
     "AWS::DynamoDB::Table and TableName orders as its identifier; guide: Use Cases > 3. Stack Recreation)")
 
 
+MOVED_ORDERS = (
+    "NEW creates table orders as shared/Orders, but OLD's data/Orders has that name: the table exists, so the create "
+    "fails (the deployed stack still holds it, or retains it when it leaves); import it instead (cdk import / IMPORT "
+    "change set): retain it in OLD's resource, deploy its removal, then import it as the new resource")
+
+
 @pytest.mark.parametrize("policy, status, tail", [
     ("Retain", "pass", "DeletionPolicy Retain keeps the table and its data" + IMPORT_ORDERS),
     ("RetainExceptOnCreate", "pass", "DeletionPolicy RetainExceptOnCreate keeps the table and its data" + IMPORT_ORDERS),
@@ -186,6 +201,37 @@ def test_a_table_that_moves_to_another_stack_is_a_move_with_its_safe_path(tmp_pa
     assert _verdicts(report, "DDB030") == {("data", "Orders", status, (
         "table orders moves to stack shared: retain it here and deploy, then bring it into shared with `cdk import` "
         "(or a resource import change set); a plain deploy of the new stack fails while the table exists; " + tail))}
+    # whatever OLD's DeletionPolicy, the plain deploy that creates it in shared fails: the table exists
+    assert _verdicts(report, "DDB034") == {("shared", "Orders", "fail", MOVED_ORDERS)}
+
+
+def test_a_retained_table_renamed_to_a_new_logical_id_fails_the_create(tmp_path):
+    """The user's case: Retain on OLD does not help, CloudFormation creates OrdersRenamed while orders exists."""
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps({"Resources": {"Orders": _table("orders")}}))
+    new.write_text(json.dumps({"Resources": {"OrdersRenamed": _table("orders")}}))
+    result = run_ddbguard("diff", str(old), str(new), "--format", "json")
+    assert result.code == 1, result.stderr
+    report = result.json()
+    assert _verdicts(report, "DDB034") == {("new", "OrdersRenamed", "fail", (
+        "NEW creates table orders as new/OrdersRenamed, but OLD's old/Orders has that name: the table exists, so the "
+        "create fails (CloudFormation creates it before it removes the old resource); import it instead (cdk import / "
+        "IMPORT change set): retain it in OLD's resource, deploy its removal, then import it as the new resource"))}
+    assert {(f["logical_id"], f["status"], f.get("notice")) for f in report["findings"] if f["rule_id"] == "DDB030"} \
+        == {("Orders", "pass", True)}  # the retained removal's notice stays
+    # the same logical id is an in-place update, not a create
+    assert _verdicts(run_ddbguard("diff", str(old), str(old), "--format", "json").json(), "DDB034") == set()
+
+
+def test_a_new_table_where_a_table_of_unresolved_name_leaves_is_unknown(tmp_path):
+    unresolved = _table("orders")
+    unresolved["Properties"]["TableName"] = {"Fn::Sub": "${Env}-orders"}
+    parameters = {"Env": {"Type": "String"}}
+    report = _diff(tmp_path, {"data": {"Parameters": parameters, "Resources": {"Orders": unresolved}}},
+                   {"data": {"Parameters": parameters, "Resources": {"OrdersV2": _table("prod-orders")}}})
+    assert _verdicts(report, "DDB034") == {("data", "OrdersV2", "unknown", (
+        "OLD's data/Orders leaves its place with a TableName that cannot be resolved statically, which may be "
+        "prod-orders: if it is, the table exists and the create fails"))}
 
 
 def test_a_retained_table_that_another_stack_now_uses_by_name_passes(tmp_path):
@@ -250,6 +296,12 @@ def test_a_retained_removal_is_an_info_notice_with_the_import_path(tmp_path):
     results = json.loads(sarif.stdout)["runs"][0]["results"]
     assert [(r["ruleId"], r["kind"], r["level"], r["properties"]["status"]) for r in results] == [
         ("DDB030", "informational", "note", "pass")]
+    markdown = run_ddbguard("diff", old, new, "--format", "markdown")
+    assert markdown.code == 0
+    notices = markdown.stdout.split("### Notices: info (1)\n")[1].splitlines()
+    assert notices == ["", "| Rule | Resource | Location | Message |", "|---|---|---|---|",
+                       f"| DDB030 Tables removed from a template are retained, not deleted | `data/Orders` | `{old}:1` | "
+                       f"``{message}`` |"]
 
 
 # -- DDB034 offline: NEW creates by name a table OLD imports -------------------------------------------------

@@ -193,3 +193,25 @@ def test_a_denied_lookup_does_not_hide_the_offline_ddb034_failure(moto, tmp_path
         "Customers", "fail", "diff", "table legacy-customers exists: OLD (what is deployed) uses it as an imported "
         "table (customers-app/Reader) and no stack of OLD defines it; creating it by name fails the deploy (the name is "
         "taken): import it into the stack instead (`cdk import`, or a resource import change set)")]
+
+
+def test_a_renamed_table_has_one_verdict_the_offline_failure(moto, tmp_path):
+    """The deployed stack manages the table (the look-up's pass), but under another logical id: the create of the
+    new one fails while the name exists. One DDB034 verdict, the graver."""
+    table = ("    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n"
+             "    Properties:\n      TableName: renamed-orders\n      BillingMode: PAY_PER_REQUEST\n"
+             "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
+             "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n")
+    boto3.client("cloudformation", endpoint_url=moto).create_stack(
+        StackName="renamed-app", TemplateBody="Resources:\n  Orders:\n" + table)
+    planned = tmp_path / "renamed-app.yaml"
+    planned.write_text("Resources:\n  OrdersRenamed:\n" + table)
+    result = run_ddbguard("plan", str(planned), "--endpoint-url", moto, "--format", "json",
+                          "--stack-name", "renamed-app")
+    assert result.code == 1, result.stdout
+    assert [(f["logical_id"], f["status"], f["message"]) for f in result.json()["findings"]
+            if f["rule_id"] == "DDB034"] == [("OrdersRenamed", "fail", (
+                "NEW creates table renamed-orders as renamed-app/OrdersRenamed, but OLD's renamed-app/Orders has that "
+                "name: the table exists, so the create fails (CloudFormation creates it before it removes the old "
+                "resource); import it instead (cdk import / IMPORT change set): retain it in OLD's resource, deploy "
+                "its removal, then import it as the new resource"))]

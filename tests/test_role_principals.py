@@ -4,6 +4,7 @@ real CDK synthesis of a Step Functions DynamoPutItem task and an AppSync DynamoD
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,6 +51,8 @@ def test_what_a_principal_names_that_cannot_be_read_is_unknown_with_the_reason()
     assert by_id["VtlRole"]["message"] == (
         "role VtlRole may use table invoices, which no principal using it (VtlMethod) surely names: the request "
         "template of VtlMethod takes its TableName from $input.path('$.table'), which is decided at run time")
+    # Fn::Sub put the generated name of Ledger in at deploy time: the method names that table
+    assert (by_id["SubRole"]["status"], by_id["SubRole"]["message"]) == ("pass", "compliant")
     assert by_id["OpenFnRole"]["message"] == (
         "role OpenFnRole may use table orders, which no principal using it (OpenFn) surely names: OpenFn's variable "
         'ORDERS_TABLE is {"Ref":"TableParam"}, which names no table ddbguard can resolve')
@@ -76,7 +79,6 @@ def test_cdk_state_machine_and_appsync_data_source_roles(tmp_path):
 
 def test_a_hostile_definition_string_is_unknown_not_a_crash(tmp_path):
     """A DefinitionString nested far deeper than a template may be (the walk over its states recurses)."""
-    import json
 
     template = {"Resources": {
         "Orders": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "orders"}},
@@ -91,3 +93,36 @@ def test_a_hostile_definition_string_is_unknown_not_a_crash(tmp_path):
     assert _ddb015(report) == {("Role", "unknown", "low", (
         "role Role may use table orders, which no principal using it (Machine) surely names: the DefinitionString of "
         "Machine is no JSON ddbguard can read (a value that cannot be resolved statically, or nested too deep)"))}
+
+
+def test_the_split_message_agrees_with_how_many_principals_name_the_table(tmp_path):
+    def function(variables: dict) -> dict:
+        return {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.11", "Handler": "index.handler", "Role": {"Fn::GetAtt": ["Shared", "Arn"]},
+            "Code": {"ZipFile": "def handler(e, c): return {}"}, "Environment": {"Variables": variables}}}
+
+    grants = [{"Fn::GetAtt": ["Orders", "Arn"]}, {"Fn::GetAtt": ["Invoices", "Arn"]}]
+    template = {"Parameters": {"Name": {"Type": "String"}}, "Resources": {
+        "Orders": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "orders"}},
+        "Invoices": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "invoices"}},
+        "Shared": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {
+                "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": "data", "PolicyDocument": {"Statement": [{
+                "Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": grants}]}}]}},
+        "Taker": function({"ORDERS_TABLE": {"Ref": "Orders"}}),
+        "Biller": function({"INVOICES_TABLE": {"Ref": "Invoices"}}),
+        "Payer": function({"INVOICES_TABLE": "invoices"}),
+        "Open": function({"ORDERS_TABLE": {"Ref": "Name"}})}}
+    path = tmp_path / "shared.json"
+    path.write_text(json.dumps(template))
+    found = {(f["logical_id"], f["status"], f["message"]) for f in run_ddbguard(
+        "check", str(path), "--format", "json").json()["findings"] if f["rule_id"] == "DDB015" and f["logical_id"]
+        in ("Taker", "Biller", "Open")}
+    assert found == {
+        ("Taker", "fail", "split the role: Taker uses Shared, which also grants invoices that only Biller and Payer "
+                          "name"),
+        ("Biller", "fail", "split the role: Biller uses Shared, which also grants orders that only Taker names"),
+        ("Open", "unknown", "Open uses Shared, which also grants invoices, orders that Taker, Biller and Payer name; "
+                            'whether it names them too is unknown: Open\'s variable ORDERS_TABLE is {"Ref":"Name"}, '
+                            "which names no table ddbguard can resolve")}

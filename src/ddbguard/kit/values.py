@@ -86,3 +86,8 @@ def import_values(value: object, path: tuple = ()):
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from import_values(item, (*path, index))
+
+
+def days(count: int) -> str:
+    """A number of days in a message: "1 day", "30 days"."""
+    return f"{count} day" if count == 1 else f"{count} days"

@@ -26,9 +26,13 @@ def render_markdown(report: Report, *, engine: str) -> str:
         of = [f for f in report.findings if f.severity is severity]
         lines.append(f"| {severity.value} | {sum(f.status is Status.FAIL for f in of)} | "
                      f"{sum(f.status is Status.UNKNOWN for f in of)} | {sum(f.status is Status.SUPPRESSED for f in of)} |")
-    # failures first (gravest first), then what could not be judged, then what was waived
-    for status, heading in ((Status.FAIL, "Failures"), (Status.UNKNOWN, "Unknown"), (Status.SUPPRESSED, "Suppressed")):
-        for severity, findings in by_severity([f for f in report.findings if f.status is status]):
+    # failures first (gravest first), then what could not be judged, then what was waived, then notices (passes
+    # the user should know of, as the text report's NOTE entries)
+    groups = [(heading, [f for f in report.findings if f.status is status]) for status, heading in (
+        (Status.FAIL, "Failures"), (Status.UNKNOWN, "Unknown"), (Status.SUPPRESSED, "Suppressed"))]
+    groups.append(("Notices", [f for f in report.findings if f.status is Status.PASS and f.notice]))
+    for heading, of_status in groups:
+        for severity, findings in by_severity(of_status):
             lines += ["", f"### {heading}: {severity.value} ({len(findings)})", "",
                       "| Rule | Resource | Location | Message |", "|---|---|---|---|"]
             for f in sorted(findings, key=lambda f: (f.rule_id, f.file, f.line)):

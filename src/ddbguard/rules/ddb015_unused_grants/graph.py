@@ -49,15 +49,22 @@ def _split(role, principal, principals, named, used: set) -> Subject:
     if not extra:
         return judged(principal.stack, principal.logical_id,
                       note=f"shares role {role.logical_id}, which grants it no table that only the others name")
-    others = ", ".join(p.describe() for p in principals if p is not principal and named[id(p)][0] & set(extra))
+    others = _name_them([p.describe() for p in principals if p is not principal and named[id(p)][0] & set(extra)])
     reasons = named[id(principal)][1]
     if reasons:  # it may name them itself
         return judged(principal.stack, principal.logical_id, unknown=[(
-            f"{principal.describe()} uses {role.logical_id}, which also grants {', '.join(extra)} that {others} "
-            f"name; whether it names them too is unknown: {'; '.join(reasons)}", principal.path)])
+            f"{principal.describe()} uses {role.logical_id}, which also grants {', '.join(extra)} that {others}; "
+            f"whether it names them too is unknown: {'; '.join(reasons)}", principal.path)])
     return judged(principal.stack, principal.logical_id, [(
         f"split the role: {principal.describe()} uses {role.logical_id}, which also grants {', '.join(extra)} that "
-        f"only {others} name{'s' if ',' not in others else ''}", principal.path)])
+        f"only {others}", principal.path)])
+
+
+def _name_them(principals: list[str]) -> str:
+    """"X names", "X and Y name", "X, Y and Z name"."""
+    if len(principals) == 1:
+        return f"{principals[0]} names"
+    return f"{', '.join(principals[:-1])} and {principals[-1]} name"
 
 
 def _named(graph: Graph, statements) -> list:

@@ -157,8 +157,10 @@ def _integration(uri: object, templates: object, graph, principal) -> Named:
               for match in _TEMPLATE_TABLE.findall(text)] if isinstance(templates, dict) else []
     if not values:
         return set(), [f"the request templates of {principal.describe()} name no table ddbguard can read"]
+    # `${Table}` is what Fn::Sub put there at deploy time (a table's generated name); any other `$` is VTL
+    # ($input, $context, $util, ...), decided per request
     return _merge([(set(), [f"the request template of {principal.describe()} takes its TableName from {value}, which "
-                             "is decided at run time"]) if "$" in value  # a VTL reference, not a name
+                             "is decided at run time"]) if "$" in value and not token(value)
                    else _name(graph, principal, value, "request template's TableName") for value in values])
 
 

@@ -4,6 +4,7 @@ this table: a backup of an earlier table of the same name (deleted and re-create
 from ddbguard.kit.snapshot import unaudited_replicas
 from ddbguard.kit.subjects import live_judged
 from ddbguard.kit.snapshot import Unknown, belongs_to_incarnation
+from ddbguard.kit.values import days as days_text
 
 
 
@@ -19,7 +20,7 @@ def evaluate(snapshot, settings, now):
         problems = []
         if not own:
             earlier = len(table.backups) - len(own)
-            problems.append(f"table {table.name} has no backup (on-demand or AWS Backup) newer than {days} days" + (
+            problems.append(f"table {table.name} has no backup (on-demand or AWS Backup) newer than {days_text(days)}" + (
                 f"; {earlier} recent backup(s) of an earlier table of the same name do not count (the table was "
                 f"re-created on {table.description.get('CreationDateTime'):%Y-%m-%d})" if earlier else ""))
         subjects.append(live_judged(table.name, table.arn, problems))

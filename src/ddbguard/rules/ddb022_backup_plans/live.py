@@ -6,6 +6,7 @@ import datetime as dt
 
 from ddbguard.kit.subjects import live_judged
 from ddbguard.kit.snapshot import Unknown, belongs_to_incarnation, own_dynamodb_backups
+from ddbguard.kit.values import days as days_text
 
 from .live_plans import plan_problems
 
@@ -28,7 +29,7 @@ def evaluate(snapshot, settings, now):
         if own:
             if own[-1] < newest_limit:
                 problems.append(f"the newest AWS Backup recovery point of table {table.name} is from "
-                                f"{own[-1]:%Y-%m-%d}, older than {settings.max_backup_age_days} days")
+                                f"{own[-1]:%Y-%m-%d}, older than {days_text(settings.max_backup_age_days)}")
             # a plan that keeps points min_backup_retention_days has one that old, once the table is that old
             if old_enough and now - own[0] < retention:
                 problems.append(f"the oldest AWS Backup recovery point of table {table.name} is from {own[0]:%Y-%m-%d}: "
@@ -49,10 +50,10 @@ def evaluate(snapshot, settings, now):
 def _on_demand_retention(table, days: int) -> tuple[list[str], list[str]]:
     """(problems, unknown reasons) for a table old enough whose only recent backups are DynamoDB's own."""
     if isinstance(table.old_backups, Unknown):
-        return [], [f"whether the on-demand backups of table {table.name} are kept {days} days is unknown: "
+        return [], [f"whether the on-demand backups of table {table.name} are kept {days_text(days)} is unknown: "
                     f"{table.old_backups.reason}"]
     if table.old_backups is None:
-        return [], [f"the on-demand backups of table {table.name} older than {days} days were not read"]
+        return [], [f"the on-demand backups of table {table.name} older than {days_text(days)} were not read"]
     if own_dynamodb_backups(table.old_backups, table.description):
         return [], []
     return [f"table {table.name} has recent on-demand backups but none older than min_backup_retention_days "

@@ -4,6 +4,7 @@ copies to another region or account, allowed KMS keys). A table passes when one 
 
 from __future__ import annotations
 
+from ddbguard.kit.values import days as days_text
 import re
 from dataclasses import dataclass, field
 
@@ -105,7 +106,7 @@ class _Retention(str):
     """A retention failure, which keeps the days for the message that names the longest."""
 
     def __new__(cls, days: int, minimum: int):
-        text = super().__new__(cls, f"it keeps recovery points {days} days, less than min_backup_retention_days "
+        text = super().__new__(cls, f"it keeps recovery points {days_text(days)}, less than min_backup_retention_days "
                                     f"({minimum})")
         text.days = days
         return text
@@ -135,7 +136,7 @@ def judge(shown: str, plans: list[list[PlanRule] | Unknown], unknown: list[str],
         return [f"the backup plans that select table {shown} have no backup rule"], []
     if all(isinstance(f, _Retention) for _, failures in failed for f in failures):
         longest = max(f.days for _, failures in failed for f in failures)
-        return [f"the backup plans that select table {shown} keep recovery points at most {longest} days, less "
+        return [f"the backup plans that select table {shown} keep recovery points at most {days_text(longest)}, less "
                 f"than min_backup_retention_days ({settings.min_backup_retention_days})"], []
     return [f"no backup plan rule that selects table {shown} meets every requirement: "
             + "; ".join(f"{rule.where}: {', '.join(failures)}" for rule, failures in failed)], []

@@ -3,6 +3,7 @@ replica of a global table. A table without point-in-time recovery is DDB002's fa
 
 from __future__ import annotations
 
+from ddbguard.kit.values import days as days_text
 from ddbguard.kit.values import GLOBAL_TABLE, boolean, dig, holders, integer
 from ddbguard.model import Problem, Unknown
 
@@ -32,7 +33,7 @@ def problems(resource: dict, settings) -> list[Problem]:
             found.append(Problem(f"point-in-time recovery's RecoveryPeriodInDays {where}is not a whole number of days "
                                  f"from 1 to {LONGEST}", at))
         elif days < minimum:
-            found.append(Problem(f"point-in-time recovery {where}keeps {days} day{'s' if days > 1 else ''} of history "
+            found.append(Problem(f"point-in-time recovery {where}keeps {days_text(days)} of history "
                                  f"(PointInTimeRecoverySpecification.RecoveryPeriodInDays), fewer than "
                                  f"min_pitr_recovery_days ({minimum})", at))
     return found
