@@ -563,28 +563,66 @@ def test_a_plan_that_keeps_recovery_points_too_briefly_fails(oldest_days, expect
     assert (evaluation.status.value, evaluation.message) == (expected[0], expected[1].format(oldest=oldest))
 
 
-def test_legacy_replicas_are_read_from_the_deployed_template():
-    """moto cannot run the replica provider's custom resources: the deployed template (GetTemplate's body, as
-    CDK synthesizes a Table with replicationRegions) is recorded here."""
-    from ddbguard.live.collect import legacy_replica_regions
-    from ddbguard.kit.snapshot import LiveTable, RegionSnapshot
-    from ddbguard.engines.live import run_live_rule
+def _legacy_replica_table(replica_policy: dict):
+    """The table `orders` (retained) of stack `data`, with its legacy replica in eu-west-1 as the deployed template
+    (GetTemplate's body, as CDK synthesizes a Table with replicationRegions) has it: moto cannot run the replica
+    provider's custom resources, so the template is recorded here."""
+    from ddbguard.live.collect import legacy_replicas
+    from ddbguard.kit.snapshot import LiveTable
 
     deployed = {"Resources": {
-        "Orders": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": {"TableName": "orders"}},
-        "OrdersReplicaeuwest1": {"Type": "Custom::DynamoDBReplica", "Properties": {
+        "Orders": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                   "Properties": {"TableName": "orders"}},
+        "OrdersReplicaeuwest1": {"Type": "Custom::DynamoDBReplica", **replica_policy, "Properties": {
             "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider", "TableName": {"Ref": "Orders"},
             "Region": "eu-west-1"}}}}
-    regions = legacy_replica_regions(deployed, "Orders")
-    assert regions == ["eu-west-1"]
-    table_ = LiveTable("orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", {"TableName": "orders"}, {},
-                       None, stack=("data", "Orders"), legacy_replicas=regions)
-    [evaluation] = run_live_rule("DDB006", RegionSnapshot(ACCOUNT, "us-east-1", [table_]), Config(),
-                                                             None)
+    replicas = legacy_replicas(deployed, "Orders")
+    assert replicas == {"eu-west-1": deployed["Resources"]["OrdersReplicaeuwest1"]}
+    return LiveTable("orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", {"TableName": "orders"}, {},
+                     None, stack=("data", "Orders"), template_resource=deployed["Resources"]["Orders"],
+                     legacy_replicas=replicas)
+
+
+def test_legacy_replicas_are_read_from_the_deployed_template():
+    from ddbguard.kit.snapshot import RegionSnapshot
+    from ddbguard.engines.live import run_live_rule
+
+    table_ = _legacy_replica_table({"DeletionPolicy": "Delete"})
+    [evaluation] = run_live_rule("DDB006", RegionSnapshot(ACCOUNT, "us-east-1", [table_]), Config(), None)
     assert (evaluation.status.value, evaluation.message) == ("fail", (
         "stack data makes the replicas of table orders in eu-west-1 with Custom::DynamoDBReplica resources: they have "
         "no point-in-time recovery or deletion protection of their own and are deleted with their custom resource; "
         "use TableV2 (AWS::DynamoDB::GlobalTable) with replicas"))
+
+
+@pytest.mark.parametrize("replica_policy, expected", [
+    ({"DeletionPolicy": "Delete"}, ("fail", (
+        "termination protection is off for stack data, and one `delete-stack` deletes its table orders's replica in "
+        "eu-west-1 (DeletionPolicy not Retain or RetainExceptOnCreate)"))),
+    ({}, ("fail", (  # no DeletionPolicy: CloudFormation deletes it
+        "termination protection is off for stack data, and one `delete-stack` deletes its table orders's replica in "
+        "eu-west-1 (DeletionPolicy not Retain or RetainExceptOnCreate)"))),
+    ({"DeletionPolicy": "Retain"}, ("fail", (
+        "termination protection is off for stack data, but its tables orders, orders's replica in eu-west-1 are "
+        "retained: deleting the stack would orphan them, not lose them"))),
+    ({"DeletionPolicy": {"Ref": "Policy"}}, ("unknown", (
+        "orders's replica in eu-west-1: its DeletionPolicy is "
+        '{"Ref":"Policy"}, which has no value here (an intrinsic function or a parameter without a value): whether '
+        "the table survives is unknown"))),
+])
+def test_a_stack_deletion_that_deletes_a_legacy_replica_needs_termination_protection(replica_policy, expected):
+    """The table is retained, but deleting the stack deletes its replica custom resource, and with it the
+    replica's data, unless the custom resource is retained. The stack policy protects the table."""
+    from ddbguard.kit.snapshot import LiveStack, RegionSnapshot
+    from ddbguard.engines.live import run_live_rule
+
+    policy = {"Statement": [{"Effect": "Deny", "Action": ["Update:Replace", "Update:Delete"], "Principal": "*",
+                             "Resource": "LogicalResourceId/Orders"}]}
+    stack = LiveStack("data", "arn:aws:cloudformation:us-east-1:123456789012:stack/data/1", {"Orders": "orders"},
+                      False, policy)
+    snapshot = RegionSnapshot(ACCOUNT, "us-east-1", [_legacy_replica_table(replica_policy)], stacks=[stack])
+    [evaluation] = run_live_rule("DDB007", snapshot, Config(), None)
+    assert (evaluation.status.value, evaluation.message) == expected
 
 
 def test_on_demand_backups_of_a_table_younger_than_the_retention_count(moto, aws_backup):

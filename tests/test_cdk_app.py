@@ -30,9 +30,11 @@ NOT_PASSING = {
     ("DDB013", "ddbguard-data", "ddbguard-data/TargetAccounts/Resource", "fail"),
     ("DDB013", "Prod/data", "Prod/data/TargetAccounts/Resource", "fail"),
     # stacks that own tables without termination protection (the guide-following ones have it): the legacy stack
-    # would lose RecoveryPlans; the others' tables are all retained, which is a low note (orphaned, not lost)
+    # would lose RecoveryPlans, the multi-region one its table's legacy replicas (Custom::DynamoDBReplica with
+    # DeletionPolicy Delete, though the table is retained); the others' tables are all retained, which is a low
+    # note (orphaned, not lost)
     ("DDB007", "ddbguard-create-new", "ddbguard-create-new/ProtectionGroupsTable/Resource", "suppressed"),
-    ("DDB007", "ddbguard-multi-region", "ddbguard-multi-region/Sessions/Resource", "suppressed"),
+    ("DDB007", "ddbguard-multi-region", "ddbguard-multi-region/Sessions/Resource", "fail"),
     ("DDB007", "ddbguard-legacy", "ddbguard-legacy/RecoveryPlans/Resource", "fail"),
     ("DDB007", "ddbguard-parameterised", "ddbguard-parameterised/Sessions/Resource", "suppressed"),
     # a dev stage's function granted a production table (whose indexes it cannot query either)
@@ -133,6 +135,17 @@ def test_exact_findings_for_the_cdk_app(cdk_assembly, engine):
         ("DDB022", "ddbguard-compliant/RecoveryPlans/Resource"),
         ("DDB023", "ddbguard-compliant/RecoveryPlans/Resource"),
     }
+
+
+def test_deleting_the_multi_region_stack_deletes_the_legacy_replicas(cdk_assembly):
+    """CDK synthesizes a Table's replicationRegions as Custom::DynamoDBReplica resources with DeletionPolicy Delete:
+    the retained table would be orphaned, but its replicas and their data deleted."""
+    report = run_ddbguard("check", str(cdk_assembly), "--format", "json").json()
+    [finding] = [f for f in report["findings"] if f["rule_id"] == "DDB007" and f["stack"] == "ddbguard-multi-region"]
+    assert (finding["status"], finding["message"]) == ("fail", (
+        "termination protection is off for stack ddbguard-multi-region, and one `delete-stack` deletes its table "
+        "drs-sessions-global's replica in ap-south-1, its table drs-sessions-global's replica in eu-west-1 "
+        "(DeletionPolicy not Retain or RetainExceptOnCreate)"))
 
 
 def test_locations_point_into_the_synthesized_templates(cdk_assembly):

@@ -29,7 +29,8 @@ class LiveTable:
     kms_key: dict | None | Unknown = None  # DescribeKey's KeyMetadata, when customer-managed keys are required
     recovery_points: list[dict] | Unknown | None = None  # every AWS Backup recovery point, when a rule needs them
     old_backups: list[dict] | Unknown | None = None  # DynamoDB backups older than the retention, when a rule needs them
-    legacy_replicas: list[str] = field(default_factory=list)  # regions of its stack's Custom::DynamoDBReplica
+    # region -> its stack's Custom::DynamoDBReplica for that region, as in the deployed template
+    legacy_replicas: dict[str, dict] = field(default_factory=dict)
     tags: dict | Unknown | None = None  # ListTagsOfResource, when a rule needs them (backup selections by tag)
 
     @property

@@ -17,6 +17,7 @@ from ddbguard.model import Problem, Unknown
 TRUE_STRINGS = ("true", "True", "TRUE")
 FALSE_STRINGS = ("false", "False", "FALSE")
 GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
+LEGACY_REPLICA = "Custom::DynamoDBReplica"  # CDK `Table` replicationRegions: deleting it deletes that replica
 RETAINED = ("Retain", "RetainExceptOnCreate")  # the DeletionPolicy values that keep a resource
 
 

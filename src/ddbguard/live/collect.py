@@ -6,11 +6,11 @@ The audit reads a region in three steps, so that the work inside a region runs c
    backup age limit, grouped by table once), ListStacks, ListFunctions, and each function's role (IAM is
    global: roles are read once per account).
 2. `read_table` (one task per table): DescribeTable, DescribeContinuousBackups, GetResourcePolicy (of the table, and
-   of its stream when it has one); DescribeKey
-   per distinct KMS key at `customer-managed`; ListRecoveryPointsByResource (AWS Backup) when DynamoDB
-   lists no recent backup of this incarnation or a rule needs every recovery point; ListBackups of the one
-   table (older backups) when DDB022 must tell how long its on-demand backups are kept. `read_stack` (one
-   task per stack): ListStackResources, and GetTemplate when the stack owns a table.
+   of its stream when it has one); DescribeKey per distinct KMS key at `customer-managed`;
+   ListRecoveryPointsByResource (AWS Backup) when DynamoDB lists no recent backup of this incarnation or a rule
+   needs every recovery point; ListBackups of the one table (older backups) when DDB022 must tell how long its
+   on-demand backups are kept. `read_stack` (one task per stack): ListStackResources, and GetTemplate when the
+   stack owns a table (its tables' resources, and their legacy replicas', from the deployed template).
 3. `finish_region`: each table gets its owning stack and the deployed template's resource.
 """
 
@@ -28,6 +28,7 @@ from ddbguard.iam import parse_statements
 from ddbguard.live.backup_plans import read_backup_setup, table_tags
 from ddbguard.kit.snapshot import (LiveFunction, LiveRole, LiveStack, LiveTable, RegionSnapshot, Unknown,
                                     belongs_to_incarnation, own_dynamodb_backups)
+from ddbguard.kit.values import LEGACY_REPLICA
 
 # Every stack that still exists owns its tables, whatever state its last operation left it in.
 _GONE = "DELETE_COMPLETE"
@@ -74,7 +75,7 @@ class RegionWork:
     old_backups_before: dt.datetime | None = None
     backup_plans: bool = False  # read the plans, vaults, organization policy and table tags (DDB022's `backup:`)
     owners: dict[str, tuple[str, str, object]] = field(default_factory=dict)  # table -> (stack, logical id, resource)
-    legacy_replicas: dict[str, list[str]] = field(default_factory=dict)  # table -> regions of Custom::DynamoDBReplica
+    legacy_replicas: dict[str, dict[str, dict]] = field(default_factory=dict)  # table -> legacy_replicas()
     unreadable_stacks: list[str] = field(default_factory=list)  # why a stack's tables cannot be known
     keys: dict[str, object] = field(default_factory=dict)  # KMS key ARN -> KeyMetadata or Unknown
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -114,8 +115,7 @@ def open_region(session, account: str, region: str, *, clients, table_prefix: st
     if scalable_targets and judged:
         autoscaling = clients.client(session, "application-autoscaling", region, scope=f"{account}/{region}")
         snapshot.scalable_targets = attempt("application-autoscaling:DescribeScalableTargets", paginate, autoscaling,
-                                            "describe_scalable_targets", "ScalableTargets",
-                                            ServiceNamespace="dynamodb")
+                                            "describe_scalable_targets", "ScalableTargets", ServiceNamespace="dynamodb")
 
     functions = attempt("lambda:ListFunctions", paginate, made["lambda"], "list_functions", "Functions")
     if isinstance(functions, Unknown):
@@ -199,16 +199,16 @@ def read_stack(work: RegionWork, stack: str) -> None:
             resource = template if isinstance(template, Unknown) else (template.get("Resources") or {}).get(logical)
             work.owners[physical] = (stack, logical, resource)
             if not isinstance(template, Unknown):
-                work.legacy_replicas[physical] = legacy_replica_regions(template, logical)
+                work.legacy_replicas[physical] = legacy_replicas(template, logical)
         if protection is not None:
             work.snapshot.stacks.append(protection)
 
 
-def legacy_replica_regions(template: dict, logical_id: str) -> list[str]:
-    """The regions of the `Custom::DynamoDBReplica` resources (CDK `Table` replicationRegions) of a table."""
-    return sorted(str((r.get("Properties") or {}).get("Region")) for r in (template.get("Resources") or {}).values()
-                  if isinstance(r, dict) and r.get("Type") == "Custom::DynamoDBReplica"
-                  and (r.get("Properties") or {}).get("TableName") == {"Ref": logical_id})
+def legacy_replicas(template: dict, logical_id: str) -> dict[str, dict]:
+    """Region -> resource of the `Custom::DynamoDBReplica` resources (CDK `Table` replicationRegions) of a table."""
+    return {str((r.get("Properties") or {}).get("Region")): r for r in (template.get("Resources") or {}).values()
+            if isinstance(r, dict) and r.get("Type") == LEGACY_REPLICA
+            and (r.get("Properties") or {}).get("TableName") == {"Ref": logical_id}}
 
 
 def _protection(cloudformation, stack: str, tables: dict[str, str]) -> LiveStack:
@@ -323,7 +323,7 @@ def finish_region(work: RegionWork, tables: list[LiveTable]) -> RegionSnapshot:
         owner = work.owners.get(table.name)
         if owner is not None:
             table.stack, table.template_resource = (owner[0], owner[1]), owner[2]
-            table.legacy_replicas = work.legacy_replicas.get(table.name, [])
+            table.legacy_replicas = work.legacy_replicas.get(table.name, {})
         else:
             table.stack = unowned
         work.snapshot.tables.append(table)

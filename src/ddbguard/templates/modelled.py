@@ -168,7 +168,7 @@ AWS::WorkSpacesThinClient AWS::WorkSpacesWeb AWS::WorkspacesInstances AWS::XRay 
 _SERVICE_REASON = ("creates no DynamoDB table, KMS key, identity policy or template; " + _THROUGH_A_ROLE)
 
 # Custom resources ddbguard models by what they are.
-MODELLED_CUSTOM = {"Custom::DynamoDBReplica": "DDB006 reads the legacy replicas CDK's Table makes with it"}
+MODELLED_CUSTOM = {"Custom::DynamoDBReplica": "DDB006 and DDB007 read the legacy replicas CDK's Table makes with it"}
 # The AWS CDK's own custom resources: each does one documented thing, and none calls DynamoDB.
 IRRELEVANT_CUSTOM = {name: "a custom resource of the AWS CDK itself, which calls no DynamoDB API" for name in (
     "Custom::CDKBucketDeployment", "Custom::S3AutoDeleteObjects", "Custom::ECRAutoDeleteImages", "Custom::LogRetention",

@@ -6,10 +6,7 @@ from __future__ import annotations
 from ddbguard.kit.graph import Graph, token
 from ddbguard.model import Subject
 from ddbguard.kit.subjects import judged
-from ddbguard.kit.values import GLOBAL_TABLE
-
-
-LEGACY_REPLICA = "Custom::DynamoDBReplica"
+from ddbguard.kit.values import GLOBAL_TABLE, LEGACY_REPLICA
 
 
 def evaluate(graph: Graph, settings) -> list[Subject]:

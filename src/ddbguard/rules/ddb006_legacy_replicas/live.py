@@ -13,9 +13,9 @@ def evaluate(snapshot, settings, now):
         if table.legacy_replicas:
             subjects.append(live_judged(table.name, table.arn, [
                 f"stack {table.stack[0]} makes the replicas of table {table.name} in "
-                f"{', '.join(table.legacy_replicas)} with Custom::DynamoDBReplica resources: they have no point-in-time "
-                "recovery or deletion protection of their own and are deleted with their custom resource; use TableV2 "
-                "(AWS::DynamoDB::GlobalTable) with replicas"]))
+                f"{', '.join(sorted(table.legacy_replicas))} with Custom::DynamoDBReplica resources: they have no "
+                "point-in-time recovery or deletion protection of their own and are deleted with their custom "
+                "resource; use TableV2 (AWS::DynamoDB::GlobalTable) with replicas"]))
         elif table.replica_regions:
             subjects.append(live_judged(table.name, table.arn, []))
     return subjects

@@ -1,14 +1,16 @@
 """DDB007 (cloud assemblies): a stack that owns tables, itself or through nested stacks, has termination
-protection where deleting it would lose a table. Reported at its first table (or the nested stack holding
-them), naming the stack. A stack whose tables are all retained gets a low-severity note (they would be
-orphaned, not lost); one whose DeletionPolicy cannot be read is unknown."""
+protection where deleting it would lose a table, or a legacy replica of one (`Custom::DynamoDBReplica`).
+Reported at its first table (or the nested stack holding them), naming the stack. A stack whose tables are
+all retained gets a low-severity note (they would be orphaned, not lost); one whose DeletionPolicy cannot be
+read is unknown."""
 
 from __future__ import annotations
 
-from ddbguard.kit.graph import Graph
+from ddbguard.kit.graph import Graph, token
 from ddbguard.kit.subjects import judged
+from ddbguard.kit.values import LEGACY_REPLICA
 from ddbguard.model import Severity, Subject, Unknown
-from ddbguard.rules.ddb007_stack_protection.stake import ON_DELETE, ORPHANED, kept, orphaned, split
+from ddbguard.rules.ddb007_stack_protection.stake import ON_DELETE, ORPHANED, Replica, deleted, kept, orphaned, split
 from ddbguard.templates.resolve import TABLE_TYPES
 
 OFF = "termination protection is off"
@@ -16,8 +18,8 @@ OFF = "termination protection is off"
 
 def message(stack: str, tables: list[str]) -> str:
     """The failure: the tables that deleting the stack deletes."""
-    return (f"{OFF} for stack {stack}, and one `delete-stack` deletes its table{'s' if len(tables) > 1 else ''} "
-            f"{', '.join(tables)} (DeletionPolicy not Retain or RetainExceptOnCreate)")
+    return (f"{OFF} for stack {stack}, and one `delete-stack` deletes {deleted(tables)} (DeletionPolicy not Retain "
+            "or RetainExceptOnCreate)")
 
 
 def _kept_on_delete(resolved: dict, checked_stack, resource: dict) -> bool | Unknown:
@@ -38,19 +40,32 @@ def evaluate(graph: Graph, settings) -> list[Subject]:
     resolved = {id(c.stack): c.resolved for c in graph.stacks}
     owners: dict[int, tuple] = {}  # top stack -> (its CheckedStack, table name -> kept on delete, where to report)
     for checked_stack in graph.stacks:
-        tables = sorted(logical_id for logical_id, resource in checked_stack.resolved["Resources"].items()
-                        if resource.get("Type") in TABLE_TYPES)
-        if not tables:
+        resources = checked_stack.resolved["Resources"]
+        tables = sorted(logical_id for logical_id, resource in resources.items() if resource.get("Type") in TABLE_TYPES)
+        replicas = sorted(logical_id for logical_id, resource in resources.items()
+                          if resource.get("Type") == LEGACY_REPLICA)
+        if not tables and not replicas:
             continue
-        top, holder = checked_stack.stack, tables[0]
+        top, holder = checked_stack.stack, (tables or replicas)[0]
         while top.parent is not None:  # a nested stack: the root stack is the one that can be protected
             holder, top = top.parent_logical_id, top.parent
         entry = owners.setdefault(id(top), (checked[id(top)], {}, holder if top is checked_stack.stack else None))
         resolver = graph.model.resolver(checked_stack.stack)
-        for logical_id in tables:
+
+        def named(logical_id: str) -> str:
             name = resolver.table_name(logical_id)
-            entry[1][logical_id if "${" in name else name] = _kept_on_delete(
-                resolved, checked_stack, checked_stack.resolved["Resources"][logical_id])
+            return logical_id if "${" in name else name
+
+        for logical_id in tables:
+            entry[1][named(logical_id)] = _kept_on_delete(resolved, checked_stack, resources[logical_id])
+        for logical_id in replicas:
+            properties = resources[logical_id].get("Properties") or {}
+            table = properties.get("TableName")  # the table's Ref: resolved, its name, or its token when unnamed
+            reference = token(table)
+            table = named(reference[0]) if reference and reference[0] in resources else (
+                table if isinstance(table, str) else logical_id)
+            entry[1][Replica.of(table, properties.get("Region"))] = _kept_on_delete(
+                resolved, checked_stack, resources[logical_id])
         if entry[2] is None:
             owners[id(top)] = (entry[0], entry[1], holder)
     subjects = []

@@ -1,7 +1,8 @@
 """DDB007 live: each stack that owns judged tables has termination protection (DescribeStacks; a nested
 stack's is its root's) where deleting it would lose a table, and a stack policy that denies Update:Replace and
 Update:Delete on each table that a deletion or replacement would lose (the deployed template's DeletionPolicy
-and UpdateReplacePolicy, GetTemplate). A stack whose tables are all retained gets a low-severity note."""
+and UpdateReplacePolicy, GetTemplate). A legacy replica of a table (`Custom::DynamoDBReplica` in the deployed
+template) is at stake on delete like a table. A stack whose tables are all retained gets a low-severity note."""
 
 from ddbguard.kit.graph import as_list
 from ddbguard.iam import action_matches, string_like
@@ -9,7 +10,7 @@ from ddbguard.kit.subjects import live_judged
 from ddbguard.kit.snapshot import Unknown
 from ddbguard.model import Severity
 from ddbguard.rules.ddb007_stack_protection.graph import OFF, message
-from ddbguard.rules.ddb007_stack_protection.stake import ON_DELETE, ON_REPLACE, ORPHANED, kept, orphaned, split
+from ddbguard.rules.ddb007_stack_protection.stake import ON_DELETE, ON_REPLACE, ORPHANED, Replica, kept, orphaned, split
 from ddbguard.templates.resolve import TABLE_TYPES
 
 
@@ -68,11 +69,18 @@ def _stakes(snapshot, stack) -> dict[str, tuple[bool | Unknown, bool | Unknown]]
     return stakes
 
 
+def _replica_stakes(snapshot, stack) -> dict[Replica, bool | Unknown]:
+    """Each legacy replica of the stack's tables -> kept on delete (its DeletionPolicy, deployed template)."""
+    return {Replica.of(name, region): kept(resource, *ON_DELETE) for name in stack.tables.values()
+            if (table := snapshot.table(name)) is not None for region, resource in table.legacy_replicas.items()}
+
+
 def evaluate(snapshot, settings, now):
     subjects = []
     for stack in sorted(snapshot.stacks, key=lambda s: s.name):
         stakes = _stakes(snapshot, stack)
-        deleted, unknown_on_delete, _ = split({name: on_delete for name, (on_delete, _) in stakes.items()})
+        deleted, unknown_on_delete, kept_on_delete = split(
+            {**{name: on_delete for name, (on_delete, _) in stakes.items()}, **_replica_stakes(snapshot, stack)})
         exposed, unknown_either, retained = split({  # lost on delete or on replace
             name: False if False in answers else next((a for a in answers if isinstance(a, Unknown)), True)
             for name, answers in stakes.items()})
@@ -84,7 +92,8 @@ def evaluate(snapshot, settings, now):
                 problems.append(message(stack.name, deleted))
             unknown += unknown_on_delete
             if not deleted and not unknown_on_delete:
-                notes.append(orphaned(OFF, stack.name, retained))
+                kept_replicas = [name for name in kept_on_delete if isinstance(name, Replica)]
+                notes.append(orphaned(OFF, stack.name, retained + kept_replicas))
         guarded = {logical: name for logical, name in stack.tables.items() if name in exposed}
         unknown += unknown_either  # whether the stack policy must protect them
         if not guarded and not unknown_either:
