@@ -60,7 +60,7 @@ USER_IN_TOP_STACK = {
 # The findings that are not plain passes, or that are on framework resources: (rule, resource, status, origin)
 NOT_PLAIN = {
     ("DDB003", "OrdersA9B65338", "fail", "user"), ("DDB006", "OrdersA9B65338", "fail", "user"),
-    ("DDB007", "OrdersA9B65338", "suppressed", "user"), ("DDB022", "OrdersA9B65338", "suppressed", "user"),
+    ("DDB007", "OrdersA9B65338", "fail", "user"), ("DDB022", "OrdersA9B65338", "suppressed", "user"),
     ("DDB012", ON_EVENT_POLICY, "fail", "cdk-framework"), ("DDB012", IS_COMPLETE_POLICY, "pass", "cdk-framework"),
     ("DDB013", ON_EVENT_POLICY, "pass", "cdk-framework"), ("DDB013", IS_COMPLETE_POLICY, "pass", "cdk-framework"),
     ("DDB012", "OnEventHandlerServiceRoleDefaultPolicyC57085D4", "fail", "cdk-framework"),
