@@ -128,7 +128,7 @@ def wildcard_match(atoms, units: list[str]) -> bool:
     return reach[-1]
 
 
-def _split(text: str) -> list[str]:
+def arn_segments(text: str) -> list[str]:
     """A concrete ARN's segments; a `${...}` of ddbguard's (which may hold colons) stays whole."""
     segments, current, i = [], [], 0
     while i < len(text):
@@ -167,7 +167,7 @@ def parse_table_arn(value: object) -> TableArn | None:
 
 @lru_cache(maxsize=65536)
 def _parse_table_arn(value: str) -> TableArn | None:
-    segments = _split(value)
+    segments = arn_segments(value)
     if len(segments) < 6 or segments[2] != "dynamodb":
         return None
     resource = ":".join(segments[5:])
@@ -279,7 +279,7 @@ def _may_start_with(pattern: str, prefix: str) -> bool:
 @lru_cache(maxsize=65536)
 def arn_pattern(text: str) -> ArnPattern:
     """Read a Resource pattern once (cached: a run asks about the same few patterns again and again)."""
-    segments = ["*"] * 6 if text == "*" else _split(text)
+    segments = ["*"] * 6 if text == "*" else arn_segments(text)
     readings = []
     missing = 6 - len(segments)
     if missing <= 0:

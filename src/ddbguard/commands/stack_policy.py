@@ -19,10 +19,10 @@ import json
 from dataclasses import dataclass, field
 
 from ddbguard.commands.read import read_input
+from ddbguard.kit.values import LEGACY_REPLICA
+from ddbguard.templates.resolve import TABLE_TYPES
 from ddbguard.model import InputError
 
-TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
-LEGACY_REPLICA = "Custom::DynamoDBReplica"  # CDK `Table` replicationRegions: its deletion deletes the replica
 CHILD_STACKS = {"AWS::CloudFormation::Stack": "nested stack", "AWS::CloudFormation::StackSet": "StackSet"}
 GUARDED_ACTIONS = ("Update:Replace", "Update:Delete")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ddbguard.arns import arn_segments
 from ddbguard.iam import string_like
 from ddbguard.kit.graph import Graph, as_list, token
 from ddbguard.kit.values import dig
@@ -127,12 +128,9 @@ def _matches(pattern: str, arn: str) -> bool | None:
 
 
 def _arn_fields(arn: str) -> list[str] | None:
-    """An ARN's six fields, a pseudo parameter's `${AWS::...}` kept whole (its `::` is no separator)."""
-    protected = arn
-    for symbol in _PSEUDO_FIELDS.values():
-        protected = protected.replace(symbol, symbol.replace(":", "\0"))
-    fields = [field.replace("\0", ":") for field in protected.split(":", 5)]
-    return fields if len(fields) == 6 and fields[0] == "arn" else None
+    """An ARN's six fields, a `${...}` kept whole (the `::` of `${AWS::Region}` is no separator)."""
+    segments = arn_segments(arn)
+    return [*segments[:5], ":".join(segments[5:])] if len(segments) >= 6 and segments[0] == "arn" else None
 
 
 def table_tags(resource: dict) -> dict | None:

@@ -4,11 +4,11 @@ copies to another region or account, allowed KMS keys). A table passes when one 
 
 from __future__ import annotations
 
-from ddbguard.kit.values import days as days_text
-import re
 from dataclasses import dataclass, field
 
+from ddbguard.arns import arn_segments
 from ddbguard.iam import string_like
+from ddbguard.kit.values import days as days_text
 from ddbguard.model import Unknown
 
 
@@ -35,16 +35,11 @@ class PlanRule:
     copies: list[Copy] | Unknown = field(default_factory=list)
 
 
-_SYMBOL = re.compile(r"\$\{[^}]*\}")
-
-
 def crossing(arn: object, region: str, account: str) -> Copy:
     """Where a copy's destination vault ARN is, from where the plan runs. `region`/`account` are literal or the
     symbols `${AWS::Region}`/`${AWS::AccountId}` of a template that does not say (an ARN built from the same symbol
     is in the same place; a literal one against a symbol cannot be told)."""
-    # the `::` inside an unresolved ${AWS::Region} is no separator of the ARN
-    protected = _SYMBOL.sub(lambda m: m.group(0).replace(":", "\0"), arn) if isinstance(arn, str) else ""
-    parts = [part.replace("\0", ":") for part in protected.split(":")] if protected else []
+    parts = arn_segments(arn) if isinstance(arn, str) and arn else []  # `${AWS::Region}` kept whole
     if len(parts) < 7 or parts[0] != "arn" or parts[2] != "backup" or parts[5] != "backup-vault":
         unreadable = Unknown(f"the copy destination {arn!r} cannot be read as a backup vault ARN")
         return Copy(unreadable, unreadable)
