@@ -76,10 +76,10 @@ def table_part(pattern: str, name: str) -> str:
 def can_use(statements: list[Statement], table: Table, boundary: Boundary = None) -> bool | Unknown:
     """The identity may use the table (DDB011). Unknown also when only a grant at a place the table leaves unresolved
     (its partition, region or account) allows it: it may or may not be the table's."""
-    exact = table_arns(table, statements, exact=True)
-    answer = may_use(statements, exact, boundary)
+    placed = places(table.arn, [r for s in statements for r in s.resources])
+    answer = may_use(statements, [arn for arn, sure in placed if sure], boundary)
     if answer is False:
-        maybe = [arn for arn in table_arns(table, statements) if arn not in exact]
+        maybe = [arn for arn, sure in placed if not sure]
         if maybe and may_use(statements, maybe, boundary) is True:
             hint = " (a template file names no region or account: give AWS::Region and AWS::AccountId with " \
                 "--parameters)" if "${AWS::" in table.arn else ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from ddbguard.templates.transforms import INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM
@@ -194,6 +194,7 @@ def service_of(resource_type: str) -> str:
     return "::".join(resource_type.split("::")[:2])
 
 
+@lru_cache(maxsize=4096)  # asked for every resource; a template holds a few types, many times
 def classify(resource_type: str) -> Classification:
     """Modelled, irrelevant (with why), or not modelled (with what it could change), for any resource type."""
     if resource_type in MODELLED_TYPES:

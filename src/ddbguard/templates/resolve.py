@@ -107,15 +107,19 @@ class Resolver:
     def pseudo_parameter(self, name: str) -> object:
         """A pseudo parameter's value when the input knows it (a cloud assembly's environment and stack name, or
         --parameters); else the symbol `${AWS::Name}`, which names one unknown value and equals no literal."""
-        partition = partition_of(self.region)
-        known = {
-            "AWS::AccountId": self.account,
-            "AWS::Region": self.region,
-            "AWS::StackName": self.stack_name,
-            "AWS::Partition": partition,
-            "AWS::URLSuffix": None if partition is None else "amazonaws.com.cn" if partition == "aws-cn" else
-            "amazonaws.com",
-        }.get(name)
+        if name == "AWS::AccountId":  # a chain, not a dict of all five: asked for by every ARN a run builds
+            known = self.account
+        elif name == "AWS::Region":
+            known = self.region
+        elif name == "AWS::StackName":
+            known = self.stack_name
+        elif name == "AWS::Partition":
+            known = partition_of(self.region)
+        elif name == "AWS::URLSuffix":
+            partition = partition_of(self.region)
+            known = None if partition is None else "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+        else:
+            known = None
         return known if known else "${" + name + "}"
 
     def table_name(self, logical_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ddbguard.arns import arn_pattern
 from ddbguard.kit.graph import Graph
-from ddbguard.kit.principals import role_users
+from ddbguard.kit.principals import RoleUsers
 from ddbguard.kit.subjects import judged
 from ddbguard.model import Subject
 from ddbguard.rules.ddb015_unused_grants.named import tables_named
@@ -13,7 +13,7 @@ from ddbguard.rules.ddb015_unused_grants.named import tables_named
 
 def evaluate(graph: Graph, settings) -> list[Subject]:
     subjects = []
-    users = role_users(graph)
+    users = RoleUsers(graph)
     for role in graph.roles:
         principals = users.principals.get(id(role), [])
         if not principals:
@@ -26,7 +26,7 @@ def evaluate(graph: Graph, settings) -> list[Subject]:
         union = set().union(*(names for names, _ in named.values()))
         doubts = [r for _, reasons in named.values() for r in reasons]
         doubts += [f"{other} refers to the role, and which tables it uses is not read"
-                   for other in users.others.get(id(role), [])]
+                   for other in users.others(role)]
         unused = sorted(set(granted) - union)
         who = ", ".join(p.describe() for p in principals)
         tables = f"table{'s' if len(unused) > 1 else ''} {', '.join(unused)}"
