@@ -16,11 +16,10 @@ def run_builtin(stacks: list[CheckedStack], rules: list[Rule], config: Config) -
     for rule in (rule for rule in rules if "builtin" in rule.engines):
         problems, settings = predicate(rule), settings_for(rule, config)
         for index, stack in enumerate(stacks):
-            resources = stack.resolved["Resources"]
+            resources, name = stack.resolved["Resources"], stack.name
             judged = applicable.get((index, rule.resource_types))
             if judged is None:
                 judged = applicable[index, rule.resource_types] = applicable_resources(stack.resolved, rule)
-            for logical_id in judged:
-                evaluations.append(evaluation_of(rule.id, stack.name, logical_id,
-                                                 problems(resources[logical_id], settings), "builtin"))
+            evaluations += [evaluation_of(rule.id, name, logical_id, problems(resources[logical_id], settings),
+                                          "builtin") for logical_id in judged]
     return evaluations

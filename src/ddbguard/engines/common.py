@@ -49,6 +49,10 @@ def join_messages(messages) -> str:
     return "; ".join(dict.fromkeys(m for m in messages if m))
 
 
+def _message_of(problems: list) -> str:
+    return (problems[0].message or "") if len(problems) == 1 else join_messages(p.message for p in problems)
+
+
 def evaluation_of(rule_id: str, stack: str, logical_id: str, problems, engine: str, *,
                   live: LiveResource | None = None, severity: Severity | None = None,
                   waiver: str | None = None, note: str | None = None, notice: bool = False) -> Evaluation:
@@ -59,11 +63,11 @@ def evaluation_of(rule_id: str, stack: str, logical_id: str, problems, engine: s
     if problems:  # most evaluations find none
         failed = [p for p in problems if not p.unknown]
         if failed:
-            return Evaluation(rule_id, stack, logical_id, Status.FAIL, join_messages(p.message for p in failed),
+            return Evaluation(rule_id, stack, logical_id, Status.FAIL, _message_of(failed),
                               engine, failed[0].path, live=live, severity=severity, waiver=waiver)
         unknown = [p for p in problems if p.unknown]
         if unknown:
-            return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, join_messages(p.message for p in unknown),
+            return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, _message_of(unknown),
                               engine, unknown[0].path, live=live)
     return Evaluation(rule_id, stack, logical_id, Status.PASS, note or "compliant", engine, live=live,
                       severity=Severity.INFO if notice else None, notice=notice)

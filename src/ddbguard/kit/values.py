@@ -24,7 +24,7 @@ RETAINED = ("Retain", "RetainExceptOnCreate")  # the DeletionPolicy values that 
 def dig(value: object, *keys: str) -> object:
     """The value at `keys`, None when a step is missing; an Unknown on the way is returned as is."""
     for key in keys:
-        if isinstance(value, Unknown) or not isinstance(value, dict):
+        if not isinstance(value, dict):  # an Unknown is no dict
             return value if isinstance(value, Unknown) else None
         value = value.get(key)
     return value

@@ -57,7 +57,7 @@ class InputModel:
                 errors.append(InputError(stack.file, "its references (Fn::ImportValue of exports that import, ...) "
                                                      "nest too deeply to resolve"))
                 continue
-            problem = shape_problem(template)
+            problem = shape_problem(template, only=stack.shape_deferred)
             if problem:
                 errors.append(InputError(stack.file, f"after resolving intrinsic functions, {problem}"))
             else:

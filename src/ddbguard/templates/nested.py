@@ -201,7 +201,8 @@ def prepare_stack(stack: Stack, directory: Path, result: LoadResult, text: str) 
             stack.origins.update(loops)
         if SAM_TRANSFORM in transforms:
             template = expand_sam(template, stack.region, aws_managed_policy_arns())
-        problem = shape_problem(template) or condition_depth_problem(template)
+        deferred: set[str] = set()
+        problem = shape_problem(template, deferred) or condition_depth_problem(template)
         if problem:
             raise TransformError(problem)
     except TransformError as exc:
@@ -210,4 +211,5 @@ def prepare_stack(stack: Stack, directory: Path, result: LoadResult, text: str) 
     if template is not written:
         stack.source = written
         stack.template = template
+    stack.shape_deferred = deferred
     return True

@@ -21,10 +21,13 @@ def policy_function_problem(template: dict) -> str | None:
 _SECTIONS = ("Parameters", "Mappings", "Conditions", "Outputs", "Metadata", "Rules", "Globals")
 
 
-def shape_problem(template: dict) -> str | None:
+def shape_problem(template: dict, deferred: set[str] | None = None, only: set[str] | None = None) -> str | None:
     """The first place where the template does not have the shape CloudFormation requires, as `path: problem`.
 
-    Checked once here so that no rule meets a resource that is a list or Properties that are text.
+    Checked once here so that no rule meets a resource that is a list or Properties that are text. An intrinsic
+    function is always allowed (it is checked again once resolved): `deferred` collects the resources where one
+    stood in a checked place, and `only` (those of the template as written) limits the check of its resolved copy
+    to them, since resolving changes nothing else.
     """
     if not isinstance(template.get("Resources"), dict):
         return "Resources: must be a mapping"
@@ -35,26 +38,43 @@ def shape_problem(template: dict) -> str | None:
         for name, entry in (template.get(section) or {}).items():
             if not isinstance(entry, dict):
                 return f"{section}.{name}: must be a mapping"
-    for logical_id, resource in template["Resources"].items():
-        where = f"Resources.{logical_id}"
-        if not isinstance(resource, dict):
-            return f"{where}: a resource must be a mapping, not {_kind_name(resource)}"
-        if not isinstance(resource.get("Type"), str):
-            return f"{where}.Type: must be a resource type name"
-        for key in ("Properties", "Metadata"):
-            if key in resource and not isinstance(resource[key], dict):
+    resources = template["Resources"]
+    for logical_id in resources if only is None else [name for name in resources if name in only]:
+        problem = _resource_problem(resources[logical_id], logical_id, deferred)
+        if problem:
+            return problem
+    return None
+
+
+def _resource_problem(resource: object, logical_id: str, deferred: set[str] | None) -> str | None:
+    where = f"Resources.{logical_id}"
+    if not isinstance(resource, dict):
+        return f"{where}: a resource must be a mapping, not {_kind_name(resource)}"
+    if not isinstance(resource.get("Type"), str):
+        return f"{where}.Type: must be a resource type name"
+    intrinsic = False
+    for key in ("Properties", "Metadata"):
+        if key in resource:
+            if not isinstance(resource[key], dict):
                 return f"{where}.{key}: must be a mapping, not {_kind_name(resource[key])}"
-        for key in ("DeletionPolicy", "UpdateReplacePolicy", "Condition"):
-            if key in resource and not isinstance(resource[key], (str, dict)):
+            intrinsic = intrinsic or is_intrinsic(resource[key])
+    for key in ("DeletionPolicy", "UpdateReplacePolicy", "Condition"):
+        if key in resource:
+            if not isinstance(resource[key], (str, dict)):
                 return f"{where}.{key}: must be a name"
-        if not isinstance(resource.get("DependsOn", []), (str, list)):
-            return f"{where}.DependsOn: must be a name or a list of names"
-        properties = resource.get("Properties") or {}
-        for slot, kind, item_kind in _PROPERTY_SHAPES.get(resource["Type"], ()):
-            if slot[0] in properties:  # an absent slot has no shape to check
-                problem = _slot_problem(properties, slot, kind, item_kind)
-                if problem:
-                    return f"{where}.Properties.{problem}"
+            intrinsic = intrinsic or isinstance(resource[key], dict)
+    if not isinstance(resource.get("DependsOn", []), (str, list)):
+        return f"{where}.DependsOn: must be a name or a list of names"
+    properties = resource.get("Properties") or {}
+    for slot, kind, item_kind in _PROPERTY_SHAPES.get(resource["Type"], ()):
+        if slot[0] in properties:  # an absent slot has no shape to check
+            problem = _slot_problem(properties, slot, kind, item_kind)
+            if problem is _INTRINSIC:
+                intrinsic = True
+            elif problem:
+                return f"{where}.Properties.{problem}"
+    if intrinsic and deferred is not None:
+        deferred.add(logical_id)
     return None
 
 
@@ -90,22 +110,32 @@ _PROPERTY_SHAPES = {
 }
 
 
+_INTRINSIC = "intrinsic"  # what _slot_problem says of an intrinsic function on the way: no problem until resolved
+
+
 def _slot_problem(properties: dict, slot: tuple, kind: type, item_kind: type | None) -> str | None:
-    """`path: must be a mapping` when the value at `slot` has the wrong shape; an intrinsic function
-    (resolved later, or unknown) is always allowed."""
+    """`path: must be a mapping` when the value at `slot` has the wrong shape; _INTRINSIC when an intrinsic
+    function (resolved later, or unknown) stands on the way, at the slot or as an item of its list."""
     value: object = properties
     for step in slot:
-        if not isinstance(value, dict) or step not in value or is_intrinsic(value):
+        if not isinstance(value, dict):
+            return None
+        if is_intrinsic(value):
+            return _INTRINSIC
+        if step not in value:
             return None
         value = value[step]
     if is_intrinsic(value):
-        return None
+        return _INTRINSIC
     if not isinstance(value, kind):
         return f"{'.'.join(slot)}: must be {'a mapping' if kind is dict else 'a list'}, not {_kind_name(value)}"
+    found = None
     for index, item in enumerate(value if item_kind is not None else []):
-        if not (isinstance(item, item_kind) or is_intrinsic(item)):
+        if is_intrinsic(item):
+            found = _INTRINSIC
+        elif not isinstance(item, item_kind):
             return f"{'.'.join(slot)}.{index}: must be a mapping, not {_kind_name(item)}"
-    return None
+    return found
 
 
 def _kind_name(value: object) -> str:

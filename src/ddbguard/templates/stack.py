@@ -43,6 +43,8 @@ class Stack:
     undecided: dict[str, str] = field(default_factory=dict)  # logical id -> a Condition the input cannot decide
     line_offset: int = 0  # a StackSet's TemplateBody: the line in `file` where its text begins, minus one
     construct_types: dict[str, str] = field(default_factory=dict)  # a cloud assembly's tree: path -> type (some)
+    # the resources whose shape waits on an intrinsic function (shape_problem's `deferred`); None: every one
+    shape_deferred: set[str] | None = None
 
     def cdk_path(self, logical_id: str) -> str | None:
         """The resource's construct path: its `aws:cdk:path` metadata, else the assembly's metadata."""
