@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 DEFAULT_TABLE_VARIABLES = ("*_TABLE", "*_TABLE_NAME", "TABLE_NAME")
 
 
+@lru_cache(maxsize=4096)  # the same few variable names, for every function, by three rules
 def names_a_table(variable: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatchcase(variable, pattern) for pattern in patterns)
 

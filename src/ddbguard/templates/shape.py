@@ -47,35 +47,45 @@ def shape_problem(template: dict, deferred: set[str] | None = None, only: set[st
 
 
 def _resource_problem(resource: object, logical_id: str, deferred: set[str] | None) -> str | None:
-    where = f"Resources.{logical_id}"
     if not isinstance(resource, dict):
-        return f"{where}: a resource must be a mapping, not {_kind_name(resource)}"
-    if not isinstance(resource.get("Type"), str):
-        return f"{where}.Type: must be a resource type name"
+        return f"Resources.{logical_id}: a resource must be a mapping, not {_kind_name(resource)}"
+    kind = resource.get("Type")
+    if not isinstance(kind, str):
+        return f"Resources.{logical_id}.Type: must be a resource type name"
     intrinsic = False
-    for key in ("Properties", "Metadata"):
-        if key in resource:
-            if not isinstance(resource[key], dict):
-                return f"{where}.{key}: must be a mapping, not {_kind_name(resource[key])}"
-            intrinsic = intrinsic or is_intrinsic(resource[key])
-    for key in ("DeletionPolicy", "UpdateReplacePolicy", "Condition"):
-        if key in resource:
-            if not isinstance(resource[key], (str, dict)):
-                return f"{where}.{key}: must be a name"
-            intrinsic = intrinsic or isinstance(resource[key], dict)
-    if not isinstance(resource.get("DependsOn", []), (str, list)):
-        return f"{where}.DependsOn: must be a name or a list of names"
-    properties = resource.get("Properties") or {}
-    for slot, kind, item_kind in _PROPERTY_SHAPES.get(resource["Type"], ()):
-        if slot[0] in properties:  # an absent slot has no shape to check
-            problem = _slot_problem(properties, slot, kind, item_kind)
-            if problem is _INTRINSIC:
+    for key in _MAPPING_ATTRIBUTES:
+        value = resource.get(key, _ABSENT)
+        if value is not _ABSENT:
+            if not isinstance(value, dict):
+                return f"Resources.{logical_id}.{key}: must be a mapping, not {_kind_name(value)}"
+            intrinsic = intrinsic or is_intrinsic(value)
+    for key in _NAME_ATTRIBUTES:
+        value = resource.get(key, _ABSENT)
+        if value is not _ABSENT:
+            if isinstance(value, dict):
                 intrinsic = True
-            elif problem:
-                return f"{where}.Properties.{problem}"
+            elif not isinstance(value, str):
+                return f"Resources.{logical_id}.{key}: must be a name"
+    if not isinstance(resource.get("DependsOn", []), (str, list)):
+        return f"Resources.{logical_id}.DependsOn: must be a name or a list of names"
+    slots = _PROPERTY_SHAPES.get(kind)
+    if slots:
+        properties = resource.get("Properties") or {}
+        for slot, shape, item_shape in slots:
+            if slot[0] in properties:  # an absent slot has no shape to check
+                problem = _slot_problem(properties, slot, shape, item_shape)
+                if problem is _INTRINSIC:
+                    intrinsic = True
+                elif problem:
+                    return f"Resources.{logical_id}.Properties.{problem}"
     if intrinsic and deferred is not None:
         deferred.add(logical_id)
     return None
+
+
+_ABSENT = object()
+_MAPPING_ATTRIBUTES = ("Properties", "Metadata")
+_NAME_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy", "Condition")  # a name, or an intrinsic function
 
 
 _MAPPING, _LIST = dict, list
