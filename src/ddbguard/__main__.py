@@ -1,5 +1,5 @@
 import sys
 
-from ddbguard.cli import main
+from ddbguard.cli import console
 
-sys.exit(main())
+sys.exit(console())
