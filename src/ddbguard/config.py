@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
+from ddbguard import package_file
 from ddbguard.model import Severity
 
 CONFIG_FILE = ".ddbguard.yaml"
@@ -132,7 +132,7 @@ def parse_config(data: object, *, source: str, suppression_lines: dict[int, int]
 
     from ddbguard.profiles import parse_profiles
 
-    schema = json.loads(resources.files("ddbguard.schemas").joinpath("config.schema.json").read_text())
+    schema = json.loads(package_file("schemas", "config.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:

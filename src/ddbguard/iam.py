@@ -13,8 +13,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from importlib import resources
 
+from ddbguard import package_file
 from ddbguard.actions import ACCOUNT_LEVEL_ACTIONS
 from ddbguard.arns import arn_matches, wildcard_match
 from ddbguard.model import Unknown
@@ -244,7 +244,7 @@ _MANAGED_POLICY_ARN = re.compile(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):iam:
 
 @cache
 def _aws_managed_policies() -> dict[str, dict]:
-    return json.loads(resources.files("ddbguard.data").joinpath("aws_managed_policies.json").read_text())
+    return json.loads(package_file("data", "aws_managed_policies.json").read_text())
 
 
 def aws_managed_policy_arns() -> dict[str, str]:

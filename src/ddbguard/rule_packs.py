@@ -9,9 +9,9 @@ The checkov engine writes the same checks into its work folder, so the installed
 from __future__ import annotations
 
 import sys
-from importlib import resources
 from pathlib import Path
 
+from ddbguard import package_file
 from ddbguard.catalog import Rule, load_catalog
 
 _CHECKS_INIT = "# checkov loads the checks in this folder only when it is a package (it needs this file).\n"
@@ -35,7 +35,7 @@ def exported_files(root: Path) -> dict[Path, str]:
     """Every file of the two packs under `root`, with the content it must have."""
     files = {root / "checks" / "__init__.py": _CHECKS_INIT}
     for rule in load_catalog().values():
-        folder = resources.files(f"ddbguard.rules.{rule.stem}")
+        folder = package_file("rules", rule.stem)
         if "guard" in rule.engines:
             files[root / "policies" / f"{rule.stem}.guard"] = folder.joinpath("rule.guard").read_text()
             files[root / "policies" / "tests" / f"{rule.stem}_tests.yaml"] = folder.joinpath("rule_tests.yaml").read_text()

@@ -7,8 +7,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
+from ddbguard import package_file
 from ddbguard.model import Severity
 
 
@@ -64,12 +64,12 @@ class Rule:
 
 
 def _schema() -> dict:
-    return json.loads(resources.files("ddbguard.schemas").joinpath("catalog.schema.json").read_text())
+    return json.loads(package_file("schemas", "catalog.schema.json").read_text())
 
 
 def _entry_files() -> list:
     """Every rule's catalog entry (rules/<stem>/rule.yaml), in folder order."""
-    folders = sorted(resources.files("ddbguard.rules").iterdir(), key=lambda p: p.name)
+    folders = sorted(package_file("rules").iterdir(), key=lambda p: p.name)
     return [folder.joinpath("rule.yaml") for folder in folders if folder.joinpath("rule.yaml").is_file()]
 
 
@@ -101,7 +101,7 @@ def _entries(files: list) -> list[dict]:
     """The validated entries: data/catalog.json (`make docs` writes it, test_catalog keeps it current) when it was
     made from the entries as they are now, else parsed and validated here."""
     texts = [file.read_bytes() for file in files]
-    validated = resources.files("ddbguard.data").joinpath(VALIDATED_CATALOG)
+    validated = package_file("data", VALIDATED_CATALOG)
     if validated.is_file():
         made = json.loads(validated.read_text(encoding="utf-8"))
         if made.get("sha256") == entries_digest(texts):

@@ -8,9 +8,9 @@ import platform
 import shutil
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 
+from ddbguard import package_file
 from ddbguard.catalog import Rule
 from ddbguard.engines.common import (
     EngineError, applicable_resources, engine_input, evaluation, join_messages,
@@ -53,7 +53,7 @@ def find_guard_binary(explicit: str | None = None) -> str:
 
 
 def policy_file(rule: Rule) -> Path:
-    return Path(str(resources.files(f"ddbguard.rules.{rule.stem}").joinpath("rule.guard")))
+    return package_file("rules", rule.stem, "rule.guard")
 
 
 def run_guard(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 from pathlib import Path
 
+from ddbguard import package_file
 from ddbguard import __version__
 from ddbguard.model import Finding, LiveResource, Report, Severity, Status
 from ddbguard.report import not_modelled_entries, summary
@@ -86,7 +86,7 @@ def finding_from_dict(data: dict) -> Finding:
 
 
 def report_schema() -> dict:
-    return json.loads(resources.files("ddbguard.schemas").joinpath("report.schema.json").read_text())
+    return json.loads(package_file("schemas", "report.schema.json").read_text())
 
 
 _JSON_TYPES = {"string": (str,), "object": (dict,), "array": (list,), "null": (type(None),), "boolean": (bool,),

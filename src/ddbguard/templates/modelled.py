@@ -7,15 +7,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 
+from ddbguard import package_file
 from ddbguard.templates.transforms import INCLUDE, LANGUAGE_EXTENSIONS, SAM_TRANSFORM
 
 
 @cache
 def cloudformation_data() -> dict:
     """What ddbguard knows of CloudFormation itself (tools/generate_cloudformation_data.py writes it)."""
-    return json.loads(resources.files("ddbguard.data").joinpath("cloudformation.json").read_text(encoding="utf-8"))
+    return json.loads(package_file("data", "cloudformation.json").read_text(encoding="utf-8"))
 
 
 def replacement_properties(resource_type: str) -> tuple[str, ...]:
