@@ -27,9 +27,7 @@ def selections(graph: Graph) -> list[Selection]:
     """The AWS Backup selections of the input (shared with `ddbguard inventory`)."""
     found = []
     for stack in graph.stacks:
-        for logical_id, resource in stack.resolved["Resources"].items():
-            if resource.get("Type") != "AWS::Backup::BackupSelection":
-                continue
+        for logical_id, resource in stack.resources_of(("AWS::Backup::BackupSelection",)):
             plan_id = dig(resource, "Properties", "BackupPlanId")
             plan = token(plan_id)
             found.append(selection_from(logical_id, plan[0] if plan else str(plan_id),

@@ -53,9 +53,7 @@ def template_targets(graph) -> tuple[set[tuple[str, str, str]], list[str]]:
     targets whose ResourceId or dimension cannot be resolved (they may scale any table)."""
     targets, unresolved = set(), []
     for stack in graph.stacks:
-        for logical_id, resource in stack.resolved["Resources"].items():
-            if resource.get("Type") != SCALABLE_TARGET:
-                continue
+        for logical_id, resource in stack.resources_of((SCALABLE_TARGET,)):
             properties = resource.get("Properties") or {}
             fields = [properties.get(key) for key in ("ServiceNamespace", "ResourceId", "ScalableDimension")]
             if isinstance(fields[0], str) and fields[0] != "dynamodb":

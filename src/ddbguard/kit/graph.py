@@ -60,9 +60,7 @@ class Graph:
     # -- building ------------------------------------------------------------------------------
     def _collect_tables(self, stack: CheckedStack) -> None:
         resolver = self.model.resolver(stack.stack)
-        for logical_id, resource in stack.resolved["Resources"].items():
-            if resource.get("Type") not in TABLE_TYPES:
-                continue
+        for logical_id, resource in stack.resources_of(TABLE_TYPES):
             properties = resource.get("Properties") or {}
             indexes = [i.get("IndexName") for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
                        for i in as_list(properties.get(key)) if isinstance(i, dict)]
@@ -206,9 +204,7 @@ class Graph:
                                       "assigned to, so what it grants is unknown"))
 
     def _collect_functions(self, stack: CheckedStack) -> None:
-        for logical_id, resource in stack.resolved["Resources"].items():
-            if resource.get("Type") != "AWS::Lambda::Function":
-                continue
+        for logical_id, resource in stack.resources_of(("AWS::Lambda::Function",)):
             properties = resource.get("Properties") or {}
             role_value = properties.get("Role")
             environment = properties.get("Environment")

@@ -7,7 +7,7 @@ configuration); a nested stack receives the `Parameters` its parent passes, and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ddbguard.model import InputError
 from ddbguard.templates.closed_world import find_not_modelled, table_index
@@ -138,7 +138,17 @@ class InputModel:
 class CheckedStack:
     stack: Stack
     resolved: dict  # the template after resolve_template: what every engine reads
+    _of_types: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return self.stack.name
+
+    def resources_of(self, types: tuple[str, ...]) -> list[tuple[str, dict]]:
+        """(logical id, resolved resource) of each resource of these types, in the template's order: found once
+        for the many rules that read the same types (tables above all)."""
+        found = self._of_types.get(types)
+        if found is None:
+            found = self._of_types[types] = [(logical_id, resource) for logical_id, resource
+                                             in self.resolved["Resources"].items() if resource.get("Type") in types]
+        return found

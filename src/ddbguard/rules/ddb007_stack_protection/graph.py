@@ -41,9 +41,8 @@ def evaluate(graph: Graph, settings) -> list[Subject]:
     owners: dict[int, tuple] = {}  # top stack -> (its CheckedStack, table name -> kept on delete, where to report)
     for checked_stack in graph.stacks:
         resources = checked_stack.resolved["Resources"]
-        tables = sorted(logical_id for logical_id, resource in resources.items() if resource.get("Type") in TABLE_TYPES)
-        replicas = sorted(logical_id for logical_id, resource in resources.items()
-                          if resource.get("Type") == LEGACY_REPLICA)
+        tables = sorted(logical_id for logical_id, _ in checked_stack.resources_of(TABLE_TYPES))
+        replicas = sorted(logical_id for logical_id, _ in checked_stack.resources_of((LEGACY_REPLICA,)))
         if not tables and not replicas:
             continue
         top, holder = checked_stack.stack, (tables or replicas)[0]

@@ -89,7 +89,7 @@ def evaluate(graph: Graph, settings) -> list[Subject]:
     keys = Keys(graph.stacks)
     subjects = []
     tables = [(stack, logical_id, resource) for stack in graph.stacks
-              for logical_id, resource in stack.resolved["Resources"].items() if resource.get("Type") in TABLE_TYPES]
+              for logical_id, resource in stack.resources_of(TABLE_TYPES)]
     for stack, logical_id, resource in tables:
         named = _keys_of(resource)
         if not named:

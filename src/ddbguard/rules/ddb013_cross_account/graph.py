@@ -98,9 +98,7 @@ def evaluate(graph: Graph, settings) -> list[Subject]:
             subjects.append(judged(policy.stack, policy.logical_id, problems, unknown))
     for stack in graph.stacks:
         own = stack.stack.account
-        for logical_id, resource in stack.resolved["Resources"].items():
-            if resource.get("Type") not in TABLE_TYPES:
-                continue
+        for logical_id, resource in stack.resources_of(TABLE_TYPES):
             statements = allow_statements(resource)
             if not statements:
                 continue

@@ -38,9 +38,7 @@ def _stream_problem(graph: Graph, stack, value: object) -> tuple[str | None, str
 def evaluate(graph: Graph, settings) -> list[Subject]:
     subjects = []
     for stack in graph.stacks:
-        for logical_id, resource in stack.resolved["Resources"].items():
-            if resource.get("Type") != "AWS::Lambda::EventSourceMapping":
-                continue
+        for logical_id, resource in stack.resources_of(("AWS::Lambda::EventSourceMapping",)):
             source = (resource.get("Properties") or {}).get("EventSourceArn")
             if not (is_intrinsic(source) or ":dynamodb:" in str(source) or (token(source) or ("", ""))[1] == "StreamArn"):
                 continue  # a queue or a Kinesis stream

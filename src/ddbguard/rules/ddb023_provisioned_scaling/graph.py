@@ -55,9 +55,7 @@ def evaluate(graph: Graph, settings) -> list[Subject]:
     subjects = []
     for stack in graph.stacks:
         resolver = graph.model.resolver(stack.stack)
-        for logical_id, resource in stack.resolved["Resources"].items():
-            if resource.get("Type") not in TABLE_TYPES:
-                continue
+        for logical_id, resource in stack.resources_of(TABLE_TYPES):
             properties = resource.get("Properties") or {}
             mode = _mode(properties)
             if mode == "PAY_PER_REQUEST":
