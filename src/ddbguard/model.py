@@ -21,6 +21,10 @@ class Severity(enum.Enum):
     LOW = "low"
     INFO = "info"
 
+    # members are singletons, equal only to themselves: identity hashes them as well as Enum's __hash__, which runs
+    # Python code for every dict or Counter lookup (tens of thousands a run)
+    __hash__ = object.__hash__
+
     @property
     def rank(self) -> int:
         return _SEVERITY_RANK[self]
@@ -34,6 +38,8 @@ class Status(enum.Enum):
     FAIL = "fail"
     UNKNOWN = "unknown"
     SUPPRESSED = "suppressed"
+
+    __hash__ = object.__hash__  # as Severity's
 
     @property
     def gravity(self) -> int:
