@@ -3,6 +3,7 @@ text, no aliases or merge keys (an alias bomb is an input error), the line of ev
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import yaml
@@ -47,6 +48,8 @@ def decode_yaml(text: str) -> object:
     """YAML to Python, built from the parser's events (no node graph: memory stays near the data's own size),
     the way CloudFormation reads it: dates stay text, aliases, anchors and merge keys are errors."""
     loader = _Loader(text)
+    collecting = gc.isenabled()
+    gc.disable()  # what is built holds no cycle: a collection would only walk the ever-growing template, in vain
     try:
         return _build(loader, text)
     except yaml.YAMLError as exc:
@@ -56,6 +59,8 @@ def decode_yaml(text: str) -> object:
         raise DecodeError(f"invalid YAML: {where}{problem}") from None
     finally:
         loader.dispose()
+        if collecting:
+            gc.enable()
 
 
 def _build(loader, text: str) -> object:  # noqa: C901 - one loop on purpose: it runs once per parser event
