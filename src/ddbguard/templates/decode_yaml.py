@@ -70,7 +70,8 @@ def _build(loader, text: str) -> object:  # noqa: C901 - one loop on purpose: it
     get_event, intern, resolvers = loader.get_event, sys.intern, loader.yaml_implicit_resolvers
     # a plain scalar that no implicit resolver can match (most of them) is text without asking the resolver
     no_resolver_matches_all = None not in resolvers and not loader.yaml_path_resolvers
-    plain: dict[str, object] = {}  # what a plain scalar's text decoded to (`true`, `Type`: thousands of times)
+    plain: dict[str, object] = {}  # what a plain scalar's text decoded to
+    decoded_plain = plain.get
     may_anchor = "&" in text  # an anchor is written `&name`: without a `&` no event can carry one
     scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
@@ -89,13 +90,16 @@ def _build(loader, text: str) -> object:  # noqa: C901 - one loop on purpose: it
             value = event.value
             if event.tag is not None or not no_resolver_matches_all:
                 value = _scalar(loader, event, _line(event))
-            elif (value and value[0] not in resolvers) or not event.implicit[0]:
+            elif not event.implicit[0]:  # quoted: text
                 if len(value) < 64:  # templates repeat their words thousands of times
                     value = intern(value)
-            else:  # a plain scalar a YAML 1.1 pattern may match: its text alone decides what it is
-                decoded = plain.get(value, _NO_KEY)
+            else:  # plain: its text alone decides what it is, and templates repeat their words thousands of times
+                decoded = decoded_plain(value, _NO_KEY)
                 if decoded is _NO_KEY:
-                    decoded = _scalar(loader, event, _line(event))
+                    if value and value[0] not in resolvers:  # no YAML 1.1 pattern can match: text
+                        decoded = intern(value) if len(value) < 64 else value
+                    else:
+                        decoded = _scalar(loader, event, _line(event))
                     if type(decoded) in _SHAREABLE and len(plain) < _PLAIN_CACHE_SIZE:
                         plain[value] = decoded
                 value = decoded
@@ -142,7 +146,7 @@ def _build(loader, text: str) -> object:  # noqa: C901 - one loop on purpose: it
             mark = event.start_mark
             key_line = mark.line + 1 if mark is not None else 0
             if type(value) is str:
-                key = intern(value)
+                key = value if len(value) < 64 else intern(value)  # shorter text is interned already
             else:
                 if isinstance(value, _MergeKey):
                     raise DecodeError(f"line {key_line}: YAML merge keys (<<) are not supported by CloudFormation")
