@@ -38,6 +38,7 @@ def _key(key: object, text: str, line: int) -> object:
 
 
 _NO_KEY = object()
+_UNDECODED = object()  # a plain text not in the table of decoded texts yet
 # decoded plain scalars that may be shared: immutable, and their text alone decides them (never a merge key)
 _SHAREABLE = frozenset((str, bool, int, float, type(None)))
 _PLAIN_CACHE_SIZE = 10_000  # distinct texts; a template of unique names must not grow a second copy of them
@@ -94,8 +95,8 @@ def _build(loader, text: str) -> object:  # noqa: C901 - one loop on purpose: it
                 if len(value) < 64:  # templates repeat their words thousands of times
                     value = intern(value)
             else:  # plain: its text alone decides what it is, and templates repeat their words thousands of times
-                decoded = decoded_plain(value, _NO_KEY)
-                if decoded is _NO_KEY:
+                decoded = decoded_plain(value, _UNDECODED)
+                if decoded is _UNDECODED:
                     if value and value[0] not in resolvers:  # no YAML 1.1 pattern can match: text
                         decoded = intern(value) if len(value) < 64 else value
                     else:
