@@ -3,6 +3,7 @@ text, no aliases or merge keys (an alias bomb is an input error), the line of ev
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import yaml
@@ -36,19 +37,11 @@ def _key(key: object, text: str, line: int) -> object:
     return sys.intern(key)  # the same few keys, thousands of times
 
 
-class _Collection:
-    """A mapping or sequence being built from the parser's events."""
-
-    __slots__ = ("value", "line", "function", "lines", "key", "key_line")
-
-    def __init__(self, value, line: int, function: str | None) -> None:
-        self.value, self.line, self.function = value, line, function
-        self.lines: list[int] = []
-        self.key: object = _NO_KEY
-        self.key_line = 0
-
-
 _NO_KEY = object()
+_UNDECODED = object()  # a plain text not in the table of decoded texts yet
+# decoded plain scalars that may be shared: immutable, and their text alone decides them (never a merge key)
+_SHAREABLE = frozenset((str, bool, int, float, type(None)))
+_PLAIN_CACHE_SIZE = 10_000  # distinct texts; a template of unique names must not grow a second copy of them
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
 
 
@@ -56,8 +49,10 @@ def decode_yaml(text: str) -> object:
     """YAML to Python, built from the parser's events (no node graph: memory stays near the data's own size),
     the way CloudFormation reads it: dates stay text, aliases, anchors and merge keys are errors."""
     loader = _Loader(text)
+    collecting = gc.isenabled()
+    gc.disable()  # what is built holds no cycle: a collection would only walk the ever-growing template, in vain
     try:
-        return _build(loader)
+        return _build(loader, text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
@@ -65,69 +60,109 @@ def decode_yaml(text: str) -> object:
         raise DecodeError(f"invalid YAML: {where}{problem}") from None
     finally:
         loader.dispose()
+        if collecting:
+            gc.enable()
 
 
-def _build(loader) -> object:
-    stack: list[_Collection] = []
+def _build(loader, text: str) -> object:  # noqa: C901 - one loop on purpose: it runs once per parser event
+    """One pass over the events. The collection being built lives in local variables (its enclosing ones'
+    are saved on `stack`): every event of the text passes here, and locals are what Python reads fastest.
+    A scalar's line is read only where it is used (a key, an error, a short form)."""
+    get_event, intern, resolvers = loader.get_event, sys.intern, loader.yaml_implicit_resolvers
+    # a plain scalar that no implicit resolver can match (most of them) is text without asking the resolver
+    no_resolver_matches_all = None not in resolvers and not loader.yaml_path_resolvers
+    plain: dict[str, object] = {}  # what a plain scalar's text decoded to
+    decoded_plain = plain.get
+    may_anchor = "&" in text  # an anchor is written `&name`: without a `&` no event can carry one
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    stack: list[tuple] = []  # the enclosing collections' state, saved
+    # the collection being built: its value (None: none, at the top), whether a list, its pending key and that
+    # key's line, its keys' lines, the function its tag stands for, its line
+    container, in_list, key, key_line, lines, function, start_line = None, False, _NO_KEY, 0, None, None, 0
     root: object = None
     documents = 0
-    # the event classes as locals: looked up for every event of the text
-    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
-    mapping_end, sequence_end, get_event = yaml.MappingEndEvent, yaml.SequenceEndEvent, loader.get_event
     while True:
         event = get_event()
         kind = type(event)
-        line = event.start_mark.line + 1 if event.start_mark is not None else 0
         if kind is scalar_event:
-            if event.anchor is not None:
-                _no_anchor(event, line)
-            value = _scalar(loader, event, line)
+            if may_anchor and event.anchor is not None:
+                _no_anchor(event, _line(event))
+            value = event.value
+            if event.tag is not None or not no_resolver_matches_all:
+                value = _scalar(loader, event, _line(event))
+            elif not event.implicit[0]:  # quoted: text
+                if len(value) < 64:  # templates repeat their words thousands of times
+                    value = intern(value)
+            else:  # plain: its text alone decides what it is, and templates repeat their words thousands of times
+                decoded = decoded_plain(value, _UNDECODED)
+                if decoded is _UNDECODED:
+                    if value and value[0] not in resolvers:  # no YAML 1.1 pattern can match: text
+                        decoded = intern(value) if len(value) < 64 else value
+                    else:
+                        decoded = _scalar(loader, event, _line(event))
+                    if type(decoded) in _SHAREABLE and len(plain) < _PLAIN_CACHE_SIZE:
+                        plain[value] = decoded
+                value = decoded
         elif kind is mapping_start or kind is sequence_start:
+            line = _line(event)
             if event.anchor is not None:
                 _no_anchor(event, line)
-            function = _function(event.tag, line)
+            tag = event.tag
+            opened_function = None if tag is None else _function(tag, line)
             if len(stack) >= MAX_DEPTH:
                 raise DecodeError(f"line {line}: nested more than {MAX_DEPTH} levels deep")
-            container = MarkedDict() if kind is mapping_start else []
-            if isinstance(container, MarkedDict):
-                container.line = line
-            stack.append(_Collection(container, line, function))
+            stack.append((container, in_list, key, key_line, lines, function, start_line))
+            if kind is mapping_start:
+                container, in_list, lines = MarkedDict(), False, []
+                container._line = line
+            else:
+                container, in_list, lines = [], True, None
+            key, function, start_line = _NO_KEY, opened_function, line
             continue
         elif kind is mapping_end or kind is sequence_end:
-            done = stack.pop()
-            value = done.value
-            if isinstance(value, MarkedDict):
-                value._lines = tuple(done.lines)
-            if done.function is not None:
-                value = _wrapped(done.function, value, done.line)
+            value = container
+            if not in_list:
+                value._lines = tuple(lines)
+            if function is not None:
+                value = _wrapped(function, value, start_line)
+            container, in_list, key, key_line, lines, function, start_line = stack.pop()
         elif kind is yaml.AliasEvent:
-            raise DecodeError(f"line {line}: YAML aliases and anchors (&name, *name) are not supported by "
+            raise DecodeError(f"line {_line(event)}: YAML aliases and anchors (&name, *name) are not supported by "
                               "CloudFormation")
         elif kind is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:
-                raise DecodeError(f"line {line}: a template is one YAML document, not several (---)")
+                raise DecodeError(f"line {_line(event)}: a template is one YAML document, not several (---)")
             continue
         elif kind is yaml.StreamEndEvent:
             return root
         else:
             continue
-        if not stack:
+        if container is None:
             root = value
-            continue
-        parent = stack[-1]
-        if isinstance(parent.value, list):
-            parent.value.append(value)
-        elif parent.key is _NO_KEY:
-            if isinstance(value, _MergeKey):
-                raise DecodeError(f"line {line}: YAML merge keys (<<) are not supported by CloudFormation")
-            parent.key, parent.key_line = _key(value, getattr(event, "value", ""), line), line
+        elif in_list:
+            container.append(value)
+        elif key is _NO_KEY:
+            mark = event.start_mark
+            key_line = mark.line + 1 if mark is not None else 0
+            if type(value) is str:
+                key = value if len(value) < 64 else intern(value)  # shorter text is interned already
+            else:
+                if isinstance(value, _MergeKey):
+                    raise DecodeError(f"line {key_line}: YAML merge keys (<<) are not supported by CloudFormation")
+                key = _key(value, getattr(event, "value", ""), key_line)
         else:
-            if parent.key in parent.value:
-                raise DecodeError(f"line {parent.key_line}: duplicate key {parent.key!r}")
-            parent.value[parent.key] = value
-            parent.lines.append(parent.key_line)
-            parent.key = _NO_KEY
+            if key in container:
+                raise DecodeError(f"line {key_line}: duplicate key {key!r}")
+            container[key] = value
+            lines.append(key_line)
+            key = _NO_KEY
+
+
+def _line(event) -> int:
+    """The 1-based line an event starts on."""
+    return event.start_mark.line + 1 if event.start_mark is not None else 0
 
 
 class _MergeKey:
@@ -175,7 +210,7 @@ def _wrapped(function: str, value: object, line: int) -> MarkedDict:
     if function == "Fn::GetAtt" and isinstance(value, str):
         value = value.split(".", 1)
     result = MarkedDict({function: value})
-    result.line = line
+    result._line = line  # the slot behind `line`: its setter would be one more call per short form
     result._lines = (line,)
     return result
 
