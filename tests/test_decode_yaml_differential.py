@@ -214,7 +214,12 @@ _ANCHORS = "YAML aliases and anchors (&name, *name) are not supported by CloudFo
     ("a: " + "[" * 101 + "]" * 101 + "\n", "line 1: nested more than 100 levels deep"),
     ("a:\n  ? {b: 1,\n     c: 2}\n  : 3\n", "line 3: a mapping key must be a scalar"),  # where the key ends
     ("a:\n  !Ref b: 1\n", "line 2: a mapping key must be a scalar"),
-    ("a:\n  !!binary aGk=: 1\n", "line 2: a mapping key must be a scalar"),
+    ("a:\n  !!binary aGk=: 1\n",
+     "invalid YAML: line 2: could not determine a constructor for the tag 'tag:yaml.org,2002:binary'"),
+    # YAML 1.1 types that are no CloudFormation value (PyYAML would give bytes, or a generator for !!omap)
+    ("a: !!binary aGk=\n", "invalid YAML: line 1: could not determine a constructor for the tag "
+                           "'tag:yaml.org,2002:binary'"),
+    ("a: !!omap x\n", "invalid YAML: line 1: could not determine a constructor for the tag 'tag:yaml.org,2002:omap'"),
     ("a: !Nope 1\n", "invalid YAML: line 1: could not determine a constructor for the tag '!Nope'"),
     ("a: !Nope [1]\n", "invalid YAML: line 1: could not determine a constructor for the tag '!Nope'"),
     ("a: =\n", "invalid YAML: line 1: could not determine a constructor for the tag 'tag:yaml.org,2002:value'"),

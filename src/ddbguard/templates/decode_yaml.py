@@ -21,6 +21,7 @@ SHORT_FORMS = {f"!{name}": f"Fn::{name}" for name in (
 _YAML = "tag:yaml.org,2002:"
 _COLLECTION_TAGS = (f"{_YAML}map", f"{_YAML}seq", "!")
 _STR, _TIMESTAMP = f"{_YAML}str", f"{_YAML}timestamp"
+_SCALAR_TAGS = frozenset(f"{_YAML}{name}" for name in ("null", "bool", "int", "float"))  # built by PyYAML's constructors
 
 
 def _key(key: object, text: str, line: int) -> object:
@@ -199,8 +200,8 @@ def _scalar(loader, event, line: int) -> object:
         return sys.intern(value) if len(value) < 64 else value  # templates repeat their words thousands of times
     if tag == f"{_YAML}merge":
         return _MergeKey()
-    constructor = loader.yaml_constructors.get(tag) if tag.startswith(_YAML) else None
-    if constructor is None or tag in (f"{_YAML}map", f"{_YAML}seq"):
+    constructor = loader.yaml_constructors.get(tag) if tag in _SCALAR_TAGS else None
+    if constructor is None:  # !!binary, !!omap, !!set ...: no CloudFormation value (omap's would be a generator)
         raise DecodeError(f"invalid YAML: line {line}: could not determine a constructor for the tag {tag!r}")
     return constructor(loader, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
 
