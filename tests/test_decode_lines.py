@@ -95,6 +95,37 @@ def test_on_demand_lines_are_the_eager_lines_for_every_path(name, text):
                 [line_of(node, path) for path in section_paths], section
 
 
+# Keys whose text is found where they are not keys of the object searched: in a nested object, in a string, escaped
+MISLEADING = [
+    '{"Outputs": {"Resources": {"Value": 1}},\n "Resources":\n {"T": {"Type": "X"}}}',
+    '{"Resources": {"T": {"Type": "X",\n "Properties": {"Resources" : {"Type": 1}, "Type": 2}}},\n "Type": 3}',
+    '{"Metadata": {"x": "a\\"Resources\\": {\\"T\\": 1}"},\n "Resources": {"T":\n {"Type": "X"}}}',
+    '{"Outputs": {"Re\\u0073ources": {"T": 1}},\n "Resources": {"T": {"Properties":\n {"Type": "Y"}, "Type": "X"}}}',
+    '{"Resources": {"T": {"Type": "X", "Properties": {"A": [{"Type": 1},\n {"Properties": {"Type": 2}}]}}}}',
+    '{"Parameters": {"P": {"Type": "String"}}, "Resources":\n{"P": {"Type": "X", "Properties": {"P": "P"}}}}',
+]
+DOCUMENTS_IN_ANY_ORDER = DOCUMENTS + [(f"misleading {index}", text) for index, text in enumerate(MISLEADING)]
+
+
+@pytest.mark.parametrize(("name", "text"), DOCUMENTS_IN_ANY_ORDER, ids=[name for name, _ in DOCUMENTS_IN_ANY_ORDER])
+def test_on_demand_lines_are_the_eager_lines_in_any_order(name, text):
+    """What one answer finds (an object's place, a key's line) serves the next: the answers are the same whatever
+    was asked before, from the document, or from a section deepest path first, or in a shuffled order."""
+    import random
+
+    eager = decode_json_eagerly(text)
+    paths = list(_paths(eager))
+    random.Random(name).shuffle(paths)
+    lazy = decode_json(text)
+    assert [line_of(lazy, path) for path in paths] == [line_of(eager, path) for path in paths]
+    for section, node in eager.items():
+        if isinstance(node, dict):
+            fresh = decode_json(text)[section]
+            section_paths = sorted(_paths(node), key=len, reverse=True)
+            assert [line_of(fresh, path) for path in section_paths] == \
+                [line_of(node, path) for path in section_paths], section
+
+
 @pytest.mark.parametrize(("name", "text"), DOCUMENTS, ids=[name for name, _ in DOCUMENTS])
 def test_a_mapping_asked_before_its_parents_finds_its_lines(name, text):
     """Deepest first: no mapping's parent has been read when it is asked for its own lines."""

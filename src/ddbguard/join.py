@@ -76,42 +76,43 @@ def unresolved_message(resource: object, path: tuple, parameters: object = None,
     """Say so when the failing value, or a value on the way to it, could not be resolved statically.
 
     Only the path itself is inspected: an unresolved value elsewhere in the resource is not the
-    reason this rule failed. `parameters` (the template's) tell an SSM parameter from one without a value;
+    reason this rule failed (nor is an item of a list on the way; of the failing value itself, it is).
+    `parameters` (the template's) tell an SSM parameter from one without a value;
     `template` and `unknown_pseudo` tell a value that depends on a pseudo parameter the input does not know.
     """
     node = resource
-    walked: list = []
-    for step in (*path, None):
-        candidates = node if isinstance(node, list) and step is None else [node]
-        found = next((c for c in candidates if is_intrinsic(c)), None)
-        if found is not None:
-            dotted = ".".join(str(s) for s in walked)
-            shown = json.dumps(found, separators=(",", ":"))
-            declared = parameters.get(found.get("Ref")) if isinstance(parameters, dict) and isinstance(
-                found.get("Ref"), str) else None
-            kind = declared.get("Type") if isinstance(declared, dict) else None
-            if isinstance(kind, str) and kind.startswith("AWS::SSM::Parameter::"):
-                return (f"cannot be verified statically: {dotted} is {shown}, a parameter of type {kind} whose value "
-                        "CloudFormation reads from SSM at deploy time (its Default is the parameter's name); give "
-                        "the value with --parameters")
-            pseudo = sorted(pseudo_parameters_in(found, template or {}) & unknown_pseudo)
-            if pseudo:
-                return (f"cannot be verified statically: {dotted} is {shown}, which depends on {', '.join(pseudo)}, "
-                        "decided when the stack is deployed (a template file names no stack, account or region; a "
-                        "cloud assembly does): give the value in --parameters, for example "
-                        f"{{\"{pseudo[0]}\": \"...\"}}")
-            return (f"cannot be verified statically: {dotted} is {shown}, "
-                    "which has no value from --parameters or a parameter Default")
-        if step is None:
-            return None
+    for depth, step in enumerate(path):
+        if is_intrinsic(node):
+            return _unresolved(node, path[:depth], parameters, template, unknown_pseudo)
         if isinstance(node, dict) and step in node:
             node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and step < len(node):
             node = node[step]
         else:
             return None
-        walked.append(step)
-    return None
+    found = next((item for item in (node if isinstance(node, list) else (node,)) if is_intrinsic(item)), None)
+    return _unresolved(found, path, parameters, template, unknown_pseudo) if found is not None else None
+
+
+def _unresolved(found: dict, walked: tuple, parameters: object, template: dict | None,
+                unknown_pseudo: frozenset[str]) -> str:
+    dotted = ".".join(str(s) for s in walked)
+    shown = json.dumps(found, separators=(",", ":"))
+    declared = parameters.get(found.get("Ref")) if isinstance(parameters, dict) and isinstance(
+        found.get("Ref"), str) else None
+    kind = declared.get("Type") if isinstance(declared, dict) else None
+    if isinstance(kind, str) and kind.startswith("AWS::SSM::Parameter::"):
+        return (f"cannot be verified statically: {dotted} is {shown}, a parameter of type {kind} whose value "
+                "CloudFormation reads from SSM at deploy time (its Default is the parameter's name); give "
+                "the value with --parameters")
+    pseudo = sorted(pseudo_parameters_in(found, template or {}) & unknown_pseudo)
+    if pseudo:
+        return (f"cannot be verified statically: {dotted} is {shown}, which depends on {', '.join(pseudo)}, "
+                "decided when the stack is deployed (a template file names no stack, account or region; a "
+                "cloud assembly does): give the value in --parameters, for example "
+                f"{{\"{pseudo[0]}\": \"...\"}}")
+    return (f"cannot be verified statically: {dotted} is {shown}, "
+            "which has no value from --parameters or a parameter Default")
 
 
 def _matches(suppression: Suppression, finding: Finding) -> bool:
@@ -122,29 +123,28 @@ def _matches(suppression: Suppression, finding: Finding) -> bool:
     return any(fnmatch.fnmatchcase(name, suppression.resource) for name in names)
 
 
-def _finding(rule: Rule, evaluation: Evaluation, config: Config, **location) -> Finding:
-    severity = config.severity_overrides.get(rule.id, evaluation.severity or rule.severity)
-    return Finding(rule_id=rule.id, title=rule.title, severity=severity,
-                   status=evaluation.status, message=evaluation.message, stack=evaluation.stack,
-                   logical_id=evaluation.logical_id, engine=evaluation.engine, live=evaluation.live,
-                   notice=evaluation.notice, **location)
-
-
-
-
-def acknowledgement(stack, cdk_path: str | None, rule_id: str) -> str | None:
-    """The reason of a CDK acknowledgement of `ddbguard::RULE` on the construct or one of its ancestors,
-    as CDK itself applies them to validation plugins (so `check cdk.out` and the plugin agree)."""
+def acknowledgements_of(stack, cdk_path: str | None) -> list[tuple[str, dict]]:
+    """The CDK acknowledgements on the construct and each of its ancestors, nearest first, as CDK itself applies
+    them to validation plugins (so that `check cdk.out` and the plugin agree): found once for all of a resource's
+    rules."""
     if not cdk_path:
-        return None
+        return []
     while stack.parent is not None:  # nested stacks: the acknowledgements are in the top stack's metadata
         stack = stack.parent
-    path = cdk_path
-    while path:
-        reason = stack.acknowledgements.get(path, {}).get(f"{CDK_NAMESPACE}::{rule_id}")
+    found, path = [], cdk_path
+    while path and stack.acknowledgements:
+        if path in stack.acknowledgements:
+            found.append((path, stack.acknowledgements[path]))
+        path = path.rpartition("/")[0]
+    return found
+
+
+def acknowledgement(acknowledged: list[tuple[str, dict]], rule_id: str) -> str | None:
+    """The reason of the nearest acknowledgement of `ddbguard::RULE` (acknowledgements_of)."""
+    for path, reasons in acknowledged:
+        reason = reasons.get(f"{CDK_NAMESPACE}::{rule_id}")
         if reason is not None:
             return f"{ACKNOWLEDGED} ({path}): {reason}"
-        path = path.rpartition("/")[0]
     return None
 
 
@@ -172,17 +172,23 @@ def join(
     by_name = {stack.name: stack for stack in stacks}
     in_metadata = {stack.name: metadata_suppressions(stack, errors) for stack in stacks}
     active = _active(config, today)
+    overrides = config.severity_overrides
 
     findings, reasons = [], []
     # What the findings of one resource share, and the line of each path: found once (a resource has a finding of
     # every rule, most of them at the resource itself)
     resources: dict[tuple[str, str], tuple] = {}
     lines: dict[tuple[str, str, tuple], int] = {}
+    unknown_pseudo: dict[str, frozenset[str]] = {}  # by stack
     for evaluation in evaluations:
         rule = catalog[evaluation.rule_id]
+        severity = overrides.get(rule.id, evaluation.severity or rule.severity)
         if evaluation.live is not None:
-            finding = _finding(rule, evaluation, config, resource_type=None, cdk_path=None, file=evaluation.live.arn,
-                               line=0, remediation=rule.remediation.cli)
+            finding = Finding(rule_id=rule.id, title=rule.title, severity=severity, status=evaluation.status,
+                              message=evaluation.message, stack=evaluation.stack, logical_id=evaluation.logical_id,
+                              resource_type=None, cdk_path=None, file=evaluation.live.arn, line=0,
+                              engine=evaluation.engine, remediation=rule.remediation.cli, live=evaluation.live,
+                              notice=evaluation.notice)
             findings.append(finding)
             reasons.append(_configured(active, finding))
             continue
@@ -190,47 +196,53 @@ def join(
         subject = (evaluation.stack, evaluation.logical_id)
         shared = resources.get(subject)
         if shared is None:
-            resolved_resource = stack.resolved["Resources"].get(evaluation.logical_id)
-            resource_type = (resolved_resource or {}).get("Type")
-            cdk_path = cdk_path_of(stack, evaluation.logical_id)
-            made_by = framework_construct(stack.stack, evaluation.logical_id, cdk_path, resource_type)  # CDK's own?
-            shared = resources[subject] = (resolved_resource, resource_type, cdk_path, made_by,
-                                           stack.stack.cdk_sources.get(evaluation.logical_id), stack.stack.file_key)
-        resolved_resource, resource_type, cdk_path, made_by, source, stack_key = shared
+            shared = resources[subject] = _shared(stack, evaluation.logical_id, in_metadata[stack.name])
+        resolved_resource, resource_type, cdk_path, made_by, source, stack_key, suppressions, acknowledged = shared
         where = (*subject, evaluation.path)
         line = lines.get(where)
         if line is None:
             line = lines[where] = location_line(stack, evaluation.logical_id, evaluation.path)
-        finding = _finding(
-            rule, evaluation, config,
-            resource_type=resource_type,
-            cdk_path=cdk_path,
-            file=stack.stack.file,
-            line=line,
-            remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
-            source=source,
-            stack_key=stack_key,
-        )
+        message = evaluation.message
         if evaluation.status is Status.FAIL and evaluation.engine != "graph":  # graph rules say it themselves
-            finding.message = unresolved_message(resolved_resource, evaluation.path,
-                                                 stack.stack.template.get("Parameters"), stack.stack.template,
-                                                 unknown_pseudo_parameters(stack.stack)) or finding.message
-        suppressions = in_metadata[stack.name].get(evaluation.logical_id)
+            pseudo = unknown_pseudo.get(stack.name)
+            if pseudo is None:
+                pseudo = unknown_pseudo[stack.name] = unknown_pseudo_parameters(stack.stack)
+            message = unresolved_message(resolved_resource, evaluation.path, stack.stack.template.get("Parameters"),
+                                         stack.stack.template, pseudo) or message
+        finding = Finding(rule_id=rule.id, title=rule.title, severity=severity, status=evaluation.status,
+                          message=message, stack=evaluation.stack, logical_id=evaluation.logical_id,
+                          resource_type=resource_type, cdk_path=cdk_path, file=stack.stack.file, line=line,
+                          engine=evaluation.engine,
+                          remediation=rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,
+                          live=None, source=source, stack_key=stack_key, notice=evaluation.notice,
+                          origin=CDK_FRAMEWORK if made_by is not None else "user")
         in_resource = (suppressions and next((s.reason for s in suppressions if s.rule == rule.id), None)) \
-            or acknowledgement(stack.stack, cdk_path, rule.id)
-        if made_by is not None:
-            finding.origin = CDK_FRAMEWORK
+            or (acknowledged and acknowledgement(acknowledged, rule.id))
         findings.append(finding)
-        reasons.append(in_resource or _configured(active, finding) or _excluded(made_by, config))
+        reasons.append(in_resource or (active and _configured(active, finding)) or _excluded(made_by, config))
     declare_not_modelled(findings, reasons, stacks, catalog)
     for finding, reason, evaluation in zip(findings, reasons, evaluations):
-        _suppress(finding, reason, evaluation.waiver)
+        if reason or evaluation.waiver:
+            _suppress(finding, reason, evaluation.waiver)
     findings = apply_profiles(findings, catalog, config)
     if config.framework_resources == "lower":
         for finding in findings:
             if finding.origin == CDK_FRAMEWORK:
                 finding.severity = Severity.INFO
     return findings + (expired_suppressions(catalog, config, today) if with_expired else []), errors
+
+
+def _shared(stack: CheckedStack, logical_id: str, suppressions: dict[str, list[MetadataSuppression]]) -> tuple:
+    """What every finding of one resource shares: its resolved form, type, construct path, the CDK construct that
+    made it (None: the user's), where the app created it, its stack's key, its metadata suppressions and CDK
+    acknowledgements."""
+    resolved_resource = stack.resolved["Resources"].get(logical_id)
+    resource_type = (resolved_resource or {}).get("Type")
+    cdk_path = cdk_path_of(stack, logical_id)
+    return (resolved_resource, resource_type, cdk_path, framework_construct(stack.stack, logical_id, cdk_path,
+                                                                            resource_type),
+            stack.stack.cdk_sources.get(logical_id), stack.stack.file_key, suppressions.get(logical_id),
+            acknowledgements_of(stack.stack, cdk_path))
 
 
 def declare_not_modelled(findings: list[Finding], reasons: list[str | None], stacks: list[CheckedStack],

@@ -81,9 +81,15 @@ def decode_file(path: Path) -> object:
 
 def line_of(node: object, path: tuple) -> int:
     """Line of the deepest existing key along `path`, falling back to the nearest parent."""
-    line = getattr(node, "line", 0)
-    for step in path:
+    top, line = node, None  # `top`'s own line is found only when no step of the path exists
+    for depth, step in enumerate(path):
         if isinstance(node, dict) and step in node:
+            source = getattr(node, "_source", None)
+            # a JSON object not read whole: the key that decides may be found by one search of its text
+            if source is not None and getattr(node, "_key_lines", None) is None and depth < len(path) - 1:
+                found = source.deepest_key_line(node, path[depth:])
+                if found is not None:
+                    return found
             line = _key_line(node, step, line)
             node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
@@ -91,10 +97,10 @@ def line_of(node: object, path: tuple) -> int:
             line = getattr(node, "line", line)
         else:
             break
-    return line
+    return getattr(top, "line", 0) if line is None else line
 
 
-def _key_line(node: dict, key: str, default: int) -> int:
+def _key_line(node: dict, key: str, default: int | None) -> int | None:
     source = getattr(node, "_source", None)
     if source is not None and getattr(node, "_key_lines", None) is None:  # a JSON object not read whole yet
         line = source.key_line(node, key)

@@ -22,7 +22,7 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _MEMBER = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*')  # a key (as written), up to its value
 _AFTER_VALUE = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")
 _SEARCHED_KEYS = 16  # an object of more keys is read whole once (a search per key would read it again and again)
-_KEY_PATTERNS: dict[str, re.Pattern] = {}  # `"key":`, by key: templates use the same few keys
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")  # after a key, up to its value
 # Skips a value of a document already decoded once (its objects are not built twice: `len` of their pairs).
 _skip_value = make_scanner(json.JSONDecoder(object_pairs_hook=len))
 
@@ -123,20 +123,51 @@ class _JsonSource:
         """The line of one key of a small object, and where its value is, from one search of the object's text: when
         `"key":` occurs there exactly once and the text has no escapes, it is that key (the key is in the object, so
         its text is there; a key of a nested object would be a second match). None: read the whole object."""
-        start, end = getattr(node, "_start", None), getattr(node, "_end", None)
-        if start is None or end is None or len(node) > _SEARCHED_KEYS or self.text.find("\\", start, end) >= 0:
+        return self._line_found(node, node, key)
+
+    def deepest_key_line(self, node: MarkedDict, path: tuple) -> int | None:
+        """The line `line_of(node, path)` gives, when the step that decides it (the deepest that exists) is a key of
+        an object of this document below `node`: from one search of `node`'s text for that key (it is below `node`,
+        so its text is there) instead of one search per step. None when an item's own line decides, or the text
+        cannot say (the key is there more than once): walk the path a step at a time."""
+        holder, key, value = None, None, node
+        for step in path:
+            if isinstance(value, dict) and step in value:
+                holder, key, value = value, step, value[step]
+            elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+                value = value[step]
+                if isinstance(value, MarkedDict) or hasattr(value, "line"):  # its own line, unless a key below
+                    holder = None
+            else:
+                break
+        if holder is None or getattr(holder, "_source", None) is not self:
             return None
-        pattern = _KEY_PATTERNS.get(key)
-        if pattern is None:
-            pattern = _KEY_PATTERNS[key] = re.compile('"' + re.escape(key) + '"[ \t\n\r]*:[ \t\n\r]*')
-        matches = pattern.finditer(self.text, start, end)
-        found = next(matches, None)
-        if found is None or next(matches, None) is not None:
+        if holder._key_lines is not None:  # read whole already
+            return holder._key_lines.get(key)
+        return self._line_found(node, holder, key)
+
+    def _line_found(self, within: MarkedDict, holder: MarkedDict, key: str) -> int | None:
+        """The line of `holder`'s `key`, from a search of the text of `within` (holder or an object holding it) that
+        finds `"key":` exactly once; the key's value learns where it is."""
+        start, end = getattr(within, "_start", None), getattr(within, "_end", None)
+        if start is None or end is None or len(within) > _SEARCHED_KEYS or self.text.find("\\", start, end) >= 0:
             return None
-        value = node[key]
+        text, quoted = self.text, f'"{key}"'
+        found, at = None, text.find(quoted, start, end)
+        while at >= 0:  # each `"key"` followed by its colon; one without is a value
+            after = at + len(quoted)
+            colon = _COLON.match(text, after, end)
+            if colon is not None:
+                if found is not None:
+                    return None
+                found = (at, colon.end())
+            at = text.find(quoted, after, end)
+        if found is None:
+            return None
+        value = holder[key]
         if isinstance(value, (dict, list)):
-            self._position(value, found.end(), end)
-        return bisect_right(self._line_starts or self._find_line_starts(), found.start())
+            self._position(value, found[1], end)
+        return bisect_right(self._line_starts or self._find_line_starts(), found[0])
 
     def _start_of(self, node: MarkedDict) -> int | None:
         start = getattr(node, "_start", None)
@@ -146,11 +177,16 @@ class _JsonSource:
         return start
 
     def _read_down_to(self, wanted: MarkedDict) -> None:
-        """Read objects from the root down, level by level, until `wanted` is positioned."""
+        """Read objects from the root down, level by level, until `wanted` is positioned. An object that holds
+        `wanted` as the value of a key searches its text for that key first (`key_line`): a section of a template
+        (`Resources`) is found without reading every other section's values."""
         level: list = [self.root]
         while level and getattr(wanted, "_start", None) is None:
             below = []
             for node in level:
+                holder = next((key for key, value in node.items() if value is wanted), None)
+                if holder is not None and self.key_line(node, holder) is not None:
+                    return
                 node.key_lines  # noqa: B018 - reads it, positioning the objects among its values
                 below.extend(item for item in _objects_in(node.values()) if getattr(item, "_source", None) is self)
             level = below

@@ -24,6 +24,22 @@ def json_document(data: object, **options) -> str:
     return text.replace("##[", "##\\u005b")  # `#` occurs only inside strings
 
 
+class JsonTexts(dict):
+    """value -> `json_document(value)`, each distinct string escaped once: a report repeats a few hundred strings
+    (titles, remediations, messages, files) thousands of times.
+
+    Every rule of json_document holds value by value (a NaN, a lone surrogate, `##[` are each within one value), so
+    a compact document joined from these texts, `, ` between members and `: ` after each key, is the text
+    json_document writes. Only strings and None are kept (and what the dict is made with): 1, 1.0 and True are one
+    key to a dict and three different texts."""
+
+    def __missing__(self, value: object) -> str:
+        text = json_document(value)
+        if value is None or type(value) is str:
+            self[value] = text
+        return text
+
+
 def _portable(value: object) -> object:
     if isinstance(value, str):
         return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
