@@ -51,7 +51,7 @@ class RoleUsers:
         for stack in graph.stacks:
             for logical_id, resource in stack.resolved["Resources"].items():
                 kind = resource.get("Type")
-                if kind in IDENTITY_TYPES or kind in POLICY_ATTACHMENTS or kind not in ROLE_PROPERTIES:
+                if kind not in ROLE_PROPERTIES:
                     continue
                 properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
                 read = self._read[id(stack), logical_id] = set()
