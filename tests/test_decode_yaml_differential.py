@@ -210,6 +210,8 @@ _ANCHORS = "YAML aliases and anchors (&name, *name) are not supported by CloudFo
     ("a:\n  ~: 1\n", "line 2: the key '~' is the YAML 1.1 null, not a name (CloudFormation reads YAML 1.1); quote "
                      "it: '~'"),
     ("a:\n  b: 1\n  <<: {c: 1}\n", "line 3: YAML merge keys (<<) are not supported by CloudFormation"),
+    ("a:\n  b: <<\n", "line 2: YAML merge keys (<<) are not supported by CloudFormation"),  # a value too
+    ("a: [x, <<]\n", "line 1: YAML merge keys (<<) are not supported by CloudFormation"),
     ("a: 1\n---\nb: 2\n", "line 2: a template is one YAML document, not several (---)"),
     ("a: " + "[" * 101 + "]" * 101 + "\n", "line 1: nested more than 100 levels deep"),
     ("a:\n  ? {b: 1,\n     c: 2}\n  : 3\n", "line 3: a mapping key must be a scalar"),  # where the key ends

@@ -150,8 +150,6 @@ def _build(loader, text: str) -> object:  # noqa: C901 - one loop on purpose: it
             if type(value) is str:
                 key = value if len(value) < 64 else intern(value)  # shorter text is interned already
             else:
-                if isinstance(value, _MergeKey):
-                    raise DecodeError(f"line {key_line}: YAML merge keys (<<) are not supported by CloudFormation")
                 key = _key(value, getattr(event, "value", ""), key_line)
         else:
             if key in container:
@@ -164,10 +162,6 @@ def _build(loader, text: str) -> object:  # noqa: C901 - one loop on purpose: it
 def _line(event) -> int:
     """The 1-based line an event starts on."""
     return event.start_mark.line + 1 if event.start_mark is not None else 0
-
-
-class _MergeKey:
-    """A plain `<<`, which YAML 1.1 reads as a merge key."""
 
 
 def _no_anchor(event, line: int) -> None:
@@ -198,8 +192,8 @@ def _scalar(loader, event, line: int) -> object:
     if tag == _STR or tag == _TIMESTAMP:  # CloudFormation keeps dates as text
         value = event.value
         return sys.intern(value) if len(value) < 64 else value  # templates repeat their words thousands of times
-    if tag == f"{_YAML}merge":
-        return _MergeKey()
+    if tag == f"{_YAML}merge":  # a key or a value: YAML 1.1 reads a plain `<<` as the merge key, nothing else
+        raise DecodeError(f"line {line}: YAML merge keys (<<) are not supported by CloudFormation")
     constructor = loader.yaml_constructors.get(tag) if tag in _SCALAR_TAGS else None
     if constructor is None:  # !!binary, !!omap, !!set ...: no CloudFormation value (omap's would be a generator)
         raise DecodeError(f"invalid YAML: line {line}: could not determine a constructor for the tag {tag!r}")
