@@ -18,7 +18,7 @@ from ddbguard.catalog import Rule
 from ddbguard.config import Config
 from ddbguard.registry import predicate, settings_for
 from ddbguard.engines.common import (
-    EngineError, applicable_resources, engine_data, evaluation, evaluation_of,
+    EngineError, engine_data, evaluation, evaluation_of,
 )
 from ddbguard.model import Evaluation
 from ddbguard.templates.model import CheckedStack
@@ -99,7 +99,7 @@ def run_checkov(stacks: list[CheckedStack], rules: list[Rule], config: Config, *
     for index, stack in enumerate(stacks):
         file_name = f"{index}.json"
         for rule in rules:
-            for logical_id in applicable_resources(stack.resolved, rule):
+            for logical_id, _ in stack.resources_of(rule.resource_types):
                 passed = outcomes.get((file_name, rule.id, logical_id))
                 if passed is None:
                     why = crashed.get(file_name, "checkov did not evaluate this resource")

@@ -36,14 +36,6 @@ def _finite(value: object) -> object:
     return value
 
 
-def applicable_resources(template: dict, rule: Rule) -> list[str]:
-    return [
-        logical_id
-        for logical_id, resource in (template.get("Resources") or {}).items()
-        if isinstance(resource, dict) and resource.get("Type") in rule.resource_types
-    ]
-
-
 def join_messages(messages) -> str:
     """All distinct reasons one resource failed a rule, in the order they were found."""
     return "; ".join(dict.fromkeys(m for m in messages if m))

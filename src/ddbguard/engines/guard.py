@@ -13,7 +13,7 @@ from pathlib import Path
 from ddbguard import package_file
 from ddbguard.catalog import Rule
 from ddbguard.engines.common import (
-    EngineError, applicable_resources, engine_input, evaluation, join_messages,
+    EngineError, engine_input, evaluation, join_messages,
 )
 from ddbguard.model import Evaluation
 from ddbguard.registry import settings_for
@@ -106,7 +106,7 @@ def run_guard(
     for index, stack in enumerate(stacks):
         failures = failures_by_file.get(f"{index}.json")
         for rule in rules:
-            for logical_id in applicable_resources(stack.resolved, rule):
+            for logical_id, _ in stack.resources_of(rule.resource_types):
                 if failures is None:
                     why = unreadable.get(f"{index}.json", "cfn-guard returned no result for this template")
                     evaluations.append(evaluation(rule, stack, logical_id, "guard", unknown=why))

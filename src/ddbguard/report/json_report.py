@@ -6,8 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from ddbguard import package_file
-from ddbguard import __version__
+from ddbguard import __version__, package_file
 from ddbguard.model import Finding, LiveResource, Report, Severity, Status
 from ddbguard.report import not_modelled_entries, summary
 from ddbguard.report.escape.json import JsonTexts, json_document
@@ -58,7 +57,7 @@ def _write_findings(findings: list[Finding], texts: JsonTexts, parts: list[str])
 
 
 def _members(report: Report, *, engine: str) -> dict:
-    """The report's members in the report's order; `findings` is written by findings_json."""
+    """The report's members in the report's order; `findings` is written by _write_findings."""
     data = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ddbguard", "version": __version__, "engine": engine},

@@ -136,7 +136,7 @@ class _JsonSource:
                 holder, key, value = value, step, value[step]
             elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
                 value = value[step]
-                if isinstance(value, MarkedDict) or hasattr(value, "line"):  # its own line, unless a key below
+                if hasattr(value, "line"):  # its own line, unless a key below
                     holder = None
             else:
                 break
@@ -184,8 +184,8 @@ class _JsonSource:
         while level and getattr(wanted, "_start", None) is None:
             below = []
             for node in level:
-                holder = next((key for key, value in node.items() if value is wanted), None)
-                if holder is not None and self.key_line(node, holder) is not None:
+                key = next((key for key, value in node.items() if value is wanted), None)
+                if key is not None and self.key_line(node, key) is not None:
                     return
                 node.key_lines  # noqa: B018 - reads it, positioning the objects among its values
                 below.extend(item for item in _objects_in(node.values()) if getattr(item, "_source", None) is self)

@@ -40,7 +40,7 @@ def _key(key: object, text: str, line: int) -> object:
 
 _NO_KEY = object()
 _UNDECODED = object()  # a plain text not in the table of decoded texts yet
-# decoded plain scalars that may be shared: immutable, and their text alone decides them (never a merge key)
+# decoded plain scalars that may be shared: immutable, and their text alone decides them
 _SHAREABLE = frozenset((str, bool, int, float, type(None)))
 _PLAIN_CACHE_SIZE = 10_000  # distinct texts; a template of unique names must not grow a second copy of them
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
