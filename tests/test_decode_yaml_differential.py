@@ -1,6 +1,8 @@
 """The YAML decoder against PyYAML's own composer: same values, same line for every mapping and every key.
 
-The decoder builds templates from libyaml's parser events with shortcuts for speed (the collection being built in
+Two builders are held to it: the C one over libyaml that decodes a template's common shapes
+(`_yaml_builder.c`, compiled by `make setup`) and the Python one over PyYAML's events that decodes everything else.
+The Python builder builds templates from libyaml's parser events with shortcuts for speed (the collection being built in
 local variables, plain scalars decoded once per text, anchors looked for only when the text has a `&`). The
 reference here takes none of them: `yaml.compose` with the same libyaml parser builds the node graph, and a plain
 walk over the nodes reads it as CloudFormation does (short forms in their long form, dates and numeric keys as
@@ -11,12 +13,15 @@ collections, comments.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, RULES_DIR
+from ddbguard.templates import decode_yaml as decoder
 from ddbguard.templates.decode_yaml import SHORT_FORMS, decode_yaml
 from ddbguard.templates.marks import DecodeError, MarkedDict
 
@@ -65,10 +70,49 @@ def _decoded_shape(value: object) -> tuple:
     return (type(value).__name__, repr(value))
 
 
+# decode_yaml tries the C builder first; _decode_events is the Python builder alone
+BUILDERS = {"c builder first": decode_yaml, "python builder": decoder._decode_events}
+
+
 def _assert_same(text: str) -> None:
     expected = _reference(text)  # the strategy writes valid YAML only: a text PyYAML rejects fails here
-    decoded = decode_yaml(text)
-    assert (None if decoded is None else _decoded_shape(decoded)) == expected, text
+    for name, decode in BUILDERS.items():
+        decoded = decode(text)
+        assert (None if decoded is None else _decoded_shape(decoded)) == expected, (name, text)
+
+
+def _c_must_build(text: str) -> bool:
+    """Whether the C builder must build `text` itself rather than leave it to the Python builder: no anchor, alias
+    or `!!` tag, and every key text (numbers and booleans as keys are the Python builder's to read or refuse)."""
+    if any(mark in text for mark in ("&", "*", "!!")):
+        return False
+    pending = [yaml.compose(text, Loader=yaml.CSafeLoader)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            if any(key.tag not in (f"{_YAML}str", f"{_YAML}timestamp") for key, _ in node.value):
+                return False
+            pending.extend(value for _, value in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+    return True
+
+
+def _assert_c_built(text: str) -> None:
+    if _c_must_build(text):
+        assert decoder._C_BUILDER.build(text.encode()) is not decoder._BAIL, text
+
+
+def test_the_c_builder_is_compiled_and_builds_templates():
+    """`make setup` compiles it (with Debian's libyaml-dev): without it every YAML template takes the Python
+    builder, right but about 2x slower, and this test says so rather than the suite passing on one builder."""
+    assert decoder._C_BUILDER is not None, "the C YAML builder is not compiled: install libyaml-dev, then make setup"
+    text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties: {A: !GetAtt T.Arn, B: [1, 'x']}\n"
+    assert decoder._C_BUILDER.build(text.encode()) == {"Resources": {"T": {
+        "Type": "AWS::DynamoDB::Table", "Properties": {"A": {"Fn::GetAtt": ["T", "Arn"]}, "B": [1, "x"]}}}}
+    # what it leaves to the Python builder: anchors, aliases, other tags, keys that are not text, duplicates, errors
+    for rare in ("a: &x 1\n", "a: *x\n", "a: !!str 1\n", "1: a\n", "a: 1\na: 2\n", "a: [\n", "a: 1\n---\nb: 2\n"):
+        assert decoder._C_BUILDER.build(rare.encode()) is decoder._BAIL, rare
 
 
 # Plain scalars of every YAML 1.1 type, many of them twice in a template so that decoding once per text is tested
@@ -172,6 +216,17 @@ templates = st.builds(lambda head, body, tail: head + body + tail,
 @given(templates)
 def test_generated_templates_decode_as_pyyaml_composes_them(text):
     _assert_same(text)
+    _assert_c_built(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(templates.map(lambda text: re.sub(r"(?<![\w.'\"-])(1|2\.5|0x10|0o7):(?=\s)", r"'\1':",
+                                         re.sub(r"!!\w+ ?", "", text))))
+def test_generated_templates_of_short_forms_only_are_built_in_c(text):
+    """The shapes real templates are made of: the `!!` tags and numeric keys of the test above, which would leave
+    most generated texts to the Python builder, taken out (the keys quoted)."""
+    _assert_same(text)
+    _assert_c_built(text)
 
 
 def test_every_yaml_fixture_decodes_as_pyyaml_composes_it():
@@ -180,6 +235,7 @@ def test_every_yaml_fixture_decodes_as_pyyaml_composes_it():
     assert len(paths) > 50
     for path in paths:
         _assert_same(path.read_text())
+        _assert_c_built(path.read_text())
 
 
 def test_scalars_decoded_once_per_text_are_the_same_everywhere():
@@ -227,10 +283,11 @@ _ANCHORS = "YAML aliases and anchors (&name, *name) are not supported by CloudFo
     ("a: =\n", "invalid YAML: line 1: could not determine a constructor for the tag 'tag:yaml.org,2002:value'"),
     ("a: 1\nb: [x, y\n", "invalid YAML: line 3: did not find expected ',' or ']'"),
 ])
-def test_input_errors_name_their_line(text, message):
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_input_errors_name_their_line(text, message, builder):
     """The decoder's own errors, met in the order the events come (the composer would report other lines)."""
     with pytest.raises(DecodeError) as raised:
-        decode_yaml(text)
+        BUILDERS[builder](text)
     assert str(raised.value) == message
 
 

@@ -49,9 +49,26 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
 def decode_yaml(text: str) -> object:
     """YAML to Python, built from the parser's events (no node graph: memory stays near the data's own size),
     the way CloudFormation reads it: dates stay text, aliases, anchors and merge keys are errors."""
-    loader = _Loader(text)
     collecting = gc.isenabled()
     gc.disable()  # what is built holds no cycle: a collection would only walk the ever-growing template, in vain
+    try:
+        if _C_BUILDER is not None:
+            try:
+                built = _C_BUILDER.build(text.encode("utf-8"))
+            except UnicodeEncodeError:  # a lone surrogate: PyYAML's own error, below
+                built = _BAIL
+            if built is not _BAIL:
+                return built
+        return _decode_events(text)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _decode_events(text: str) -> object:
+    """The builder of every shape, in Python: what the C builder does not build, and everything where it was not
+    compiled."""
+    loader = _Loader(text)
     try:
         return _build(loader, text)
     except yaml.YAMLError as exc:
@@ -61,8 +78,6 @@ def decode_yaml(text: str) -> object:
         raise DecodeError(f"invalid YAML: {where}{problem}") from None
     finally:
         loader.dispose()
-        if collecting:
-            gc.enable()
 
 
 def _build(loader, text: str) -> object:  # noqa: C901 - one loop on purpose: it runs once per parser event
@@ -189,15 +204,46 @@ def _scalar(loader, event, line: int) -> object:
             tag = _STR  # what the resolver answers when no pattern of it can match (most scalars): no call
         else:
             tag = loader.resolve(yaml.ScalarNode, value, event.implicit)
+    return _typed(loader, tag, event.value, line)
+
+
+def _typed(loader, tag: str, value: str, line: int) -> object:
+    """A scalar's value once its tag is known."""
     if tag == _STR or tag == _TIMESTAMP:  # CloudFormation keeps dates as text
-        value = event.value
         return sys.intern(value) if len(value) < 64 else value  # templates repeat their words thousands of times
     if tag == f"{_YAML}merge":  # a key or a value: YAML 1.1 reads a plain `<<` as the merge key, nothing else
         raise DecodeError(f"line {line}: YAML merge keys (<<) are not supported by CloudFormation")
     constructor = loader.yaml_constructors.get(tag) if tag in _SCALAR_TAGS else None
     if constructor is None:  # !!binary, !!omap, !!set ...: no CloudFormation value (omap's would be a generator)
         raise DecodeError(f"invalid YAML: line {line}: could not determine a constructor for the tag {tag!r}")
-    return constructor(loader, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
+    return constructor(loader, yaml.ScalarNode(tag, value))  # null, bool, int, float: read from the text alone
+
+
+_RESOLVER = yaml.SafeLoader("")  # the implicit resolvers and scalar constructors hold no state of a text
+
+
+def _plain(value: str, line: int) -> object:
+    """What the C builder asks for: an untagged plain scalar that some YAML 1.1 pattern may match."""
+    return _typed(_RESOLVER, _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)), value, line)
+
+
+def _c_builder():
+    """The C builder (setup.py compiles it where libyaml's headers are), set up with this module's tables, or None.
+    It serves the resolvers PyYAML ships; a program that added its own to SafeLoader gets the Python builder."""
+    try:
+        from ddbguard.templates import _yaml_builder
+    except ImportError:
+        return None
+    resolvers = _Loader.yaml_implicit_resolvers
+    if None in resolvers or _Loader.yaml_path_resolvers or any(len(first) != 1 or not first.isascii()
+                                                              for first in resolvers if first):
+        return None
+    _yaml_builder.configure(MarkedDict, SHORT_FORMS, frozenset(_COLLECTION_TAGS), "".join(resolvers), _plain, _BAIL)
+    return _yaml_builder
+
+
+_BAIL = object()  # the C builder's answer for what the Python builder decodes
+_C_BUILDER = _c_builder()
 
 
 def _wrapped(function: str, value: object, line: int) -> MarkedDict:
