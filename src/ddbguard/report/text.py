@@ -28,8 +28,11 @@ def render_text(report: Report, *, engine: str) -> str:
     listed = [f for f in report.findings if f.status is not Status.PASS or f.notice]  # a notice is a pass to show
     for severity, findings in by_severity(listed):
         lines += ["", f"{severity.value.upper()} ({len(findings)})"]
-        for rule_id in sorted({f.rule_id for f in findings}):
-            of_rule = sorted((f for f in findings if f.rule_id == rule_id), key=lambda f: (f.file, f.line))
+        by_rule: dict[str, list] = {}
+        for f in findings:
+            by_rule.setdefault(f.rule_id, []).append(f)
+        for rule_id in sorted(by_rule):
+            of_rule = sorted(by_rule[rule_id], key=lambda f: (f.file, f.line))
             lines.append(f"  {rule_id} {shown(of_rule[0].title)}")
             for f in of_rule:
                 where = f"{shown(f.stack)}/{shown(f.logical_id)}" if f.stack else shown(f.logical_id)
@@ -41,7 +44,7 @@ def render_text(report: Report, *, engine: str) -> str:
                 lines.append(f"      {shown(f.message)}")
                 if f.status is Status.SUPPRESSED:
                     lines.append(f"      suppressed: {shown(f.suppression_reason or '')}")
-            fixes = {shown(f.remediation) for f in of_rule if f.status in (Status.FAIL, Status.UNKNOWN)}
+            fixes = {shown(fix) for fix in {f.remediation for f in of_rule if f.status in (Status.FAIL, Status.UNKNOWN)}}
             lines += [f"    fix: {fix}" for fix in sorted(fixes)]
     if report.not_modelled:
         lines += ["", f"NOT MODELLED ({len(report.not_modelled)}): the verdicts these could change are unknown, "

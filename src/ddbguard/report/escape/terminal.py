@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _HIDDEN = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp", "Cn"))  # control, format, surrogate, separators, unassigned
@@ -31,6 +32,7 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+@lru_cache(maxsize=4096)  # a report repeats its files, stacks, titles and messages thousands of times
 def terminal_text(text: str) -> str:
     """`text` as one line that shows exactly what it holds and drives neither a terminal nor a CI runner."""
     if not text.isascii():
