@@ -149,6 +149,15 @@ class CheckedStack:
         for the many rules that read the same types (tables above all)."""
         found = self._of_types.get(types)
         if found is None:
-            found = self._of_types[types] = [(logical_id, resource) for logical_id, resource
-                                             in self.resolved["Resources"].items() if resource.get("Type") in types]
+            by_type = self._of_types.get(None)
+            if by_type is None:  # every resource, by type, with its place: one walk of the stack for every rule
+                by_type = self._of_types[None] = {}
+                for place, (logical_id, resource) in enumerate(self.resolved["Resources"].items()):
+                    kind = resource.get("Type")
+                    if isinstance(kind, str):  # the shape check makes it so; anything else is of no rule's types
+                        by_type.setdefault(kind, []).append((place, logical_id, resource))
+            of_types = [entry for kind in dict.fromkeys(types) for entry in by_type.get(kind, ())]
+            if len(types) > 1:
+                of_types.sort(key=lambda entry: entry[0])
+            found = self._of_types[types] = [(logical_id, resource) for _, logical_id, resource in of_types]
         return found
