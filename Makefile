@@ -17,17 +17,17 @@ CDK_CLI := CDK_DISABLE_VERSION_CHECK=true CDK_DISABLE_CLI_TELEMETRY=true CDK_HOM
 
 setup: libyaml $(VENV)/.installed $(GUARD_PACKAGE) browser
 
-# YAML templates are built in C over libyaml (src/ddbguard/templates/_yaml_builder.c) where its headers are, Debian's
+# Templates are read by C code (src/ddbguard/templates/_speedups.c) where libyaml's headers are, Debian's
 # libyaml-dev: installed here when missing and apt-get can (as root, as on CI). Without them the package still
-# installs and decodes YAML in Python, about 2x slower, and tests/test_decode_yaml_differential.py says so.
+# installs and reads templates in Python, slower, and the differential tests of decoding say so.
 libyaml:
 	@if [ -f /usr/include/yaml.h ] || [ -f /usr/local/include/yaml.h ]; then \
 	  :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  echo "apt-get install libyaml-dev (for the C YAML builder)"; \
+	  echo "apt-get install libyaml-dev (for the C template reader)"; \
 	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libyaml-dev >/dev/null; \
 	else \
-	  echo "make setup: libyaml's headers are missing: install Debian's libyaml-dev; YAML templates are decoded in Python, about 2x slower"; \
+	  echo "make setup: libyaml's headers are missing: install Debian's libyaml-dev; templates are read in Python, slower"; \
 	fi
 
 # The HTML report's tests open it in a real headless Chromium, Debian's `chromium` package: installed here when
@@ -43,7 +43,7 @@ browser:
 	  echo "make setup: Chromium is missing: install Debian's chromium package (apt-get install chromium) or set CHROMIUM; the HTML report's browser tests fail without it"; \
 	fi
 
-$(VENV)/.installed: pyproject.toml setup.py src/ddbguard/templates/_yaml_builder.c
+$(VENV)/.installed: pyproject.toml setup.py src/ddbguard/templates/_speedups.c
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "ddbguard needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
@@ -113,4 +113,4 @@ export: setup
 	$(BIN)/python tools/generate_member_role.py
 
 clean:
-	rm -rf $(VENV) node_modules build .pytest_cache src/ddbguard/templates/_yaml_builder.*.so
+	rm -rf $(VENV) node_modules build .pytest_cache src/ddbguard/templates/_speedups.*.so

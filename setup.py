@@ -1,11 +1,12 @@
-"""The one compiled part: an optional C builder for YAML templates over libyaml (src/ddbguard/templates/_yaml_builder.c).
+"""The one compiled part: optional C versions of reading's hot loops (src/ddbguard/templates/_speedups.c: JSON and
+YAML templates built, the latter over libyaml, and intrinsic functions resolved).
 
-Where libyaml's headers or a compiler are missing, the build skips it (optional=True) and the Python builder in
-decode_yaml.py decodes every YAML template, with the same values, lines and errors, about 2x slower.
+Where libyaml's headers or a compiler are missing, the build skips it (optional=True): the Python twins in
+decode_json.py, decode_yaml.py and resolve.py do the same work, with the same values, lines and errors, slower.
 Everything else about the package is in pyproject.toml.
 """
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("ddbguard.templates._yaml_builder", ["src/ddbguard/templates/_yaml_builder.c"],
+setup(ext_modules=[Extension("ddbguard.templates._speedups", ["src/ddbguard/templates/_speedups.c"],
                              libraries=["yaml"], optional=True)])

@@ -1,9 +1,10 @@
 """JSON lines found on demand are the lines the eager decoder marks on every value, for every path of every fixture.
 
 The eager decoder (`decode_json_eagerly`, one regex pass marking each object and key as it is decoded) is the
-reference: the default decoder finds an object's lines in the text only when they are asked for, in whatever
-order they are asked for, and must answer the same for every path (and for paths that go past what exists,
-which fall back to the nearest parent).
+reference for two others, which must answer the same for every path (and for paths that go past what exists,
+which fall back to the nearest parent): the C builder (`decode_json` where it is compiled), which marks every line
+as it builds, and the Python decoder used where it is not (`decode_json_lazily`), which finds an object's lines in
+the text only when they are asked for, in whatever order they are asked for.
 """
 
 from __future__ import annotations
@@ -12,11 +13,30 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES, RULES_DIR
 from ddbguard.templates.decode import decode_file, decode_text, line_of
-from ddbguard.templates.decode_json import decode_json, decode_json_eagerly
+from ddbguard.templates.decode_json import decode_json, decode_json_eagerly, decode_json_lazily
 from ddbguard.templates.marks import DecodeError, MarkedDict
+from ddbguard.templates.speedups import SPEEDUPS
+
+DECODERS = {"c builder": decode_json, "lines on demand": decode_json_lazily}
+
+
+@pytest.fixture(params=DECODERS)
+def decoder(request):
+    return DECODERS[request.param]
+
+
+def _built_by(decoder, text: str) -> None:
+    """That `decoder` built `text` itself: the C builder did not leave it to Python, the lazy decoder to the eager."""
+    if decoder is decode_json:
+        assert SPEEDUPS is not None, "the C speedups are not compiled: install libyaml-dev, then make setup"
+        assert SPEEDUPS.build_json(text) is not SPEEDUPS.BAIL
+    else:
+        assert getattr(decoder(text), "_source", None) is not None
 
 TEMPLATE_FILES = sorted(path for folder in (FIXTURES, RULES_DIR) for suffix in ("*.yaml", "*.yml", "*.json")
                         for path in folder.rglob(suffix) if path.name not in ("rule.yaml", "rule_tests.yaml"))
@@ -81,15 +101,15 @@ def test_the_fixtures_give_json_documents_of_every_kind():
 
 
 @pytest.mark.parametrize(("name", "text"), DOCUMENTS, ids=[name for name, _ in DOCUMENTS])
-def test_on_demand_lines_are_the_eager_lines_for_every_path(name, text):
-    eager, lazy = decode_json_eagerly(text), decode_json(text)
+def test_on_demand_lines_are_the_eager_lines_for_every_path(name, text, decoder):
+    eager, lazy = decode_json_eagerly(text), decoder(text)
     assert lazy == eager
-    assert getattr(lazy, "_source", None) is not None  # decoded by the fast path, not handed to the eager one
+    _built_by(decoder, text)  # not handed to the eager decoder
     paths = list(_paths(eager))
     assert [line_of(lazy, path) for path in paths] == [line_of(eager, path) for path in paths]
     for section, node in eager.items():  # from a section, as the join step asks (`template["Resources"]`)
         if isinstance(node, dict):
-            fresh = decode_json(text)
+            fresh = decoder(text)
             section_paths = list(_paths(node))
             assert [line_of(fresh[section], path) for path in section_paths] == \
                 [line_of(node, path) for path in section_paths], section
@@ -108,7 +128,7 @@ DOCUMENTS_IN_ANY_ORDER = DOCUMENTS + [(f"misleading {index}", text) for index, t
 
 
 @pytest.mark.parametrize(("name", "text"), DOCUMENTS_IN_ANY_ORDER, ids=[name for name, _ in DOCUMENTS_IN_ANY_ORDER])
-def test_on_demand_lines_are_the_eager_lines_in_any_order(name, text):
+def test_on_demand_lines_are_the_eager_lines_in_any_order(name, text, decoder):
     """What one answer finds (an object's place, a key's line) serves the next: the answers are the same whatever
     was asked before, from the document, or from a section deepest path first, or in a shuffled order."""
     import random
@@ -116,30 +136,31 @@ def test_on_demand_lines_are_the_eager_lines_in_any_order(name, text):
     eager = decode_json_eagerly(text)
     paths = list(_paths(eager))
     random.Random(name).shuffle(paths)
-    lazy = decode_json(text)
+    lazy = decoder(text)
     assert [line_of(lazy, path) for path in paths] == [line_of(eager, path) for path in paths]
     for section, node in eager.items():
         if isinstance(node, dict):
-            fresh = decode_json(text)[section]
+            fresh = decoder(text)[section]
             section_paths = sorted(_paths(node), key=len, reverse=True)
             assert [line_of(fresh, path) for path in section_paths] == \
                 [line_of(node, path) for path in section_paths], section
 
 
 @pytest.mark.parametrize(("name", "text"), DOCUMENTS, ids=[name for name, _ in DOCUMENTS])
-def test_a_mapping_asked_before_its_parents_finds_its_lines(name, text):
+def test_a_mapping_asked_before_its_parents_finds_its_lines(name, text, decoder):
     """Deepest first: no mapping's parent has been read when it is asked for its own lines."""
-    eager, lazy = decode_json_eagerly(text), decode_json(text)
+    eager, lazy = decode_json_eagerly(text), decoder(text)
     for path, node in reversed(list(_mappings(eager))):
         found = _at(lazy, path)
         assert isinstance(found, MarkedDict)
         assert (found.line, found.key_lines) == (node.line, node.key_lines), path
 
 
-def test_lines_of_a_document_with_every_kind_of_value():
+def test_lines_of_a_document_with_every_kind_of_value(decoder):
     text = ('{\n "A": [1, "x\\"y", {"B": null},\n  [[{"C": true}]], -2.5e3],\n'
             '   "D" :\n {"E":{},"F":[]} ,"G":"\\u00e9{",\n"H\\"\\u00e9": {"I": 1}}\n')
-    eager, lazy = decode_json_eagerly(text), decode_json(text)
+    eager, lazy = decode_json_eagerly(text), decoder(text)
+    _built_by(decoder, text)
     assert lazy == eager == {"A": [1, 'x"y', {"B": None}, [[{"C": True}]], -2500.0], "D": {"E": {}, "F": []},
                              "G": "\u00e9{", 'H"\u00e9': {"I": 1}}
     assert [line_of(lazy, path) for path in (("A",), ("A", 2, "B"), ("A", 3, 0, 0, "C"), ("D",), ("D", "E"),
@@ -152,12 +173,72 @@ def test_lines_of_a_document_with_every_kind_of_value():
     ('{\n "a": {"b": 1,\n  "b": 2}}', "^line 3: duplicate key 'b'$"),
     ('{"a": ' + "[" * 100 + "]" * 100 + "}", "^line 1: nested more than 100 levels deep$"),
     ('{"a": 1,\n "b": }', "^invalid JSON: line 2: Expecting value$"),
+    ('{"a": 1,\n "b": [' + "7" * 4301 + "]}", "^line 2: an integer of more than 4,300 digits, longer than Python reads$"),
 ])
-def test_what_the_fast_decoder_leaves_is_worded_by_the_eager_one(text, error):
+def test_what_the_fast_decoder_leaves_is_worded_by_the_eager_one(text, error, decoder):
     with pytest.raises(DecodeError, match=error):
-        decode_json(text)
+        decoder(text)
     with pytest.raises(DecodeError, match=error):
         decode_json_eagerly(text)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": NaN, "b": [Infinity, -Infinity]}', '{"a": 1e400, "b": -1e400, "c": 1E-400, "d": -0, "e": -0.0}',
+    '{"a": ' + "9" * 4300 + ', "b": -12345678901234567890123, "c": 123456789012345678}',
+    '{"a": "\\ud800", "b": "\\ud83d\\ude00", "c": "\\u00e9\\n\\t\\/\\b\\f\\r\\\\\\""}',
+    '{"a": "é中😀", "中": {"😀": [true, false, null]}}',
+    ' \t\r\n{"a" \n:\n[\n]\n,\n"b":{}}\n\n',
+])
+def test_what_json_loads_reads_every_decoder_reads(text, decoder):
+    """The values json.loads gives (NaN and the infinities, which the C builder leaves to Python, included), and the
+    eager decoder's lines."""
+    decoded, eager, expected = decoder(text), decode_json_eagerly(text), json.loads(text)
+    # the same text: NaN equal to NaN, 1 not 1.0 nor true, -0.0 not 0.0, the same keys in the same order
+    assert json.dumps(decoded) == json.dumps(expected)
+    assert [line_of(decoded, path) for path in _paths(eager)] == [line_of(eager, path) for path in _paths(eager)]
+
+
+_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+    st.text(max_size=6), inner, max_size=4), max_leaves=25)
+_layouts = st.fixed_dictionaries({"indent": st.sampled_from([None, 1, 2, "\t", " \r\n "]), "ensure_ascii": st.booleans(),
+                                  "separators": st.sampled_from([(", ", ": "), (",", ":"), (" ,\n", " :\r\n ")])})
+# what a hostile or broken file could hold instead of a character of a valid one
+_EDITS = ['"', "\\", "{", "}", "[", "]", ",", ":", " ", "\n", "\x00", "\x1f", "-", "0", "1", ".", "e", "+", "N",
+          "I", "t", "n", "\u00e9", "\ud800", ""]
+
+
+def _has_duplicate_key(text: str) -> bool:
+    duplicates = []
+    json.loads(text, object_pairs_hook=lambda pairs: duplicates.append(len(dict(pairs)) != len(pairs)))
+    return any(duplicates)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(st.dictionaries(st.text(max_size=6), _values, max_size=6), _layouts, st.data())
+def test_generated_documents_and_their_corruptions_decode_as_json_loads(document, layout, data):
+    """Every decoder reads a generated document as json.loads does, with the eager decoder's lines; and the same
+    document with one character replaced, added or removed either decodes to what json.loads gives or is an input
+    error for all of them alike: the C builder accepts nothing that json.loads refuses."""
+    text = json.dumps(document, **layout)
+    at = data.draw(st.integers(0, len(text)))
+    edit = data.draw(st.sampled_from(_EDITS))
+    corrupted = text[:at] + edit + text[at + data.draw(st.integers(0, 1)):]
+    for candidate in (text, corrupted):
+        try:
+            expected = json.dumps(json.loads(candidate))
+        except ValueError:
+            expected = None
+        for name, decode in DECODERS.items():
+            try:
+                decoded = decode(candidate)
+            except DecodeError:  # what json.loads refuses, or a key twice (which it takes, the last one winning)
+                assert expected is None or _has_duplicate_key(candidate), (name, candidate)
+                continue
+            assert json.dumps(decoded) == expected, (name, candidate)
+            eager = decode_json_eagerly(candidate)
+            paths = list(_paths(eager))
+            assert [line_of(decoded, path) for path in paths] == [line_of(eager, path) for path in paths], name
 
 
 def test_nesting_at_the_limit_is_decoded():
@@ -166,12 +247,13 @@ def test_nesting_at_the_limit_is_decoded():
     assert line_of(decode_text(text), ("a",) + (0,) * 200) == 1
 
 
-def test_a_cdk_synth_assembly_is_located_as_the_eager_decoder_locates_it(cdk_assembly):
+def test_a_cdk_synth_assembly_is_located_as_the_eager_decoder_locates_it(cdk_assembly, decoder):
     templates = sorted(Path(cdk_assembly).rglob("*.template.json"))
     assert templates
     for path in templates:
         text = path.read_text()
-        eager, lazy = decode_json_eagerly(text), decode_json(text)
+        _built_by(decoder, text)
+        eager, lazy = decode_json_eagerly(text), decoder(text)
         paths = list(_paths(eager))
         assert [line_of(lazy, p) for p in paths] == [line_of(eager, p) for p in paths], path
 

@@ -1,7 +1,7 @@
 """The YAML decoder against PyYAML's own composer: same values, same line for every mapping and every key.
 
 Two builders are held to it: the C one over libyaml that decodes a template's common shapes
-(`_yaml_builder.c`, compiled by `make setup`) and the Python one over PyYAML's events that decodes everything else.
+(`_speedups.c`, compiled by `make setup`) and the Python one over PyYAML's events that decodes everything else.
 The Python builder builds templates from libyaml's parser events with shortcuts for speed (the collection being built in
 local variables, plain scalars decoded once per text, anchors looked for only when the text has a `&`). The
 reference here takes none of them: `yaml.compose` with the same libyaml parser builds the node graph, and a plain
@@ -100,7 +100,7 @@ def _c_must_build(text: str) -> bool:
 
 def _assert_c_built(text: str) -> None:
     if _c_must_build(text):
-        assert decoder._C_BUILDER.build(text.encode()) is not decoder._BAIL, text
+        assert decoder._C_BUILDER.build_yaml(text.encode()) is not decoder._C_BUILDER.BAIL, text
 
 
 def test_the_c_builder_is_compiled_and_builds_templates():
@@ -108,11 +108,11 @@ def test_the_c_builder_is_compiled_and_builds_templates():
     builder, right but about 2x slower, and this test says so rather than the suite passing on one builder."""
     assert decoder._C_BUILDER is not None, "the C YAML builder is not compiled: install libyaml-dev, then make setup"
     text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties: {A: !GetAtt T.Arn, B: [1, 'x']}\n"
-    assert decoder._C_BUILDER.build(text.encode()) == {"Resources": {"T": {
+    assert decoder._C_BUILDER.build_yaml(text.encode()) == {"Resources": {"T": {
         "Type": "AWS::DynamoDB::Table", "Properties": {"A": {"Fn::GetAtt": ["T", "Arn"]}, "B": [1, "x"]}}}}
     # what it leaves to the Python builder: anchors, aliases, other tags, keys that are not text, duplicates, errors
     for rare in ("a: &x 1\n", "a: *x\n", "a: !!str 1\n", "1: a\n", "a: 1\na: 2\n", "a: [\n", "a: 1\n---\nb: 2\n"):
-        assert decoder._C_BUILDER.build(rare.encode()) is decoder._BAIL, rare
+        assert decoder._C_BUILDER.build_yaml(rare.encode()) is decoder._C_BUILDER.BAIL, rare
 
 
 # Plain scalars of every YAML 1.1 type, many of them twice in a template so that decoding once per text is tested
@@ -282,6 +282,7 @@ _ANCHORS = "YAML aliases and anchors (&name, *name) are not supported by CloudFo
     ("a: !Nope [1]\n", "invalid YAML: line 1: could not determine a constructor for the tag '!Nope'"),
     ("a: =\n", "invalid YAML: line 1: could not determine a constructor for the tag 'tag:yaml.org,2002:value'"),
     ("a: 1\nb: [x, y\n", "invalid YAML: line 3: did not find expected ',' or ']'"),
+    ("a: 1\nb: [x, " + "7" * 4301 + "]\n", "line 2: an integer of more than 4,300 digits, longer than Python reads"),
 ])
 @pytest.mark.parametrize("builder", BUILDERS)
 def test_input_errors_name_their_line(text, message, builder):

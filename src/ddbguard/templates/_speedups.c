@@ -1,4 +1,18 @@
-/* A YAML template built in C from libyaml's events, for the common case only.
+/* The C versions of the hot loops of reading a template, each the twin of a Python function that stays the
+   reference (and the code where this is not compiled): templates built from their text, and the copy of a template
+   with its intrinsic functions resolved.
+
+   Templates built in C: JSON by a scanner of its own, YAML from libyaml's events. Both make the values the Python
+   decoders make, every mapping a MarkedDict with the line of itself and of each key (marked when built, so no
+   finding ever searches the text for its line), and both answer BAIL for whatever they do not build; Python then
+   decodes the whole text its own way, so every error and every rare shape keeps one implementation, with its
+   message and line.
+
+   JSON: what json.loads accepts and builds, for a document with no NaN or Infinity, no duplicate key, no number
+   Python would refuse to convert, nesting at most MAX_DEPTH levels; a string with escapes is read by json's own
+   scanstring. tests/test_decode_lines.py holds it to the eager decoder, value and line.
+
+   YAML: for the common case only.
 
    decode_yaml.py builds the same values from PyYAML's events in Python; this does what that loop does for the
    events a CloudFormation template is made of (untagged and short-form scalars, mappings and sequences) and
@@ -27,10 +41,13 @@ typedef struct {
     long start_line;
 } Frame;
 
-/* set once by configure() */
+/* set once by configure(), configure_yaml() and configure_json() */
 static PyTypeObject *marked_dict;
-static Py_ssize_t line_offset, lines_offset;   /* MarkedDict's _line and _lines slots */
-static PyObject *short_forms, *collection_tags, *resolve_plain, *bail, *get_att, *empty_tuple;
+static Py_ssize_t line_offset, lines_offset, key_lines_offset, source_offset;  /* MarkedDict's slots */
+static PyObject *bail, *empty_tuple;
+static PyObject *short_forms, *collection_tags, *resolve_plain, *get_att;
+static PyObject *scanstring;
+static PyObject *fn_prefix;
 static char resolver_first[128];               /* first characters some implicit resolver may match */
 
 static PyObject *intern_short(PyObject *text) {
@@ -45,12 +62,15 @@ static int set_slot(PyObject *object, Py_ssize_t offset, PyObject *value) {
     return value == NULL ? -1 : 0;
 }
 
+/* every slot Python reads with getattr(..., None) set, since reading an unset one costs an AttributeError */
 static PyObject *new_marked(long line) {
     PyObject *result = marked_dict->tp_new(marked_dict, empty_tuple, NULL);
     if (result == NULL || set_slot(result, line_offset, PyLong_FromLong(line)) < 0) {
         Py_XDECREF(result);
         return NULL;
     }
+    set_slot(result, key_lines_offset, Py_NewRef(Py_None));
+    set_slot(result, source_offset, Py_NewRef(Py_None));
     return result;
 }
 
@@ -151,14 +171,14 @@ static void clear_frame(Frame *frame) {
     Py_CLEAR(frame->lines);
 }
 
-/* build(text: bytes) -> the template, or BAIL */
-static PyObject *build(PyObject *module, PyObject *arg) {
+/* build_yaml(text: bytes) -> the template, or BAIL */
+static PyObject *build_yaml(PyObject *module, PyObject *arg) {
     if (!PyBytes_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "build() takes bytes");
+        PyErr_SetString(PyExc_TypeError, "build_yaml() takes bytes");
         return NULL;
     }
-    if (marked_dict == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+    if (marked_dict == NULL || short_forms == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() and configure_yaml() first");
         return NULL;
     }
     yaml_parser_t parser;
@@ -283,6 +303,379 @@ static PyObject *build(PyObject *module, PyObject *arg) {
     return result;
 }
 
+/* ---- JSON ---- */
+
+typedef struct {
+    PyObject *text;
+    int kind;
+    const void *data;
+    Py_ssize_t length, at;
+    long line;
+    int bail;
+} Json;
+
+#define CHAR(j, i) PyUnicode_READ((j)->kind, (j)->data, (i))
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+
+static PyObject *json_value(Json *j, int depth);
+
+static PyObject *json_bail(Json *j) {
+    j->bail = 1;
+    return NULL;
+}
+
+static void json_whitespace(Json *j) {  /* json's: space, tab, newline, carriage return */
+    for (; j->at < j->length; j->at++) {
+        Py_UCS4 c = CHAR(j, j->at);
+        if (c == '\n')
+            j->line++;
+        else if (c != ' ' && c != '\t' && c != '\r')
+            return;
+    }
+}
+
+static PyObject *json_string(Json *j) {  /* at its opening quote */
+    Py_ssize_t start = j->at + 1, i = start;
+    int escaped = 0;
+    for (;;) {
+        if (i >= j->length)
+            return json_bail(j);
+        Py_UCS4 c = CHAR(j, i);
+        if (c == '"')
+            break;
+        if (c < 0x20)  /* strict: a control character is an error */
+            return json_bail(j);
+        if (c == '\\')
+            escaped = 1, i++;
+        i++;
+    }
+    if (!escaped) {
+        j->at = i + 1;
+        return PyUnicode_Substring(j->text, start, i);
+    }
+    PyObject *pair = PyObject_CallFunction(scanstring, "Oni", j->text, start, 1);
+    if (pair == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+            return json_bail(j);
+        }
+        return NULL;
+    }
+    PyObject *value = NULL;
+    if (PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2) {
+        Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 1));
+        if (end == i + 1) {
+            value = Py_NewRef(PyTuple_GET_ITEM(pair, 0));
+            j->at = end;
+        } else if (!PyErr_Occurred()) {
+            json_bail(j);
+        }
+    } else {
+        json_bail(j);
+    }
+    Py_DECREF(pair);
+    return value;
+}
+
+static PyObject *json_number(Json *j) {  /* json's grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
+    Py_ssize_t start = j->at, i = start, n = j->length;
+    int is_float = 0;
+    if (i < n && CHAR(j, i) == '-')
+        i++;
+    if (i < n && CHAR(j, i) == '0')
+        i++;
+    else if (i < n && IS_DIGIT(CHAR(j, i)))
+        while (i < n && IS_DIGIT(CHAR(j, i)))
+            i++;
+    else
+        return json_bail(j);  /* -Infinity, or no number */
+    if (i < n && CHAR(j, i) == '.') {
+        i++;
+        if (!(i < n && IS_DIGIT(CHAR(j, i))))
+            return json_bail(j);
+        while (i < n && IS_DIGIT(CHAR(j, i)))
+            i++;
+        is_float = 1;
+    }
+    if (i < n && (CHAR(j, i) == 'e' || CHAR(j, i) == 'E')) {
+        i++;
+        if (i < n && (CHAR(j, i) == '+' || CHAR(j, i) == '-'))
+            i++;
+        if (!(i < n && IS_DIGIT(CHAR(j, i))))
+            return json_bail(j);
+        while (i < n && IS_DIGIT(CHAR(j, i)))
+            i++;
+        is_float = 1;
+    }
+    j->at = i;
+    char small[32];
+    Py_ssize_t length = i - start;
+    char *digits = length < (Py_ssize_t)sizeof small ? small : PyMem_Malloc((size_t)length + 1);
+    if (digits == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t k = 0; k < length; k++)
+        digits[k] = (char)CHAR(j, start + k);
+    digits[length] = '\0';
+    PyObject *value;
+    if (is_float) {  /* as float(text): 1e400 is inf */
+        double number = PyOS_string_to_double(digits, NULL, NULL);
+        value = number == -1.0 && PyErr_Occurred() ? NULL : PyFloat_FromDouble(number);
+    } else if (length <= 18) {
+        value = PyLong_FromLongLong(strtoll(digits, NULL, 10));
+    } else {
+        value = PyLong_FromString(digits, NULL, 10);  /* Python's digit limit applies: a ValueError, below */
+    }
+    if (digits != small)
+        PyMem_Free(digits);
+    if (value == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) {
+        PyErr_Clear();
+        return json_bail(j);
+    }
+    return value;
+}
+
+static PyObject *json_word(Json *j, const char *word, PyObject *value) {
+    for (Py_ssize_t k = 0; word[k]; k++)
+        if (j->at + k >= j->length || CHAR(j, j->at + k) != (Py_UCS4)word[k])
+            return json_bail(j);
+    j->at += (Py_ssize_t)strlen(word);
+    return Py_NewRef(value);
+}
+
+static PyObject *json_object(Json *j, int depth) {  /* at its `{` */
+    PyObject *result = new_marked(j->line), *lines = PyList_New(0);
+    if (result == NULL || lines == NULL)
+        goto fail;
+    j->at++;
+    json_whitespace(j);
+    if (j->at < j->length && CHAR(j, j->at) == '}') {
+        j->at++;
+    } else {
+        for (;;) {
+            if (j->at >= j->length || CHAR(j, j->at) != '"') {
+                json_bail(j);
+                goto fail;
+            }
+            long key_line = j->line;
+            PyObject *key = json_string(j);
+            if (key == NULL)
+                goto fail;
+            PyUnicode_InternInPlace(&key);  /* the same few keys, thousands of times */
+            json_whitespace(j);
+            if (j->at >= j->length || CHAR(j, j->at) != ':') {
+                Py_DECREF(key);
+                json_bail(j);
+                goto fail;
+            }
+            j->at++;
+            json_whitespace(j);
+            PyObject *value = json_value(j, depth);
+            if (value == NULL) {
+                Py_DECREF(key);
+                goto fail;
+            }
+            Py_ssize_t size = PyDict_GET_SIZE(result);
+            PyObject *line = PyLong_FromLong(key_line);
+            int stored = line != NULL && PyDict_SetItem(result, key, value) == 0;
+            Py_DECREF(key);
+            Py_DECREF(value);
+            if (!stored || PyList_Append(lines, line) < 0) {
+                Py_XDECREF(line);
+                goto fail;
+            }
+            Py_DECREF(line);
+            if (PyDict_GET_SIZE(result) == size) {  /* a duplicate key: the eager decoder says where */
+                json_bail(j);
+                goto fail;
+            }
+            json_whitespace(j);
+            Py_UCS4 c = j->at < j->length ? CHAR(j, j->at) : 0;
+            j->at++;
+            if (c == '}')
+                break;
+            if (c != ',') {
+                json_bail(j);
+                goto fail;
+            }
+            json_whitespace(j);
+        }
+    }
+    if (set_slot(result, lines_offset, PyList_AsTuple(lines)) < 0)
+        goto fail;
+    Py_DECREF(lines);
+    return result;
+fail:
+    Py_XDECREF(result);
+    Py_XDECREF(lines);
+    return NULL;
+}
+
+static PyObject *json_array(Json *j, int depth) {  /* at its `[` */
+    PyObject *result = PyList_New(0);
+    if (result == NULL)
+        return NULL;
+    j->at++;
+    json_whitespace(j);
+    if (j->at < j->length && CHAR(j, j->at) == ']') {
+        j->at++;
+        return result;
+    }
+    for (;;) {
+        PyObject *value = json_value(j, depth);
+        if (value == NULL || PyList_Append(result, value) < 0) {
+            Py_XDECREF(value);
+            Py_DECREF(result);
+            return NULL;
+        }
+        Py_DECREF(value);
+        json_whitespace(j);
+        Py_UCS4 c = j->at < j->length ? CHAR(j, j->at) : 0;
+        j->at++;
+        if (c == ']')
+            return result;
+        if (c != ',') {
+            Py_DECREF(result);
+            return json_bail(j);
+        }
+        json_whitespace(j);
+    }
+}
+
+static PyObject *json_value(Json *j, int depth) {  /* `depth`: the levels of objects and lists around it */
+    if (j->at >= j->length)
+        return json_bail(j);
+    Py_UCS4 c = CHAR(j, j->at);
+    switch (c) {
+    case '"':
+        return json_string(j);
+    case '{':
+    case '[':
+        if (depth >= MAX_DEPTH)  /* the eager decoder says where */
+            return json_bail(j);
+        return c == '{' ? json_object(j, depth + 1) : json_array(j, depth + 1);
+    case 't':
+        return json_word(j, "true", Py_True);
+    case 'f':
+        return json_word(j, "false", Py_False);
+    case 'n':
+        return json_word(j, "null", Py_None);
+    default:
+        return json_number(j);  /* NaN and Infinity too: not a number of its grammar, left to Python */
+    }
+}
+
+/* build_json(text: str) -> the document, or BAIL */
+static PyObject *build_json(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "build_json() takes str");
+        return NULL;
+    }
+    if (marked_dict == NULL || scanstring == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() and configure_json() first");
+        return NULL;
+    }
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+    Json j = {text, PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), 0, 1, 0};
+    json_whitespace(&j);
+    PyObject *value = json_value(&j, 0);
+    if (value != NULL) {
+        json_whitespace(&j);
+        if (j.at != j.length) {  /* extra data */
+            Py_CLEAR(value);
+            j.bail = 1;
+        }
+    }
+    if (value == NULL && j.bail && !PyErr_Occurred())
+        return Py_NewRef(bail);
+    return value;
+}
+
+/* ---- resolve ---- */
+
+static PyObject *no_value, *unresolved;
+
+/* Resolver.resolve's walk (resolve.py): a copy of `value` with each intrinsic function (a one-key mapping whose key
+   is Ref or Fn::...) replaced by what `on_function(function, args)` answers (UNRESOLVED: kept as written), every
+   other mapping a plain dict, AWS::NoValue (NO_VALUE) left out of mappings and lists. */
+static PyObject *resolve_walk(PyObject *value, PyObject *on_function) {
+    if (PyList_Check(value)) {
+        PyObject *result = PyList_New(0);
+        if (result == NULL || Py_EnterRecursiveCall(" resolving a template")) {
+            Py_XDECREF(result);
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++) {
+            PyObject *item = PyList_GET_ITEM(value, i);
+            PyObject *resolved = resolve_walk(item, on_function);
+            if (resolved == NULL || (resolved != no_value && PyList_Append(result, resolved) < 0)) {
+                Py_XDECREF(resolved);
+                Py_CLEAR(result);
+                break;
+            }
+            Py_DECREF(resolved);
+        }
+        Py_LeaveRecursiveCall();
+        return result;
+    }
+    if (!PyDict_Check(value))
+        return Py_NewRef(value);
+    Py_ssize_t at = 0;
+    PyObject *key, *item;
+    if (PyDict_GET_SIZE(value) == 1 && PyDict_Next(value, &at, &key, &item) && PyUnicode_Check(key)
+            && (PyUnicode_CompareWithASCIIString(key, "Ref") == 0 || PyUnicode_Tailmatch(key, fn_prefix, 0, 4, -1) == 1)) {
+        PyObject *resolved = PyObject_CallFunctionObjArgs(on_function, key, item, NULL);
+        if (resolved == unresolved) {
+            Py_DECREF(resolved);
+            return Py_NewRef(value);
+        }
+        return resolved;
+    }
+    PyObject *result = PyDict_New();
+    if (result == NULL || Py_EnterRecursiveCall(" resolving a template")) {
+        Py_XDECREF(result);
+        return NULL;
+    }
+    at = 0;
+    while (PyDict_Next(value, &at, &key, &item)) {
+        PyObject *resolved = resolve_walk(item, on_function);
+        if (resolved == NULL || (resolved != no_value && PyDict_SetItem(result, key, resolved) < 0)) {
+            Py_XDECREF(resolved);
+            Py_CLEAR(result);
+            break;
+        }
+        Py_DECREF(resolved);
+    }
+    Py_LeaveRecursiveCall();
+    return result;
+}
+
+/* resolve(value, on_function) */
+static PyObject *resolve(PyObject *module, PyObject *args) {
+    PyObject *value, *on_function;
+    if (!PyArg_ParseTuple(args, "OO", &value, &on_function))
+        return NULL;
+    if (no_value == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_resolve() first");
+        return NULL;
+    }
+    return resolve_walk(value, on_function);
+}
+
+/* configure_resolve(NO_VALUE, UNRESOLVED) */
+static PyObject *configure_resolve(PyObject *module, PyObject *args) {
+    PyObject *nothing, *unknown;
+    if (!PyArg_ParseTuple(args, "OO", &nothing, &unknown))
+        return NULL;
+    if (fn_prefix == NULL && (fn_prefix = PyUnicode_InternFromString("Fn::")) == NULL)
+        return NULL;
+    Py_XSETREF(no_value, Py_NewRef(nothing));
+    Py_XSETREF(unresolved, Py_NewRef(unknown));
+    Py_RETURN_NONE;
+}
+
+/* ---- the module ---- */
+
 static Py_ssize_t slot_offset(PyObject *type, const char *name) {
     PyObject *descriptor = PyObject_GetAttrString(type, name);
     if (descriptor == NULL)
@@ -299,18 +692,34 @@ static Py_ssize_t slot_offset(PyObject *type, const char *name) {
     return offset;
 }
 
-/* configure(MarkedDict, short_forms, collection_tags, resolver_first_chars, resolve_plain, bail) */
-static PyObject *configure(PyObject *module, PyObject *args) {
-    PyObject *type, *forms, *tags, *first, *resolve, *sentinel;
-    if (!PyArg_ParseTuple(args, "O!O!O!UOO", &PyType_Type, &type, &PyDict_Type, &forms, &PyFrozenSet_Type, &tags,
-                          &first, &resolve, &sentinel))
-        return NULL;
-    if (!PyType_IsSubtype((PyTypeObject *)type, &PyDict_Type)) {
-        PyErr_SetString(PyExc_TypeError, "MarkedDict must be a dict");
+/* configure(MarkedDict): the mapping type both builders make */
+static PyObject *configure(PyObject *module, PyObject *type) {
+    if (!PyType_Check(type) || !PyType_IsSubtype((PyTypeObject *)type, &PyDict_Type)) {
+        PyErr_SetString(PyExc_TypeError, "configure() takes a subclass of dict");
         return NULL;
     }
-    Py_ssize_t line_at = slot_offset(type, "_line"), lines_at = slot_offset(type, "_lines");
-    if (line_at < 0 || lines_at < 0)
+    Py_ssize_t offsets[4];
+    const char *names[4] = {"_line", "_lines", "_key_lines", "_source"};
+    for (int k = 0; k < 4; k++)
+        if ((offsets[k] = slot_offset(type, names[k])) < 0)
+            return NULL;
+    if (empty_tuple == NULL && (empty_tuple = PyTuple_New(0)) == NULL)
+        return NULL;
+    Py_XSETREF(marked_dict, (PyTypeObject *)Py_NewRef(type));
+    line_offset = offsets[0], lines_offset = offsets[1], key_lines_offset = offsets[2], source_offset = offsets[3];
+    Py_RETURN_NONE;
+}
+
+/* configure_json(scanstring): json's own reader of a string with escapes */
+static PyObject *configure_json(PyObject *module, PyObject *reader) {
+    Py_XSETREF(scanstring, Py_NewRef(reader));
+    Py_RETURN_NONE;
+}
+
+/* configure_yaml(short_forms, collection_tags, resolver_first_chars, resolve_plain) */
+static PyObject *configure_yaml(PyObject *module, PyObject *args) {
+    PyObject *forms, *tags, *first, *resolve;
+    if (!PyArg_ParseTuple(args, "O!O!UO", &PyDict_Type, &forms, &PyFrozenSet_Type, &tags, &first, &resolve))
         return NULL;
     memset(resolver_first, 0, sizeof resolver_first);
     for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(first); i++) {
@@ -326,26 +735,35 @@ static PyObject *configure(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "short forms without !GetAtt");
         return NULL;
     }
-    if (empty_tuple == NULL && (empty_tuple = PyTuple_New(0)) == NULL)
-        return NULL;
-    Py_XSETREF(marked_dict, (PyTypeObject *)Py_NewRef(type));
-    line_offset = line_at, lines_offset = lines_at;
     Py_XSETREF(short_forms, Py_NewRef(forms));
     Py_XSETREF(get_att, Py_NewRef(att));
     Py_XSETREF(collection_tags, Py_NewRef(tags));
     Py_XSETREF(resolve_plain, Py_NewRef(resolve));
-    Py_XSETREF(bail, Py_NewRef(sentinel));
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
-    {"configure", configure, METH_VARARGS, "Set the types, tables and callbacks the builder uses."},
-    {"build", build, METH_O, "Build a template from UTF-8 YAML, or answer the bail sentinel."},
+    {"configure", configure, METH_O, "Set the mapping type both builders make."},
+    {"configure_json", configure_json, METH_O, "Set json's string scanner."},
+    {"configure_yaml", configure_yaml, METH_VARARGS, "Set the YAML builder's tables and its resolver."},
+    {"build_json", build_json, METH_O, "Build a JSON document from its text, or answer BAIL."},
+    {"build_yaml", build_yaml, METH_O, "Build a template from UTF-8 YAML, or answer BAIL."},
+    {"configure_resolve", configure_resolve, METH_VARARGS, "Set resolve.py's NO_VALUE and UNRESOLVED."},
+    {"resolve", resolve, METH_VARARGS, "Resolver.resolve's copy of a value, with on_function for each intrinsic."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_yaml_builder", NULL, -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__yaml_builder(void) {
-    return PyModule_Create(&module);
+PyMODINIT_FUNC PyInit__speedups(void) {
+    PyObject *created = PyModule_Create(&module);
+    if (created == NULL)
+        return NULL;
+    if (bail == NULL && (bail = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(created, "BAIL", bail) < 0) {  /* what a builder answers for Python to decode */
+        Py_DECREF(created);
+        return NULL;
+    }
+    return created;
 }

@@ -112,7 +112,7 @@ def _key_line(node: dict, key: str, default: int | None) -> int | None:
 def may_hold_key(node: object, key: str) -> bool:
     """Whether a key `key` may be anywhere in `node`. False only for a JSON document just as decoded whose text has
     no escapes and does not contain the key's text: a search of the text instead of a walk of every value."""
-    source = getattr(node, "_source", None)
-    if source is None or node is not source.root:
+    text = getattr(node, "_text", None)  # a JSON document's root only
+    if text is None:
         return True
-    return "\\" in source.text or f'"{key}"' in source.text
+    return "\\" in text or f'"{key}"' in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from array import array
 from bisect import bisect_right
 from itertools import accumulate, repeat
@@ -14,7 +15,8 @@ from json.decoder import scanstring
 from json.scanner import make_scanner
 from operator import add
 
-from ddbguard.templates.marks import MAX_DEPTH, DecodeError, MarkedDict
+from ddbguard.templates.marks import MAX_DEPTH, TOO_MANY_DIGITS, DecodeError, MarkedDict
+from ddbguard.templates.speedups import SPEEDUPS
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?|[{}\[\]]')
@@ -25,9 +27,24 @@ _SEARCHED_KEYS = 16  # an object of more keys is read whole once (a search per k
 _COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")  # after a key, up to its value
 # Skips a value of a document already decoded once (its objects are not built twice: `len` of their pairs).
 _skip_value = make_scanner(json.JSONDecoder(object_pairs_hook=len))
+if SPEEDUPS is not None:
+    SPEEDUPS.configure_json(scanstring)  # json's own reader of a string with escapes
 
 
 def decode_json(text: str) -> object:
+    """json.loads' values, every object a MarkedDict with its lines: built in C with the lines marked where the C
+    builders are compiled, and otherwise by `decode_json_lazily`. A document either leaves (a duplicate key,
+    nesting too deep, invalid JSON, NaN) is worded by `decode_json_eagerly`."""
+    if SPEEDUPS is not None:
+        data = SPEEDUPS.build_json(text)
+        if data is not SPEEDUPS.BAIL:
+            if isinstance(data, MarkedDict):
+                data._text = text
+            return data
+    return decode_json_lazily(text)
+
+
+def decode_json_lazily(text: str) -> object:
     """json.loads at C speed; every object a MarkedDict that finds its lines in `text` when they are asked for.
 
     Whatever this fast path does not accept (a duplicate key, nesting too deep, invalid JSON) is decoded again by
@@ -47,9 +64,10 @@ def decode_json(text: str) -> object:
         data = json.loads(text, object_pairs_hook=marked)
         if _nested_deeper_than(data, MAX_DEPTH):
             raise _Duplicate  # the eager decoder says where
-    except (_Duplicate, JSONDecodeError, RecursionError):
+    except (_Duplicate, ValueError, RecursionError):  # ValueError: JSONDecodeError, or an integer too long
         return decode_json_eagerly(text)
     data._start, data._end = len(text) - len(text.lstrip()), len(text)  # the document's `{`, and its end
+    data._text = source.text
     source.root = data
     return data
 
@@ -265,3 +283,7 @@ def decode_json_eagerly(text: str) -> object:
         return json.loads(text, object_pairs_hook=marked)
     except JSONDecodeError as exc:
         raise DecodeError(f"invalid JSON: line {exc.lineno}: {exc.msg}") from None
+    except ValueError:  # int() refuses an integer of more digits than sys.get_int_max_str_digits()
+        found = re.search(r"\d{%d}" % (sys.get_int_max_str_digits() + 1), text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 0
+        raise DecodeError(f"line {line}: {TOO_MANY_DIGITS}") from None

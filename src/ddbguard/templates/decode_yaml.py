@@ -8,7 +8,8 @@ import sys
 
 import yaml
 
-from ddbguard.templates.marks import MAX_DEPTH, DecodeError, MarkedDict
+from ddbguard.templates.marks import MAX_DEPTH, TOO_MANY_DIGITS, DecodeError, MarkedDict
+from ddbguard.templates.speedups import SPEEDUPS
 
 
 # Every short form CloudFormation accepts, and the function it stands for: the intrinsic and condition
@@ -54,11 +55,12 @@ def decode_yaml(text: str) -> object:
     try:
         if _C_BUILDER is not None:
             try:
-                built = _C_BUILDER.build(text.encode("utf-8"))
+                built = _C_BUILDER.build_yaml(text.encode("utf-8"))
             except UnicodeEncodeError:  # a lone surrogate: PyYAML's own error, below
-                built = _BAIL
-            if built is not _BAIL:
-                return built
+                built = None
+            else:
+                if built is not _C_BUILDER.BAIL:
+                    return built
         return _decode_events(text)
     finally:
         if collecting:
@@ -216,7 +218,10 @@ def _typed(loader, tag: str, value: str, line: int) -> object:
     constructor = loader.yaml_constructors.get(tag) if tag in _SCALAR_TAGS else None
     if constructor is None:  # !!binary, !!omap, !!set ...: no CloudFormation value (omap's would be a generator)
         raise DecodeError(f"invalid YAML: line {line}: could not determine a constructor for the tag {tag!r}")
-    return constructor(loader, yaml.ScalarNode(tag, value))  # null, bool, int, float: read from the text alone
+    try:
+        return constructor(loader, yaml.ScalarNode(tag, value))  # null, bool, int, float: read from the text alone
+    except ValueError:
+        raise DecodeError(f"line {line}: {TOO_MANY_DIGITS}") from None
 
 
 _RESOLVER = yaml.SafeLoader("")  # the implicit resolvers and scalar constructors hold no state of a text
@@ -228,21 +233,16 @@ def _plain(value: str, line: int) -> object:
 
 
 def _c_builder():
-    """The C builder (setup.py compiles it where libyaml's headers are), set up with this module's tables, or None.
-    It serves the resolvers PyYAML ships; a program that added its own to SafeLoader gets the Python builder."""
-    try:
-        from ddbguard.templates import _yaml_builder
-    except ImportError:
-        return None
+    """The C builder (speedups.SPEEDUPS) set up with this module's tables, or None. It serves the resolvers PyYAML
+    ships; a program that added its own to SafeLoader gets the Python builder."""
     resolvers = _Loader.yaml_implicit_resolvers
-    if None in resolvers or _Loader.yaml_path_resolvers or any(len(first) != 1 or not first.isascii()
-                                                              for first in resolvers if first):
+    if SPEEDUPS is None or None in resolvers or _Loader.yaml_path_resolvers or any(
+            len(first) != 1 or not first.isascii() for first in resolvers if first):
         return None
-    _yaml_builder.configure(MarkedDict, SHORT_FORMS, frozenset(_COLLECTION_TAGS), "".join(resolvers), _plain, _BAIL)
-    return _yaml_builder
+    SPEEDUPS.configure_yaml(SHORT_FORMS, frozenset(_COLLECTION_TAGS), "".join(resolvers), _plain)
+    return SPEEDUPS
 
 
-_BAIL = object()  # the C builder's answer for what the Python builder decodes
 _C_BUILDER = _c_builder()
 
 

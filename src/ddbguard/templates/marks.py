@@ -3,6 +3,8 @@ template that cannot be decoded."""
 
 from __future__ import annotations
 
+import sys
+
 
 class MarkedDict(dict):
     """A mapping that remembers the 1-based line of itself and of each of its keys.
@@ -15,7 +17,8 @@ class MarkedDict(dict):
     No __init__: the JSON decoder makes every object with `MarkedDict(pairs)`, which stays C code that way.
     """
 
-    __slots__ = ("_line", "_lines", "_key_lines", "_source", "_start", "_end")
+    # _text: a document's root only, its text (decode.may_hold_key)
+    __slots__ = ("_line", "_lines", "_key_lines", "_source", "_start", "_end", "_text")
 
     @property
     def line(self) -> int:
@@ -66,3 +69,6 @@ class DecodeError(Exception):
 
 
 MAX_DEPTH = 100  # far beyond any real template; deeper input would exhaust the recursion of later steps
+# Python refuses to convert a decimal integer of more digits than this (4,300 by default): an input error
+TOO_MANY_DIGITS = f"an integer of more than {sys.get_int_max_str_digits():,} digits, longer than Python reads"
+

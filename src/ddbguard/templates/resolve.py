@@ -18,11 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ddbguard.templates.speedups import SPEEDUPS
+
 
 UNRESOLVED = object()  # a value that cannot be known statically
 _NO_VALUE = object()
 _SCALARS = frozenset({str, int, float, bool, type(None)})  # values that resolve to themselves
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
+if SPEEDUPS is not None:
+    SPEEDUPS.configure_resolve(_NO_VALUE, UNRESOLVED)
 
 
 def is_intrinsic(value: object) -> bool:
@@ -134,8 +138,13 @@ class Resolver:
 
     def resolve(self, value: object) -> object:
         """Return the value with every resolvable intrinsic replaced; _NO_VALUE for AWS::NoValue."""
+        if SPEEDUPS is not None:  # the same walk in C (resolve_in_python is its twin)
+            return SPEEDUPS.resolve(value, self._resolve_function)
+        return self.resolve_in_python(value)
+
+    def resolve_in_python(self, value: object) -> object:
         if isinstance(value, list):
-            items = [item if item.__class__ in _SCALARS else self.resolve(item) for item in value]
+            items = [item if item.__class__ in _SCALARS else self.resolve_in_python(item) for item in value]
             return [item for item in items if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
@@ -150,7 +159,7 @@ class Resolver:
             if item.__class__ in _SCALARS:  # most values: no call for them
                 result[key] = item
                 continue
-            resolved = self.resolve(item)
+            resolved = self.resolve_in_python(item)
             if resolved is not _NO_VALUE:
                 result[key] = resolved
         return result
