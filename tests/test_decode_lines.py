@@ -301,3 +301,41 @@ def test_a_yaml_scalar_reads_as_the_yaml_resolver_reads_it(scalar):
         expected = yaml.load(text, Loader=yaml.SafeLoader)["A"]  # noqa: S506 - the safe loader
         assert type(decoded) is type(expected)
         assert math.isnan(decoded) if isinstance(expected, float) and math.isnan(expected) else decoded == expected
+
+
+def _line_of_documents():
+    """Every fixture decoded by each decoder, and every mapping of it asked for its lines (as a finding's line is
+    found) in a copy, so that both walks meet mappings whose lines are still a tuple and ones already a dict."""
+    for name, text in DOCUMENTS:
+        for decoder in (decode_json, decode_json_eagerly, decode_json_lazily):
+            yield f"{name} {decoder.__name__}", lambda text=text, decoder=decoder: decoder(text)
+    for path in TEMPLATE_FILES:
+        if path.suffix != ".json":
+            yield str(path.relative_to(FIXTURES.parent)), lambda path=path: decode_file(path)
+
+
+def test_line_of_in_c_is_line_of_in_python():
+    """The C walk (`_speedups.line_of`) answers what `line_of_in_python` answers on every path of every fixture,
+    decoded each way, or leaves the path to it (BAIL): it leaves only what a JSON text must be searched for."""
+    from ddbguard.templates.decode import line_of_in_python
+
+    assert SPEEDUPS is not None, "the C speedups are not compiled: install libyaml-dev, then make setup"
+    answered = 0
+    for name, decode in _line_of_documents():
+        try:
+            document = decode()
+        except DecodeError:
+            continue
+        paths = list(_paths(document))
+        for lines_read in (False, True):
+            if lines_read:  # the lines of every mapping read once: dicts now, where they were tuples
+                for _, mapping in _mappings(document):
+                    mapping.key_lines  # noqa: B018
+            for path in paths:
+                found = SPEEDUPS.line_of(document, path)
+                if found is SPEEDUPS.BAIL:
+                    assert getattr(document, "_source", None) is not None, (name, path)
+                    continue
+                assert found == line_of_in_python(document, path), (name, path, lines_read)
+                answered += 1
+    assert answered > 10_000

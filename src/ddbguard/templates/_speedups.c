@@ -674,6 +674,90 @@ static PyObject *configure_resolve(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---- lines ---- */
+
+static PyObject *slot(PyObject *object, Py_ssize_t offset) {  /* borrowed; NULL for an unset slot or None */
+    PyObject *value = *(PyObject **)((char *)object + offset);
+    return value == Py_None ? NULL : value;
+}
+
+/* decode.line_of's walk where every mapping on the path had its lines marked as it was built: the line of the
+   deepest key of `path` that exists (a list item: its own line), else `top`'s own. BAIL where a mapping finds its
+   lines in its text when asked (a JSON object decoded in Python: `_source`): Python answers. */
+static PyObject *line_of(PyObject *module, PyObject *args) {
+    PyObject *top, *path;
+    if (!PyArg_ParseTuple(args, "OO!", &top, &PyTuple_Type, &path))
+        return NULL;
+    if (marked_dict == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    PyObject *node = top, *line = NULL;  /* borrowed; NULL: no line yet */
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(path); i++) {
+        PyObject *step = PyTuple_GET_ITEM(path, i);
+        if (PyDict_Check(node)) {
+            PyObject *child = PyDict_GetItemWithError(node, step);
+            if (child == NULL) {
+                if (PyErr_Occurred())
+                    return NULL;
+                break;
+            }
+            if (PyObject_TypeCheck(node, marked_dict)) {  /* a plain dict knows no line */
+                if (slot(node, source_offset) != NULL)
+                    return Py_NewRef(bail);
+                PyObject *key_lines = slot(node, key_lines_offset), *lines = slot(node, lines_offset);
+                if (key_lines != NULL && PyDict_Check(key_lines)) {
+                    PyObject *found = PyDict_GetItemWithError(key_lines, step);
+                    if (found == NULL && PyErr_Occurred())
+                        return NULL;
+                    if (found != NULL)
+                        line = found;
+                } else if (key_lines == NULL && lines != NULL && PyTuple_Check(lines)) {
+                    Py_ssize_t at = 0, index = 0;  /* the key's place: its line is the tuple's item there */
+                    PyObject *key, *value;
+                    while (PyDict_Next(node, &at, &key, &value) && index < PyTuple_GET_SIZE(lines)) {
+                        int same = key == step ? 1 : PyObject_RichCompareBool(key, step, Py_EQ);
+                        if (same < 0)
+                            return NULL;
+                        if (same) {
+                            line = PyTuple_GET_ITEM(lines, index);
+                            break;
+                        }
+                        index++;
+                    }
+                } else if (key_lines != NULL || lines != NULL) {
+                    return Py_NewRef(bail);
+                }
+            }
+            node = child;
+        } else if (PyList_Check(node) && PyLong_Check(step)) {
+            Py_ssize_t index = PyLong_AsSsize_t(step);
+            if (index == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                break;
+            }
+            if (index < 0 || index >= PyList_GET_SIZE(node))
+                break;
+            node = PyList_GET_ITEM(node, index);
+            if (PyObject_TypeCheck(node, marked_dict)) {  /* its own line; anything else has none */
+                line = slot(node, line_offset);
+                if (line == NULL)  /* found in its text, or 0 (which MarkedDict.line keeps): Python says */
+                    return Py_NewRef(bail);
+            }
+        } else {
+            break;
+        }
+    }
+    if (line == NULL) {  /* no step exists: `top`'s own line */
+        if (!PyObject_TypeCheck(top, marked_dict))
+            return PyLong_FromLong(0);
+        line = slot(top, line_offset);
+        if (line == NULL)
+            return Py_NewRef(bail);
+    }
+    return Py_NewRef(line);
+}
+
 /* ---- the module ---- */
 
 static Py_ssize_t slot_offset(PyObject *type, const char *name) {
@@ -749,6 +833,7 @@ static PyMethodDef methods[] = {
     {"build_json", build_json, METH_O, "Build a JSON document from its text, or answer BAIL."},
     {"build_yaml", build_yaml, METH_O, "Build a template from UTF-8 YAML, or answer BAIL."},
     {"configure_resolve", configure_resolve, METH_VARARGS, "Set resolve.py's NO_VALUE and UNRESOLVED."},
+    {"line_of", line_of, METH_VARARGS, "decode.line_of for a path whose mappings had their lines marked, or BAIL."},
     {"resolve", resolve, METH_VARARGS, "Resolver.resolve's copy of a value, with on_function for each intrinsic."},
     {NULL, NULL, 0, NULL},
 };

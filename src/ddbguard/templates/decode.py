@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ddbguard.templates.decode_json import decode_json
 from ddbguard.templates.marks import MAX_DEPTH, DecodeError
+from ddbguard.templates.speedups import SPEEDUPS
 
 
 def decode_yaml(text: str) -> object:
@@ -79,14 +80,30 @@ def decode_file(path: Path) -> object:
     return decode_text(read_text(path))
 
 
+_NO_LINES: dict = {}  # a plain dict's: it knows no line
+
+
 def line_of(node: object, path: tuple) -> int:
     """Line of the deepest existing key along `path`, falling back to the nearest parent."""
+    if SPEEDUPS is not None and type(path) is tuple:  # the walk in C where the lines were marked as built
+        found = SPEEDUPS.line_of(node, path)
+        if found is not SPEEDUPS.BAIL:
+            return found
+    return line_of_in_python(node, path)
+
+
+def line_of_in_python(node: object, path: tuple) -> int:
+    """line_of's walk in Python: the reference for the C one, and the one that reads lines from a JSON text."""
     top, line = node, None  # `top`'s own line is found only when no step of the path exists
     for depth, step in enumerate(path):
         if isinstance(node, dict) and step in node:
             source = getattr(node, "_source", None)
+            if source is None:  # its lines marked as it was built (YAML, and JSON built in C), or a plain dict
+                line = getattr(node, "key_lines", _NO_LINES).get(step, line)
+                node = node[step]
+                continue
             # a JSON object not read whole: the key that decides may be found by one search of its text
-            if source is not None and getattr(node, "_key_lines", None) is None and depth < len(path) - 1:
+            if getattr(node, "_key_lines", None) is None and depth < len(path) - 1:
                 found = source.deepest_key_line(node, path[depth:])
                 if found is not None:
                     return found
