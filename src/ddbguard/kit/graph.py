@@ -30,6 +30,9 @@ def token(value: object) -> tuple[str, str | None] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+_IDENTITY_TYPES, _ATTACHING_TYPES = tuple(IDENTITY_TYPES), tuple(POLICY_ATTACHMENTS)  # for resources_of
+
+
 class Graph:
     def __init__(self, stacks: list[CheckedStack], model: InputModel, declared_tables: dict | None = None) -> None:
         self.stacks = stacks
@@ -121,10 +124,8 @@ class Graph:
         resources = stack.resolved["Resources"]
         first_identity, first_policy = len(self.identities), len(self.policies)  # this stack's are appended after
         by_key: dict[tuple[str, str], Identity] = {}  # (kind, logical id or name) -> identity
-        for logical_id, resource in resources.items():
-            kind = IDENTITY_TYPES.get(resource.get("Type"))
-            if kind is None:
-                continue
+        for logical_id, resource in stack.resources_of(_IDENTITY_TYPES):
+            kind = IDENTITY_TYPES[resource["Type"]]
             properties = resource.get("Properties") or {}
             name = properties.get(_NAME_PROPERTY[kind])
             identity = Identity(stack, logical_id, kind, name=name if isinstance(name, str) else None,
@@ -146,10 +147,8 @@ class Graph:
             by_key[(kind, logical_id)] = identity
             if identity.name:
                 by_key.setdefault((kind, identity.name), identity)
-        for logical_id, resource in resources.items():
-            attachments = POLICY_ATTACHMENTS.get(resource.get("Type"))
-            if attachments is None:
-                continue
+        for logical_id, resource in stack.resources_of(_ATTACHING_TYPES):
+            attachments = POLICY_ATTACHMENTS[resource["Type"]]
             properties = resource.get("Properties") or {}
             policy = Policy(stack, logical_id)
             policy.add_document(properties.get("PolicyDocument"), ("Properties", "PolicyDocument"))
@@ -176,11 +175,10 @@ class Graph:
         # a user has its groups' policies too (the user's Groups, and UserToGroupAddition resources)
         memberships = [(i, group) for i in mine if i.kind == "user"
                        for group in as_list((resources[i.logical_id].get("Properties") or {}).get("Groups"))]
-        for resource in resources.values():
-            if resource.get("Type") == "AWS::IAM::UserToGroupAddition":
-                properties = resource.get("Properties") or {}
-                memberships += [(by_key.get(("user", _name_of(user))), properties.get("GroupName"))
-                                for user in as_list(properties.get("Users"))]
+        for _, resource in stack.resources_of(("AWS::IAM::UserToGroupAddition",)):
+            properties = resource.get("Properties") or {}
+            memberships += [(by_key.get(("user", _name_of(user))), properties.get("GroupName"))
+                            for user in as_list(properties.get("Users"))]
         for user, group_value in memberships:
             group = by_key.get(("group", _name_of(group_value)))
             if user is not None and group is not None:
