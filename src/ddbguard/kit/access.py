@@ -3,7 +3,7 @@ not known), and what IAM decides for the statements that name it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing's, without importing typing (2 ms of every run)
 
 from ddbguard.arns import arn_pattern, is_literal, parse_table_arn
 from ddbguard.iam import Boundary, Statement, decide_any, is_allowed
