@@ -294,3 +294,25 @@ def test_input_errors_name_their_line(text, message, builder):
 
 def test_an_ampersand_in_text_is_not_an_anchor():
     assert decode_yaml("a: 'R&D'\nb: \"&x\"\nc: R&D\n") == {"a": "R&D", "b": "&x", "c": "R&D"}
+
+
+# what a hostile or broken file could hold instead of a character of a valid one
+_EDITS = [":", "-", " ", "\n", "\t", "[", "]", "{", "}", ",", "'", '"', "!", "&", "*", "#", "|", ">", "?", "%", "@",
+          "\\", "\x00", "\x85", "\ufeff", "\u00e9", "~", "<<", "0", "1.5", "on", "!Ref ", "!!str ", "---\n", "..."]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(templates, st.data())
+def test_corrupted_templates_decode_alike_in_both_builders(text, data):
+    """A generated template with one character replaced, added or removed: the C builder (first) and the Python one
+    give the same values and lines, or the same input error, whatever the damage."""
+    at = data.draw(st.integers(0, len(text)))
+    corrupted = text[:at] + data.draw(st.sampled_from(_EDITS)) + text[at + data.draw(st.integers(0, 1)):]
+    outcomes = []
+    for decode in BUILDERS.values():
+        try:
+            decoded = decode(corrupted)
+            outcomes.append(None if decoded is None else _decoded_shape(decoded))
+        except DecodeError as error:
+            outcomes.append(("error", str(error)))
+    assert outcomes[0] == outcomes[1], corrupted
