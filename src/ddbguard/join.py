@@ -209,7 +209,7 @@ def join(
                 pseudo = unknown_pseudo[stack.name] = unknown_pseudo_parameters(stack.stack)
             message = unresolved_message(resolved_resource, evaluation.path, stack.stack.template.get("Parameters"),
                                          stack.stack.template, pseudo) or message
-        # in Finding's field order (tests/test_join_fields.py holds it): keywords took a sixth of the join's time
+        # in Finding's field order (tests/test_positional_fields.py holds it): keywords took a sixth of the join's time
         finding = Finding(rule.id, rule.title, severity, evaluation.status, message,  # rule_id, title, ... message
                           evaluation.stack, evaluation.logical_id, resource_type, cdk_path, stack.stack.file, line,
                           evaluation.engine, rule.remediation.cdk if cdk_path else rule.remediation.cloudformation,

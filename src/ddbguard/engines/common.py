@@ -61,8 +61,9 @@ def evaluation_of(rule_id: str, stack: str, logical_id: str, problems, engine: s
         if unknown:
             return Evaluation(rule_id, stack, logical_id, Status.UNKNOWN, _message_of(unknown),
                               engine, unknown[0].path, live=live)
-    return Evaluation(rule_id, stack, logical_id, Status.PASS, note or "compliant", engine, live=live,
-                      severity=Severity.INFO if notice else None, notice=notice)
+    # a pass, most verdicts: positional (tests/test_positional_fields.py): path, live, severity, waiver, notice
+    return Evaluation(rule_id, stack, logical_id, Status.PASS, note or "compliant", engine, (), live,
+                      Severity.INFO if notice else None, None, notice)
 
 
 def evaluations_of(rule_id: str, subjects: list[Subject], engine: str) -> list[Evaluation]:

@@ -9,7 +9,7 @@ def judged(stack, logical_id: str, problems=(), unknown=(), **extra) -> Subject:
     """A subject of a template stack (a CheckedStack) from (message, path) pairs of failures and of reasons it
     cannot be judged."""
     if not problems and not unknown:  # most subjects
-        return Subject(logical_id, (), stack=stack.name, **extra)
+        return Subject(logical_id, (), stack.name, **extra) if extra else Subject(logical_id, (), stack.name)
     return Subject(logical_id, tuple(Problem(m, p) for m, p in problems)
                    + tuple(Problem(m, p, unknown=True) for m, p in unknown), stack=stack.name, **extra)
 

@@ -716,7 +716,8 @@ static PyObject *line_of(PyObject *module, PyObject *args) {
                     Py_ssize_t at = 0, index = 0;  /* the key's place: its line is the tuple's item there */
                     PyObject *key, *value;
                     while (PyDict_Next(node, &at, &key, &value) && index < PyTuple_GET_SIZE(lines)) {
-                        int same = key == step ? 1 : PyObject_RichCompareBool(key, step, Py_EQ);
+                        /* the entry holding the value found is the key's (a value two keys share: compared) */
+                        int same = value != child ? 0 : key == step ? 1 : PyObject_RichCompareBool(key, step, Py_EQ);
                         if (same < 0)
                             return NULL;
                         if (same) {
