@@ -442,9 +442,47 @@ static PyObject *json_word(Json *j, const char *word, PyObject *value) {
     return Py_NewRef(value);
 }
 
+/* The lines of an object's keys, gathered in C and made a tuple once the object is read. */
+typedef struct {
+    long small[16];
+    long *items;
+    Py_ssize_t count, capacity;
+} Lines;
+
+static int lines_add(Lines *lines, long line) {
+    if (lines->count == lines->capacity) {
+        Py_ssize_t capacity = lines->capacity * 2;
+        long *grown = lines->items == lines->small ? PyMem_Malloc(sizeof(long) * (size_t)capacity)
+                                                    : PyMem_Realloc(lines->items, sizeof(long) * (size_t)capacity);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        if (lines->items == lines->small)
+            memcpy(grown, lines->small, sizeof lines->small);
+        lines->items = grown, lines->capacity = capacity;
+    }
+    lines->items[lines->count++] = line;
+    return 0;
+}
+
+static PyObject *lines_tuple(Lines *lines) {
+    PyObject *tuple = PyTuple_New(lines->count);
+    for (Py_ssize_t k = 0; tuple != NULL && k < lines->count; k++) {
+        PyObject *line = PyLong_FromLong(lines->items[k]);
+        if (line == NULL)
+            Py_CLEAR(tuple);
+        else
+            PyTuple_SET_ITEM(tuple, k, line);
+    }
+    return tuple;
+}
+
 static PyObject *json_object(Json *j, int depth) {  /* at its `{` */
-    PyObject *result = new_marked(j->line), *lines = PyList_New(0);
-    if (result == NULL || lines == NULL)
+    Lines lines;
+    lines.items = lines.small, lines.count = 0, lines.capacity = 16;
+    PyObject *result = new_marked(j->line);
+    if (result == NULL)
         goto fail;
     j->at++;
     json_whitespace(j);
@@ -475,15 +513,11 @@ static PyObject *json_object(Json *j, int depth) {  /* at its `{` */
                 goto fail;
             }
             Py_ssize_t size = PyDict_GET_SIZE(result);
-            PyObject *line = PyLong_FromLong(key_line);
-            int stored = line != NULL && PyDict_SetItem(result, key, value) == 0;
+            int stored = PyDict_SetItem(result, key, value) == 0;
             Py_DECREF(key);
             Py_DECREF(value);
-            if (!stored || PyList_Append(lines, line) < 0) {
-                Py_XDECREF(line);
+            if (!stored || lines_add(&lines, key_line) < 0)
                 goto fail;
-            }
-            Py_DECREF(line);
             if (PyDict_GET_SIZE(result) == size) {  /* a duplicate key: the eager decoder says where */
                 json_bail(j);
                 goto fail;
@@ -500,13 +534,15 @@ static PyObject *json_object(Json *j, int depth) {  /* at its `{` */
             json_whitespace(j);
         }
     }
-    if (set_slot(result, lines_offset, PyList_AsTuple(lines)) < 0)
+    if (set_slot(result, lines_offset, lines_tuple(&lines)) < 0)
         goto fail;
-    Py_DECREF(lines);
+    if (lines.items != lines.small)
+        PyMem_Free(lines.items);
     return result;
 fail:
     Py_XDECREF(result);
-    Py_XDECREF(lines);
+    if (lines.items != lines.small)
+        PyMem_Free(lines.items);
     return NULL;
 }
 
