@@ -12,15 +12,14 @@
    Python would refuse to convert, nesting at most MAX_DEPTH levels; a string with escapes is read by json's own
    scanstring. tests/test_decode_lines.py holds it to the eager decoder, value and line.
 
-   YAML: for the common case only.
-
-   decode_yaml.py builds the same values from PyYAML's events in Python; this does what that loop does for the
-   events a CloudFormation template is made of (untagged and short-form scalars, mappings and sequences) and
-   answers BAIL for anything else: an anchor, an alias, a second document, another tag, a key that is not text, a
-   duplicate key, a nesting too deep, any libyaml error. Python then decodes the whole text its own way, so every
-   error and every rare shape keeps one implementation, with its message and line. A plain scalar that a YAML 1.1
+   YAML: for the common case only. decode_yaml.py builds the same values from PyYAML's events in Python; this does
+   what that loop does for the events a CloudFormation template is made of (untagged and short-form scalars,
+   mappings and sequences) and answers BAIL for anything else: an anchor, an alias, a second document, another tag,
+   a key that is not text, a duplicate key, a nesting too deep, any libyaml error. A plain scalar that a YAML 1.1
    pattern may match is handed to Python's resolver (once per distinct text), so types are read in one place too.
-   tests/test_decode_yaml_differential.py holds both builders to PyYAML's composer. */
+   tests/test_decode_yaml_differential.py holds both builders to PyYAML's composer.
+
+   Also: decode.line_of's walk (a finding's line), and Resolver.resolve's copy of a template. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

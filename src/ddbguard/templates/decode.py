@@ -6,8 +6,9 @@ Read as CloudFormation reads it:
 - Scalars that look like dates or timestamps (`2010-09-09`) stay strings, as CloudFormation keeps them.
 - Aliases and merge keys are rejected: CloudFormation does not support them, and an alias bomb must
   be an input error, not gigabytes of memory.
-- JSON is decoded by the C JSON decoder; the lines of an object and of its keys are found in the text when first
-  asked for (a run asks for the few that its findings report), not marked on every value as it is decoded.
+- JSON is built by the C speedups with every line marked; where they are not compiled, by Python's C JSON decoder,
+  the lines of an object and of its keys found in the text when first asked for (a run asks for the few that its
+  findings report).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ if SPEEDUPS is not None:
 
 def decode_json(text: str) -> object:
     """json.loads' values, every object a MarkedDict with its lines: built in C with the lines marked where the C
-    builders are compiled, and otherwise by `decode_json_lazily`. A document either leaves (a duplicate key,
+    speedups are compiled, and otherwise by `decode_json_lazily`. A document either leaves (a duplicate key,
     nesting too deep, invalid JSON, NaN) is worded by `decode_json_eagerly`."""
     if SPEEDUPS is not None:
         data = SPEEDUPS.build_json(text)

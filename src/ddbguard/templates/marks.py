@@ -9,10 +9,11 @@ import sys
 class MarkedDict(dict):
     """A mapping that remembers the 1-based line of itself and of each of its keys.
 
-    The YAML decoder keeps the key lines as a compact tuple in key order (a template's mappings are many, and a
-    dict of lines per mapping would double the memory of the whole template); `key_lines` is a dict made from it
-    the first time it is asked for. A JSON object keeps only its document (`_source`): its lines are found in the
-    document's text the first time they are asked for (`_JsonSource`).
+    The decoders keep the key lines as a compact tuple in key order (a template's mappings are many, and a dict of
+    lines per mapping would double the memory of the whole template); `key_lines` is a dict made from it the first
+    time it is asked for. A JSON object decoded in Python (where the C speedups are not compiled) keeps only its
+    document (`_source`): its lines are found in the document's text the first time they are asked for
+    (`_JsonSource`).
 
     No __init__: the JSON decoder makes every object with `MarkedDict(pairs)`, which stays C code that way.
     """
@@ -71,4 +72,3 @@ class DecodeError(Exception):
 MAX_DEPTH = 100  # far beyond any real template; deeper input would exhaust the recursion of later steps
 # Python refuses to convert a decimal integer of more digits than this (4,300 by default): an input error
 TOO_MANY_DIGITS = f"an integer of more than {sys.get_int_max_str_digits():,} digits, longer than Python reads"
-
