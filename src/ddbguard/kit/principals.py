@@ -39,6 +39,9 @@ class Principal:
         return self.logical_id
 
 
+_ROLE_USING_TYPES = tuple(ROLE_PROPERTIES)  # for resources_of
+
+
 class RoleUsers:
     """The principals that use each role, and (read when first asked for: it walks every property of every
     resource) the resources of other types that refer to a role in a way not read."""
@@ -49,10 +52,8 @@ class RoleUsers:
         self._read: dict[tuple[int, str], set[tuple]] = {}  # (id(stack), logical id) -> the role paths read
         self._others: dict[int, list[str]] | None = None
         for stack in graph.stacks:
-            for logical_id, resource in stack.resolved["Resources"].items():
-                kind = resource.get("Type")
-                if kind not in ROLE_PROPERTIES:
-                    continue
+            for logical_id, resource in stack.resources_of(_ROLE_USING_TYPES):
+                kind = resource["Type"]
                 properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
                 read = self._read[id(stack), logical_id] = set()
                 for path, value in _at(properties, ROLE_PROPERTIES[kind]):

@@ -11,7 +11,6 @@ is formatted: shared by --since, baselines and SARIF's partialFingerprints.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -63,5 +62,7 @@ def dict_identity(item: dict) -> str:
 
 
 def fingerprint(finding: Finding) -> str:
+    import hashlib  # here: OpenSSL takes 2 ms to load, and only fingerprints need it
+
     # surrogatepass: a name read from a file name that is not UTF-8, or from a JSON escape, still has one
     return hashlib.sha256(finding_identity(finding).encode("utf-8", "surrogatepass")).hexdigest()

@@ -27,18 +27,35 @@ _FIRST_FINDING, _NEXT_FINDING = '{"rule_id": ', ', {"rule_id": '
 def _write_findings(findings: list[Finding], texts: JsonTexts, parts: list[str]) -> None:
     """The report's `findings` array as json_document writes it, in pieces added to `parts` (joined once, with the
     rest of the report): a report of 15,000 findings holds a few hundred distinct strings, and a dict per finding
-    with each of its strings escaped again took longer than the rest of the report."""
+    with each of its strings escaped again took longer than the rest of the report. The members findings share
+    (a rule's, a verdict's, a resource's, an engine's) are written once and reused."""
     stack_keys: dict[str, str] = {}  # each stack key relative to the repository, found once
+    rules: dict[tuple, str] = {}  # each run of members written once, by the values it shows
+    resources: dict[tuple, str] = {}
+    tails: dict[tuple, str] = {}
     add = parts.extend
     add("[")
     begin = _FIRST_FINDING
     for f in findings:
+        rule = (f.rule_id, f.title, f.status, f.severity)
+        rule_text = rules.get(rule)
+        if rule_text is None:
+            rule_text = rules[rule] = "".join((texts[f.rule_id], _TITLE, texts[f.title], _STATUS, texts[f.status],
+                                                 _SEVERITY, texts[f.severity]))
+        resource = (f.stack, f.logical_id, f.resource_type, f.cdk_path, f.origin, f.file)
+        resource_text = resources.get(resource)
+        if resource_text is None:
+            resource_text = resources[resource] = "".join((
+                _STACK, texts[f.stack], _LOGICAL_ID, texts[f.logical_id], _RESOURCE_TYPE, texts[f.resource_type],
+                _CDK_PATH, texts[f.cdk_path], _ORIGIN, texts[f.origin], _FILE, texts[f.file]))
+        tail = (f.engine, f.remediation, f.suppression_reason)
+        tail_text = tails.get(tail)
+        if tail_text is None:
+            tail_text = tails[tail] = "".join((_ENGINE, texts[f.engine], _REMEDIATION, texts[f.remediation],
+                                                 _SUPPRESSION_REASON, texts[f.suppression_reason]))
         line = f.line
-        add((begin, texts[f.rule_id], _TITLE, texts[f.title], _STATUS, texts[f.status], _SEVERITY, texts[f.severity],
-             _MESSAGE, texts[f.message], _STACK, texts[f.stack], _LOGICAL_ID, texts[f.logical_id],
-             _RESOURCE_TYPE, texts[f.resource_type], _CDK_PATH, texts[f.cdk_path], _ORIGIN, texts[f.origin],
-             _FILE, texts[f.file], _LINE, repr(line) if type(line) is int else texts[line], _ENGINE, texts[f.engine],
-             _REMEDIATION, texts[f.remediation], _SUPPRESSION_REASON, texts[f.suppression_reason]))
+        add((begin, rule_text, _MESSAGE, texts[f.message], resource_text, _LINE,
+             repr(line) if type(line) is int else texts[line], tail_text))
         begin = _NEXT_FINDING
         if f.profile:
             add((', "profile": ', texts[f.profile]))

@@ -12,7 +12,6 @@ is the user's; so is a resource whose logical id was overridden (its stack canno
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from ddbguard.templates.stack import Stack
@@ -58,6 +57,8 @@ def make_unique_id(components: list[str]) -> str:
         return ""
     if len(components) == 1 and len(_alphanumeric(components[0])) <= 255:
         return _alphanumeric(components[0])
+    import hashlib  # here: OpenSSL takes 2 ms to load, and most runs make no unique id
+
     digest = hashlib.md5("/".join(components).encode("utf-8")).hexdigest()[:8].upper()
     kept: list[str] = []
     for component in components:
