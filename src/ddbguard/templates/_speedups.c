@@ -289,6 +289,10 @@ static PyObject *build_yaml(PyObject *module, PyObject *arg) {
         if (must_bail || PyErr_Occurred())
             break;
     }
+    if (PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {  /* text libyaml let through: Python's error to word */
+        PyErr_Clear();
+        must_bail = 1;
+    }
     if (!must_bail && !PyErr_Occurred() && done == 1)
         result = root == NULL ? Py_NewRef(Py_None) : Py_NewRef(root);
     else if (must_bail && !PyErr_Occurred())
